@@ -1,0 +1,41 @@
+"""What understanding produces from one message: the intent and its slots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Intent(StrEnum):
+    FEE = "fee"  # 交多少钱, 低保户交多少, 高档次多少
+    FISCAL_SUBSIDY = "fiscal_subsidy"  # 财政补助多少
+    DEADLINE = "deadline"  # 什么时候截止, 还能交吗
+    CHANNELS = "channels"  # 怎么交, 在哪交
+    FAMILY_ACCOUNT = "family_account"  # 家庭共济, 亲情账户, 给家人代缴
+    REGISTRATION = "registration"  # 怎么参保, 谁能参保, 外地户口能参保吗
+    NEWBORN = "newborn"  # 孩子刚出生怎么参保
+    MIGRANT = "migrant"  # 过年回来还能交吗 (extension for returning migrant workers)
+    MOVING = "moving"  # 换参保地, 转到这边
+    HANDLING_FEE = "handling_fee"  # 要手续费吗
+    BENEFIT_START = "benefit_start"  # 什么时候开始报销 / 享受待遇
+    GREETING = "greeting"  # 你好
+    HELP = "help"  # 你能做什么
+    SET_REGION = "set_region"  # 我是陵川县礼义镇的, 切换地区
+    BIND = "bind"  # 绑定 (issue 4)
+    UNBIND = "unbind"  # 解绑
+    MY_STATUS = "my_status"  # 我交了吗, 我的缴费状态
+    OUT_OF_SCOPE = "out_of_scope"  # 养老保险, 天气
+    FALLBACK = "fallback"  # not understood
+
+
+@dataclass(frozen=True)
+class Query:
+    intent: Intent
+    text: str  # the normalised text
+    region: str | None = None  # canonical region name as in the notices (陵川县, 周集镇)
+    township: str | None = None  # 礼义镇 (for SET_REGION and binding)
+    year: int | None = None  # insurance year named in the text (2023年度)
+    categories: tuple[str, ...] = ()  # category keys (see bot/rules/schema.py)
+    tier: str | None = None  # "high" / "low" when the text names a tier
+    topic: str | None = None  # out-of-scope topic (养老保险) or a sub-question
+    extras: dict[str, str] = field(default_factory=dict)  # e.g. name / id for binding (never logged)

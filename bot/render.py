@@ -1,0 +1,45 @@
+"""Answers become text through the jinja2 templates in templates/messages/ (Simplified Chinese)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from bot.handlers.answer import Answer
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "messages"
+
+
+def cn_date(value: dt.date, with_year: bool = True) -> str:
+    """2024年11月25日 (or 11月25日)."""
+    if with_year:
+        return f"{value.year}年{value.month}月{value.day}日"
+    return f"{value.month}月{value.day}日"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        autoescape=False,
+    )
+    env.filters["cn_date"] = cn_date
+    return env
+
+
+def render(answer: Answer) -> str:
+    text = environment().get_template(f"{answer.template}.j2").render(**answer.data)
+    # Templates keep their own layout; collapse the blank lines that conditionals leave behind.
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out)

@@ -1,0 +1,137 @@
+"""Load policy files and refuse a bad one with a message naming file, key and problem."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from bot.rules.schema import Policy
+
+BUILTIN_DIR = Path(__file__).parent / "policies"
+
+
+class PolicyError(Exception):
+    """A policy file that cannot be used. `problems` holds (key path, message) pairs."""
+
+    def __init__(self, path: Path, problems: list[tuple[str, str]]):
+        self.path = path
+        self.problems = problems
+        lines = [f"{path}: {key or '(file)'}: {msg}" for key, msg in problems]
+        super().__init__("\n".join(lines))
+
+
+def _key_path(loc: Iterable[object]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def load_policy_file(path: Path) -> Policy:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        raise PolicyError(path, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from exc
+    except OSError as exc:
+        raise PolicyError(path, [("(file)", str(exc))]) from exc
+    if not isinstance(raw, dict):
+        raise PolicyError(path, [("(file)", "expected a mapping at the top level")])
+    raw.setdefault("id", path.stem)
+    if raw["id"] != path.stem:
+        raise PolicyError(path, [("id", f"{raw['id']!r} does not match the file name {path.stem!r}")])
+    try:
+        return Policy.model_validate(raw)
+    except ValidationError as exc:
+        problems = [(_key_path(err["loc"]), err["msg"]) for err in exc.errors()]
+        raise PolicyError(path, problems) from exc
+
+
+@dataclass
+class PolicyRegistry:
+    """Every loaded policy, with lookups by region name (or short form) and insurance year."""
+
+    policies: list[Policy] = field(default_factory=list)
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    def regions(self) -> list[str]:
+        """Canonical region names, in load order, without repeats."""
+        return list(dict.fromkeys(p.region.name for p in self.policies))
+
+    def region_name(self, text: str) -> str | None:
+        """The canonical name for a region as written (陵川县) or shortened (陵川)."""
+        for p in self.policies:
+            if text == p.region.name or text in p.region.short:
+                return p.region.name
+        return None
+
+    def for_region(self, region: str) -> list[Policy]:
+        """The region's policies, oldest insurance year first."""
+        name = self.region_name(region) or region
+        return sorted((p for p in self.policies if p.region.name == name), key=lambda p: p.insurance_year)
+
+    def get(self, region: str, year: int) -> Policy | None:
+        for p in self.for_region(region):
+            if p.insurance_year == year:
+                return p
+        return None
+
+    def category_aliases(self) -> dict[str, str]:
+        """alias -> category key over all files (names and keys included)."""
+        table: dict[str, str] = {}
+        for p in self.policies:
+            for cat in p.categories:
+                for alias in [cat.name, *cat.aliases]:
+                    table.setdefault(alias, cat.key)
+        return table
+
+    def townships(self, region: str) -> list[str]:
+        """Township (or village, for a town) names from the region's target tables, newest year first."""
+        names: list[str] = []
+        for p in reversed(self.for_region(region)):
+            for table in p.targets:
+                names.extend(r.name for r in table.rows)
+        return list(dict.fromkeys(names))
+
+
+def _check_aliases(policies: list[Policy], paths: dict[str, Path]) -> None:
+    """An alias (or a category's name) must mean one category key in every file."""
+    owner: dict[str, tuple[str, str]] = {}
+    for p in policies:
+        for i, cat in enumerate(p.categories):
+            for alias in [cat.name, *cat.aliases]:
+                key, pid = owner.setdefault(alias, (cat.key, p.id))
+                if key != cat.key:
+                    raise PolicyError(
+                        paths[p.id],
+                        [(f"categories[{i}].aliases", f"{alias!r} means {key!r} in {pid} but {cat.key!r} here")],
+                    )
+
+
+def load_registry(dirs: Iterable[Path] | None = None) -> PolicyRegistry:
+    """Load every *.yaml in the built-in folder and in `dirs` (later folders may add policies)."""
+    folders = [BUILTIN_DIR, *(dirs or [])]
+    registry = PolicyRegistry()
+    for folder in folders:
+        for path in sorted(Path(folder).glob("*.yaml")):
+            policy = load_policy_file(path)
+            if policy.id in registry.paths:
+                raise PolicyError(path, [("id", f"{policy.id!r} is already loaded from {registry.paths[policy.id]}")])
+            clash = registry.get(policy.region.name, policy.insurance_year)
+            if clash is not None:
+                raise PolicyError(
+                    path,
+                    [("insurance_year", f"{policy.region.name} {policy.insurance_year} is already in {clash.id}")],
+                )
+            registry.policies.append(policy)
+            registry.paths[policy.id] = path
+    _check_aliases(registry.policies, registry.paths)
+    return registry

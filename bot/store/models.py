@@ -1,0 +1,242 @@
+"""SQLAlchemy 2 models: one truth for the bot, the scheduler and the console.
+
+ID numbers (身份证号) are never stored in clear: only a keyed HMAC (for matching) and a masked form.
+Datetimes are timezone-aware (stored as UTC by `UtcDateTime`); money is whole yuan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UtcDateTime(TypeDecorator):
+    """A timezone-aware datetime, stored as UTC on every backend (SQLite has no time zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: every datetime must carry its time zone")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: UtcDateTime, dict[str, Any]: JSON}
+
+
+class Region(Base):
+    """County -> township -> village, matching the notices' target tables."""
+
+    __tablename__ = "regions"
+    __table_args__ = (UniqueConstraint("county", "township", "village", name="uq_region_path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[str] = mapped_column(String(16))  # county | township | village
+    county: Mapped[str] = mapped_column(String(64))  # the policy region name (陵川县, 周集镇)
+    township: Mapped[str] = mapped_column(String(64), default="")  # "" at county level
+    village: Mapped[str] = mapped_column(String(64), default="")  # "" above village level
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+
+    @property
+    def name(self) -> str:
+        return self.village or self.township or self.county
+
+
+class Resident(Base):
+    __tablename__ = "residents"
+    __table_args__ = (Index("ix_residents_region", "county", "township", "village"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id_hmac: Mapped[str] = mapped_column(String(64), unique=True)  # keyed HMAC-SHA256 of the ID number, hex
+    id_masked: Mapped[str] = mapped_column(String(18))  # 1404**********1234
+    name: Mapped[str] = mapped_column(String(64))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(String(1))  # M | F, from the ID's 17th digit
+    county: Mapped[str] = mapped_column(String(64))
+    township: Mapped[str] = mapped_column(String(64))
+    village: Mapped[str] = mapped_column(String(64), default="")
+    phone_masked: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    categories: Mapped[list[ResidentCategory]] = relationship(back_populates="resident", lazy="raise")
+
+
+class ResidentCategory(Base):
+    """A resident's subsidy category (身份类别) for one insurance year."""
+
+    __tablename__ = "resident_categories"
+
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), primary_key=True)
+    insurance_year: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)  # category key of the policy
+
+    resident: Mapped[Resident] = relationship(back_populates="categories", lazy="raise")
+
+
+class Payment(Base):
+    """Enrolment/payment for one insurance year (one per resident and year)."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("resident_id", "insurance_year", name="uq_payment_resident_year"),
+        Index("ix_payments_year", "insurance_year"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    insurance_year: Mapped[int]
+    amount: Mapped[int]  # whole yuan
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(64), default="")
+    source: Mapped[str] = mapped_column(String(128), default="")  # import file name, api, demo
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Target(Base):
+    """A township's or village's target for one year, with the notice's extra columns (低保, 脱贫户, ...)."""
+
+    __tablename__ = "targets"
+    __table_args__ = (UniqueConstraint("region_id", "insurance_year", name="uq_target_region_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"))
+    insurance_year: Mapped[int]
+    policy_id: Mapped[str] = mapped_column(String(64))
+    target: Mapped[int]
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)  # column key -> figure
+
+
+class Contact(Base):
+    """An official: 分管领导, 经办人, 包片领导, 负责人, 协调员. Phones are imported, never committed."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("county", "township", "role", "name", name="uq_contact"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    county: Mapped[str] = mapped_column(String(64))
+    township: Mapped[str] = mapped_column(String(64), default="")  # "" = county level (bureau)
+    name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    openid: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class Follower(Base):
+    """A WeChat user who follows the account, with conversation state."""
+
+    __tablename__ = "followers"
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"), index=True)
+    county: Mapped[str | None] = mapped_column(String(64))  # bound region (policy region name)
+    township: Mapped[str | None] = mapped_column(String(64))
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
+    subscribed_at: Mapped[dt.datetime | None]
+    unsubscribed_at: Mapped[dt.datetime | None]
+    last_interaction_at: Mapped[dt.datetime | None]  # any message or event
+    last_message_at: Mapped[dt.datetime | None]  # last user message (opens the 48-hour service window)
+    window_sends: Mapped[int] = mapped_column(default=0)  # customer-service sends since last_message_at
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)  # 43004 / 43101
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)  # pending question, binding step
+    bind_failures: Mapped[int] = mapped_column(default=0)
+    bind_fail_day: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class InboundMessage(Base):
+    """Dedupe of WeChat retries: MsgId, or FromUserName + CreateTime + Event for events."""
+
+    __tablename__ = "inbound_messages"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="processing")  # processing | done | deferred
+    reply: Mapped[str | None] = mapped_column(Text)  # the reply text, so a retry gets the same one
+
+
+class AccessToken(Base):
+    """The shared access_token cache: one row per appid, used by every worker."""
+
+    __tablename__ = "access_tokens"
+
+    appid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(512))
+    expires_at: Mapped[dt.datetime]
+
+
+class MessageLog(Base):
+    __tablename__ = "message_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+    direction: Mapped[str] = mapped_column(String(8))  # in | out
+    msg_type: Mapped[str] = mapped_column(String(32))
+    content: Mapped[str] = mapped_column(Text, default="")  # IDs and phone numbers masked
+    intent: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A planned message. `key` = recipient:insurance year:cutoff:stage, so re-planning never duplicates."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))  # reminder | digest | escalation | bulletin | broadcast
+    openid: Mapped[str] = mapped_column(String(64))
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"))
+    insurance_year: Mapped[int]
+    cutoff: Mapped[dt.date] = mapped_column(Date)
+    stage: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # template name + data
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed|dropped|skipped
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    not_before: Mapped[dt.datetime]
+    not_after: Mapped[dt.datetime]  # the cutoff: never sent late
+    planned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+    wechat_msgid: Mapped[str | None] = mapped_column(String(64))
