@@ -17,7 +17,9 @@ COMMAND_MODULES = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="yibao", description="医保缴费助手 (yibao): WeChat assistant for 城乡居民医保")
+    parser = argparse.ArgumentParser(
+        prog="yibao", description="医保缴费助手 (yibao): WeChat assistant for 城乡居民医保 collection"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)

@@ -25,7 +25,6 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
         autoescape=False,
@@ -36,10 +35,6 @@ def environment() -> jinja2.Environment:
 
 def render(answer: Answer) -> str:
     text = environment().get_template(f"{answer.template}.j2").render(**answer.data)
-    # Templates keep their own layout; collapse the blank lines that conditionals leave behind.
-    lines = [line.rstrip() for line in text.strip().splitlines()]
-    out: list[str] = []
-    for line in lines:
-        if line or (out and out[-1]):
-            out.append(line)
-    return "\n".join(out)
+    # One statement per line, no blank lines: block tags leave empty lines behind, and a phone
+    # screen has no room for them.
+    return "\n".join(line.rstrip() for line in text.splitlines() if line.strip())

@@ -1,0 +1,67 @@
+"""`yibao ask [--region NAME] [--date YYYY-MM-DD] [--openid ID] TEXT`: the reply a resident would get."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+
+from bot.config import Settings, now, today
+from bot.pipeline import Context, Speaker, respond
+from bot.rules.loader import load_registry
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ask", help="print the reply a resident would get on WeChat for TEXT")
+    p.add_argument("--region", help="county or town as in the notices (陵川县, 周集镇) or short (陵川, 周集)")
+    p.add_argument("--date", type=_date, help="answer as if today were this date (default: today, Asia/Shanghai)")
+    p.add_argument("--openid", help="speak as this follower, with its stored state in the configured database")
+    p.add_argument("text", nargs="+", help="the message")
+    p.set_defaults(func=run)
+
+
+async def ask(text: str, *, region: str | None, on: dt.date, openid: str | None, settings: Settings) -> str:
+    registry = load_registry(settings.policy_dirs)
+    if region is not None and registry.region_name(region) is None:
+        known = "、".join(registry.regions())
+        raise SystemExit(f"yibao ask: unknown region {region!r}; known: {known}")
+    region = registry.region_name(region) if region else None
+    if openid is None:
+        ctx = Context(today=on, registry=registry, speaker=Speaker(region=region), settings=settings)
+        return (await respond(text, ctx)).text
+
+    from bot.store.db import make_engine, make_sessionmaker
+    from bot.store.followers import load_speaker, save_speaker
+    from bot.store.schema import ensure_schema
+
+    engine = make_engine(settings)
+    try:
+        await ensure_schema(engine)
+        sessions = make_sessionmaker(engine)
+        async with sessions() as session:
+            speaker = await load_speaker(session, openid)
+        if region is not None:
+            speaker.region = region
+        ctx = Context(today=on, registry=registry, speaker=speaker, settings=settings, sessions=sessions,
+                      now=now() if on == today() else dt.datetime.combine(on, dt.time(12), now().tzinfo))
+        reply = await respond(text, ctx)
+        async with sessions() as session, session.begin():
+            await save_speaker(session, reply.speaker, ctx.now)
+        return reply.text
+    finally:
+        await engine.dispose()
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    text = " ".join(args.text)
+    print(asyncio.run(ask(text, region=args.region, on=args.date or today(), openid=args.openid,
+                          settings=settings)))
+    return 0

@@ -1,0 +1,51 @@
+"""什么时候截止 / 还能交吗 / 返乡延长期 / 什么时候享受待遇."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.handlers.answer import Answer
+from bot.handlers.common import Situation, cite, situate
+from bot.handlers.router import Router
+from bot.nlu.query import Intent, Query
+
+if TYPE_CHECKING:
+    from bot.pipeline import Context
+
+router = Router()
+
+
+@router.handles(Intent.DEADLINE)
+async def deadline(query: Query, ctx: Context) -> Answer:
+    sit = situate(query, ctx)
+    if not isinstance(sit, Situation):
+        return sit
+    c = sit.policy.collection
+    sources = [c.source, c.monthly_window.source if c.monthly_window else None,
+               *(e.source for e in c.extensions)]
+    return Answer("deadline", sit.data(enquiry=sit.policy.region.enquiry, cite=cite(sit.policy, *sources)))
+
+
+@router.handles(Intent.MIGRANT)
+async def migrant(query: Query, ctx: Context) -> Answer:
+    sit = situate(query, ctx)
+    if not isinstance(sit, Situation):
+        return sit
+    c = sit.policy.collection
+    return Answer("migrant", sit.data(
+        extensions=c.extensions, enquiry=sit.policy.region.enquiry,
+        cite=cite(sit.policy, c.source, *(e.source for e in c.extensions)),
+    ))
+
+
+@router.handles(Intent.BENEFIT_START)
+async def benefit_start(query: Query, ctx: Context) -> Answer:
+    sit = situate(query, ctx)
+    if not isinstance(sit, Situation):
+        return sit
+    p = sit.policy
+    ext = [e for e in p.collection.extensions if e.benefit_start]
+    return Answer("benefit_start", sit.data(
+        extensions=ext, newborn=p.newborn, enquiry=p.region.enquiry,
+        cite=cite(p, *(e.source for e in ext), p.newborn.source if p.newborn else None, p.region.enquiry.source),
+    ))

@@ -1,0 +1,61 @@
+"""交多少钱: the personal amount for the resident's categories and tier, and the fiscal subsidy."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.handlers.answer import Answer
+from bot.handlers.common import Situation, cite, situate
+from bot.handlers.router import Router
+from bot.nlu.query import Intent, Query
+from bot.rules.calculator import category_amount, payable_amount
+
+if TYPE_CHECKING:
+    from bot.pipeline import Context
+
+router = Router()
+
+
+@router.handles(Intent.FEE)
+async def fee(query: Query, ctx: Context) -> Answer:
+    sit = situate(query, ctx)
+    if not isinstance(sit, Situation):
+        return sit
+    policy = sit.policy
+    tiers = policy.contribution.tiers
+    if query.tier is not None and query.tier not in {t.key for t in tiers}:
+        return Answer("fee_no_tier", sit.data(asked_tier=query.tier, cite=cite(policy, tiers[0].source)))
+    if not query.categories:
+        shown = [policy.contribution.tier(query.tier)] if query.tier else tiers
+        return Answer("fee_general", sit.data(
+            tiers=shown,
+            subsidised=[category_amount(policy, c) for c in policy.categories],
+            cite=cite(policy, *(t.source for t in shown),
+                      policy.contribution.payment_rule.source if policy.contribution.payment_rule else None),
+        ))
+    pay = payable_amount(policy, query.categories, query.tier)
+    sources = [c.category.source for c in pay.considered]
+    if pay.rule is not None:
+        sources.append(pay.rule.source)
+    if not pay.considered or (pay.amount is None and not pay.ambiguous):
+        sources.append(pay.tier.source)
+    names = {key: next((c.name for p in ctx.registry.policies for c in p.categories if c.key == key), key)
+             for key in pay.unknown_categories}
+    return Answer("fee_category", sit.data(
+        pay=pay,
+        unknown_names=[names[k] for k in pay.unknown_categories],
+        enquiry=policy.region.enquiry,
+        cite=cite(policy, *sources),
+    ))
+
+
+@router.handles(Intent.FISCAL_SUBSIDY)
+async def fiscal_subsidy(query: Query, ctx: Context) -> Answer:
+    sit = situate(query, ctx)
+    if not isinstance(sit, Situation):
+        return sit
+    fs = sit.policy.fiscal_subsidy
+    return Answer("fiscal_subsidy", sit.data(
+        fiscal=fs, tiers=sit.policy.contribution.tiers, enquiry=sit.policy.region.enquiry,
+        cite=cite(sit.policy, fs.source if fs else None),
+    ))
