@@ -126,7 +126,7 @@ class Category(Sourced):
     includes: list[str] = []  # sub-groups named in the notice, as text
     excluded_if: list[str] = []  # keys that take precedence (不含已纳入城乡低保对象、特困人员范围人员)
     subsidy: Subsidy
-    personal_amount: int | None = None  # as printed in the notice, checked by the validator
+    personal_amount: int | None = Field(default=None, ge=0)  # as printed (or tier - subsidy); validator checks
 
 
 class MultipleCategoriesRule(Sourced):
@@ -263,6 +263,8 @@ class Officials(Strict):
     incentives: list[Incentive] = []
     bulletin: Bulletin | None = None
     goal: SourcedText | None = None  # 工作目标, e.g. 参保率稳定在97%以上
+    # Undated duties the notice assigns (代征人员及时全额上缴; 各村核对代办缴费信息; 纳入年终考核)
+    duties: list[SourcedText] = []
 
 
 class Policy(Strict):

@@ -1,0 +1,129 @@
+"""`yibao policy check` and `yibao policy show REGION YEAR`."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from bot.config import Settings
+from bot.rules.loader import BUILTIN_DIR, PolicyError, PolicyRegistry, load_policy_file, load_registry
+from bot.rules.schema import Policy
+from bot.rules.show import render_policy
+from bot.rules.validate import Finding, check_policy, check_registry
+
+EXIT_OK = 0
+EXIT_INVALID = 1  # a policy file cannot be loaded, or the validator found an error
+EXIT_UNKNOWN = 2  # policy show: no such region or year
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    policy = subparsers.add_parser("policy", help="政策文件：校验与查看", description="政策文件（policy-as-code）")
+    actions = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+
+    check = actions.add_parser(
+        "check",
+        help="校验全部政策文件并列出问题",
+        description="校验内置目录及 YIBAO_POLICY_DIRS 中的全部政策文件：加载失败为错误；合计不符等为警告。",
+    )
+    check.set_defaults(func=run_check)
+
+    show = actions.add_parser(
+        "show",
+        help="查看某地某年度的政策及出处",
+        description="按条列出某地某年度政策文件的全部规则及其出处（文号、条款）。",
+    )
+    show.add_argument("region", metavar="REGION", help="地区全称或简称，如 陵川县、陵川、周集镇、周集")
+    show.add_argument("year", metavar="YEAR", help="参保年度，如 2025 或 2025年度")
+    show.set_defaults(func=run_show)
+
+
+def policy_dirs() -> tuple[Path, ...]:
+    """Extra policy folders from YIBAO_POLICY_DIRS (the built-in folder is always loaded first)."""
+    return Settings.from_env().policy_dirs
+
+
+def policy_paths(dirs: tuple[Path, ...]) -> list[Path]:
+    """Every policy file, in the order the loader reads them."""
+    return [path for folder in (BUILTIN_DIR, *dirs) for path in sorted(Path(folder).glob("*.yaml"))]
+
+
+def run_check(args: argparse.Namespace) -> int:
+    dirs = policy_dirs()
+    paths = policy_paths(dirs)
+    failures: list[PolicyError] = []
+    loaded: list[tuple[Policy, Path]] = []
+    # Load each file on its own first, so one broken file does not hide the problems of the others.
+    for path in paths:
+        try:
+            loaded.append((load_policy_file(path), path))
+        except PolicyError as exc:
+            failures.append(exc)
+    findings: list[Finding] = []
+    if failures:
+        for policy, path in loaded:
+            findings.extend(check_policy(policy, path))
+    else:
+        try:
+            findings = check_registry(load_registry(dirs))  # adds the cross-file checks
+        except PolicyError as exc:
+            failures.append(exc)
+            for policy, path in loaded:
+                findings.extend(check_policy(policy, path))
+
+    for exc in failures:
+        for line in str(exc).splitlines():
+            print(f"[错误] {line}")
+    for finding in findings:
+        print(finding)
+    errors = sum(len(exc.problems) for exc in failures) + sum(f.level == "error" for f in findings)
+    warnings = sum(f.level == "warning" for f in findings)
+    print(
+        f"共 {len(paths)} 个政策文件：{errors} 个错误，{warnings} 个警告"
+        f"（{len(paths)} policy files, {errors} errors, {warnings} warnings）"
+    )
+    return EXIT_INVALID if errors else EXIT_OK
+
+
+def run_show(args: argparse.Namespace) -> int:
+    registry = load_registry(policy_dirs())
+    region = _region(registry, args.region.strip())
+    if region is None:
+        print(f"未知地区“{args.region}”。已有政策文件的地区：{_known(registry)}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    match = re.fullmatch(r"\s*(\d{4})\s*(?:年度?)?\s*", args.year)
+    policy = registry.get(region, int(match[1])) if match else None
+    if policy is None:
+        years = "、".join(str(p.insurance_year) for p in registry.for_region(region))
+        print(f"{region}没有“{args.year}”年度的政策文件。已有年度：{years}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    print(render_policy(policy), end="")
+    findings = check_policy(policy, registry.paths[policy.id])
+    if findings:
+        print("\n校验提示")
+        for finding in findings:
+            print(f"  {finding}")
+    return EXIT_OK
+
+
+def _region(registry: PolicyRegistry, text: str) -> str | None:
+    """The canonical region for a name, a short form, or a town written with its county (霍邱县周集镇)."""
+    name = registry.region_name(text)
+    if name is not None:
+        return name
+    for policy in registry.policies:
+        county = policy.region.county
+        if county and text in {county + word for word in [policy.region.name, *policy.region.short]}:
+            return policy.region.name
+    return None
+
+
+def _known(registry: PolicyRegistry) -> str:
+    parts = []
+    for name in registry.regions():
+        policies = registry.for_region(name)
+        short = "、".join(policies[-1].region.short)
+        years = "、".join(str(p.insurance_year) for p in policies)
+        parts.append(f"{name}（{short}）{years}年度" if short else f"{name} {years}年度")
+    return "；".join(parts)

@@ -1,0 +1,313 @@
+"""Check loaded policies beyond the schema: arithmetic, dates, tables and cross-file consistency.
+
+The data copies the notices exactly, including their mistakes; the validator is where a disagreement is
+reported (as a warning naming file, place and both figures), never where it is "fixed". An error is
+something the bot cannot answer correctly from (a negative personal amount, dates out of order, a phone
+number in a policy file).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from bot.rules.loader import PolicyRegistry
+from bot.rules.schema import Category, Policy, Subsidy, TableColumn, TargetTable
+
+# The category keys shared by all files (see the schema docstring); other keys are allowed but flagged
+# when referenced from `covers` / `excluded_if` without being defined, since that is usually a typo.
+SHARED_CATEGORY_KEYS = frozenset(
+    {
+        "tekun", "orphan", "unsupported_child", "dibao", "dibao_edge", "monitored", "returned_poor", "tuopin",
+        "severe_disability", "general_disability", "youfu", "land_requisitioned", "family_planning",
+        "jingjian", "civil_injured_worker",
+    }
+)
+
+# Officials' dates further than this from the collection period are probably a wrong year.
+PLAUSIBLE_MARGIN = dt.timedelta(days=92)
+
+_PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|0\d{2,3}-\d{7,8})(?!\d)")
+
+Level = Literal["warning", "error"]
+LEVEL_LABEL: dict[str, str] = {"warning": "警告", "error": "错误"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a policy file: where it is and what is wrong (message in Chinese)."""
+
+    level: Level
+    file: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{LEVEL_LABEL[self.level]}] {self.file} {self.where}: {self.message}"
+
+
+def computed_subsidy(tier_amount: int, subsidy: Subsidy) -> int | None:
+    """The subsidy in yuan by the notice's rule; None when the notice gives no figure.
+
+    A printed amount wins over the rate (the notice's figure is what residents are told); the validator
+    reports a printed amount that disagrees with rate x tier.
+    """
+    if subsidy.kind == "full":
+        return tier_amount
+    if subsidy.kind == "fixed":
+        return subsidy.amount
+    if subsidy.kind == "rate":
+        if subsidy.amount is not None:
+            return subsidy.amount
+        assert subsidy.rate_percent is not None  # the schema requires it for a rate
+        return tier_amount * subsidy.rate_percent // 100
+    return None
+
+
+def column_sum(table: TargetTable, column: str) -> int:
+    """The sum of the rows' figures in one column (rows without a figure count as nothing)."""
+    return sum(v for row in table.rows if (v := row.values.get(column)) is not None)
+
+
+def check_policy(policy: Policy, path: Path | str) -> list[Finding]:
+    """Every finding for one policy file."""
+    file = str(path)
+    findings: list[Finding] = []
+
+    def add(level: Level, where: str, message: str) -> None:
+        findings.append(Finding(level, file, where, message))
+
+    for where, level, message in _check_categories(policy):
+        add(level, where, message)
+    for where, level, message in _check_dates(policy):
+        add(level, where, message)
+    for table in policy.targets:
+        for where, level, message in _check_table(table):
+            add(level, where, message)
+    for where, text in _strings(policy.model_dump(mode="json"), ""):
+        if _PHONE.search(text):
+            add("error", where, "含有疑似电话号码；政策文件不得写入任何人的姓名或电话")
+    return findings
+
+
+def check_registry(registry: PolicyRegistry) -> list[Finding]:
+    """Every policy's findings, then what only shows across files (region names, overlapping periods)."""
+
+    def file(policy: Policy) -> str:
+        return str(registry.paths.get(policy.id, f"{policy.id}.yaml"))
+
+    findings: list[Finding] = []
+    for policy in registry.policies:
+        findings.extend(check_policy(policy, file(policy)))
+
+    def add(level: Level, policy: Policy, where: str, message: str) -> None:
+        findings.append(Finding(level, file(policy), where, message))
+
+    # A region's name or short form must point at one region only.
+    owner: dict[str, Policy] = {}
+    for policy in registry.policies:
+        for word in [policy.region.name, *policy.region.short]:
+            first = owner.setdefault(word, policy)
+            if first.region.name != policy.region.name:
+                clash = f"“{word}”同时指{first.region.name}（{first.id}）和{policy.region.name}"
+                add("error", policy, "region.short", clash)
+
+    for name in registry.regions():
+        years = registry.for_region(name)
+        first = years[0]
+        for policy in years[1:]:
+            for attr in ("level", "county", "city", "province"):
+                a, b = getattr(first.region, attr), getattr(policy.region, attr)
+                if a != b:
+                    add("warning", policy, f"region.{attr}", f"{name}在{first.id}中为“{a}”，在此为“{b}”")
+        for earlier, later in itertools.pairwise(years):
+            if later.collection.start <= _last_day(earlier):
+                add(
+                    "warning",
+                    later,
+                    "collection.start",
+                    f"{later.insurance_year}年度缴费期开始（{later.collection.start}）早于"
+                    f"{earlier.insurance_year}年度缴费期结束（{_last_day(earlier)}，{earlier.id}）",
+                )
+    return findings
+
+
+# --- categories -----------------------------------------------------------------------------------
+
+
+def _check_categories(policy: Policy) -> Iterator[tuple[str, Level, str]]:
+    defined = {c.key for c in policy.categories}
+    for cat in policy.categories:
+        where = f"categories[{cat.key}]"
+        yield from _check_amounts(policy, cat, where)
+        for field in ("covers", "excluded_if"):
+            for key in getattr(cat, field):
+                if key == cat.key:
+                    yield f"{where}.{field}", "error", f"类别不能{_FIELD_LABEL[field]}自身（{key}）"
+                elif key not in defined and key not in SHARED_CATEGORY_KEYS:
+                    yield f"{where}.{field}", "warning", f"未知的类别键 {key!r}（本文件未定义，也不是通用类别键）"
+                elif field == "excluded_if" and key not in defined:
+                    yield f"{where}.{field}", "warning", f"排除的类别 {key!r} 在本文件中未定义"
+                elif field == "covers" and key in defined:
+                    yield f"{where}.{field}", "warning", f"{key!r} 在本文件中另有类别，包含关系会造成两种答案"
+
+
+_FIELD_LABEL = {"covers": "包含", "excluded_if": "排除"}
+
+
+def _check_amounts(policy: Policy, cat: Category, where: str) -> Iterator[tuple[str, Level, str]]:
+    subsidy = cat.subsidy
+    tier = policy.contribution.tier(subsidy.tier)
+    label = f"{cat.name}（{tier.name}{tier.amount}元）"
+    if subsidy.kind == "unspecified":
+        if cat.personal_amount is not None:
+            yield (
+                f"{where}.personal_amount",
+                "warning",
+                f"{cat.name}：通知未规定资助金额，却写有个人缴费{cat.personal_amount}元",
+            )
+        return
+    if subsidy.kind == "full" and subsidy.amount is not None and subsidy.amount != tier.amount:
+        yield (
+            f"{where}.subsidy.amount",
+            "warning",
+            f"{label}：全额资助印为{subsidy.amount}元，与档次金额{tier.amount}元不符",
+        )
+    if subsidy.kind == "rate" and subsidy.amount is not None:
+        assert subsidy.rate_percent is not None
+        exact = tier.amount * subsidy.rate_percent
+        if exact != subsidy.amount * 100:
+            yield (
+                f"{where}.subsidy.amount",
+                "warning",
+                f"{label}：资助印为{subsidy.amount}元，按{subsidy.rate_percent}%计算应为{exact / 100:g}元",
+            )
+    amount = computed_subsidy(tier.amount, subsidy)
+    assert amount is not None
+    personal = tier.amount - amount
+    if personal < 0:
+        yield f"{where}.subsidy", "error", f"{label}：资助{amount}元超过缴费标准，个人缴费将为{personal}元"
+    elif cat.personal_amount is not None and cat.personal_amount != personal:
+        yield (
+            f"{where}.personal_amount",
+            "warning",
+            f"{label}：个人缴费印为{cat.personal_amount}元，缴费标准{tier.amount}元减资助{amount}元应为{personal}元",
+        )
+
+
+# --- dates ----------------------------------------------------------------------------------------
+
+
+def _last_day(policy: Policy) -> dt.date:
+    """The last day anyone may pay: the collection end or the latest extension."""
+    return max([policy.collection.end, *(e.end for e in policy.collection.extensions)])
+
+
+def _check_dates(policy: Policy) -> Iterator[tuple[str, Level, str]]:
+    col = policy.collection
+    year = policy.insurance_year
+    if col.end < col.start:
+        yield "collection.end", "error", f"缴费期结束（{col.end}）早于开始（{col.start}）"
+    for i, ext in enumerate(col.extensions):
+        if ext.end <= col.end:
+            yield f"collection.extensions[{i}].end", "error", f"延长期截止（{ext.end}）不晚于缴费期结束（{col.end}）"
+    if col.start.year not in (year - 1, year):
+        yield "collection.start", "warning", f"{year}年度的缴费期却从{col.start}开始"
+    if _last_day(policy) > dt.date(year, 12, 31):
+        yield "collection.end", "warning", f"{year}年度的缴费截止（{_last_day(policy)}）晚于该年度结束"
+    window = col.monthly_window
+    if window is not None and not window.first_day <= col.end.day <= window.last_day:
+        yield (
+            "collection.monthly_window",
+            "warning",
+            f"缴费期截止日{col.end}不在每月可缴日（{window.first_day}—{window.last_day}日）之内",
+        )
+
+    doc_date = policy.document.date
+    if doc_date.year not in (year - 1, year):
+        yield "document.date", "warning", f"印发日期{doc_date}与{year}年度不符"
+    if doc_date > _last_day(policy):
+        yield "document.date", "warning", f"印发日期{doc_date}晚于缴费截止{_last_day(policy)}"
+
+    low, high = col.start - PLAUSIBLE_MARGIN, _last_day(policy) + PLAUSIBLE_MARGIN
+    officials = policy.officials
+
+    def outside(day: dt.date) -> bool:
+        return not low <= day <= high
+
+    for i, phase in enumerate(officials.phases):
+        where = f"officials.phases[{i}]"
+        if phase.start is not None and phase.end < phase.start:
+            yield where, "error", f"{phase.name}结束（{phase.end}）早于开始（{phase.start}）"
+        for day in (phase.start, phase.end):
+            if day is not None and outside(day):
+                yield where, "warning", f"{phase.name}的日期{day}远离缴费期（{col.start}至{_last_day(policy)}）"
+    for i, deadline in enumerate(officials.deadlines):
+        if outside(deadline.date):
+            yield (
+                f"officials.deadlines[{i}].date",
+                "warning",
+                f"{deadline.name}的时限{deadline.date}远离缴费期（{col.start}至{_last_day(policy)}）",
+            )
+    for i, incentive in enumerate(officials.incentives):
+        if outside(incentive.deadline):
+            yield (
+                f"officials.incentives[{i}].deadline",
+                "warning",
+                f"奖励截止日{incentive.deadline}远离缴费期（{col.start}至{_last_day(policy)}）",
+            )
+    if policy.newborn is not None and policy.newborn.days > 366:
+        yield "newborn.days", "warning", f"新生儿参保期限{policy.newborn.days}天超过一年"
+
+
+# --- tables ---------------------------------------------------------------------------------------
+
+
+def table_label(table: TargetTable) -> str:
+    return f"表 {table.key}《{table.title}》"
+
+
+def column_label(column: TableColumn) -> str:
+    return f"列 {column.key}「{column.name}」"
+
+
+def _check_table(table: TargetTable) -> Iterator[tuple[str, Level, str]]:
+    where = f"targets[{table.key}]"
+    for name, count in Counter(row.name for row in table.rows).items():
+        if count > 1:
+            yield where, "warning", f"{table_label(table)}：“{name}”出现{count}次"
+    for column in table.columns:
+        printed = table.printed_total.get(column.key)
+        if printed is None:
+            continue
+        total = column_sum(table, column.key)
+        if total != printed:
+            missing = sum(1 for row in table.rows if row.values.get(column.key) is None)
+            gap = f"，其中{missing}行无数据" if missing else ""
+            yield (
+                f"{where}.{column.key}",
+                "warning",
+                f"{table_label(table)} {column_label(column)}：各行相加为{total}，印刷合计为{printed}"
+                f"（相差{total - printed:+d}{gap}）",
+            )
+
+
+# --- text -----------------------------------------------------------------------------------------
+
+
+def _strings(node: object, where: str) -> Iterator[tuple[str, str]]:
+    """Every string in a dumped policy, with its key path."""
+    if isinstance(node, str):
+        yield where, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(value, f"{where}.{key}" if where else str(key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _strings(value, f"{where}[{i}]")

@@ -1,0 +1,156 @@
+"""The loader accepts the five notices and refuses a broken file naming file, key and problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.rules.loader import BUILTIN_DIR, PolicyError, load_policy_file, load_registry
+
+POLICY_IDS = ["lingchuan-2023", "lingchuan-2025", "luoshan-2025", "zhouji-2025", "lezhi-2025"]
+
+
+def _raw(policy_id: str) -> dict:
+    return yaml.safe_load((BUILTIN_DIR / f"{policy_id}.yaml").read_text(encoding="utf-8"))
+
+
+def _write(folder: Path, name: str, data: dict) -> Path:
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _problems(exc: pytest.ExceptionInfo[PolicyError]) -> dict[str, str]:
+    return dict(exc.value.problems)
+
+
+@pytest.mark.parametrize("policy_id", POLICY_IDS)
+def test_each_builtin_file_loads(policy_id: str) -> None:
+    policy = load_policy_file(BUILTIN_DIR / f"{policy_id}.yaml")
+    assert policy.id == policy_id
+    assert policy.insurance_year == int(policy_id.rsplit("-", 1)[1])
+
+
+def test_registry_holds_the_five_notices() -> None:
+    registry = load_registry()
+    assert sorted(p.id for p in registry.policies) == sorted(POLICY_IDS)
+    assert set(registry.regions()) == {"陵川县", "罗山县", "周集镇", "乐至县"}
+    assert [p.insurance_year for p in registry.for_region("陵川")] == [2023, 2025]
+
+
+def test_bad_yaml_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken-2025.yaml"
+    path.write_text("id: broken-2025\ninsurance_year: 2025\ndocument: [unclosed\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as exc:
+        load_policy_file(path)
+    assert exc.value.path == path
+    (where, message), = exc.value.problems
+    assert where.startswith("line ")
+    assert "not valid YAML" in message
+    assert "broken-2025.yaml" in str(exc.value)
+
+
+def test_missing_key_is_named(tmp_path: Path) -> None:
+    data = _raw("zhouji-2025")
+    del data["collection"]
+    path = _write(tmp_path, "zhouji-2025", data)
+    with pytest.raises(PolicyError) as exc:
+        load_policy_file(path)
+    assert _problems(exc) == {"collection": "Field required"}
+    assert str(path) in str(exc.value)
+
+
+def test_negative_tier_amount_is_refused(tmp_path: Path) -> None:
+    data = _raw("lezhi-2025")
+    data["contribution"]["tiers"][1]["amount"] = -400
+    with pytest.raises(PolicyError) as exc:
+        load_policy_file(_write(tmp_path, "lezhi-2025", data))
+    assert "greater than or equal to 0" in _problems(exc)["contribution.tiers[1].amount"]
+
+
+def test_negative_personal_amount_is_refused(tmp_path: Path) -> None:
+    data = _raw("lingchuan-2025")
+    data["categories"][3]["personal_amount"] = -80  # 城乡低保对象
+    with pytest.raises(PolicyError) as exc:
+        load_policy_file(_write(tmp_path, "lingchuan-2025", data))
+    assert "greater than or equal to 0" in _problems(exc)["categories[3].personal_amount"]
+
+
+def test_unknown_field_is_refused(tmp_path: Path) -> None:
+    data = _raw("luoshan-2025")
+    data["collection"]["monthly_cutoff"] = 25
+    with pytest.raises(PolicyError) as exc:
+        load_policy_file(_write(tmp_path, "luoshan-2025", data))
+    assert _problems(exc) == {"collection.monthly_cutoff": "Extra inputs are not permitted"}
+
+
+def test_rate_without_percent_is_refused(tmp_path: Path) -> None:
+    data = _raw("lingchuan-2025")
+    del data["categories"][3]["subsidy"]["rate_percent"]
+    with pytest.raises(PolicyError) as exc:
+        load_policy_file(_write(tmp_path, "lingchuan-2025", data))
+    assert "rate_percent" in _problems(exc)["categories[3].subsidy"]
+
+
+def test_id_must_match_file_name(tmp_path: Path) -> None:
+    data = _raw("zhouji-2025")
+    with pytest.raises(PolicyError) as exc:
+        load_policy_file(_write(tmp_path, "zhouji-2026", data))
+    assert "does not match the file name" in _problems(exc)["id"]
+
+
+def _other_town(tmp_path: Path) -> dict:
+    """A valid policy for a region that does not exist in the built-in folder."""
+    data = _raw("zhouji-2025")
+    data["id"] = "testtown-2025"
+    data["region"]["name"] = "测试镇"
+    data["region"]["short"] = ["测试"]
+    return data
+
+
+def test_alias_meaning_two_keys_is_refused(tmp_path: Path) -> None:
+    data = _other_town(tmp_path)
+    tekun = data["categories"][0]
+    assert tekun["key"] == "tekun"
+    tekun["aliases"].append("低保户")  # means dibao in every other file
+    path = _write(tmp_path, "testtown-2025", data)
+    with pytest.raises(PolicyError) as exc:
+        load_registry([tmp_path])
+    assert exc.value.path == path
+    message = _problems(exc)["categories[0].aliases"]
+    assert "'低保户'" in message and "'dibao'" in message and "'tekun'" in message
+
+
+def test_category_name_is_held_to_the_same_key(tmp_path: Path) -> None:
+    data = _other_town(tmp_path)
+    data["categories"][2]["name"] = "低保对象"  # the monitored category, named like 周集镇's dibao
+    _write(tmp_path, "testtown-2025", data)
+    with pytest.raises(PolicyError) as exc:
+        load_registry([tmp_path])
+    assert "'低保对象' means 'dibao'" in _problems(exc)["categories[2].aliases"]
+
+
+def test_a_valid_extra_folder_is_loaded(tmp_path: Path) -> None:
+    _write(tmp_path, "testtown-2025", _other_town(tmp_path))
+    registry = load_registry([tmp_path])
+    assert registry.get("测试", 2025) is not None
+    assert len(registry.policies) == 6
+
+
+def test_duplicate_region_year_is_refused(tmp_path: Path) -> None:
+    data = _raw("lingchuan-2025")
+    data["id"] = "lingchuan-2025-copy"
+    path = _write(tmp_path, "lingchuan-2025-copy", data)
+    with pytest.raises(PolicyError) as exc:
+        load_registry([tmp_path])
+    assert exc.value.path == path
+    assert _problems(exc) == {"insurance_year": "陵川县 2025 is already in lingchuan-2025"}
+
+
+def test_duplicate_id_is_refused(tmp_path: Path) -> None:
+    _write(tmp_path, "zhouji-2025", _raw("zhouji-2025"))
+    with pytest.raises(PolicyError) as exc:
+        load_registry([tmp_path])
+    assert "is already loaded from" in _problems(exc)["id"]
