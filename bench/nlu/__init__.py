@@ -1,0 +1,1 @@
+"""Benchmark of the understanding layer: accuracy on the phrasing table, and latency."""

@@ -1,0 +1,80 @@
+"""Understanding: Chinese text (+ the follower's conversation state) -> `Query`.
+
+    understand(text, registry, state=speaker.state)
+
+Text is normalised (bot.nlu.normalize), slots are read with patterns compiled once per registry
+(bot.nlu.slots), and the intent is the highest-priority matching rule (bot.nlu.intents). While a
+follower is binding (state has "binding"), a message carrying a name and/or an ID number is BIND with
+extras {"name", "id_number"}, and 取消 cancels (extras {"cancel": "1"}). `Query.text` never carries a
+full ID number: it is masked to its first and last four characters.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from bot.nlu import binding
+from bot.nlu.intents import classify
+from bot.nlu.normalize import normalize, warm_up
+from bot.nlu.query import Intent, Query
+from bot.nlu.slots import SlotExtractor, Slots
+from bot.rules.loader import PolicyRegistry
+
+__all__ = ["Intent", "Query", "extractor_for", "normalize", "understand"]
+
+_MAX_CACHED = 8
+# id(registry) -> (weak reference, fingerprint of its policies, compiled extractor). PolicyRegistry is an
+# unhashable dataclass, so the cache is keyed on identity and checked against a weak reference.
+_extractors: dict[int, tuple[weakref.ref[PolicyRegistry], tuple[int, ...], SlotExtractor]] = {}
+
+
+def extractor_for(registry: PolicyRegistry) -> SlotExtractor:
+    """The slot patterns compiled for `registry` (compiled on first use, again if its policies change)."""
+    fingerprint = tuple(id(p) for p in registry.policies)
+    hit = _extractors.get(id(registry))
+    if hit is not None and hit[0]() is registry and hit[1] == fingerprint:
+        return hit[2]
+    extractor = SlotExtractor(registry)
+    warm_up()
+    if len(_extractors) >= _MAX_CACHED:
+        _extractors.pop(next(iter(_extractors)))
+    _extractors[id(registry)] = (weakref.ref(registry), fingerprint, extractor)
+    return extractor
+
+
+def _query(intent: Intent, text: str, slots: Slots, *, topic: str | None = None, **extras: str) -> Query:
+    return Query(
+        intent=intent,
+        text=binding.mask_ids(text),
+        region=slots.region,
+        township=slots.township,
+        year=slots.year,
+        categories=slots.categories,
+        tier=slots.tier,
+        topic=topic,
+        extras={**slots.extras, **extras},
+    )
+
+
+def understand(text: str, registry: PolicyRegistry, *, state: dict[str, Any] | None = None) -> Query:
+    """What the resident asks, with the slots named in the message."""
+    norm = normalize(text or "")
+    slots = extractor_for(registry).extract(norm) if norm else Slots()
+    binding_now = state is not None and "binding" in state
+
+    if binding_now:
+        if binding.is_cancel(norm):
+            return _query(Intent.BIND, norm, Slots(), cancel="1")
+        details = binding.binding_details(norm)
+        if details:
+            return _query(Intent.BIND, norm, slots, **details)
+
+    found = classify(norm, slots) if norm else None
+    if found is None:
+        if binding_now and (name := binding.bare_name_in(norm)):
+            return _query(Intent.BIND, norm, slots, name=name)
+        return _query(Intent.FALLBACK, norm, slots)
+    if found.rule.intent is Intent.BIND:
+        return _query(Intent.BIND, norm, slots, **binding.binding_details(norm))
+    return _query(found.rule.intent, norm, slots, topic=found.rule.topic)

@@ -1,0 +1,268 @@
+"""Intent rules: small named objects (patterns + priority + an optional slot condition), one table.
+
+Every rule that matches the normalised text is a candidate; the highest priority wins, and among equals
+the one whose pattern matches earliest. A new intent, or a new way of asking, is one entry in `RULES`.
+
+Precedence, highest first (why, where it is not obvious):
+  UNBIND 95, BIND 90 ................... account commands are unambiguous
+  OUT_OF_SCOPE 86-88 ................... 养老保险交了吗 is about pensions even though it says 交了吗
+  MY_STATUS 85 ......................... 我交了吗 / 交没交, whatever else is mentioned
+  OUT_OF_SCOPE 83-84 ................... 医院, 凭证, 电话
+  HANDLING_FEE 80 ...................... 村里收代办费 / 多收 outranks the fee it mentions
+  OUT_OF_SCOPE 退费 78
+  NEWBORN 75 ........................... 新生儿交多少钱 -> NEWBORN: the answer must carry the 90-day window
+                                         and coverage from birth, which a plain fee answer would miss
+  REGISTRATION (non-local) 74 .......... 外地人在这打工能参加吗 is enrolment, not the migrants' extension
+  MOVING 73 > MIGRANT 72 ............... 打工回来还能交吗 -> MIGRANT (not DEADLINE); explicit moving words
+                                         (转医保, 户口迁了) win over 打工
+  BENEFIT_START 65 ..................... 交了什么时候能报销 is not DEADLINE
+  FAMILY_ACCOUNT 62 .................... 用职工医保给父母交 is not OUT_OF_SCOPE(职工医保) nor FEE
+  FEE (category + 补助/资助) 60 .......... 低保户政府补助多少 is the category's subsidy, not FISCAL_SUBSIDY
+  REGISTRATION (has 职工医保) 58 ......... 有职工医保还要交居民医保吗
+  OUT_OF_SCOPE 职工医保 57 ............... 职工医保交多少钱 is not our fee
+  FISCAL_SUBSIDY 55 > FEE 50 ........... 政府补助多少钱 contains 多少钱; several questions -> the fee first
+  HELP (你能做什么, 能干嘛) 48 ............. asks what the bot does, even if it names 公众号 or 微信
+  DEADLINE 45 > REGISTRATION 42 > CHANNELS 40
+                                         (怎么参保缴费 -> REGISTRATION; 低保户怎么交 -> CHANNELS)
+  SET_REGION (切换地区) 30 ............... explicit switch, unless a question is asked too
+  HELP (帮助, 菜单, ?) 20
+  FEE (only a category or tier named) 16 我是低保户 / 540那档: what does my group pay
+  SET_REGION (only a place named) 14 ... 我是陵川县礼义镇的 / 陵川 / 霍邱县 (extras unknown_region)
+  GREETING 10, thanks 9 (topic 致谢) ... "你好，低保户交多少钱" is FEE; "你好，我是陵川的" is SET_REGION
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.nlu.lexicon import FAMILY, HOW, HOW_MUCH, PAY, SELF, WHAT, WHEN, WHERE
+from bot.nlu.query import Intent
+from bot.nlu.slots import Slots
+
+SlotCondition = Callable[[Slots], bool]
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    rule: IntentRule
+    position: int
+
+
+@dataclass(frozen=True)
+class IntentRule:
+    """One way of recognising an intent: any of `patterns` (searched, case-insensitive) and `when`."""
+
+    name: str
+    intent: Intent
+    priority: int
+    patterns: tuple[re.Pattern[str], ...]
+    when: SlotCondition | None = None
+    topic: str | None = None  # for OUT_OF_SCOPE: what was asked about, as a short Chinese label
+
+    def match(self, text: str, slots: Slots) -> RuleMatch | None:
+        if self.when is not None and not self.when(slots):
+            return None
+        positions = [m.start() for p in self.patterns if (m := p.search(text))]
+        return RuleMatch(self, min(positions)) if positions else None
+
+
+def rule(
+    name: str,
+    intent: Intent,
+    priority: int,
+    *patterns: str,
+    when: SlotCondition | None = None,
+    topic: str | None = None,
+) -> IntentRule:
+    compiled = tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+    return IntentRule(name, intent, priority, compiled, when, topic)
+
+
+def _has_category(slots: Slots) -> bool:
+    return bool(slots.categories)
+
+
+def _has_category_or_tier(slots: Slots) -> bool:
+    return bool(slots.categories or slots.tier)
+
+
+def _has_place(slots: Slots) -> bool:
+    return slots.place_named
+
+
+INS = r"(?:医保|医疗保险|合疗|新农合|农合|合作医疗|城乡医保|居民医保|保险)"
+_OOS = Intent.OUT_OF_SCOPE
+
+_RULE_TABLE: tuple[IntentRule, ...] = (
+    # -- account --------------------------------------------------------------------------------------
+    rule("unbind", Intent.UNBIND, 95, r"解绑|解除(?:绑定|关联)|取消绑定|不(?:想)?绑(?:定)?了|不要绑定了"),
+    rule("bind", Intent.BIND, 90, r"绑定|绑(?:个|一下)?身份证|关联身份证|^绑$|实名认证"),
+    # -- not ours -------------------------------------------------------------------------------------
+    rule("oos_pension", _OOS, 88, r"养老(?:保险|金|钱|保)?", topic="养老保险"),
+    rule("oos_dibao_apply", _OOS, 87,
+         r"(?:申请|评|办|办理|认定|怎么(?:才能)?吃|吃上)(?:个)?低保",
+         rf"低保{HOW}(?:申请|评|办|认定)", r"低保(?:申请|认定|评定|金)", r"低保(?:一个月|每月|每个月)",
+         topic="低保申请"),
+    rule("oos_disability_card", _OOS, 87,
+         r"(?:办|申请|评|鉴定)(?:个)?残疾证", rf"残疾证{HOW}?(?:办|申请|评|鉴定)", r"残疾(?:评定|鉴定)",
+         topic="残疾证办理"),
+    rule("oos_card", _OOS, 86,
+         r"社保卡", r"医保卡.{0,4}(?:丢|补办|补|激活|密码|挂失|领)", r"电子医保卡|医保(?:电子凭证|码)",
+         topic="社保卡"),
+    rule("oos_claims", _OOS, 86,
+         r"报销比例|报多少|能报多少|报销多少|报几成|报百分之|报销(?:标准|范围|流程|手续|材料|政策|额度|上限)",
+         r"报销.{0,6}(?:材料|手续|流程|资料|证件)|起付线|封顶线|门诊统筹|门诊(?:报销|能报)|慢性病|慢病|异地就医|转诊|备案",
+         rf"{HOW}报销|报销{HOW}|{WHERE}(?:里|儿)?报销|(?:药|药费).{{0,3}}(?:能报|报销)",
+         topic="报销待遇"),
+    rule("oos_serious_illness", _OOS, 86, r"大病(?:保险|医保)", topic="大病保险"),
+    rule("oos_other_insurance", _OOS, 86, r"生育(?:保险|津贴)", topic="生育保险"),
+    rule("oos_unemployment", _OOS, 86, r"失业(?:保险|金)", topic="失业保险"),
+    rule("oos_injury", _OOS, 86, r"工伤", topic="工伤保险"),
+    rule("oos_housing_fund", _OOS, 86, r"公积金", topic="住房公积金"),
+    rule("oos_commercial", _OOS, 86, r"商业保险|意外险|人寿|惠民保|车险|重疾险", topic="商业保险"),
+    rule("oos_tax", _OOS, 86, r"个税|个人所得税", topic="个人所得税"),
+    rule("oos_assistance", _OOS, 86, rf"医疗救助{HOW}?(?:申请|办)", r"(?:申请|办)医疗救助", topic="医疗救助申请"),
+    rule("oos_receipt", _OOS, 84, r"(?:缴费)?凭证.{0,4}(?:打印|开)|发票|收据", topic="缴费凭证"),
+    rule("oos_hospital", _OOS, 84, r"医院|诊所|卫生院|卫生室|药店|定点医疗|挂号", topic="医院"),
+    rule("oos_contact", _OOS, 83,
+         r"(?:电话|热线|联系方式|联系人)(?:是|号码|号)?(?:多少|几|呢|在哪|$)|打(?:哪个|什么)?电话问|咨询电话|12393",
+         topic="联系方式"),
+    rule("oos_weather", _OOS, 86, r"天气|下雨|下雪|气温|刮风", topic="天气"),
+    rule("oos_lottery", _OOS, 86, r"彩票|双色球|大乐透|中奖号", topic="彩票"),
+    rule("oos_vaccine", _OOS, 86, r"疫苗|核酸", topic="疫苗"),
+    rule("oos_refund", _OOS, 78, r"退费|退钱|退款|退保|能退吗|(?:能|可以)退(?:回|不)", topic="退费"),
+    rule("oos_employee", _OOS, 57, r"职工医保|职工基本医疗|城镇职工|单位(?:交|缴|给交)的?医保",
+         topic="职工医保"),
+    # -- the resident's own record --------------------------------------------------------------------
+    rule("my_status", Intent.MY_STATUS, 85,
+         r"[交缴](?:了|过了?|上了?|上去了?)(?:吗|嘛|么|没|没有|不)",
+         r"[交缴]没[交缴]|[交缴](?:费)?没有|有没有[交缴]|[交缴](?:费)?成功(?:了)?(?:吗|没)",
+         r"缴费(?:状态|记录|结果|情况)|参保(?:状态|记录)|参保了(?:吗|没)|查.{0,6}(?:参保|缴费)(?:情况|信息)",
+         r"到账|查不到|查询不到|没显示|显示(?:未|没)[交缴]|没(?:收到|有)?短信", r"是否已?(?:[交缴]|参保)"),
+    # -- how much ---------------------------------------------------------------------------------------
+    rule("handling_fee", Intent.HANDLING_FEE, 80,
+         r"手续费|代办费|管理费|服务费|跑腿费|好处费|辛苦费|工本费",
+         r"(?:额外|另外)(?:收|[交缴]|要|加|给)|多收|多要|乱收|加收|另收|多出|多(?:出来)?的\d+(?:元|块)",
+         r"比标准(?:高|多|贵)|超(?:过)?标准|高于标准",
+         r"给(?:代办员?|村干部|村里|收费的人?|经办人)(?:点|些)?(?:钱|好处)"),
+    rule("fee_subsidy_for_category", Intent.FEE, 60,
+         r"补助|补贴|资助|补多少|减免|免费|全免|出钱|掏钱|兜底", when=_has_category),
+    rule("fiscal_subsidy", Intent.FISCAL_SUBSIDY, 55,
+         r"(?:财政|政府|国家|上面)(?:的|给|每人|每个人|一个人|人均)*(?:补助|补贴|配套|补|出|拿|掏|贴)",
+         r"(?:补助|补贴)标准|财政补助|配套资金"),
+    rule("fee", Intent.FEE, 50,
+         rf"{PAY}.{{0,3}}{HOW_MUCH}", rf"(?:收|要|标准是?|标准为){HOW_MUCH}", rf"费(?:用)?(?:是|要)?{HOW_MUCH}",
+         rf"(?:{HOW}|多少|啥)收费|(?:要|得|需要)[交缴]\d{{2,4}}(?![\d年号月日])|是不是.{{0,8}}(?<!\d)\d{{3}}(?!\d)",
+         r"(?:多少|好多|几多|几个|几)(?:块)?钱|几块|多钱|几百块?|多少块",
+         r"(?:缴费|交费|筹资|收费)(?:标准|金额|档次)|缴费额|费用(?:是)?多少|价格|价钱|啥价|什么价",
+         r"(?:一年|一人|每人|一个人|每年|人均)(?:是|要|得)?多少|多少一年|多少一个人",
+         r"\d{2,4}(?:元|块)(?:钱)?(?:吗|嘛|么|对吗|是吧|不)|(?<!\d)\d{3}(?:吗|嘛|么|对吗|是吧)|(?:每人|一个人|一人|每年|一年)\d{2,4}",
+         r"(?:今年|明年|现在|这次|今年的)(?:是|要|得|交)?多少",
+         r"档次?.{0,8}(?:区别|不一样|不同|哪个好|选哪|怎么选)|\d{3}(?:元|块)?的?(?:还是|跟|和|或)\d{3}",
+         r"涨(?:价|钱|了|到)|贵了|便宜|比去年",
+         r"(?:要|用|需要|得)(?:不要)?[交缴](?:钱|费)?(?:吗|不)|要不要[交缴]|用不用[交缴]|还用[交缴]|不用[交缴]",
+         r"免费",
+         r"自付|个人(?:部分|承担|负担|缴费)|自己(?:要|还要|得|需要)?(?:出|掏)",
+         r"(?:补|减|免|少[交缴])多少|资助(?:多少|标准)|减免"),
+    rule("fee_category_or_tier_only", Intent.FEE, 16, r".", when=_has_category_or_tier),
+    # -- when -------------------------------------------------------------------------------------------
+    rule("newborn", Intent.NEWBORN, 75,
+         r"新生儿|新生婴儿|新出生|刚刚出生|刚出生|才出生|刚生(?:的|了|下|完)|才生(?:的|了)|刚满月|刚落地|落地参保",
+         r"生完(?:孩子|娃|小孩|宝宝)|(?:孩子|娃|小孩|宝宝)生(?:了|下来)",
+         r"(?:娃|孩子|小孩|宝宝|婴儿|儿子|闺女|女儿|孙子|孙女|外孙).{0,4}(?:出生|生下来|满月|几天大|个?月大)",
+         r"生了(?:个|一个)?(?:娃|孩子|小孩|宝宝|儿子|闺女|女儿|二胎|三胎|老二)|二胎|三胎|坐月子|月子里",
+         r"出生.{0,4}(?:天|个月)(?:内|以内|之内)|上户口.{0,8}(?:医保|参保|合疗|新农合)"),
+    rule("moving", Intent.MOVING, 73,
+         r"换参保地|变更参保地|改参保地|参保地(?:变更|转移|迁移|更改|改|换|迁)|参保地址变更",
+         rf"转(?:医保|参保|保险|关系|合疗)|{INS}(?:关系)?(?:转|迁)|转移接续|转过来|转回来|转到",
+         r"迁户口|户口(?:迁|转|落户|搬|已经迁)|迁了户口|户口随迁|嫁(?:过来|到|来)|搬(?:家|到|过来|来)",
+         r"迁(?:回|到|过|来|走|出)|(?:医保|参保)关系|转移",
+         r"在(?:外地|外省|外县|别的地方|别处|外面|老家|其他地方)(?:[交缴]|参保|参加|买)",
+         r"暂停(?:原)?参保|停保|重复(?:参保|[交缴])|两(?:个)?地(?:方)?(?:都)?(?:[交缴]|参保)"),
+    rule("migrant", Intent.MIGRANT, 72,
+         r"打工|务工|返乡|回乡|外出(?:务工|打工|人员|的人)|农民工",
+         r"过年(?:前|后)?.{0,3}(?:回|再[交缴])|春节.{0,4}(?:回|返)|年后.{0,3}(?:回|再[交缴])",
+         r"回来(?:再|才|以后|后)?(?:[交缴]|补|买)",
+         r"在外(?:地|面|省)?(?:上班|工作|干活|挣钱)|出门在外"),
+    rule("benefit_start", Intent.BENEFIT_START, 65,
+         rf"{WHEN}.{{0,8}}(?:报销|能报|报|生效|能用|可以用|享受|有效|起作用|开始用|待遇)",
+         r"(?:多久|多长时间|几天)(?:以?后)?(?:才|就)?(?:能|可以)?(?:报销|报|用|生效|享受)",
+         rf"(?:报销|生效|待遇|享受).{{0,4}}(?:{WHEN}|从哪天|从什么时候|开始时间)",
+         r"享受待遇|待遇(?:享受|开始|期)|生效|才(?:能|可以)(?:用|报|享受|看病)",
+         r"(?:马上|立刻|立即|当天|第二天|次日)?(?:就|才)(?:能|可以)(?:用|报|看病|生效|享受)",
+         r"(?:马上|立刻|立即|当天|第二天|次日)(?:能|可以)(?:用|报|看病|生效|享受)",
+         r"(?:看病|住院|就医|拿药)(?:能|可以)(?:报|报销|用)"),
+    rule("deadline", Intent.DEADLINE, 45,
+         r"截止|截至|结束|最后期限|期限|最后一天|最晚|最迟|过期|晚了|错过|来得及|逾期",
+         r"还(?:能|可以|让|来得及)(?:[交缴]|补|买|参保)|现在(?:还)?(?:能|可以)(?:[交缴]|买)",
+         rf"{WHEN}.{{0,4}}(?:[交缴]|开始|收|停)|到{WHEN}|[交缴]费(?:时间|日期|期|截止)|(?:缴费|征缴|筹资|参保)期",
+         r"过了.{0,6}(?:还|能|可以)|几号(?:之前|以前|前)|补[交缴]|开始(?:[交缴]|收)",
+         r"(?:年底|月底|年前|\d+号|\d+月)(?:前|以前|之前)",
+         r"(?:过年|春节|年前|年底|月底|下个?月|明年|今天|明天|周末|现在|这个月)(?:前|以前|之前|后)?(?:还)?(?:能|可以)[交缴]"),
+    # -- how --------------------------------------------------------------------------------------------
+    rule("family_account", Intent.FAMILY_ACCOUNT, 62,
+         r"家庭共济|共济账户|亲情账户|亲情付|亲情(?:代缴|缴费)|家庭账户",
+         r"职工(?:医保)?.{0,12}(?:给|帮|替|为|代)",
+         rf"(?:个人账户|个账|医保账户|医保卡|统筹账户|账户余额|医保余额|卡里的钱|卡上的钱).{{0,10}}(?:{PAY}|代)",
+         rf"(?:给|帮|替|为){SELF}?(?:的|家)?{FAMILY}代[交缴]|代[交缴].{{0,3}}{FAMILY}"),
+    rule("registration_employee", Intent.REGISTRATION, 58,
+         r"(?:职工医保|单位.{0,4}(?:交|缴|买)了?(?:医保|社保)).{0,10}(?:还要|还用|还需要|要不要|能不能|可以|还能|也要|还得)",
+         r"辞职|离职|不上班了|单位不交了|(?:没有|没|不是|不属于)(?:参加)?职工医保"),
+    rule("registration_nonlocal", Intent.REGISTRATION, 74,
+         r"(?:外地|外省|外县|非本地|非本县|非本镇)(?:的)?(?:人|户口|户籍).{0,16}(?:参保|参加|入保|[交缴])",
+         r"(?:户口|户籍)(?:在|是)(?:外地|外省|外县|别的地方)"),
+    rule("registration", Intent.REGISTRATION, 42,
+         rf"在?{WHERE}(?:里|儿)?(?:参保|参加|入保)|参保登记|办理?登记|{HOW}登记|{WHERE}(?:里|儿)?登记|登记.{{0,4}}{WHERE}",
+         rf"{HOW}(?:办理?)?(?:参保|参加|入保|加入|办医保|办理医保|上医保)",
+         r"(?:能|可以|可不可以|能不能|让|给)(?:在.{0,6})?(?:参保|参加|入保|加入|办医保)",
+         r"(?:谁|哪些人|什么人|啥人|哪类人)(?:能|可以|要|需要|该)?(?:参保|参加|[交缴]|买)",
+         r"参保(?:条件|对象|范围|资格|人员)|参加条件",
+         r"(?:外地|外省|外县|非本地|非本县|非本镇|外来)(?:的)?(?:户口|户籍|人)|户口不在|户籍不在|居住证",
+         r"(?:学生|大学生|在校生|上学).{0,8}(?:参保|参加|登记)",
+         r"第一次(?:参保|[交缴]|买)|首次参保|新参保|没(?:参过|交过|缴过|买过|参加过)|从来没[交缴]过",
+         rf"(?:需要|要|得)(?:带)?{WHAT}(?:材料|证件|手续|资料)|灵活就业"),
+    rule("channels", Intent.CHANNELS, 40,
+         rf"{HOW}(?:[交缴]|付|买|续|弄|办|操作|缴纳)",
+         rf"在?{WHERE}(?:里|儿)?(?:能|可以|去)?(?:[交缴]|买|办)|去{WHERE}",
+         r"微信|支付宝|手机银行|网银|app|小程序|公众号|电子税务局|税务局|扫码|二维码|线上|线下|网上",
+         r"皖事通|豫事办|(?:四川|河南|安徽|资阳)税务|(?:山西|安徽|四川)医保|国家医保服务平台",
+         r"(?:用|通过)[^,.。?!]{1,8}?(?:能|可以)?[交缴]|(?:在|去|到)[^,.。?!]{1,6}?(?:能|可以)?[交缴](?:吗|不|嘛|么)",
+         r"学校|幼儿园",
+         r"现金|刷卡|pos|银行|代办点|便民服务|服务中心|服务站|柜台|柜面|窗口|营业厅",
+         r"邮政|邮局|储蓄所|信用社|农商行|农行|工行|建行|中行|云闪付|代收|代征",
+         r"缴费(?:渠道|方式|方法|流程|步骤|途径)|交费方式|交钱方式",
+         r"不会(?:用)?(?:手机|智能手机|微信|操作|弄)|弄不来|村里.{0,4}[交缴]"),
+    # -- conversation -----------------------------------------------------------------------------------
+    rule("set_region_explicit", Intent.SET_REGION, 30,
+         r"切换(?:地区|县|区县|地方|城市|区域)?|换(?:个|一个)?(?:县|地区|区县|城市)|更换地区|改(?:一下)?(?:地区|县)",
+         r"选(?:择)?(?:地区|县)|设置地区"),
+    rule("help_capabilities", Intent.HELP, 48,
+         r"你能做什么|你会(?:什么|啥|干什么|干啥|做什么|做啥)|能干(?:什么|啥|嘛)|能做(?:什么|啥)|干嘛用的|有什么用",
+         r"能问(?:什么|啥|哪些)|可以问(?:什么|啥|哪些)|问(?:你)?(?:什么|啥)(?:呢|啊|呀)?[?]?$|回答(?:什么|啥|哪些)"),
+    rule("help", Intent.HELP, 20,
+         r"帮助|菜单|功能|help|使用说明|说明书|怎么用(?:这个|你)?$|你是谁|你是(?:机器人|人工|ai|真人)",
+         r"^[?]+$|人工客服|转人工|找人工"),
+    rule("place_only", Intent.SET_REGION, 14, r".", when=_has_place),
+    rule("greeting", Intent.GREETING, 10,
+         r"^在[?吗嘛么不]*$|你好|您好|你们好|在吗|在不在|有人吗|哈喽|hello|^hi\b|^嗨|^喂|^早[啊呀安]?$|早上好|上午好|中午好|下午好|晚上好|老师好|大家好"),
+    rule("thanks", Intent.GREETING, 9,
+         r"谢谢|多谢|感谢|谢了|辛苦了|麻烦你了|^好的|^知道了|^明白了|^收到|^懂了|^ok$", topic="致谢"),
+)
+
+RULES: tuple[IntentRule, ...] = tuple(sorted(_RULE_TABLE, key=lambda r: -r.priority))
+
+
+def classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) -> RuleMatch | None:
+    """The winning rule for `text`, or None (FALLBACK). `rules` must be sorted by priority, highest first."""
+    best: RuleMatch | None = None
+    for candidate in rules:
+        if best is not None and candidate.priority < best.rule.priority:
+            break  # nothing further down can win
+        found = candidate.match(text, slots)
+        if found is None:
+            continue
+        if best is None or (found.rule.priority, -found.position) > (best.rule.priority, -best.position):
+            best = found
+    return best

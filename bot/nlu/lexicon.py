@@ -1,0 +1,115 @@
+"""Residents' words that no policy file holds: dialect fragments and colloquial category patterns.
+
+The policy files own the category aliases (registry.category_aliases()); this module only adds what is
+not a category *name*: grades written the other way round (残疾三级 / 三级残 / 肢体二级), 吃低保, 地被征了,
+and the schema's shared keys (bot/rules/schema.py) for groups a resident may name although no loaded
+notice does, so that "低保边缘户" never falls back to plain 低保.
+"""
+
+from __future__ import annotations
+
+# Fragments shared by the intent rules. Dialect forms: 咋/咋个/啷个 (how), 啥/啥子/甚 (what; 甚 in
+# Shanxi), 哪块 (where; Anhui), 多钱/好多钱 (how much; Henan, Sichuan), 俺/咱 (I, we).
+HOW = r"(?:怎么样?|怎样|咋个?|咋样|如何|啷个|怎么个|哪样)"
+WHAT = r"(?:什么|啥子?|甚么?)"
+WHEN = (
+    r"(?:什么时候|什么时间|啥时候?|啥子时候|啥时间|甚时候?|甚会儿|几时|何时|哪天|哪一天|多会儿?|"
+    r"哪个时候|几月份?|几号)"
+)
+WHERE = r"(?:哪里|哪儿|哪块|哪个地方|哪边|啥地方|什么地方|甚地方|那里|那儿|哪)"
+PAY = r"(?:交|缴|付|买|续)"
+HOW_MUCH = r"(?:多少|多钱|好多|几块|几个钱|几百|几多)"
+FAMILY = (
+    r"(?:父母|爸妈|爹妈|老人家?|家人|家里人|家属|亲属|亲人|孩子|娃儿?|小孩|儿子|女儿|闺女|老婆|媳妇|老公|爱人|"
+    r"丈夫|妻子|配偶|爸爸?|妈妈?|爹|娘|爷爷|奶奶|老伴|公婆|岳父|岳母|丈母娘|家庭成员|一家人)"
+)
+SELF = r"(?:我|俺|咱|本人)"
+
+_SEVERE_GRADE = r"(?:一|二|1|2|一二|一、二|1、2)"
+_GENERAL_GRADE = r"(?:三|四|3|4|三四|三、四|3、4)"
+_ANY_GRADE = r"(?:一|二|三|四|1|2|3|4)"
+_DISABILITY_KIND = r"(?:肢体|视力|听力|言语|智力|多重)"
+
+# Colloquial category patterns: key -> regexes (matched on normalised text, leftmost-longest together
+# with the registry's aliases). 精神三、四级 count as severe (乐至县: 重度残疾（一、二级及精神三、四级）).
+CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
+    "severe_disability": (
+        rf"精神(?:残疾)?{_ANY_GRADE}级(?:残疾?)?",
+        rf"{_ANY_GRADE}级精神(?:残疾?|病)?",
+        rf"{_SEVERE_GRADE}级{_DISABILITY_KIND}?(?:残疾?|伤残)(?:人|证)?",
+        rf"{_DISABILITY_KIND}(?:残疾)?{_SEVERE_GRADE}级",
+        rf"残疾证?[,\s]?(?:是|为|等级是?)?{_SEVERE_GRADE}级",
+        r"重度残疾?(?:人)?",
+    ),
+    "general_disability": (
+        rf"{_GENERAL_GRADE}级{_DISABILITY_KIND}?(?:残疾?|伤残)(?:人|证)?",
+        rf"{_DISABILITY_KIND}(?:残疾)?{_GENERAL_GRADE}级",
+        rf"残疾证?[,\s]?(?:是|为|等级是?)?{_GENERAL_GRADE}级",
+        r"一般残疾?(?:人)?",
+        r"(?:轻度|中度)残疾?(?:人)?",
+        r"轻残",
+    ),
+    "dibao": (r"(?:吃|拿|领|享受|评上|办了)低保",),
+    "dibao_edge": (r"低保边缘(?:户|家庭|人员|对象)?",),
+    "tekun": (r"五保|三无人员|特困",),
+    "orphan": (r"孤儿",),
+    "unsupported_child": (r"事实无人抚养(?:儿童|的孩子)?", r"事实孤儿", r"没人(?:管|养|抚养)的(?:孩子|娃|小孩)"),
+    "monitored": (r"防止?返贫监测", r"监测(?:户|对象|人口|人员)", r"边缘易致贫(?:户|人口)?", r"三类户"),
+    "returned_poor": (r"返贫致贫(?:户|人口)?", r"返贫(?:户|人口)?"),
+    "tuopin": (r"脱贫(?:户|人口|人员)?", r"建档立卡(?:户|贫困户)?", r"贫困户"),
+    "youfu": (
+        r"优抚(?:对象)?",
+        r"(?:军)?烈属",
+        r"烈士(?:家属|遗属|子女)",
+        r"(?:伤残|残疾)军人",
+        r"复员军人",
+        r"带病回乡退伍军人",
+    ),
+    "land_requisitioned": (r"被征地", r"失地农民", r"(?:地|土地)被征(?:了|收了)?", r"农转非"),
+    "family_planning": (r"计生特扶", r"计划生育特(?:别)?扶助?", r"失独(?:家庭)?", r"独生子女(?:伤残|死亡)"),
+    "jingjian": (r"精[减简](?:退休|退职|下放)?(?:老)?职工", r"精[减简]退休", r"62年精[减简]"),
+    "civil_injured_worker": (r"(?:民政)?伤残民工",),
+}
+
+# Words right before a category that deny it: 不是低保户, 没吃低保, 非低保.
+CATEGORY_NEGATIONS: tuple[str, ...] = ("不是", "不属于", "不算", "没有", "没", "非", "不再是")
+
+# Tiers by name; amounts come from the registry (乐至县 540 高档次, 400 低档次).
+TIER_PATTERNS: dict[str, tuple[str, ...]] = {
+    "high": (r"高档次?", r"高的那(?:个|一)?档", r"档次高的", r"最高(?:的)?档", r"高标准"),
+    "low": (r"低档次?", r"低的那(?:个|一)?档", r"档次低的", r"最低(?:的)?档", r"低标准"),
+}
+
+# Words that stop a run of characters ending in 县 from being a county name (我们县, 隔壁县, 本县).
+NOT_A_COUNTY_PREFIX: tuple[str, ...] = (
+    "我们", "咱们", "俺们", "你们", "他们", "隔壁", "外地", "其他", "别的", "哪个", "那个", "这个", "邻",
+    "本", "外", "全", "各", "该", "此", "某", "换", "切换", "选", "改", "个", "一个", "哪", "这", "那",
+)
+
+# Common surnames, for telling a bare name ("张三") from a bare word while binding.
+SURNAMES_COMPOUND: tuple[str, ...] = (
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙", "宇文", "司徒",
+    "夏侯", "轩辕", "端木", "南宫", "独孤", "西门", "呼延", "澹台", "万俟", "闻人", "赫连",
+)
+SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+    "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季"
+    "裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄"
+    "窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池"
+    "查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆"
+    "朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫"
+    "杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧"
+    "闭由"
+)
+# Everyday words that start with a surname character but are not names (哈哈, 明白, 那个).
+NOT_NAMES = frozenset(
+    {
+        "哈哈", "哈哈哈", "那个", "那么", "那就", "明白", "明白了", "但是", "全部", "全是", "时候",
+        "都是", "都行", "来了", "和好", "于是", "由于", "还是", "安全", "平安", "方便", "高兴",
+        "应该", "文件", "东西", "万一", "成功", "常常", "可能", "马上", "车上", "路上", "路过",
+        "管他", "司机", "关于", "关机", "关了", "周末", "周一", "周二", "周三", "周四", "周五",
+        "周六", "周日", "程序", "牛逼", "江湖", "甘心", "向上", "向下", "向前", "毛病", "林子",
+        "方法", "方式", "方面", "华为", "计算", "施工", "章程", "金额", "左右", "白天", "黄金",
+    }
+)

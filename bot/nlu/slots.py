@@ -1,0 +1,247 @@
+"""Slot extraction: region, township, year, categories and tier from normalised text.
+
+A `SlotExtractor` is compiled once per registry (names, short forms, townships and category aliases all
+come from the policy files) and then only runs precompiled patterns.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.nlu import lexicon
+from bot.rules.loader import PolicyRegistry
+
+# Full years 2015-2035 (2023, 2023年, 2023年度) and short ones (23年, 23年度); a year followed by a month
+# is a date (2024年9月1日), not an insurance year, and 2000元 is money.
+_YEAR_FULL = re.compile(r"(?<!\d)(20[1-3]\d)(?!\d)(?!\s*年\s*\d{1,2}\s*月)(?![-./]\d)(年度|年)?(?![元块])")
+_YEAR_SHORT = re.compile(r"(?<![\d.])([1-3]\d)(年度|年)(?!\s*\d{1,2}\s*月)(?![了前多来以])")
+_YEAR_MIN, _YEAR_MAX = 2015, 2035
+
+# Suffixes a resident may drop from a township or village name: 礼义镇 -> 礼义, 宝城街道办事处 -> 宝城街道.
+_TOWNSHIP_SUFFIXES = ("街道办事处", "街道办", "街道", "镇", "乡", "村")
+# Context that makes a bare short form (礼义, 班台) a place: 是礼义的, 在班台, 礼义人, 礼义那边.
+_SHORT_BEFORE = ("是", "在", "住", "到", "回")
+_SHORT_AFTER = ("的", "人", "那", "这")
+# A county name: 2-3 characters none of which is a function word, then 县 (not 县城/县里/县医院).
+_COUNTY_CANDIDATE = re.compile(
+    r"(?:^|(?<=[是在到去住从回的省市,.!?。、 俺我咱家]))"
+    r"((?:(?![在是的了我你他她们个这那哪和跟与到去从回住说要还就也都俺咱])[\u4e00-\u9fff]){2,3}?县)"
+    r"(?![城里医委政])"
+)
+
+
+@dataclass(frozen=True)
+class Slots:
+    region: str | None = None
+    township: str | None = None
+    year: int | None = None
+    categories: tuple[str, ...] = ()
+    tier: str | None = None
+    unknown_region: str | None = None  # a county named that has no policy (霍邱县 on its own)
+    regions: tuple[str, ...] = ()  # every region named, in order of appearance
+    extras: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def place_named(self) -> bool:
+        return bool(self.region or self.township or self.unknown_region)
+
+
+def _alternation(terms: list[str]) -> re.Pattern[str] | None:
+    """One regex matching any of `terms`, longest first so 农村低保 wins over 低保 at the same place."""
+    unique = sorted(set(terms), key=lambda t: (-len(t), t))
+    return re.compile("|".join(map(re.escape, unique))) if unique else None
+
+
+def _short_forms(name: str) -> tuple[list[str], list[str]]:
+    """(forms always safe to match, bare forms that need context) for a township or village name."""
+    safe = [name]
+    bare: list[str] = []
+    for suffix in _TOWNSHIP_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            stem = name[: -len(suffix)]
+            if suffix.startswith("街道"):
+                safe += [stem + "街道", stem + "街道办", stem + "办事处"]
+            bare.append(stem)
+            break
+    return safe, bare
+
+
+class SlotExtractor:
+    """Slot patterns compiled for one registry."""
+
+    def __init__(self, registry: PolicyRegistry):
+        self._region_of: dict[str, str] = {}
+        self._county_of_town: dict[str, str] = {}  # 霍邱县/霍邱 -> 霍邱县
+        self._towns_of_county: dict[str, set[str]] = {}
+        self._ignore_counties: set[str] = set()
+        for policy in registry.policies:
+            region = policy.region
+            for term in [region.name, *region.short]:
+                self._region_of.setdefault(term, region.name)
+            self._ignore_counties.add(region.name)
+            if region.county:
+                county = region.county
+                self._towns_of_county.setdefault(county, set()).add(region.name)
+                self._county_of_town[county] = county
+                if county.endswith("县") and len(county) >= 3:
+                    self._county_of_town[county[:-1]] = county
+        self._region_re = _alternation(list(self._region_of))
+        self._county_re = _alternation(list(self._county_of_town))
+
+        # Townships: full names (and 宝城街道) anywhere; bare stems (礼义) only in context.
+        self._township_regions: dict[str, list[str]] = {}
+        self._township_of: dict[str, str] = {}
+        bare_of: dict[str, str] = {}
+        for region_name in registry.regions():
+            for name in registry.townships(region_name):
+                regions = self._township_regions.setdefault(name, [])
+                if region_name not in regions:
+                    regions.append(region_name)
+                safe, bare = _short_forms(name)
+                for form in safe:
+                    self._township_of.setdefault(form, name)
+                for form in bare:
+                    if form not in self._region_of:
+                        bare_of.setdefault(form, name)
+        self._township_re = _alternation(list(self._township_of))
+        self._bare_of = {k: v for k, v in bare_of.items() if k not in self._township_of}
+        self._bare_re = _alternation(list(self._bare_of))
+
+        # Categories: the registry's aliases first; colloquial patterns add what the files do not say.
+        aliases = registry.category_aliases()
+        self._alias_key = aliases
+        self._alias_re = _alternation(list(aliases))
+        self._pattern_res = [
+            (key, re.compile("|".join(f"(?:{p})" for p in patterns)))
+            for key, patterns in lexicon.CATEGORY_PATTERNS.items()
+        ]
+
+        # Tiers: names, and "540那档" from the registry's named tiers (not the single "standard" one).
+        tier_patterns: dict[str, list[str]] = {k: list(v) for k, v in lexicon.TIER_PATTERNS.items()}
+        for policy in registry.policies:
+            for tier in policy.contribution.tiers:
+                if tier.key != "standard":
+                    tier_patterns.setdefault(tier.key, []).append(
+                        rf"(?<!\d){tier.amount}(?:元|块)?(?:钱)?(?:的)?(?:那|这)?(?:个|一)?档"
+                    )
+        self._tier_res = [(key, re.compile("|".join(pats))) for key, pats in tier_patterns.items()]
+
+    # -- the pieces -----------------------------------------------------------------------------------
+
+    def regions_in(self, text: str) -> list[tuple[int, str]]:
+        if self._region_re is None:
+            return []
+        return [(m.start(), self._region_of[m.group(0)]) for m in self._region_re.finditer(text)]
+
+    def townships_in(self, text: str, named_regions: set[str]) -> list[tuple[int, str]]:
+        found: list[tuple[int, str]] = []
+        if self._township_re is not None:
+            found += [(m.start(), self._township_of[m.group(0)]) for m in self._township_re.finditer(text)]
+        if self._bare_re is not None:
+            for m in self._bare_re.finditer(text):
+                name = self._bare_of[m.group(0)]
+                before = text[m.start() - 1 : m.start()]
+                after = text[m.end() : m.end() + 1]
+                in_named_region = any(r in named_regions for r in self._township_regions[name])
+                if in_named_region or before in _SHORT_BEFORE or after in _SHORT_AFTER:
+                    found.append((m.start(), name))
+        return sorted(found)
+
+    def unknown_county(self, text: str) -> str | None:
+        """A county named in the text that no policy governs (霍邱县 on its own, 固始县)."""
+        if self._county_re is not None:
+            for m in self._county_re.finditer(text):
+                county = self._county_of_town[m.group(0)]
+                towns = self._towns_of_county.get(county, set())
+                if not any(t in text for t in towns):
+                    return county
+        for m in _COUNTY_CANDIDATE.finditer(text):
+            name = m.group(1)
+            if name in self._ignore_counties or name.startswith(lexicon.NOT_A_COUNTY_PREFIX):
+                continue
+            if name in self._county_of_town.values():
+                continue
+            return name
+        return None
+
+    def categories_in(self, text: str) -> tuple[str, ...]:
+        spans: list[tuple[int, int, int, str]] = []  # (start, -length, source rank, key)
+        if self._alias_re is not None:
+            for m in self._alias_re.finditer(text):
+                spans.append((m.start(), -len(m.group(0)), 0, self._alias_key[m.group(0)]))
+        for key, pattern in self._pattern_res:
+            for m in pattern.finditer(text):
+                spans.append((m.start(), -len(m.group(0)), 1, key))
+        spans.sort()
+        keys: list[str] = []
+        covered_to = -1
+        for start, neg_len, _rank, key in spans:
+            if start < covered_to:
+                continue
+            covered_to = start - neg_len
+            if _negated(text, start):
+                continue
+            if key not in keys:
+                keys.append(key)
+        return tuple(keys)
+
+    def tier_in(self, text: str) -> str | None:
+        named = {key for key, pattern in self._tier_res if pattern.search(text)}
+        # "高档和低档有什么区别" names both: no single tier is meant.
+        return named.pop() if len(named) == 1 else None
+
+    @staticmethod
+    def year_in(text: str) -> int | None:
+        candidates: list[tuple[int, int, int]] = []  # (not 年度, position, year)
+        for m in _YEAR_FULL.finditer(text):
+            candidates.append((m.group(2) != "年度", m.start(), int(m.group(1))))
+        for m in _YEAR_SHORT.finditer(text):
+            year = 2000 + int(m.group(1))
+            if _YEAR_MIN <= year <= _YEAR_MAX:
+                candidates.append((m.group(2) != "年度", m.start(), year))
+        return min(candidates)[2] if candidates else None
+
+    # -- all together ---------------------------------------------------------------------------------
+
+    def extract(self, text: str) -> Slots:
+        named = self.regions_in(text)
+        regions = tuple(dict.fromkeys(r for _, r in named))
+        townships = self.townships_in(text, set(regions))
+        region = regions[0] if regions else None
+        township = None
+        for _, name in townships:
+            owners = self._township_regions[name]
+            if region is None:
+                township = name
+                if len(owners) == 1:
+                    region = owners[0]
+                break
+            if region in owners:
+                township = name
+                break
+        extras: dict[str, str] = {}
+        unknown = None
+        if region is None:
+            unknown = self.unknown_county(text)
+            if unknown:
+                extras["unknown_region"] = unknown
+        if len(regions) > 1:
+            extras["regions"] = ",".join(regions)
+        return Slots(
+            region=region,
+            township=township,
+            year=self.year_in(text),
+            categories=self.categories_in(text),
+            tier=self.tier_in(text),
+            unknown_region=unknown,
+            regions=regions,
+            extras=extras,
+        )
+
+
+def _negated(text: str, start: int) -> bool:
+    before = text[max(0, start - 3) : start]
+    if before.endswith("是不是"):  # 我是不是低保户: a question, not a denial
+        return False
+    return before.endswith(lexicon.CATEGORY_NEGATIONS)
