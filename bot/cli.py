@@ -13,6 +13,12 @@ from bot.rules.loader import PolicyError
 COMMAND_MODULES = [
     "bot.rules.commands",  # policy check / policy show
     "bot.commands.ask",  # ask
+    "bot.store.commands",  # db upgrade|load-targets|revision, import, status, demo-data
+    "bot.commands.serve",  # serve
+    "bot.commands.chat",  # chat
+    "bot.commands.demo",  # demo
+    "bot.commands.fake_wechat",  # fake-wechat
+    "scheduler.commands",  # remind plan, jobs, outbox, scheduler
 ]
 
 

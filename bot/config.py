@@ -44,6 +44,19 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float, maximum: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a number of seconds") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name}={raw!r}: must be between {minimum} and {maximum}")
+    return value
+
+
 def _time(env: Mapping[str, str], name: str, default: str) -> dt.time:
     raw = env.get(name) or default
     m = re.fullmatch(r"(\d{1,2}):(\d{2})", raw)
@@ -153,6 +166,8 @@ class Settings:
             default_region=env.get("YIBAO_DEFAULT_REGION") or None,
             max_body_bytes=_int(env, "YIBAO_MAX_BODY_BYTES", cls.max_body_bytes, 1024),
             timestamp_window_s=_int(env, "YIBAO_TIMESTAMP_WINDOW_S", cls.timestamp_window_s, 0),
+            # WeChat gives up after 5 s: leave room for the reply to travel back
+            reply_budget_s=_float(env, "YIBAO_REPLY_BUDGET_S", cls.reply_budget_s, 0.1, 4.9),
             reminder_days=_days(env, "YIBAO_REMINDER_DAYS", "5,1"),
             reminder_time=_time(env, "YIBAO_REMINDER_TIME", "10:00"),
             digest_days=_int(env, "YIBAO_DIGEST_DAYS", cls.digest_days),

@@ -26,6 +26,7 @@ def environment() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         undefined=jinja2.StrictUndefined,
         lstrip_blocks=True,
+        auto_reload=False,  # templates change only with a deploy; no stat() per message
         keep_trailing_newline=False,
         autoescape=False,
     )

@@ -43,7 +43,7 @@ async def ask(text: str, *, region: str | None, on: dt.date, openid: str | None,
 
     engine = make_engine(settings)
     try:
-        await ensure_schema(engine)
+        await ensure_schema(engine, registry=registry)
         sessions = make_sessionmaker(engine)
         async with sessions() as session:
             speaker = await load_speaker(session, openid)

@@ -7,7 +7,7 @@ Datetimes are timezone-aware (stored as UTC by `UtcDateTime`); money is whole yu
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -52,7 +52,7 @@ def utcnow() -> dt.datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dt.datetime: UtcDateTime, dict[str, Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UtcDateTime, dict[str, Any]: JSON}
 
 
 class Region(Base):
@@ -62,7 +62,7 @@ class Region(Base):
     __table_args__ = (UniqueConstraint("county", "township", "village", name="uq_region_path"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    level: Mapped[str] = mapped_column(String(16))  # county | township | village
+    level: Mapped[str] = mapped_column(String(16))  # county | town (the policy region) | township | village
     county: Mapped[str] = mapped_column(String(64))  # the policy region name (陵川县, 周集镇)
     township: Mapped[str] = mapped_column(String(64), default="")  # "" at county level
     village: Mapped[str] = mapped_column(String(64), default="")  # "" above village level
@@ -96,6 +96,7 @@ class ResidentCategory(Base):
     """A resident's subsidy category (身份类别) for one insurance year."""
 
     __tablename__ = "resident_categories"
+    __table_args__ = (Index("ix_resident_categories_year", "insurance_year", "category"),)
 
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), primary_key=True)
     insurance_year: Mapped[int] = mapped_column(primary_key=True)
@@ -158,7 +159,9 @@ class Follower(Base):
     __tablename__ = "followers"
 
     openid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"), index=True)
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="SET NULL"), index=True
+    )
     county: Mapped[str | None] = mapped_column(String(64))  # bound region (policy region name)
     township: Mapped[str | None] = mapped_column(String(64))
     subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -232,7 +235,8 @@ class OutboxMessage(Base):
     cutoff: Mapped[dt.date] = mapped_column(Date)
     stage: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # template name + data
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed|dropped|skipped
+    # pending | sending | sent | failed | dropped | skipped
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     not_before: Mapped[dt.datetime]

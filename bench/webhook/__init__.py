@@ -1,0 +1,1 @@
+"""Webhook benchmark: the full pipeline against a bare aiohttp + wechatpy echo (`python -m bench.webhook`)."""

@@ -1,0 +1,165 @@
+"""The aiohttp application: webhook, health check, and the feature steps (console, scheduler).
+
+`create_app(settings)` is a list of small `setup_*` steps; what lives as long as the app (engine, HTTP
+session, the webhook's batching store, background deliveries) is opened and closed in `cleanup_ctx`, and
+reached through typed `web.AppKey`s.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot import config
+from bot.config import Settings
+from bot.rules.loader import PolicyRegistry, load_registry
+from bot.store.db import make_engine, make_sessionmaker
+from bot.store.schema import ensure_schema
+from bot.wechat.client import WeChatClient
+from bot.wechat.inbox import Clock, Deps, Inbox, Responder
+from bot.wechat.store import WebhookStore
+from bot.wechat.webhook import WeChatWebhook
+
+log = logging.getLogger("yibao.app")
+
+SETTINGS = web.AppKey("settings", Settings)
+REGISTRY = web.AppKey("registry", PolicyRegistry)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONS = web.AppKey("sessions", async_sessionmaker)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+WECHAT = web.AppKey("wechat", WeChatClient)
+WEBHOOK_STORE = web.AppKey("webhook_store", WebhookStore)
+WEBHOOK = web.AppKey("webhook", WeChatWebhook)
+
+# Further features, each a "module:function" taking the app (composed like COMMAND_MODULES in bot/cli.py).
+FEATURE_STEPS: list[str] = []  # e.g. the bureau console
+# the in-process scheduler; `yibao serve --no-scheduler` leaves these out
+SCHEDULER_STEPS: list[str] = ["scheduler.wiring:setup_scheduler"]
+
+
+def setup_registry(app: web.Application, registry: PolicyRegistry | None) -> None:
+    """Policies are loaded once, here, not per message."""
+    app[REGISTRY] = registry if registry is not None else load_registry(app[SETTINGS].policy_dirs)
+
+
+
+def setup_db(app: web.Application) -> None:
+    async def db_ctx(app: web.Application) -> AsyncIterator[None]:
+        engine = make_engine(app[SETTINGS])
+        await ensure_schema(engine, registry=app[REGISTRY])
+        app[ENGINE] = engine
+        app[SESSIONS] = make_sessionmaker(engine)
+        yield
+        await engine.dispose()
+
+    app.cleanup_ctx.append(db_ctx)
+
+
+def setup_wechat_client(app: web.Application) -> None:
+    async def client_ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        async with aiohttp.ClientSession() as http:
+            app[HTTP] = http
+            app[WECHAT] = WeChatClient(
+                http,
+                appid=settings.wechat_appid,
+                secret=settings.wechat_secret,
+                base=settings.wechat_api_base,
+                sessions=app[SESSIONS],
+                retries=2,
+            )
+            yield
+
+    app.cleanup_ctx.append(client_ctx)
+
+
+def setup_webhook_store(app: web.Application) -> None:
+    """The webhook's database work, batched into shared transactions; flushed at shutdown."""
+
+    async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+        store = WebhookStore(app[SETTINGS], app[ENGINE])
+        store.start()
+        app[WEBHOOK_STORE] = store
+        yield
+        await store.close()
+
+    app.cleanup_ctx.append(store_ctx)
+
+
+def setup_webhook(app: web.Application, responder: Responder | None, clock: Clock | None) -> None:
+    if responder is None:
+        from bot.pipeline import respond as responder
+    clock = clock or config.now
+
+    async def webhook_ctx(app: web.Application) -> AsyncIterator[None]:
+        deps = Deps(
+            settings=app[SETTINGS],
+            registry=app[REGISTRY],
+            sessions=app[SESSIONS],
+            store=app[WEBHOOK_STORE],
+            responder=responder,
+            clock=clock,
+            client=app[WECHAT],
+        )
+        inbox = Inbox(deps)
+        app[WEBHOOK] = WeChatWebhook(app[SETTINGS], inbox)
+        yield
+        await inbox.drain()
+
+    async def verify(request: web.Request) -> web.StreamResponse:
+        return await request.app[WEBHOOK].verify(request)
+
+    async def receive(request: web.Request) -> web.StreamResponse:
+        return await request.app[WEBHOOK].receive(request)
+
+    app.cleanup_ctx.append(webhook_ctx)
+    app.router.add_get("/wechat", verify)
+    app.router.add_post("/wechat", receive)
+
+
+def setup_health(app: web.Application) -> None:
+    async def healthz(request: web.Request) -> web.Response:
+        try:
+            async with request.app[SESSIONS]() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as exc:
+            return web.json_response({"status": "error", "database": str(exc)}, status=503)
+        return web.json_response({"status": "ok", "policies": len(request.app[REGISTRY].policies)})
+
+    app.router.add_get("/healthz", healthz)
+
+
+def _run_steps(app: web.Application, steps: list[str]) -> None:
+    for step in steps:
+        module, _, func = step.partition(":")
+        getattr(importlib.import_module(module), func)(app)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    registry: PolicyRegistry | None = None,
+    responder: Responder | None = None,
+    clock: Clock | None = None,
+    scheduler: bool = True,
+) -> web.Application:
+    """The application. Tests inject `registry`, `responder` (default: bot.pipeline.respond) and `clock`
+    (default: now in Asia/Shanghai); `scheduler=False` is `yibao serve --no-scheduler`."""
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    setup_registry(app, registry)
+    setup_db(app)
+    setup_wechat_client(app)
+    setup_webhook_store(app)
+    setup_webhook(app, responder, clock)
+    setup_health(app)
+    _run_steps(app, FEATURE_STEPS)
+    if scheduler:
+        _run_steps(app, SCHEDULER_STEPS)
+    return app

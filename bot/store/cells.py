@@ -1,0 +1,161 @@
+"""Cells of the bureau's rosters, parsed: each parser returns a clean value or raises ValueError with the
+reason in Chinese, for the error report. Pure functions, shared by the imports and binding."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from bot.store import ids
+
+Cell = str | int | float | Any  # str for CSV; openpyxl also gives int, float, datetime, bool or None
+
+_NO_CATEGORY = {"", "无", "-", "—", "普通", "一般", "普通居民", "普通人员", "一般人员"}
+SPACES = re.compile(r"[\s\u3000]+")
+_CATEGORY_SPLIT = re.compile(r"[、,，/;；|\s]+")
+
+
+def text_of(cell: Cell) -> str:
+    if type(cell) is str:
+        return cell.strip()
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip()
+
+
+def normalize_name(raw: str) -> str:
+    """A person's name as compared: no spaces between Chinese characters (李 慈 = 李慈), single spaces else."""
+    raw = raw.strip()
+    if not SPACES.search(raw):
+        return raw
+    return SPACES.sub(" ", re.sub(r"(?<=[\u3400-\u9fff])[\s\u3000]+(?=[\u3400-\u9fff])", "", raw))
+
+
+def parse_name(cell: Cell) -> str:
+    name = normalize_name(text_of(cell))
+    if not name:
+        raise ValueError("姓名为空")
+    if len(name) > 32 or re.search(r"\d", name):
+        raise ValueError("姓名不像人名（含数字或过长）")
+    return name
+
+
+def parse_id(cell: Cell) -> str:
+    if isinstance(cell, float):
+        raise ValueError("身份证号被Excel存成了数字，末几位已丢失：请把该列设为文本格式后重新录入")
+    raw = text_of(cell)
+    if not raw:
+        raise ValueError("身份证号为空")
+    try:
+        return ids.validate(raw)
+    except ids.InvalidId as exc:
+        raise ValueError(f"身份证号无效：{exc}") from None
+
+
+_DATE_PATTERNS = (
+    re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"),
+    re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?"),
+    re.compile(r"(\d{4})(\d{2})(\d{2})"),
+)
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def parse_date(cell: Cell) -> dt.date:
+    """2024-11-20, 2024/11/20, 2024.11.20, 2024年11月20日, 20241120, an Excel date or date serial."""
+    if isinstance(cell, dt.datetime):
+        return cell.date()
+    if isinstance(cell, dt.date):
+        return cell
+    if isinstance(cell, int | float) and not isinstance(cell, bool) and 20_000 < cell < 80_000:
+        return _EXCEL_EPOCH + dt.timedelta(days=int(cell))
+    raw = text_of(cell)
+    if not raw:
+        raise ValueError("日期为空")
+    for pattern in _DATE_PATTERNS:
+        m = pattern.fullmatch(raw)
+        if m:
+            try:
+                return dt.date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                raise ValueError(f"日期“{raw}”不存在") from None
+    raise ValueError(f"日期“{raw}”无法识别（应如 2024-11-20、2024/11/20 或 2024年11月20日）")
+
+
+def parse_amount(cell: Cell) -> int:
+    """Whole yuan, not negative: 400, 400.00, 400元, ￥400, 1,080."""
+    if isinstance(cell, bool):
+        raise ValueError("金额无法识别")
+    if isinstance(cell, int | float):
+        value = float(cell)
+    else:
+        raw = re.sub(r"[\s,，]|元$|^[¥￥]", "", text_of(cell))
+        if not raw:
+            raise ValueError("金额为空")
+        if not re.fullmatch(r"-?\d+(\.\d+)?", raw):
+            raise ValueError(f"金额“{text_of(cell)}”不是数字")
+        value = float(raw)
+    if value < 0:
+        raise ValueError("金额不能为负数")
+    if not value.is_integer():
+        raise ValueError("金额应为整数元")
+    if value > 10_000:
+        raise ValueError("金额过大（个人缴费不超过一万元），请核对")
+    return int(value)
+
+
+def parse_year(cell: Cell) -> int:
+    raw = re.sub(r"年度?$", "", text_of(cell))
+    if not re.fullmatch(r"\d{4}", raw) or not 2000 <= int(raw) <= 2100:
+        raise ValueError(f"年度“{text_of(cell)}”无法识别（应如 2025）")
+    return int(raw)
+
+
+def parse_phone(cell: Cell) -> str:
+    """An 11-digit mobile number (1[3-9]…) or a landline with its area code (0356-1234567)."""
+    raw = re.sub(r"[()（）]", "", ids.normalize(text_of(cell)))
+    raw = re.sub(r"^(\+?86)(?=1[0-9]{10}$)", "", raw)
+    if re.fullmatch(r"1[3-9][0-9]{9}", raw) or re.fullmatch(r"0[0-9]{2,3}[0-9]{7,8}", raw):
+        return raw
+    raise ValueError("电话号码格式不对（应为11位手机号，或带区号的固定电话）")
+
+
+def split_categories(raw: str) -> list[str]:
+    """Category names separated by 、 , ， / ; ； — but not inside brackets (重度残疾（一、二级）)."""
+    raw = raw.strip()
+    parts, depth, current = [], 0, ""
+    for ch in raw:
+        if ch in "（(":
+            depth += 1
+        elif ch in "）)":
+            depth = max(depth - 1, 0)
+        if depth == 0 and _CATEGORY_SPLIT.fullmatch(ch):
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_categories(cell: Cell, aliases: dict[str, str]) -> tuple[str, ...]:
+    raw = text_of(cell) if cell else ""
+    if raw in _NO_CATEGORY:
+        return ()
+    if raw in aliases:
+        return (aliases[raw],)
+    keys: list[str] = []
+    unknown: list[str] = []
+    for name in split_categories(raw):
+        key = aliases.get(name)
+        if key is None:
+            unknown.append(name)
+        elif key not in keys:
+            keys.append(key)
+    if unknown:
+        raise ValueError(f"身份类别“{'、'.join(unknown)}”不认识（可用的如：低保、特困、监测对象、脱贫户）")
+    return tuple(keys)
+
+

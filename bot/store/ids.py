@@ -1,0 +1,115 @@
+"""身份证号 (GB 11643-1999 citizen ID numbers): validation, keyed HMAC, masking, birth date and sex.
+
+A full ID number never leaves this module except as an HMAC (for matching) or a masked form (for display).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import re
+from operator import mul
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+_SHAPE = re.compile(r"[0-9]{17}[0-9X]")  # ASCII only: \d also matches full-width digits
+# Full-width digits and letters residents type on phones, plus the separators they put inside numbers.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９ｘＸ", "0123456789XX", " \u3000-")
+# An ID or mobile number inside free text (logs, messages), also typed in groups or with full-width digits,
+# but not part of a longer number.
+_D = "[0-9０-９]"
+_ID_IN_TEXT = re.compile(rf"(?<![0-9０-９]){_D}(?:[ \-]?{_D}){{16}}[ \-]?[0-9０-９XxＸｘ](?![0-9０-９XxＸｘ])")
+_PHONE_IN_TEXT = re.compile(rf"(?<![0-9０-９])[1１][3-9３-９]{_D}(?:[ \-]?{_D}){{8}}(?![0-9０-９])")
+
+
+class InvalidId(ValueError):
+    """The text is not a valid 18-digit ID number; the message says why (in Chinese, for the user)."""
+
+
+def normalize(raw: str) -> str:
+    """Strip spaces and dashes, turn full-width digits half-width and a lower-case x upper-case."""
+    if _SHAPE.fullmatch(raw):  # the common case, already clean
+        return raw
+    return raw.strip().translate(_FULL_WIDTH).upper()
+
+
+def check_char(first17: str) -> str:
+    """The GB 11643 check character for the first 17 digits."""
+    return _CHECK[sum(map(mul, map(int, first17), _WEIGHTS)) % 11]
+
+
+def validate(raw: str) -> str:
+    """The normalised ID number, or `InvalidId` saying what is wrong (length, birth date or checksum)."""
+    number = normalize(raw)
+    if len(number) != 18 or not _SHAPE.fullmatch(number):
+        raise InvalidId(f"应为18位（17位数字加1位数字或X），实际为{len(number)}位")
+    try:
+        born = _birth(number)
+    except ValueError:
+        raise InvalidId(f"出生日期{number[6:14]}不是有效日期") from None
+    if not dt.date(1890, 1, 1) <= born <= dt.date(2100, 12, 31):
+        raise InvalidId(f"出生日期{number[6:14]}不合理")
+    if check_char(number[:17]) != number[17]:
+        raise InvalidId("校验位不正确（可能有数字输错）")
+    return number
+
+
+def is_valid(raw: str) -> bool:
+    try:
+        validate(raw)
+    except InvalidId:
+        return False
+    return True
+
+
+def id_digest(number: str, key: bytes) -> bytes:
+    """HMAC-SHA256 of a normalised ID number (32 bytes)."""
+    return hmac.digest(key, number.encode("ascii"), "sha256")
+
+
+def id_hmac(number: str, key: str | bytes) -> str:
+    """The keyed HMAC stored in `residents.id_hmac` (64 hex characters)."""
+    return id_digest(number, key.encode() if isinstance(key, str) else key).hex()
+
+
+def mask(number: str) -> str:
+    """140524********1234: the area code and the last four characters, nothing of the birth date."""
+    number = normalize(number)
+    if len(number) < 10:
+        return "*" * len(number)
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def _birth(number: str) -> dt.date:
+    return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+def birth_date(number: str) -> dt.date:
+    return _birth(normalize(number))
+
+
+def sex(number: str) -> str:
+    """'M' or 'F' from the 17th digit (odd: male)."""
+    return "M" if int(normalize(number)[16]) % 2 else "F"
+
+
+def make_id(area: str, born: dt.date, sequence: int) -> str:
+    """A well-formed ID number (for synthetic data): area code, birth date, 3-digit sequence, check."""
+    first17 = f"{area}{born:%Y%m%d}{sequence % 1000:03d}"
+    return first17 + check_char(first17)
+
+
+def mask_phone(phone: str) -> str:
+    """138****0001 for an 11-digit mobile number; other numbers keep only their last four digits."""
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) == 11 and digits[0] == "1":
+        return f"{digits[:3]}****{digits[-4:]}"
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    return "*" * (len(digits) - 4) + digits[-4:]
+
+
+def mask_text(text: str) -> str:
+    """Free text (a message, a log line) with every ID number and mobile number in it masked."""
+    text = _ID_IN_TEXT.sub(lambda m: mask(m[0]), text)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(normalize(m[0])), text)

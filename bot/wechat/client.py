@@ -1,0 +1,213 @@
+"""An async client for the WeChat official-account API, on aiohttp (wechatpy's client is synchronous).
+
+The access_token comes from the stable-token endpoint and is cached in the database (access_tokens), so all
+workers share one; a worker refreshes it a few minutes before expiry (each at a slightly different moment),
+one coroutine at a time, and re-reads the cache first in case another worker already did. A call answered
+with 40001/40014/42001 refreshes the token and is retried once. Every WeChat error becomes a typed
+exception (bot/wechat/errors.py); with `retries` > 0, -1 (busy), HTTP 5xx and 45009 are retried with
+exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aiohttp
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.store.tokens import CachedToken, refresh_shared
+from bot.wechat.errors import TOKEN_ERRORS, ServerError, WeChatAPIError, error_for
+
+log = logging.getLogger("yibao.wechat.client")
+
+# WeChat hands out a new stable token in the last 5 minutes of the old one's life: refresh inside that span.
+REFRESH_MARGIN_S = (180.0, 270.0)
+RECENT_FETCH_S = 30.0  # a token fetched this recently is used even if WeChat gave it a short life
+MASS_SEND_MAX = 10_000
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class WeChatClient:
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        *,
+        appid: str,
+        secret: str,
+        base: str,
+        sessions: async_sessionmaker | None = None,
+        retries: int = 0,
+        backoff_s: float = 0.5,
+        timeout_s: float = 10.0,
+    ):
+        self.http = http
+        self.appid = appid
+        self.secret = secret
+        self.base = base.rstrip("/")
+        self.sessions = sessions  # None: the token is cached in this process only
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._margin_s = random.uniform(*REFRESH_MARGIN_S)  # spread workers' refreshes apart
+        self._token: CachedToken | None = None
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    # -- access token ----------------------------------------------------------------------------
+
+    def _fresh(self, cached: CachedToken | None, stale: str | None) -> bool:
+        if cached is None or cached.token == stale:
+            return False
+        left = cached.valid_for(_utcnow())
+        return left > self._margin_s or (left > 0 and time.monotonic() - self._fetched_at < RECENT_FETCH_S)
+
+    async def access_token(self) -> str:
+        if self._fresh(self._token, None):
+            return self._token.token
+        return await self._refresh(stale=None)
+
+    async def _refresh(self, stale: str | None) -> str:
+        """A token that is fresh and is not `stale` (the one WeChat just refused)."""
+        async with self._lock:
+            if self._fresh(self._token, stale):
+                return self._token.token
+            if self.sessions is None:
+                self._token = await self._fetch_stable(stale)
+            else:
+                self._token = await refresh_shared(
+                    self.sessions, self.appid, lambda t: self._fresh(t, stale), lambda: self._fetch_stable(stale)
+                )
+            return self._token.token
+
+    async def _fetch_stable(self, stale: str | None) -> CachedToken:
+        """POST /cgi-bin/stable_token; force a new token only when WeChat refused the one it still hands out."""
+        token = await self._stable_token(force=False)
+        if stale is not None and token.token == stale:
+            log.warning("access_token refused but still current: forcing a refresh")
+            token = await self._stable_token(force=True)
+        self._fetched_at = time.monotonic()
+        return token
+
+    async def _stable_token(self, force: bool) -> CachedToken:
+        body = {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret}
+        if force:
+            body["force_refresh"] = True
+        data = await self._request("POST", "/cgi-bin/stable_token", json=body)
+        expires_in = int(data.get("expires_in") or 7200)
+        return CachedToken(data["access_token"], _utcnow() + dt.timedelta(seconds=expires_in))
+
+    # -- calls -----------------------------------------------------------------------------------
+
+    async def _request(
+        self, method: str, path: str, *, params: Mapping[str, str] | None = None, json: Any = None
+    ) -> dict[str, Any]:
+        try:
+            async with self.http.request(
+                method, self.base + path, params=params, json=json, timeout=self.timeout
+            ) as resp:
+                if resp.status >= 500:
+                    raise ServerError(resp.status, resp.reason or "server error", endpoint=path)
+                try:
+                    data = await resp.json(content_type=None)
+                except ValueError:
+                    raise ServerError(resp.status, "answer is not JSON", endpoint=path) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ServerError(0, f"{type(exc).__name__}: {exc}", endpoint=path) from None
+        if not isinstance(data, dict):
+            raise ServerError(resp.status, "answer is not a JSON object", endpoint=path)
+        errcode = int(data.get("errcode") or 0)
+        if errcode:
+            raise error_for(errcode, str(data.get("errmsg", "")), endpoint=path)
+        return data
+
+    async def call(
+        self, method: str, path: str, *, json: Any = None, params: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """An authenticated call: token refresh on 40001/40014/42001, backoff on retryable errors."""
+        attempt = 0
+        token_renewed = False
+        while True:
+            token = await self.access_token()
+            try:
+                return await self._request(method, path, params={**(params or {}), "access_token": token}, json=json)
+            except TOKEN_ERRORS:
+                if token_renewed:
+                    raise
+                token_renewed = True
+                await self._refresh(stale=token)
+            except WeChatAPIError as exc:
+                if not exc.retryable or attempt >= self.retries:
+                    raise
+                attempt += 1
+                delay = self.backoff_s * 2 ** (attempt - 1)
+                log.info("%s: %s; retry %d/%d in %.1fs", path, exc, attempt, self.retries, delay)
+                await asyncio.sleep(delay)
+
+    # -- endpoints -------------------------------------------------------------------------------
+
+    async def send_text(self, openid: str, content: str) -> dict[str, Any]:
+        """客服消息: only inside the customer-service window (45015 / 45047 otherwise)."""
+        return await self.call(
+            "POST",
+            "/cgi-bin/message/custom/send",
+            json={"touser": openid, "msgtype": "text", "text": {"content": content}},
+        )
+
+    async def send_template(
+        self,
+        openid: str,
+        template_id: str,
+        data: Mapping[str, str | Mapping[str, str]],
+        *,
+        url: str | None = None,
+        client_msg_id: str | None = None,
+    ) -> int:
+        """模板消息; returns WeChat's msgid. Plain string values are wrapped as {"value": ...}."""
+        payload: dict[str, Any] = {
+            "touser": openid,
+            "template_id": template_id,
+            "data": {k: ({"value": v} if isinstance(v, str) else dict(v)) for k, v in data.items()},
+        }
+        if url:
+            payload["url"] = url
+        if client_msg_id:
+            payload["client_msg_id"] = client_msg_id
+        result = await self.call("POST", "/cgi-bin/message/template/send", json=payload)
+        return int(result.get("msgid") or 0)
+
+    async def create_menu(self, menu: Mapping[str, Any]) -> None:
+        await self.call("POST", "/cgi-bin/menu/create", json=dict(menu))
+
+    async def mass_send_text(self, openids: Sequence[str], content: str, clientmsgid: str) -> dict[str, Any]:
+        """群发 to a list of openids (2 to 10,000 per call); `clientmsgid` makes a repeated call a no-op."""
+        if not 2 <= len(openids) <= MASS_SEND_MAX:
+            raise ValueError(f"mass/send takes 2 to {MASS_SEND_MAX} openids, got {len(openids)}")
+        return await self.call(
+            "POST",
+            "/cgi-bin/message/mass/send",
+            json={
+                "touser": list(openids),
+                "msgtype": "text",
+                "text": {"content": content},
+                "clientmsgid": clientmsgid,
+            },
+        )
+
+    async def mass_preview_text(self, openid: str, content: str) -> dict[str, Any]:
+        return await self.call(
+            "POST",
+            "/cgi-bin/message/mass/preview",
+            json={"touser": openid, "msgtype": "text", "text": {"content": content}},
+        )
+
+    async def user_info(self, openid: str, lang: str = "zh_CN") -> dict[str, Any]:
+        return await self.call("GET", "/cgi-bin/user/info", params={"openid": openid, "lang": lang})

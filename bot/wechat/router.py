@@ -1,0 +1,154 @@
+"""What to answer for each kind of inbound message or event: one small handler per kind.
+
+A handler gets a `Turn` and returns the reply text, or None for "success". The follower's stored state
+comes with the turn; the changes a handler makes to it (conversation state, subscription) are queued on the
+turn and committed with the stored reply, so they happen once per message however often WeChat retries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from bot.config import TZ
+from bot.handlers.answer import Answer
+from bot.pipeline import Context, Speaker
+from bot.render import render
+from bot.store import followers
+from bot.store.followers import FollowerWrite
+from bot.wechat.protocol import Inbound
+
+if TYPE_CHECKING:
+    from bot.wechat.inbox import Deps
+
+Handler = Callable[["Turn"], Awaitable[str | None]]
+
+# Menu CLICK keys and the question each one asks.
+MENU_QUESTIONS = {
+    "FEE": "交多少钱",
+    "DEADLINE": "截止时间",
+    "CHANNELS": "怎么交",
+    "MY_STATUS": "我的缴费状态",
+}
+MAX_QUESTION_CHARS = 500  # longer texts are pasted documents, not questions
+
+
+@dataclass
+class Turn:
+    """One inbound message being answered."""
+
+    inbound: Inbound
+    now: dt.datetime
+    deps: Deps
+    speaker: Speaker  # the follower as stored when the message arrived
+    intent: str | None = None
+    writes: list[FollowerWrite] = field(default_factory=list)
+
+    @property
+    def openid(self) -> str:
+        return self.inbound.openid
+
+    async def ask(self, question: str, *, user_message: bool = True) -> str:
+        """Run the pipeline as this follower, and queue their new state for saving."""
+        ctx = Context(
+            today=self.now.astimezone(TZ).date(),
+            registry=self.deps.registry,
+            speaker=self.speaker,
+            settings=self.deps.settings,
+            sessions=self.deps.sessions,
+            now=self.now,
+        )
+        reply = await self.deps.responder(question, ctx)
+        self.intent = str(reply.intent)
+        after = replace(reply.speaker, openid=self.openid)
+        self.writes.append(followers.speaker_write(after, self.now, user_message=user_message))
+        return reply.text
+
+    def touch(self, *, user_message: bool) -> None:
+        self.writes.append(followers.touch_write(self.openid, self.now, user_message=user_message))
+
+    def render(self, template: str, **data: object) -> str:
+        self.intent = template
+        return render(Answer(template, data))
+
+
+ROUTES: dict[str, Handler] = {}
+
+
+def on(*kinds: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        for kind in kinds:
+            ROUTES[kind] = handler
+        return handler
+
+    return register
+
+
+async def route(turn: Turn) -> str | None:
+    inbound = turn.inbound
+    handler = ROUTES.get(inbound.kind) or (on_other_event if inbound.is_event else on_unsupported)
+    return await handler(turn)
+
+
+@on("text")
+async def on_text(turn: Turn) -> str | None:
+    text = turn.inbound.text("Content").strip()
+    if len(text) > MAX_QUESTION_CHARS:
+        turn.touch(user_message=True)
+        return turn.render("unsupported_message", kind="too_long", length=len(text))
+    if not text:
+        turn.touch(user_message=True)
+        return turn.render("unsupported_message", kind="empty", length=0)
+    return await turn.ask(text)
+
+
+@on("voice")
+async def on_voice(turn: Turn) -> str | None:
+    """Voice arrives as speech-to-text in `Recognition` when the account has it switched on."""
+    text = turn.inbound.text("Recognition").strip().rstrip("。.!！")
+    if not text:
+        turn.touch(user_message=True)
+        return turn.render("voice_unrecognized")
+    return await turn.ask(text)
+
+
+@on("event:subscribe", "event:subscribe_scan")
+async def on_subscribe(turn: Turn) -> str | None:
+    turn.writes.append(followers.subscribed_write(turn.openid, turn.now))
+    registry = turn.deps.registry
+    regions = registry.regions()
+    # "我是陵川县礼义镇的": the first region whose townships we know, else a bare region name
+    example = next((r + towns[0] for r in regions if (towns := registry.townships(r))), regions[0] if regions else "")
+    return turn.render(
+        "welcome", region=turn.speaker.region, township=turn.speaker.township, regions=regions, example=example
+    )
+
+
+@on("event:unsubscribe")
+async def on_unsubscribe(turn: Turn) -> str | None:
+    turn.writes.append(followers.unsubscribed_write(turn.openid, turn.now))
+    return None
+
+
+@on("event:click")
+async def on_click(turn: Turn) -> str | None:
+    question = MENU_QUESTIONS.get(turn.inbound.text("EventKey"))
+    if question is None:
+        turn.touch(user_message=False)
+        return turn.render("unsupported_message", kind="menu", length=0)
+    return await turn.ask(question, user_message=False)
+
+
+async def on_other_event(turn: Turn) -> str | None:
+    """LOCATION, VIEW, SCAN, send-job reports, ...: WeChat expects only "success"."""
+    if turn.inbound.event not in {"templatesendjobfinish", "masssendjobfinish"}:
+        turn.touch(user_message=False)
+    return None
+
+
+async def on_unsupported(turn: Turn) -> str | None:
+    """Images, video, links, locations, files: a polite hint to ask in words."""
+    turn.touch(user_message=True)
+    return turn.render("unsupported_message", kind=turn.inbound.msg_type, length=0)

@@ -1,0 +1,126 @@
+"""绑定 / 我交了吗 / 解绑 end to end through bot.pipeline.respond, as `yibao ask --openid` runs it, on every
+database backend: the follower's state lives in the database between messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import select
+
+from bot.handlers.binding import handle_bind, handle_my_status
+from bot.nlu.query import Intent, Query
+from bot.pipeline import Context, Speaker
+from bot.render import render
+from bot.store.imports import import_file
+from bot.store.models import Follower
+from tests.store import rosters
+from tests.store.chat import say, use_binding_handlers
+
+if TYPE_CHECKING:
+    from tests.store.backends import Store
+
+pytest_plugins = ["tests.store.backends"]  # the store fixtures: every test runs on SQLite and PostgreSQL
+
+DAY = dt.date(2024, 11, 20)
+
+
+@pytest.fixture
+async def people(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[list]:
+    """Three residents of 陵川县: [0] paid 400 yuan, [2] is 低保 and has not paid."""
+    use_binding_handlers(monkeypatch)
+    rows = rosters.residents(3)
+    await import_file(store.engine, store.registry, store.settings, "residents",
+                      rosters.write_csv(tmp_path / "r.csv", rosters.RESIDENT_HEADER, rows), region="陵川县",
+                      year=2025, today=DAY)
+    pays = [[rows[0][2], 2025, 400, "2024-10-08", "微信"]]
+    await import_file(store.engine, store.registry, store.settings, "payments",
+                      rosters.write_csv(tmp_path / "p.csv", rosters.PAYMENT_HEADER, pays), today=DAY)
+    return rows
+
+
+def _wrong(number: str) -> str:
+    """Another well-formed ID number (valid checksum) that is not in the roster."""
+    from bot.store.ids import make_id
+
+    return make_id(number[:6], dt.date(1951, 3, 3), 999)
+
+
+async def test_bind_then_paid_status(store: Store, people: list[list]) -> None:
+    name, number = people[0][1], people[0][2]
+    asked = await say(store.settings, "绑定")
+    assert "姓名" in asked and "身份证号" in asked
+    bound = await say(store.settings, f"{name} {number}")
+    assert "绑定成功" in bound and f"{number[:6]}********{number[-4:]}" in bound
+    status = await say(store.settings, "我交了吗")
+    assert "已缴费：400元，2024年10月8日，微信" in status and "2025年度" in status
+    for reply in (asked, bound, status):
+        assert number not in reply
+    async with store.sessions() as s:
+        follower = await s.get(Follower, "o-test-1")
+    assert follower.resident_id is not None and follower.county == "陵川县" and follower.state == {}
+
+
+async def test_name_first_then_number_and_unpaid_dibao(store: Store, people: list[list]) -> None:
+    name, number = people[2][1], people[2][2]
+    await say(store.settings, "绑定")
+    assert name in await say(store.settings, f"我叫{name}")
+    assert "绑定成功" in await say(store.settings, number)
+    status = await say(store.settings, "我的缴费状态")
+    assert "未查到缴费记录" in status and "城乡低保对象" in status and "个人应缴80元" in status
+    assert "本月截止11月25日" in status
+
+
+async def test_six_wrong_ids_are_refused(store: Store, people: list[list]) -> None:
+    name, number = people[1][1], people[1][2]
+    await say(store.settings, "绑定")
+    replies = [await say(store.settings, f"{name} {_wrong(number)}") for _ in range(4)]
+    replies.append(await say(store.settings, f"{name} {number[:17]}{'0' if number[17] != '0' else '1'}"))
+    assert [("还可尝试" in r) for r in replies] == [True, True, True, True, False]
+    assert "还可尝试4次" in replies[0] and "尝试次数已用完" in replies[4]
+    sixth = await say(store.settings, f"{name} {number}")  # even the right one, on the 6th attempt
+    assert "今天已核对5次未通过" in sixth and "11月21日" in sixth and "医保经办机构" in sixth
+    async with store.sessions() as s:
+        follower = await s.get(Follower, "o-test-1")
+    assert follower.resident_id is None and follower.bind_failures == 6 and follower.bind_fail_day == DAY
+    tomorrow = DAY + dt.timedelta(days=1)
+    await say(store.settings, "绑定", on=tomorrow)
+    assert "绑定成功" in await say(store.settings, f"{name} {number}", on=tomorrow)
+
+
+async def test_cancel_unbind_and_not_bound(store: Store, people: list[list]) -> None:
+    assert "先绑定" in await say(store.settings, "我交了吗")
+    await say(store.settings, "绑定")
+    assert "已取消" in await say(store.settings, "取消")
+    assert "还没有绑定" in await say(store.settings, "解绑")
+    await say(store.settings, "绑定")
+    await say(store.settings, f"{people[0][1]} {people[0][2]}")
+    assert "您已绑定" in await say(store.settings, "绑定")
+    assert "已解除绑定" in await say(store.settings, "解绑")
+    assert "先绑定" in await say(store.settings, "我交了吗")
+
+
+async def test_status_when_the_coming_year_is_unpublished(store: Store, people: list[list]) -> None:
+    await say(store.settings, "绑定")
+    await say(store.settings, f"{people[0][1]} {people[0][2]}")
+    after = await say(store.settings, "我交了吗", on=dt.date(2025, 10, 1))
+    assert "2025年度" in after and "已缴费：400元" in after and "2026年度的缴费通知尚未公布" in after
+    later = await say(store.settings, "我交了吗", on=dt.date(2026, 10, 1))
+    assert "2027年度的缴费通知尚未公布" in later and "2025年度已缴费：400元" in later
+
+
+async def test_without_a_database(registry) -> None:
+    ctx = Context(today=DAY, registry=registry, speaker=Speaker(openid=None, region="陵川县"))
+    for handler in (handle_bind, handle_my_status):
+        answer = await handler(Query(Intent.BIND, "绑定"), ctx)
+        assert "暂未接入" in render(answer)
+
+
+async def test_name_mismatch_counts_as_a_failure(store: Store, people: list[list]) -> None:
+    await say(store.settings, "绑定")
+    reply = await say(store.settings, f"王某某 {people[0][2]}")
+    assert "不一致" in reply and "还可尝试4次" in reply
+    async with store.sessions() as s:
+        assert (await s.execute(select(Follower.resident_id))).scalar_one() is None

@@ -1,0 +1,68 @@
+"""The staff commands through `yibao` itself: db upgrade, import, status, demo-data (every backend)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from bot.cli import main
+from bot.config import sync_url
+from tests.store import rosters
+from tests.store.backends import HMAC_KEY
+
+
+@pytest.fixture
+def env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("YIBAO_DATABASE_URL", database_url)
+    monkeypatch.setenv("YIBAO_ID_HMAC_KEY", HMAC_KEY)
+    return database_url
+
+
+def yibao(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    return code, capsys.readouterr().out
+
+
+def test_db_upgrade_uses_the_sync_url(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = yibao(capsys, "db", "upgrade")
+    assert code == 0 and "数据库已升级" in out and "任务数" in out
+    engine = create_engine(sync_url(env))
+    with engine.connect() as conn:
+        assert "residents" in inspect(conn).get_table_names()
+        assert MigrationContext.configure(conn).get_current_revision() is not None
+    engine.dispose()
+    assert yibao(capsys, "db", "upgrade")[0] == 0  # again: nothing to do
+
+
+def test_import_names_the_bad_row_and_status_reports(env: str, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    rows = rosters.residents(60)
+    rows[41][2] = rows[41][2][:17] + ("0" if rows[41][2][17] != "0" else "1")
+    path = rosters.write_csv(tmp_path / "residents.csv", rosters.RESIDENT_HEADER, rows, encoding="gbk")
+    code, out = yibao(capsys, "import", "residents", str(path), "--region", "陵川县", "--year", "2025")
+    assert code == 1 and "未导入任何数据" in out and "第43行「身份证号」" in out and "校验位" in out
+    assert "residents.csv.errors.csv" in out and rows[41][2] not in out
+
+    rows[41][2] = rosters.residents(61)[-1][2]
+    rosters.write_csv(path, rosters.RESIDENT_HEADER, rows, encoding="gbk")
+    code, out = yibao(capsys, "import", "residents", str(path), "--region", "陵川", "--year", "2025")
+    assert code == 0 and "共 60 行，新增 60" in out
+    pays = rosters.write_csv(tmp_path / "payments.csv", rosters.PAYMENT_HEADER, rosters.payments(rows[:30]))
+    code, out = yibao(capsys, "import", "payments", str(pays))
+    assert code == 0 and "新增 30" in out
+
+    code, out = yibao(capsys, "status", "--region", "陵川县", "--year", "2025", "--date", "2025-01-31")
+    assert code == 0 and "崇文镇" in out and "六泉乡" in out and "合计" in out and "205908" in out
+    assert "低保" in out
+
+
+def test_demo_data_and_unknown_region(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = yibao(capsys, "demo-data", "--region", "罗山县", "--scale", "0.002", "--seed", "3")
+    assert code == 0 and "罗山县 2025年度" in out and "虚构" in out
+    code, out = yibao(capsys, "status", "--region", "罗山县", "--date", "2024-12-31")
+    assert code == 0 and "铁铺镇" in out and "演示数据" in out
+    assert yibao(capsys, "demo-data", "--region", "乐至县")[0] == 1  # no target table to follow
+    assert yibao(capsys, "status", "--region", "火星县")[0] == 2

@@ -1,0 +1,179 @@
+"""Fixtures for the webhook tests: the app on SQLite and PostgreSQL, a fake WeChat, and WeChat-like posting.
+
+Store-touching tests take the `backend` fixture and run on SQLite (a file per test) and on PostgreSQL when
+YIBAO_TEST_PG_URL is set (a database of our own for the session, emptied before each test); PostgreSQL is
+skipped when unset, unless YIBAO_TEST_PG_REQUIRED=1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import psycopg
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+
+from bot.app import SESSIONS, create_app
+from bot.config import TZ, Settings, async_url
+from bot.rules.loader import PolicyRegistry, load_registry
+from bot.store.db import make_engine
+from bot.store.models import Base
+from bot.store.schema import ensure_schema
+from bot.wechat.fake import FAKE, FakeWeChat, create_fake_app
+from bot.wechat.simulate import Signer
+
+PG_URL = os.environ.get("YIBAO_TEST_PG_URL")
+PG_REQUIRED = os.environ.get("YIBAO_TEST_PG_REQUIRED") == "1"
+
+TOKEN = "test-token"
+APPID = "wx1234567890abcdef"
+SECRET = "test-secret"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat issues them
+TODAY = dt.datetime(2024, 11, 20, 10, 0, tzinfo=TZ)  # inside 陵川县 2025年度's collection period
+
+
+def fixed_clock() -> dt.datetime:
+    return TODAY
+
+
+def _pg(url: str) -> psycopg.Connection:
+    return psycopg.connect(url, autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def registry() -> PolicyRegistry:
+    return load_registry()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database of our own for the session, migrated once."""
+    if not PG_URL:
+        if PG_REQUIRED:
+            pytest.fail("YIBAO_TEST_PG_REQUIRED=1 but YIBAO_TEST_PG_URL is not set")
+        pytest.skip("PostgreSQL tests need YIBAO_TEST_PG_URL")
+    name = f"yibao_wechat_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    base = PG_URL.rpartition("/")[0]
+    try:
+        with _pg(PG_URL) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        if PG_REQUIRED:
+            pytest.fail(f"PostgreSQL at YIBAO_TEST_PG_URL is not usable: {exc}")
+        pytest.skip(f"PostgreSQL at YIBAO_TEST_PG_URL is not usable: {exc}")
+    url = f"{base}/{name}"
+
+    async def migrate() -> None:
+        engine = make_engine(Settings(database_url=async_url(url)))
+        await ensure_schema(engine)
+        await engine.dispose()
+
+    asyncio.run(migrate())
+    yield url
+    with _pg(PG_URL) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'yibao.sqlite3'}"
+    url = request.getfixturevalue("pg_url")
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with _pg(url) as conn:
+        conn.execute(f"TRUNCATE {tables} CASCADE")
+    return async_url(url)
+
+
+@pytest.fixture
+async def fake(aiohttp_server) -> TestServer:
+    """The fake WeChat API, in-process; `fake.app[FAKE]` is its state."""
+    return await aiohttp_server(create_fake_app(APPID, SECRET))
+
+
+def fake_state(server: TestServer) -> FakeWeChat:
+    return server.app[FAKE]
+
+
+@pytest.fixture
+def settings(database_url: str, fake: TestServer) -> Settings:
+    return Settings(
+        wechat_token=TOKEN,
+        wechat_appid=APPID,
+        wechat_secret=SECRET,
+        wechat_aes_key=AES_KEY,
+        wechat_api_base=str(fake.make_url("")).rstrip("/"),
+        database_url=database_url,
+        reply_budget_s=2.0,
+    )
+
+
+@dataclass
+class Bot:
+    """The webhook app under test, and a way to post to it as WeChat does."""
+
+    client: TestClient
+    settings: Settings
+
+    @property
+    def app(self) -> web.Application:
+        return self.client.server.app
+
+    def signer(self, aes: bool = False, compatible: bool = False) -> Signer:
+        key = self.settings.wechat_aes_key if aes else None
+        return Signer(self.settings.wechat_token, self.settings.wechat_appid, key, compatible)
+
+    async def post(self, xml: str, *, aes: bool = False, compatible: bool = False, **overrides: str):
+        """POST `xml` signed like WeChat; `overrides` replace query parameters (e.g. a bad signature)."""
+        params, body = self.signer(aes, compatible).sign(xml)
+        return await self.client.post("/wechat", params={**params, **overrides}, data=body)
+
+    async def ask(self, xml: str, *, aes: bool = False, compatible: bool = False) -> str | None:
+        """The reply's text (decrypted in safe mode), or None for "success"."""
+        resp = await self.post(xml, aes=aes, compatible=compatible)
+        assert resp.status == 200, await resp.text()
+        return self.signer(aes, compatible).open_reply(await resp.text())
+
+    async def scalar(self, stmt) -> Any:
+        async with self.app[SESSIONS]() as session:
+            return (await session.execute(stmt)).scalar()
+
+    async def rows(self, stmt) -> list[Any]:
+        async with self.app[SESSIONS]() as session:
+            return list((await session.execute(stmt)).all())
+
+    async def count(self, model) -> int:
+        return await self.scalar(select(func.count()).select_from(model))
+
+
+MakeBot = Callable[..., Awaitable[Bot]]
+
+
+@pytest.fixture
+def make_bot(aiohttp_client, settings: Settings, registry: PolicyRegistry) -> MakeBot:
+    """`await make_bot(responder=..., **settings_overrides)`: the app with the real pipeline by default."""
+
+    async def make(*, responder=None, clock=fixed_clock, **overrides: Any) -> Bot:
+        s = replace(settings, **overrides)
+        app = create_app(s, registry=registry, responder=responder, clock=clock, scheduler=False)
+        return Bot(await aiohttp_client(app), s)
+
+    return make
+
+
+@pytest.fixture
+async def bot(make_bot: MakeBot) -> Bot:
+    return await make_bot()
+
+
+def now_ts() -> str:
+    return str(int(time.time()))

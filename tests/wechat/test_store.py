@@ -1,0 +1,133 @@
+"""The webhook's batching store: shared transactions, isolation of a bad operation, SQLite lock waits."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.config import TZ, Settings
+from bot.pipeline import Speaker
+from bot.store import followers
+from bot.store.db import make_engine, make_sessionmaker
+from bot.store.models import Follower, InboundMessage, MessageLog
+from bot.store.schema import ensure_schema
+from bot.wechat import dedupe
+from bot.wechat.message_log import log_row
+from bot.wechat.store import WebhookStore
+from tests.wechat import samples
+from tests.wechat.samples import fresh
+
+NOW = dt.datetime(2024, 11, 20, 10, 0, tzinfo=TZ)
+
+
+@dataclass
+class Env:
+    store: WebhookStore
+    sessions: async_sessionmaker  # for the assertions
+
+    async def count(self, model, *where) -> int:
+        async with self.sessions() as session:
+            return (await session.execute(select(func.count()).select_from(model).where(*where))).scalar()
+
+
+@pytest.fixture
+async def env(database_url: str) -> AsyncIterator[Env]:
+    settings = Settings(database_url=database_url)
+    engine = make_engine(settings)
+    await ensure_schema(engine)
+    store = WebhookStore(settings, engine)
+    store.start()
+    yield Env(store, make_sessionmaker(engine))
+    await store.close()
+    await engine.dispose()
+
+
+async def test_first_delivery_claims_and_a_retry_does_not(env):
+    speaker = await env.store.arrive("msg:1", "o1", NOW)
+    assert speaker == Speaker(openid="o1")
+    assert await env.store.arrive("msg:1", "o1", NOW) is None
+
+
+async def test_the_same_key_twice_in_one_batch(env):
+    results = await asyncio.gather(*(env.store.arrive("msg:2", "o2", NOW) for _ in range(5)))
+    assert sum(r is not None for r in results) == 1
+
+
+async def test_completion_saves_follower_reply_and_log(env):
+    store = env.store
+    await store.arrive("msg:3", "o3", NOW)
+    after = Speaker(openid="o3", region="陵川县", township="礼义镇", state={"pending": "交多少钱"})
+    rows = [log_row("o3", "in", "text", "电话13812345678", NOW), log_row("o3", "out", "text", "答", NOW)]
+    await store.complete("msg:3", dedupe.DONE, "答", [followers.speaker_write(after, NOW)], rows)
+    # the next message of the follower sees the saved state
+    speaker = await store.arrive("msg:4", "o3", NOW)
+    assert (speaker.region, speaker.township, speaker.state) == ("陵川县", "礼义镇", {"pending": "交多少钱"})
+    async with env.sessions() as session:
+        seen = await dedupe.lookup(session, "msg:3")
+        logged = (await session.execute(select(MessageLog.content).order_by(MessageLog.id))).scalars().all()
+    assert seen == dedupe.Seen(dedupe.DONE, "答")
+    assert logged == ["电话138****5678", "答"]
+
+
+async def test_one_bad_operation_does_not_fail_its_batch(env):
+    store = env.store
+    bad = followers.speaker_write(Speaker(openid="o5", resident_id=987654321), NOW)  # no such resident
+    await store.arrive("msg:5", "o5", NOW)
+    results = await asyncio.gather(
+        store.complete("msg:5", dedupe.DONE, "x", [bad]),
+        store.arrive("msg:6", "o6", NOW),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], Exception)
+    assert results[1] == Speaker(openid="o6")
+    assert await env.count(InboundMessage, InboundMessage.key == "msg:6") == 1
+    assert await env.count(Follower, Follower.openid == "o5") == 0
+
+
+async def test_log_rows_alone_are_written_soon(env):
+    env.store.log(log_row("o7", "out", "custom", "稍后的答复", NOW))
+    await asyncio.sleep(0.5)
+    assert await env.count(MessageLog, MessageLog.openid == "o7") == 1
+
+
+async def test_close_writes_what_is_queued(database_url):
+    settings = Settings(database_url=database_url)
+    engine = make_engine(settings)
+    await ensure_schema(engine)
+    store = WebhookStore(settings, engine)
+    store.start()
+    store.log(log_row("o8", "out", "custom", "x", NOW))
+    await store.close()
+    async with make_sessionmaker(engine)() as session:
+        assert (await session.execute(select(func.count()).select_from(MessageLog))).scalar() == 1
+    await engine.dispose()
+
+
+async def test_sqlite_lock_held_elsewhere_does_not_block_the_event_loop(make_bot, settings):
+    """Another process holding SQLite's write lock delays the answer, not the server."""
+    if not settings.is_sqlite:
+        pytest.skip("SQLite only")
+    bot = await make_bot()
+    assert "80元" in await bot.ask(fresh(samples.TEXT, content="陵川县低保户交多少"))  # schema in place
+    path = settings.database_url.split(":///", 1)[1]
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # e.g. a large import in another process
+    try:
+        answer = asyncio.create_task(bot.ask(fresh(samples.TEXT, content="陵川县低保户交多少")))
+        await asyncio.sleep(0.3)
+        assert not answer.done()
+        started = time.monotonic()
+        resp = await bot.client.get("/healthz")  # the loop still serves
+        assert resp.status == 200 and time.monotonic() - started < 0.5
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    assert "80元" in await answer
