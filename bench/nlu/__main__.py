@@ -11,43 +11,16 @@ import statistics
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bot.nlu import Query, understand
+from bot.nlu import understand
 from bot.rules.loader import PolicyRegistry, load_registry
+from tests.nlu.table import TABLE, actual, expected
 
-TABLE = Path(__file__).resolve().parents[2] / "tests" / "nlu" / "phrasings.yaml"
 SLOTS = ("region", "township", "year", "categories", "tier", "topic", "extras")
 TARGET = 0.97
-
-
-def expected(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "intent": row["intent"],
-        "region": row.get("region"),
-        "township": row.get("township"),
-        "year": row.get("year"),
-        "categories": list(row.get("categories", [])),
-        "tier": row.get("tier"),
-        "topic": row.get("topic"),
-        "extras": {str(k): str(v) for k, v in (row.get("extras") or {}).items()},
-    }
-
-
-def actual(query: Query) -> dict[str, Any]:
-    return {
-        "intent": query.intent.value,
-        "region": query.region,
-        "township": query.township,
-        "year": query.year,
-        "categories": list(query.categories),
-        "tier": query.tier,
-        "topic": query.topic,
-        "extras": dict(query.extras),
-    }
 
 
 def _percentiles(samples_ns: list[int]) -> str:

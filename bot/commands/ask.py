@@ -6,22 +6,16 @@ import argparse
 import asyncio
 import datetime as dt
 
+from bot.commands.args import iso_date
 from bot.config import Settings, now, today
 from bot.pipeline import Context, Speaker, respond
 from bot.rules.loader import load_registry
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ask", help="print the reply a resident would get on WeChat for TEXT")
     p.add_argument("--region", help="county or town as in the notices (陵川县, 周集镇) or short (陵川, 周集)")
-    p.add_argument("--date", type=_date, help="answer as if today were this date (default: today, Asia/Shanghai)")
+    p.add_argument("--date", type=iso_date, help="answer as if today were this date (default: today, Asia/Shanghai)")
     p.add_argument("--openid", help="speak as this follower, with its stored state in the configured database")
     p.add_argument("text", nargs="+", help="the message")
     p.set_defaults(func=run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.handlers.answer import Answer
-from bot.handlers.common import Situation, cite, situate
+from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
 from bot.nlu.query import Intent, Query
 
@@ -16,10 +16,8 @@ router = Router()
 
 
 @router.handles(Intent.DEADLINE)
-async def deadline(query: Query, ctx: Context) -> Answer:
-    sit = situate(query, ctx)
-    if not isinstance(sit, Situation):
-        return sit
+@situated
+async def deadline(query: Query, ctx: Context, sit: Situation) -> Answer:
     c = sit.policy.collection
     sources = [c.source, c.monthly_window.source if c.monthly_window else None,
                *(e.source for e in c.extensions)]
@@ -27,10 +25,8 @@ async def deadline(query: Query, ctx: Context) -> Answer:
 
 
 @router.handles(Intent.MIGRANT)
-async def migrant(query: Query, ctx: Context) -> Answer:
-    sit = situate(query, ctx)
-    if not isinstance(sit, Situation):
-        return sit
+@situated
+async def migrant(query: Query, ctx: Context, sit: Situation) -> Answer:
     c = sit.policy.collection
     return Answer("migrant", sit.data(
         extensions=c.extensions, enquiry=sit.policy.region.enquiry,
@@ -39,10 +35,8 @@ async def migrant(query: Query, ctx: Context) -> Answer:
 
 
 @router.handles(Intent.BENEFIT_START)
-async def benefit_start(query: Query, ctx: Context) -> Answer:
-    sit = situate(query, ctx)
-    if not isinstance(sit, Situation):
-        return sit
+@situated
+async def benefit_start(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
     ext = [e for e in p.collection.extensions if e.benefit_start]
     return Answer("benefit_start", sit.data(

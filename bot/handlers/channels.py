@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.handlers.answer import Answer
-from bot.handlers.common import Situation, cite, situate
+from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
 from bot.nlu.query import Intent, Query
 
@@ -18,10 +18,8 @@ CHANNEL_ORDER = ["online", "offline", "bank", "school", "family"]
 
 
 @router.handles(Intent.CHANNELS)
-async def channels(query: Query, ctx: Context) -> Answer:
-    sit = situate(query, ctx)
-    if not isinstance(sit, Situation):
-        return sit
+@situated
+async def channels(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
     chans = sorted((c for c in p.channels if c.kind != "registration"), key=lambda c: CHANNEL_ORDER.index(c.kind))
     groups = {kind: [c for c in chans if c.kind == kind] for kind in CHANNEL_ORDER}
@@ -32,10 +30,8 @@ async def channels(query: Query, ctx: Context) -> Answer:
 
 
 @router.handles(Intent.FAMILY_ACCOUNT)
-async def family_account(query: Query, ctx: Context) -> Answer:
-    sit = situate(query, ctx)
-    if not isinstance(sit, Situation):
-        return sit
+@situated
+async def family_account(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
     family = [c for c in p.channels if c.kind == "family"]
     return Answer("family_account", sit.data(
@@ -45,10 +41,8 @@ async def family_account(query: Query, ctx: Context) -> Answer:
 
 
 @router.handles(Intent.HANDLING_FEE)
-async def handling_fee(query: Query, ctx: Context) -> Answer:
-    sit = situate(query, ctx)
-    if not isinstance(sit, Situation):
-        return sit
+@situated
+async def handling_fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
     ban = p.handling_fee_ban
     return Answer("handling_fee", sit.data(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +74,22 @@ def situate(query: Query, ctx: Context) -> Situation | Answer:
     res = resolve_policy(ctx.registry, name, ctx.today)
     assert res.policy is not None  # region is known, so it has at least one policy
     return Situation(name, res.policy, res, calendar(res.policy, ctx.today), False)
+
+
+def situated(
+    fn: Callable[[Query, Context, Situation], Awaitable[Answer]],
+) -> Callable[[Query, Context], Awaitable[Answer]]:
+    """A handler that answers from a policy: the policy is found first, or the missing county or year is
+    asked about instead."""
+
+    @functools.wraps(fn)
+    async def handler(query: Query, ctx: Context) -> Answer:
+        sit = situate(query, ctx)
+        if not isinstance(sit, Situation):
+            return sit
+        return await fn(query, ctx, sit)
+
+    return handler
 
 
 def cite(policy: Policy, *sources: Source | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.handlers.answer import Answer
-from bot.handlers.common import Situation, cite, situate
+from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
 from bot.nlu.query import Intent, Query
 
@@ -16,10 +16,8 @@ router = Router()
 
 
 @router.handles(Intent.REGISTRATION)
-async def registration(query: Query, ctx: Context) -> Answer:
-    sit = situate(query, ctx)
-    if not isinstance(sit, Situation):
-        return sit
+@situated
+async def registration(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
     reg_channels = [c for c in p.channels if c.kind == "registration"]
     return Answer("registration", sit.data(
@@ -31,10 +29,8 @@ async def registration(query: Query, ctx: Context) -> Answer:
 
 
 @router.handles(Intent.NEWBORN)
-async def newborn(query: Query, ctx: Context) -> Answer:
-    sit = situate(query, ctx)
-    if not isinstance(sit, Situation):
-        return sit
+@situated
+async def newborn(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
     return Answer("newborn", sit.data(
         newborn=p.newborn, registration=p.registration, enquiry=p.region.enquiry,
@@ -43,10 +39,8 @@ async def newborn(query: Query, ctx: Context) -> Answer:
 
 
 @router.handles(Intent.MOVING)
-async def moving(query: Query, ctx: Context) -> Answer:
-    sit = situate(query, ctx)
-    if not isinstance(sit, Situation):
-        return sit
+@situated
+async def moving(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
     return Answer("moving", sit.data(
         moving=p.moving, enquiry=p.region.enquiry,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.handlers.answer import Answer
-from bot.handlers.common import Situation, cite, situate
+from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
 from bot.nlu.query import Intent, Query
 from bot.rules.calculator import category_amount, payable_amount
@@ -17,10 +17,8 @@ router = Router()
 
 
 @router.handles(Intent.FEE)
-async def fee(query: Query, ctx: Context) -> Answer:
-    sit = situate(query, ctx)
-    if not isinstance(sit, Situation):
-        return sit
+@situated
+async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     policy = sit.policy
     tiers = policy.contribution.tiers
     if query.tier is not None and query.tier not in {t.key for t in tiers}:
@@ -50,10 +48,8 @@ async def fee(query: Query, ctx: Context) -> Answer:
 
 
 @router.handles(Intent.FISCAL_SUBSIDY)
-async def fiscal_subsidy(query: Query, ctx: Context) -> Answer:
-    sit = situate(query, ctx)
-    if not isinstance(sit, Situation):
-        return sit
+@situated
+async def fiscal_subsidy(query: Query, ctx: Context, sit: Situation) -> Answer:
     fs = sit.policy.fiscal_subsidy
     return Answer("fiscal_subsidy", sit.data(
         fiscal=fs, tiers=sit.policy.contribution.tiers, enquiry=sit.policy.region.enquiry,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot.commands.args import iso_date
 from bot.config import Settings, today
 from bot.rules.calculator import resolve_policy
 from bot.rules.loader import PolicyRegistry, load_registry
@@ -23,12 +23,6 @@ from bot.store.schema import ensure_schema
 # Wide enough for the status table when the output is a file or a pipe (rich would assume 80 columns).
 console = Console(highlight=False, width=None if Console().is_terminal else 160)
 
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="collection progress per township: paid vs target, needy groups")
     p.add_argument("--region", required=True)
     p.add_argument("--year", type=int, help="insurance year (default: the year being collected)")
-    p.add_argument("--date", type=_date, help="as of the end of this day (default: today)")
+    p.add_argument("--date", type=iso_date, help="as of the end of this day (default: today)")
     p.set_defaults(func=lambda a: _run(_status(a)))
 
     p = sub.add_parser("demo-data", help="fictional residents, payments, contacts and followers for a region")

@@ -2,43 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from bot.nlu import Intent, Query, understand
+from bot.nlu import Intent, understand
 from bot.rules.loader import PolicyRegistry
-
-TABLE = Path(__file__).with_name("phrasings.yaml")
-ROWS: list[dict[str, Any]] = yaml.safe_load(TABLE.read_text(encoding="utf-8"))
-
-
-def expected(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "intent": row["intent"],
-        "region": row.get("region"),
-        "township": row.get("township"),
-        "year": row.get("year"),
-        "categories": list(row.get("categories", [])),
-        "tier": row.get("tier"),
-        "topic": row.get("topic"),
-        "extras": {str(k): str(v) for k, v in (row.get("extras") or {}).items()},
-    }
-
-
-def actual(query: Query) -> dict[str, Any]:
-    return {
-        "intent": query.intent.value,
-        "region": query.region,
-        "township": query.township,
-        "year": query.year,
-        "categories": list(query.categories),
-        "tier": query.tier,
-        "topic": query.topic,
-        "extras": dict(query.extras),
-    }
+from tests.nlu.table import ROWS, actual, expected
 
 
 # Ids are row numbers (pytest would escape the Chinese); the failing text is in the assertion message.
