@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import importlib
 import signal
 from dataclasses import dataclass, replace
@@ -16,12 +17,15 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.commands.serve import configure_logging
-from bot.config import Settings
+from bot.config import TZ, Settings, now
 from bot.wechat.fake import create_fake_app
 
 DEMO_STEPS: list[str] = ["bot.commands.demo:load_demo_county"]  # "module:function", async (app) -> None
 DEMO_REGION = "陵川县"
 DEMO_SCALE = 0.01
+# The notices encoded are for 2025; when today is past all their cutoffs, the demo also shows the schedule
+# as it stood on a day inside the 陵川县 2025 collection period.
+DEMO_AS_OF = dt.datetime(2024, 11, 20, 8, 0, tzinfo=TZ)
 
 DEFAULT_PORT = 8080
 DEFAULT_FAKE_PORT = 8010
@@ -82,6 +86,17 @@ async def load_demo_county(app: web.Application) -> None:
     )
 
 
+def show_upcoming_jobs(stack: Stack) -> None:
+    from bot.app import REGISTRY
+    from scheduler.commands import print_upcoming_jobs
+
+    registry = stack.app[REGISTRY]
+    if print_upcoming_jobs(registry, stack.settings, after=now(), region=DEMO_REGION) == 0:
+        print(f"（{DEMO_REGION}已收录通知的缴费截止日都已过去；以下是{DEMO_AS_OF:%Y年%m月%d日}时的提醒安排，供演示）")
+        print_upcoming_jobs(registry, stack.settings, after=DEMO_AS_OF, region=DEMO_REGION, limit=8)
+    print(f"  plan a stage: .venv/bin/yibao remind plan --date {DEMO_AS_OF:%Y-%m-%d} --region {DEMO_REGION}")
+
+
 def describe(stack: Stack) -> str:
     settings = stack.settings
     base = stack.webhook_url.removesuffix("/wechat")
@@ -108,6 +123,7 @@ async def _demo(settings: Settings, host: str, port: int, fake_port: int) -> Non
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    show_upcoming_jobs(stack)
     print(describe(stack), flush=True)
     try:
         await stop.wait()

@@ -55,6 +55,8 @@ class FakeWeChat:
         self.stable: str | None = None
         self._ids = itertools.count(1_000_001)
         self._mass: dict[str, int] = {}  # clientmsgid -> msg_id
+        # template/send 防重入: (touser, client_msg_id) -> (msgid, first seen); one delivery within the window
+        self._template_ids: dict[tuple[str, str], tuple[int, float]] = {}
 
     def mint(self, ttl_s: int | None = None) -> str:
         token = "fake-" + secrets.token_urlsafe(24)
@@ -117,8 +119,25 @@ def custom_send(fake: FakeWeChat, body: dict[str, Any], query: dict[str, str]) -
     return _needs(body, "touser", "msgtype") or {"errcode": 0, "errmsg": "ok"}
 
 
+TEMPLATE_DEDUPE_S = 600  # WeChat keeps a template send's client_msg_id for about 10 minutes
+
+
 def template_send(fake: FakeWeChat, body: dict[str, Any], query: dict[str, str]) -> Result:
-    return _needs(body, "touser", "template_id") or {"errcode": 0, "errmsg": "ok", "msgid": next(fake._ids)}
+    """A repeated (touser, client_msg_id) within the window answers ok with the first msgid and is not
+    delivered again (`delivered` is False in the recorded call)."""
+    bad = _needs(body, "touser", "template_id")
+    if bad:
+        return bad
+    client_id = body.get("client_msg_id")
+    now = time.time()
+    if client_id:
+        seen = fake._template_ids.get((body["touser"], client_id))
+        if seen and now - seen[1] < TEMPLATE_DEDUPE_S:
+            return {"errcode": 0, "errmsg": "ok", "msgid": seen[0], "_delivered": False}
+    msgid = next(fake._ids)
+    if client_id:
+        fake._template_ids[(body["touser"], client_id)] = (msgid, now)
+    return {"errcode": 0, "errmsg": "ok", "msgid": msgid}
 
 
 def menu_create(fake: FakeWeChat, body: dict[str, Any], query: dict[str, str]) -> Result:
@@ -200,7 +219,8 @@ def _api(path: str, handler: Endpoint, auth: bool) -> Callable[[web.Request], Aw
                 result = {"errcode": BAD_DATA, "errmsg": "data format error"}
             else:
                 result = handler(fake, body, query)
-        call.update(errcode=result.get("errcode", 0), http_status=200, at=time.time())
+        delivered = result.pop("_delivered", result.get("errcode", 0) == 0)
+        call.update(errcode=result.get("errcode", 0), http_status=200, at=time.time(), delivered=delivered)
         fake.calls.append(call)
         return web.json_response(result)
 

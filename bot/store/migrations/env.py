@@ -19,6 +19,11 @@ target_metadata = Base.metadata
 MIGRATION_LOCK = 0x7969_6261_6F00_0001
 
 
+def _ours(name: str | None, type_: str, parent_names: object) -> bool:
+    """APScheduler creates and owns its job table; autogenerate must not try to drop it."""
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
 def _configure(connection) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
@@ -27,6 +32,7 @@ def _configure(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
         compare_type=True,
+        include_name=_ours,
     )
     with context.begin_transaction():
         context.run_migrations()
