@@ -123,6 +123,10 @@ class Settings:
     daily_quota: int = 100_000
     reminder_template_id: str = "yibao-payment-status"
     digest_template_id: str = "yibao-progress-digest"
+    # rendered answers to policy questions kept in memory (bot.pipeline.AnswerCache); 0 switches it off
+    answer_cache: int = 10_000
+    # run `yibao serve` on uvloop's event loop when uvloop is installed (bot.app.use_uvloop); 0 switches it off
+    uvloop: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -180,4 +184,6 @@ class Settings:
             daily_quota=_int(env, "YIBAO_DAILY_QUOTA", cls.daily_quota),
             reminder_template_id=env.get("YIBAO_REMINDER_TEMPLATE_ID") or cls.reminder_template_id,
             digest_template_id=env.get("YIBAO_DIGEST_TEMPLATE_ID") or cls.digest_template_id,
+            answer_cache=_int(env, "YIBAO_ANSWER_CACHE", cls.answer_cache),
+            uvloop=env.get("YIBAO_UVLOOP", "1").strip().lower() not in {"0", "false", "no", "off"},
         )

@@ -30,5 +30,5 @@ if __name__ == "__main__":
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    app = create_app(Settings.from_env(), responder=canned, scheduler=False)
+    app = create_app(Settings.from_env(), responder=canned, offline=canned, scheduler=False)
     asyncio.run(run_until_stopped(app, args.host, args.port, access_log=False))

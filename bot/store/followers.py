@@ -37,11 +37,18 @@ def _window(now: dt.datetime, user_message: bool) -> dict[str, Any]:
     return {"last_message_at": now, "window_sends": 0} if user_message else {}
 
 
-def speaker_write(speaker: Speaker, now: dt.datetime, *, user_message: bool = True) -> FollowerWrite:
-    """What the pipeline left in `Reply.speaker`; a menu click is an interaction, not a user message."""
+def speaker_write(
+    speaker: Speaker, now: dt.datetime, *, user_message: bool = True, before: Speaker | None = None
+) -> FollowerWrite:
+    """What the pipeline left in `Reply.speaker`; a menu click is an interaction, not a user message.
+
+    With `before` (the follower as loaded when the message arrived), an existing row gets only the speaker
+    fields that changed, and the timestamps: a change made meanwhile by someone else (a binding, another
+    message of the same follower) is not overwritten with the stale value, and an unchanged row's indexes
+    are left alone. A new follower's row gets every field."""
     if speaker.openid is None:
         raise ValueError("a follower write needs a speaker with an openid")
-    changed = {
+    values = {
         "county": speaker.region,
         "township": speaker.township,
         "resident_id": speaker.resident_id,
@@ -49,7 +56,21 @@ def speaker_write(speaker: Speaker, now: dt.datetime, *, user_message: bool = Tr
         "last_interaction_at": now,
         **_window(now, user_message),
     }
-    return FollowerWrite(speaker.openid, {"subscribed": True, **changed}, tuple(changed))
+    if before is None:
+        update = tuple(values)
+    else:
+        update = tuple(
+            column for column, changed in (
+                ("county", speaker.region != before.region),
+                ("township", speaker.township != before.township),
+                ("resident_id", speaker.resident_id != before.resident_id),
+                ("state", speaker.state != before.state),
+            ) if changed
+        ) + _TIMES[user_message]
+    return FollowerWrite(speaker.openid, {"subscribed": True, **values}, update)
+
+
+_TIMES = {True: ("last_interaction_at", "last_message_at", "window_sends"), False: ("last_interaction_at",)}
 
 
 def touch_write(openid: str, now: dt.datetime, *, user_message: bool = False) -> FollowerWrite:
@@ -82,13 +103,28 @@ def _upsert(dialect: str, columns: tuple[str, ...]) -> Insert:
     return stmt.on_conflict_do_update(index_elements=[_T.c.openid], set_={c: stmt.excluded[c] for c in columns})
 
 
-def upserts(dialect: str, writes: Iterable[FollowerWrite]) -> list[tuple[Insert, list[dict[str, Any]]]]:
-    """One executemany upsert per kind of write. Of several writes of a kind for one follower the last wins
-    (PostgreSQL refuses to update a row twice in one statement)."""
-    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[str, dict[str, Any]]] = {}
+def runs(writes: Iterable[FollowerWrite]) -> list[list[FollowerWrite]]:
+    """The writes in order, cut into runs of one kind (the same columns given and updated): running each run
+    as one executemany, in order, is running the writes one after the other."""
+    out: list[list[FollowerWrite]] = []
+    kind: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     for w in writes:
-        groups.setdefault((tuple(w.values), w.update), {})[w.openid] = {"openid": w.openid, **w.values}
-    return [(_upsert(dialect, columns), list(rows.values())) for (_, columns), rows in groups.items()]
+        this = (tuple(w.values), w.update)
+        if this != kind:
+            out.append([])
+            kind = this
+        out[-1].append(w)
+    return out
+
+
+def upserts(dialect: str, writes: Iterable[FollowerWrite]) -> list[tuple[Insert, list[dict[str, Any]]]]:
+    """One executemany upsert per run of writes of one kind, in order. Of several writes of a run for one
+    follower the last wins (PostgreSQL refuses to update a row twice in one statement)."""
+    out = []
+    for run in runs(writes):
+        rows = {w.openid: {"openid": w.openid, **w.values} for w in run}
+        out.append((_upsert(dialect, run[0].update), list(rows.values())))
+    return out
 
 
 # Execute with {"openids": [...]}.

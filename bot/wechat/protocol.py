@@ -1,9 +1,10 @@
 """The inbound protocol: signatures, the timestamp window, safe XML parsing, AES envelopes, passive replies.
 
 Pure functions with no I/O, so the webhook, `yibao chat`, the tests and the benchmark share them. Bodies are
-parsed by defusedxml with DTDs and entities forbidden, once: the resulting field dict is what the rest of
-the bot reads (wechatpy's parse_message would parse the same XML a second time, through xmltodict, for
-typed objects nothing here needs). wechatpy does the AES envelope and renders the reply.
+parsed once, on expat with DTDs and entities forbidden (as defusedxml does): the resulting field dict is
+what the rest of the bot reads (wechatpy's parse_message would parse the same XML a second time, through
+xmltodict, for typed objects nothing here needs). wechatpy does the AES envelope; the passive reply is
+rendered here in wechatpy's TextReply format.
 """
 
 from __future__ import annotations
@@ -11,16 +12,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.parsers import expat
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
-from wechatpy.replies import TextReply
 
 SUCCESS = "success"  # the passive reply that means "nothing to say now"
 
@@ -64,23 +62,70 @@ def verify_timestamp(params: Mapping[str, str], window_s: int, now: float | None
         raise Forbidden(f"timestamp {raw} outside the {window_s}-second window")
 
 
-def _element_value(el: Element) -> Any:
-    if len(el):
-        return {child.tag: _element_value(child) for child in el}
-    return el.text
+def _refuse(what: str) -> Callable[..., None]:
+    def refuse(*_: object) -> None:
+        raise _Refused(what)
+
+    return refuse
+
+
+class _Refused(Exception):
+    pass
+
+
+_REFUSE_DTD = _refuse("DTDForbidden")
+_REFUSE_ENTITY = _refuse("EntitiesForbidden")
+_REFUSE_EXTERNAL = _refuse("ExternalReferenceForbidden")
 
 
 def parse_xml(body: bytes | str) -> dict[str, Any]:
-    """The children of `<xml>` as a dict (like xmltodict), refusing DTDs, entities and malformed XML."""
+    """The children of `<xml>` as a dict (like xmltodict: a leaf's text, or a dict of its children),
+    refusing DTDs, entities and malformed XML.
+
+    Straight on expat, as defusedxml does it (a DOCTYPE, an entity declaration or an external reference
+    stops the parse), without building an ElementTree through Python-level parser callbacks first."""
+    stack: list[list[Any]] = []  # [tag, children dict or None, text parts]
+    root: list[tuple[str, Any]] = []
+
+    def start(tag: str, _attrs: Any) -> None:
+        stack.append([tag, None, []])
+
+    def data(text: str) -> None:
+        stack[-1][2].append(text)
+
+    def end(_tag: str) -> None:
+        tag, children, parts = stack.pop()
+        value = children if children is not None else ("".join(parts) or None)
+        if stack:
+            parent = stack[-1]
+            if parent[1] is None:
+                parent[1] = {}
+            parent[1][tag] = value
+        else:
+            root.append((tag, value))
+
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartDoctypeDeclHandler = _REFUSE_DTD
+    parser.EntityDeclHandler = _REFUSE_ENTITY
+    parser.UnparsedEntityDeclHandler = _REFUSE_ENTITY
+    parser.ExternalEntityRefHandler = _REFUSE_EXTERNAL
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = data
     try:
-        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as exc:
-        raise BadRequest(f"XML refused: {type(exc).__name__}") from None
-    except (ParseError, ValueError) as exc:
+        parser.Parse(body, True)
+    except _Refused as exc:
+        raise BadRequest(f"XML refused: {exc}") from None
+    except (expat.ExpatError, ValueError) as exc:
         raise BadRequest(f"malformed XML: {exc}") from None
-    if root.tag != "xml":
-        raise BadRequest(f"unexpected XML root <{root.tag}>")
-    return {child.tag: _element_value(child) for child in root}
+    if not root:
+        raise BadRequest("malformed XML: no element found")
+    tag, value = root[0]
+    if tag != "xml":
+        raise BadRequest(f"unexpected XML root <{tag}>")
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -168,10 +213,19 @@ def open_message(body: bytes, params: Mapping[str, str], token: str, crypto: WeC
     return _inbound(parse_xml(xml), encrypted=True)
 
 
-def text_reply(inbound: Inbound, text: str) -> str:
-    """A passive text reply; `]]>` in the text would end the CDATA section, so it is split."""
-    content = text.replace("]]>", "]]]]><![CDATA[>")
-    return TextReply(source=inbound.account, target=inbound.openid, content=content).render()
+def _cdata(text: str) -> str:
+    """`]]>` in the text would end the CDATA section, so it is split."""
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def text_reply(inbound: Inbound, text: str, now: float | None = None) -> str:
+    """A passive text reply, as wechatpy's TextReply renders it (its fields in the documented order)."""
+    return (
+        f"<xml>\n<ToUserName>{_cdata(inbound.openid)}</ToUserName>\n"
+        f"<FromUserName>{_cdata(inbound.account)}</FromUserName>\n"
+        f"<CreateTime>{int(time.time() if now is None else now)}</CreateTime>\n"
+        f"<MsgType><![CDATA[text]]></MsgType>\n<Content>{_cdata(text)}</Content>\n</xml>"
+    )
 
 
 def seal(reply_xml: str, crypto: WeChatCrypto, nonce: str, timestamp: str | None = None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.config import TZ
@@ -35,9 +35,18 @@ MENU_QUESTIONS = {
 MAX_QUESTION_CHARS = 500  # longer texts are pasted documents, not questions
 
 
+class NotPure(Exception):
+    """A pure turn (see `Turn.pure`) that needs the pipeline proper: claim the message first."""
+
+
 @dataclass
 class Turn:
-    """One inbound message being answered."""
+    """One inbound message being answered.
+
+    A pure turn answers only what needs no database and has no side effect beyond the writes it queues: a
+    question `Deps.offline` answers, an event. Anything else raises NotPure, and the message is claimed
+    before it is answered for real. (A pure turn can run before the claim: run twice by two deliveries,
+    it does no harm, and only the delivery that claims the message commits its writes.)"""
 
     inbound: Inbound
     now: dt.datetime
@@ -45,6 +54,7 @@ class Turn:
     speaker: Speaker  # the follower as stored when the message arrived
     intent: str | None = None
     writes: list[FollowerWrite] = field(default_factory=list)
+    pure: bool = False
 
     @property
     def openid(self) -> str:
@@ -60,10 +70,16 @@ class Turn:
             sessions=self.deps.sessions,
             now=self.now,
         )
-        reply = await self.deps.responder(question, ctx)
+        if not self.pure:
+            reply = await self.deps.responder(question, ctx)
+        elif self.deps.offline is None or (offline := await self.deps.offline(question, ctx)) is None:
+            raise NotPure(question)
+        else:
+            reply = offline
         self.intent = str(reply.intent)
-        after = replace(reply.speaker, openid=self.openid)
-        self.writes.append(followers.speaker_write(after, self.now, user_message=user_message))
+        s = reply.speaker
+        after = Speaker(self.openid, s.region, s.township, s.resident_id, s.state)
+        self.writes.append(followers.speaker_write(after, self.now, user_message=user_message, before=self.speaker))
         return reply.text
 
     def touch(self, *, user_message: bool) -> None:

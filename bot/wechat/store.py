@@ -1,17 +1,24 @@
-"""The webhook's database work, done in shared transactions (group commit).
+"""The webhook's database work, done in shared transactions (group commit), through the DB-API driver.
 
 A message costs two awaits: `arrive` (claim its dedupe key, load the follower) and `complete` (save the
-follower, store the reply for retries, write its message_log rows). Whatever arrives while a transaction
-is running goes into the next one, so under load one transaction serves many messages, and a process never
-has two of its own writers queueing for the database lock. A batch that fails is retried one operation at
+follower, store the reply for retries, write its message_log rows); or, when its answer is known before it
+is claimed (see bot/wechat/inbox.py), a read (`peek`) and one await, `settle` (claim and complete at
+once). Whatever arrives while a transaction is running goes into the next one, so under load one
+transaction serves many messages, and a process never has two of its own writers queueing for the
+database lock. A batch that fails is retried one operation at
 a time, so one bad message cannot fail its neighbours.
 
-PostgreSQL runs the batch on the app's async engine. SQLite runs it inline on a synchronous connection:
-SQLite is in-process and a batch takes about a millisecond, while a thread (aiosqlite's, or one of ours)
-would make the event loop and the database take turns for the GIL on every call. That connection never
-waits for the lock inside SQLite (busy_timeout=0); when another process holds it, the batch backs off
-asynchronously and tries again, so the event loop is never blocked. It also uses synchronous=NORMAL (WAL):
-a power cut may lose the last transactions' dedupe records and follower timestamps, never corrupt the file.
+The statements are plain SQL run by the driver (bot/wechat/sql.py): sqlite3 on SQLite, asyncpg on
+PostgreSQL. SQLAlchemy Core's per-row parameter processing cost more than the database work itself.
+
+PostgreSQL runs the batch on one connection of the app's engine, kept for the store's lifetime, with each
+table's rows passed as arrays (one statement per table and batch). SQLite runs it inline on a synchronous
+sqlite3 connection: SQLite is in-process and a batch takes about a millisecond, while a thread (aiosqlite's,
+or one of ours) would make the event loop and the database take turns for the GIL on every call. That
+connection never waits for the lock inside SQLite (busy_timeout=0, BEGIN IMMEDIATE); when another process
+holds it, the batch backs off asynchronously and tries again, so the event loop is never blocked. It also
+uses synchronous=NORMAL (WAL): a power cut may lose the last transactions' dedupe records and follower
+timestamps, never corrupt the file.
 """
 
 from __future__ import annotations
@@ -20,56 +27,60 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import Settings
 from bot.pipeline import Speaker
-from bot.store import followers
 from bot.store.followers import FollowerWrite
-from bot.store.models import MessageLog
-from bot.wechat import dedupe
+from bot.wechat import dedupe, sql
 
 log = logging.getLogger("yibao.wechat.store")
 
 MAX_BATCH = 500
 LOG_INTERVAL_S = 0.2  # message_log rows wait at most this long for a batch to ride along with
 LOCK_WAIT_S = 30.0  # how long a batch keeps trying while another process holds SQLite's write lock
-_LOG = insert(MessageLog.__table__)
+SQLITE_PRAGMAS = (
+    "journal_mode=WAL",
+    "synchronous=NORMAL",
+    "foreign_keys=ON",
+    "busy_timeout=0",
+    "cache_size=-32000",  # 32 MB: the followers' and indexes' pages stay in memory
+    "wal_autocheckpoint=0",  # checkpoints run in a thread (_SQLite.before_batch), not inside our COMMITs
+    "journal_size_limit=67108864",  # a restarted WAL file is truncated back to 64 MB
+)
+CHECKPOINT_INTERVAL_S = 0.5
 
 
-def make_sqlite_engine(settings: Settings) -> Engine:
-    """The store's own synchronous SQLite connection (used from the event loop's thread only)."""
-    engine = create_engine(settings.sync_database_url, pool_size=1, max_overflow=0)
-
-    @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-        cur = dbapi_conn.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=0"):
-            cur.execute(f"PRAGMA {pragma}")
-        cur.close()
-
-    return engine
+def sqlite_path(settings: Settings) -> str:
+    """The file of a sqlite:// URL (`:memory:` for none)."""
+    path = settings.sync_database_url.split("://", 1)[1].removeprefix("/").split("?", 1)[0]
+    return path or ":memory:"
 
 
-def _locked(exc: OperationalError) -> bool:
-    return "locked" in str(exc.orig) or "busy" in str(exc.orig)
+def connect_sqlite(settings: Settings) -> sqlite3.Connection:
+    """The store's own SQLite connection (used from the event loop's thread only); transactions by hand."""
+    path = sqlite_path(settings)
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, cached_statements=32)
+    import os as _os
+    for pragma in SQLITE_PRAGMAS + tuple(x for x in _os.environ.get("XPRAGMAS", "").split(",") if x):
+        conn.execute(f"PRAGMA {pragma}")
+    return conn
 
 
-class _Inline:
-    """A synchronous connection behind the async connection's `execute`, run on the event loop's thread."""
-
-    def __init__(self, conn: Connection):
-        self.conn = conn
-        self.dialect = conn.dialect
-
-    async def execute(self, stmt: Any, params: Any = None) -> Any:
-        return self.conn.execute(stmt, params)
+def _locked(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError):
+        exc = exc.orig  # type: ignore[assignment]
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 @dataclass
@@ -90,11 +101,277 @@ class _Completion:
     done: asyncio.Future
 
 
+@dataclass
+class _Settle:
+    """Claim a message and complete it in one: its answer is already known (bot.wechat.inbox's fast path).
+    Its writes and logs count only if the claim succeeds; the result says whether it did."""
+
+    key: str
+    openid: str
+    at: dt.datetime
+    reply: str | None
+    writes: list[FollowerWrite]
+    logs: list[dict[str, Any]]
+    done: asyncio.Future
+
+
+Op = _Arrival | _Completion | _Settle
+
+
+def _effects(ops: list[Op], settled: set[str]) -> tuple[list[FollowerWrite], list[dict[str, Any]]]:
+    """The follower writes and message_log rows of a batch's completions and winning settles, in order.
+    (A key settled twice in one batch: the first won.)"""
+    writes: list[FollowerWrite] = []
+    logs: list[dict[str, Any]] = []
+    won = set(settled)
+    for op in ops:
+        if isinstance(op, _Completion) or (isinstance(op, _Settle) and op.key in won):
+            if isinstance(op, _Settle):
+                won.discard(op.key)
+            writes.extend(op.writes)
+            logs.extend(op.logs)
+    return writes, logs
+
+
+def _results(ops: list[Op], settled: set[str], speakers: list[Speaker | None]) -> list[Any]:
+    """Per operation: the speaker of an arrival, whether a settle claimed its key, None for a completion."""
+    won, loaded = set(settled), iter(speakers)
+    out: list[Any] = []
+    for op in ops:
+        if isinstance(op, _Arrival):
+            out.append(next(loaded))
+        elif isinstance(op, _Settle):
+            out.append(op.key in won)
+            won.discard(op.key)
+        else:
+            out.append(None)
+    return out
+
+
+def _speaker(row: Any) -> Speaker:
+    openid, county, township, resident_id, state = row
+    return Speaker(openid=openid, region=county, township=township, resident_id=resident_id,
+                   state=sql.load_state(state))
+
+
+def _speakers_in_order(arrivals: list[_Arrival], claimed: set[str], known: dict[str, Speaker]) -> list[Speaker | None]:
+    speakers: list[Speaker | None] = []
+    for a in arrivals:
+        first = a.key in claimed
+        claimed.discard(a.key)  # the same key twice in one batch: the second is a retry
+        speakers.append((known.get(a.openid) or Speaker(openid=a.openid)) if first else None)
+    return speakers
+
+
+def _finish_rows(completions: list[_Completion]) -> dict[str, tuple[str, str | None]]:
+    """key -> (status, reply); of two completions of one key in a batch the last wins."""
+    return {c.key: (c.status, c.reply) for c in completions}
+
+
+class _SQLite:
+    """A batch on the store's sqlite3 connection, in one transaction.
+
+    Checkpoints (copying the WAL into the database file, with an fsync) would otherwise run inside every
+    thousandth page's COMMIT, on the event loop, for tens of milliseconds. Here a thread does them, on a
+    connection of its own (sqlite3 releases the GIL meanwhile), every CHECKPOINT_INTERVAL_S while there are
+    writes: first PASSIVE, alongside the batches, for the bulk of the pages; then, with this store's writer
+    paused, RESTART for the few pages written meanwhile, which lets the next transaction start the WAL file
+    from its beginning again (a checkpoint racing an active writer never completes, and the WAL would
+    grow without end). Other connections to the file keep SQLite's automatic checkpoint.
+    """
+
+    dialect = sql.SQLITE
+
+    def __init__(self, settings: Settings):
+        self.conn = connect_sqlite(settings)
+        self.path = sqlite_path(settings)
+        self.written = False  # since the last checkpoint
+        self._checkpointer: sqlite3.Connection | None = None
+        self._bulk: asyncio.Future | None = None
+        self._next_checkpoint = 0.0
+
+    def _checkpoint(self, mode: str) -> None:
+        """In a worker thread, one at a time."""
+        if self._checkpointer is None:
+            self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            # RESTART waits this long for another process's writer (ours is paused)
+            self._checkpointer.execute("PRAGMA busy_timeout=200")
+        self._checkpointer.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+
+    async def before_batch(self) -> None:
+        """The writer calls this before each batch: start a checkpoint when one is due; finish one."""
+        if self.path == ":memory:":
+            return
+        loop = asyncio.get_running_loop()
+        if self._bulk is None:
+            if self.written and loop.time() >= self._next_checkpoint:
+                self._bulk = loop.run_in_executor(None, self._checkpoint, "PASSIVE")
+            return
+        if not self._bulk.done():
+            return
+        bulk, self._bulk = self._bulk, None
+        try:
+            bulk.result()
+            await loop.run_in_executor(None, self._checkpoint, __import__("os").environ.get("XTAIL", "RESTART"))
+        except sqlite3.Error as exc:  # e.g. another process checkpointing: the next round does it
+            log.debug("checkpoint incomplete: %s", exc)
+        self.written = False
+        self._next_checkpoint = loop.time() + CHECKPOINT_INTERVAL_S
+
+    def run(self, ops: list[Op], logs: list[dict[str, Any]]) -> list[Any]:
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")  # the write lock now, or "locked" at once (busy_timeout=0)
+        try:
+            result = self._statements(conn, ops, logs)
+            conn.execute("COMMIT")
+            self.written = True
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return result
+
+    @staticmethod
+    def _statements(conn: sqlite3.Connection, ops: list[Op], logs: list[dict[str, Any]]) -> list[Any]:
+        settled = set()
+        for op in ops:
+            if isinstance(op, _Settle):
+                row = (op.key, op.openid, sql.sqlite_time(op.at), dedupe.DONE, op.reply)
+                if conn.execute(sql.SQLITE_SETTLE, row).rowcount:
+                    settled.add(op.key)
+        writes, effects = _effects(ops, settled)
+        # completions first: a follower's next message in the same batch sees the state just saved
+        for stmt, rows in sql.follower_upserts(sql.SQLITE, writes):
+            conn.executemany(stmt, rows)
+        completions = [op for op in ops if isinstance(op, _Completion)]
+        if completions:
+            finished = _finish_rows(completions)
+            conn.executemany(sql.SQLITE_FINISH, [(s, r, k) for k, (s, r) in finished.items()])
+        if logs or effects:
+            conn.executemany(sql.SQLITE_LOG, sql.log_rows(sql.SQLITE, logs + effects))
+        arrivals = [op for op in ops if isinstance(op, _Arrival)]
+        return _results(ops, settled, _SQLite._claim(conn, arrivals))
+
+    def peek(self, key: str, openid: str) -> tuple[dedupe.Seen | None, Speaker]:
+        """Read now, outside any transaction (the batches never leave one open between awaits): the
+        message's dedupe record and the follower as stored."""
+        status, reply, *follower = self.conn.execute(sql.SQLITE_PEEK, (key, openid)).fetchone()
+        seen = dedupe.Seen(status, reply) if status is not None else None
+        return seen, _speaker(follower) if follower[0] is not None else Speaker(openid=openid)
+
+    @staticmethod
+    def _claim(conn: sqlite3.Connection, arrivals: list[_Arrival]) -> list[Speaker | None]:
+        claimed: set[str] = set()
+        for a in arrivals:
+            if conn.execute(sql.SQLITE_CLAIM, (a.key, a.openid, sql.sqlite_time(a.at))).rowcount:
+                claimed.add(a.key)
+        known: dict[str, Speaker] = {}
+        for openid in {a.openid for a in arrivals if a.key in claimed}:
+            row = conn.execute(sql.SQLITE_SPEAKER, (openid,)).fetchone()
+            if row is not None:
+                known[openid] = _speaker(row)
+        return _speakers_in_order(arrivals, claimed, known)
+
+    async def close(self) -> None:
+        if self._bulk is not None:  # a thread may still be checkpointing: let it finish
+            await asyncio.wait([self._bulk])
+        if self.path != ":memory:":
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        self.conn.close()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+
+
+class _Postgres:
+    """A batch on one asyncpg connection of the app's engine (kept between batches), in one transaction."""
+
+    dialect = sql.POSTGRES
+
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+        self._conn: AsyncConnection | None = None
+        self._raw: Any = None  # the asyncpg connection
+
+    async def _connection(self) -> Any:
+        if self._raw is None or self._raw.is_closed():
+            await self._drop()
+            conn = await self.engine.connect()
+            try:
+                self._raw = (await conn.get_raw_connection()).driver_connection
+            except BaseException:
+                await conn.close()
+                raise
+            self._conn = conn
+        return self._raw
+
+    async def _drop(self) -> None:
+        conn, self._conn, self._raw = self._conn, None, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def run(self, ops: list[Op], logs: list[dict[str, Any]]) -> list[Any]:
+        raw = await self._connection()
+        try:
+            async with raw.transaction():
+                return await self._statements(raw, ops, logs)
+        except BaseException:
+            if raw.is_closed():
+                await self._drop()
+            raise
+
+    @staticmethod
+    async def _statements(raw: Any, ops: list[Op], logs: list[dict[str, Any]]) -> list[Any]:
+        settles = [op for op in ops if isinstance(op, _Settle)]
+        settled: set[str] = set()
+        if settles:
+            rows = await raw.fetch(sql.PG_SETTLE, [op.key for op in settles], [op.openid for op in settles],
+                                   [op.at for op in settles], [op.reply for op in settles])
+            settled = {row[0] for row in rows}
+        writes, effects = _effects(ops, settled)
+        for stmt, rows in sql.follower_upserts(sql.POSTGRES, writes):
+            await raw.executemany(stmt, rows)
+        completions = [op for op in ops if isinstance(op, _Completion)]
+        if completions:
+            finished = _finish_rows(completions)
+            await raw.execute(sql.PG_FINISH, list(finished), [s for s, _ in finished.values()],
+                              [r for _, r in finished.values()])
+        if logs or effects:
+            columns = list(zip(*sql.log_rows(sql.POSTGRES, logs + effects), strict=True))
+            await raw.execute(sql.PG_LOG, *columns)
+        arrivals = [op for op in ops if isinstance(op, _Arrival)]
+        return _results(ops, settled, await _Postgres._claim(raw, arrivals))
+
+    def peek(self, key: str, openid: str) -> None:
+        """Reading needs a round trip here: no fast path."""
+        return None
+
+    @staticmethod
+    async def _claim(raw: Any, arrivals: list[_Arrival]) -> list[Speaker | None]:
+        if not arrivals:
+            return []
+        rows = await raw.fetch(sql.PG_CLAIM, [a.key for a in arrivals], [a.openid for a in arrivals],
+                               [a.at for a in arrivals])
+        claimed = {row[0] for row in rows}
+        wanted = sorted({a.openid for a in arrivals if a.key in claimed})
+        known: dict[str, Speaker] = {}
+        if wanted:
+            for row in await raw.fetch(sql.PG_SPEAKERS, wanted):
+                known[row[0]] = _speaker(row)
+        return _speakers_in_order(arrivals, claimed, known)
+
+    async def close(self) -> None:
+        await self._drop()
+
+
 class WebhookStore:
     def __init__(self, settings: Settings, engine: AsyncEngine):
         self.engine = engine
-        self.sqlite = make_sqlite_engine(settings) if settings.is_sqlite else None
-        self._ops: list[_Arrival | _Completion] = []
+        self.backend: _SQLite | _Postgres = _SQLite(settings) if settings.is_sqlite else _Postgres(engine)
+        self._ops: list[Op] = []
         self._logs: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -115,12 +392,26 @@ class WebhookStore:
         future = asyncio.get_running_loop().create_future()
         await self._submit(_Completion(key, status, reply, writes or [], logs or [], future))
 
+    def peek(self, key: str, openid: str) -> tuple[dedupe.Seen | None, Speaker] | None:
+        """The message's dedupe record (None: never seen) and the follower as stored, read at once; None when
+        the database cannot be read without a round trip (PostgreSQL)."""
+        return self.backend.peek(key, openid)
+
+    async def settle(
+        self, key: str, openid: str, at: dt.datetime, reply: str | None, writes: list[FollowerWrite],
+        logs: list[dict[str, Any]],
+    ) -> bool:
+        """Claim `key` and complete it with `reply`, `writes` and `logs`, in one transaction; False (and
+        nothing written) when another delivery claimed it first."""
+        future = asyncio.get_running_loop().create_future()
+        return await self._submit(_Settle(key, openid, at, reply, writes, logs, future))
+
     def log(self, row: dict[str, Any]) -> None:
         """A message_log row, written with the next transaction (within LOG_INTERVAL_S)."""
         self._logs.append(row)
         self._wake.set()
 
-    async def _submit(self, op: _Arrival | _Completion) -> Any:
+    async def _submit(self, op: Op) -> Any:
         if self._task is None or self._closing:
             raise RuntimeError("the webhook store is not running")
         self._ops.append(op)
@@ -138,8 +429,7 @@ class WebhookStore:
         self._wake.set()
         if self._task is not None:
             await self._task
-        if self.sqlite is not None:
-            self.sqlite.dispose()
+        await self.backend.close()
 
     async def _run(self) -> None:
         while self._ops or self._logs or not self._closing:
@@ -153,6 +443,8 @@ class WebhookStore:
                 if not self._ops and not self._logs:
                     continue
             await asyncio.sleep(0)  # let the requests that are ready join this batch
+            if isinstance(self.backend, _SQLite):
+                await self.backend.before_batch()
             ops, self._ops = self._ops[:MAX_BATCH], self._ops[MAX_BATCH:]
             logs, self._logs = self._logs, []
             for op, (ok, value) in zip(ops, await self._apply_safely(ops, logs), strict=True):
@@ -163,18 +455,14 @@ class WebhookStore:
                 else:
                     op.done.set_exception(value)
 
-    async def _apply_safely(
-        self, ops: list[_Arrival | _Completion], logs: list[dict[str, Any]]
-    ) -> list[tuple[bool, Any]]:
+    async def _apply_safely(self, ops: list[Op], logs: list[dict[str, Any]]) -> list[tuple[bool, Any]]:
         """Per operation (ok, result or exception): the batch in one transaction, else one at a time."""
         try:
             return [(True, r) for r in await self._apply(ops, logs)]
-        except OperationalError as exc:
+        except Exception as exc:
             if _locked(exc):  # waited LOCK_WAIT_S already: one by one would wait that long for each
                 log.error("database locked for %.0fs: %d operations failed", LOCK_WAIT_S, len(ops))
                 return [(False, exc)] * len(ops)
-            log.warning("a batch of %d failed; retrying one by one", len(ops), exc_info=True)
-        except Exception:
             log.warning("a batch of %d failed; retrying one by one", len(ops), exc_info=True)
         results: list[tuple[bool, Any]] = []
         for op in ops:
@@ -189,59 +477,18 @@ class WebhookStore:
                 log.exception("%d message_log rows could not be written", len(logs))
         return results
 
-    async def _apply(self, ops: list[_Arrival | _Completion], logs: list[dict[str, Any]]) -> list[Any]:
+    async def _apply(self, ops: list[Op], logs: list[dict[str, Any]]) -> list[Any]:
         """One transaction; on SQLite, tried again (without blocking) while another process holds the lock."""
+        backend = self.backend
+        if isinstance(backend, _Postgres):
+            return await backend.run(ops, logs)
         loop = asyncio.get_running_loop()
         deadline, pause = loop.time() + LOCK_WAIT_S, 0.001
         while True:
             try:
-                async with self._transaction() as conn:
-                    return await self._statements(conn, ops, logs)
-            except OperationalError as exc:
-                if self.sqlite is None or not _locked(exc) or loop.time() > deadline:
+                return backend.run(ops, logs)
+            except sqlite3.OperationalError as exc:
+                if not _locked(exc) or loop.time() > deadline:
                     raise
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.02)
-
-    @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[_Inline | AsyncConnection]:
-        if self.sqlite is not None:
-            with self.sqlite.begin() as conn:
-                yield _Inline(conn)
-        else:
-            async with self.engine.begin() as conn:
-                yield conn
-
-    async def _statements(
-        self, conn: _Inline | AsyncConnection, ops: list[_Arrival | _Completion], logs: list[dict[str, Any]]
-    ) -> list[Any]:
-        arrivals = [op for op in ops if isinstance(op, _Arrival)]
-        completions = [op for op in ops if isinstance(op, _Completion)]
-        # completions first: a follower's next message in the same batch sees the state just saved
-        for stmt, rows in followers.upserts(conn.dialect.name, (w for c in completions for w in c.writes)):
-            await conn.execute(stmt, rows)
-        if completions:
-            await conn.execute(dedupe.FINISH, [{"k": c.key, "s": c.status, "r": c.reply} for c in completions])
-        logs = logs + [row for c in completions for row in c.logs]
-        if logs:
-            await conn.execute(_LOG, logs)
-        speakers = iter(await self._claim(conn, arrivals))
-        return [next(speakers) if isinstance(op, _Arrival) else None for op in ops]
-
-    @staticmethod
-    async def _claim(conn: _Inline | AsyncConnection, arrivals: list[_Arrival]) -> list[Speaker | None]:
-        if not arrivals:
-            return []
-        rows = [dedupe.claim_row(a.key, a.openid, a.at) for a in arrivals]
-        claimed = {row.key for row in await conn.execute(dedupe.claim_statement(conn.dialect.name), rows)}
-        wanted = {a.openid for a in arrivals if a.key in claimed}
-        known = {}
-        if wanted:
-            for row in await conn.execute(followers.SPEAKERS, {"openids": sorted(wanted)}):
-                known[row.openid] = followers.speaker_from_row(row)
-        speakers: list[Speaker | None] = []
-        for a in arrivals:
-            first = a.key in claimed
-            claimed.discard(a.key)  # the same key twice in one batch: the second is a retry
-            speakers.append((known.get(a.openid) or Speaker(openid=a.openid)) if first else None)
-        return speakers

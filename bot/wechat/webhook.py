@@ -78,7 +78,10 @@ class WeChatWebhook:
             if declared is not None and declared > self.settings.max_body_bytes:  # refused before any reading
                 raise TooLarge(f"body of {declared} bytes")
             self._check(request)
-            body = await read_capped(request, self.settings.max_body_bytes)
+            if declared is not None:  # within the cap: the parser reads exactly that many bytes
+                body = await request.read()
+            else:  # chunked: counted as it comes
+                body = await read_capped(request, self.settings.max_body_bytes)
             inbound = open_message(body, params, self.settings.wechat_token, self.crypto)
         except ProtocolError as exc:
             return _refuse(request, exc)
