@@ -7,7 +7,6 @@ reached through typed `web.AppKey`s.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import importlib
 import logging
@@ -48,25 +47,6 @@ GC_THRESHOLDS = (10_000, 10, 10)
 FEATURE_STEPS: list[str] = []  # e.g. the bureau console
 # the in-process scheduler; `yibao serve --no-scheduler` leaves these out
 SCHEDULER_STEPS: list[str] = ["scheduler.wiring:setup_scheduler"]
-
-
-def use_uvloop(settings: Settings) -> bool:
-    """Have the event loops created from now on be uvloop's, when it is installed, YIBAO_UVLOOP is not 0 and
-    no loop is running yet (`yibao serve` builds the app before it starts the loop; tests and embedding
-    applications keep theirs). uvloop is optional: without it, asyncio's own loop serves as before."""
-    if not settings.uvloop:
-        return False
-    try:
-        asyncio.get_running_loop()
-        return False
-    except RuntimeError:
-        pass
-    try:
-        import uvloop
-    except ImportError:
-        return False
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    return True
 
 
 def setup_registry(app: web.Application, registry: PolicyRegistry | None) -> None:
@@ -165,6 +145,10 @@ def setup_gc(app: web.Application) -> None:
     it walks only what was made since."""
 
     async def freeze(app: web.Application) -> None:
+        global _gc_tuned
+        if _gc_tuned:  # once per process (tests start many apps)
+            return
+        _gc_tuned = True
         from bot.nlu import extractor_for
         from bot.render import environment
 
@@ -177,6 +161,9 @@ def setup_gc(app: web.Application) -> None:
         gc.set_threshold(*GC_THRESHOLDS)
 
     app.on_startup.append(freeze)
+
+
+_gc_tuned = False
 
 
 def setup_health(app: web.Application) -> None:
@@ -210,8 +197,6 @@ def create_app(
     (default: now in Asia/Shanghai); `scheduler=False` is `yibao serve --no-scheduler`. `offline` is the
     responder's answer when giving it needs no database, else None (default: bot.pipeline.respond_offline
     with the default responder; none with another, whose messages are then always claimed first)."""
-    if use_uvloop(settings):
-        log.debug("event loop: uvloop")
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     setup_registry(app, registry)

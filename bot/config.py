@@ -123,10 +123,9 @@ class Settings:
     daily_quota: int = 100_000
     reminder_template_id: str = "yibao-payment-status"
     digest_template_id: str = "yibao-progress-digest"
-    # rendered answers to policy questions kept in memory (bot.pipeline.AnswerCache); 0 switches it off
+    # rendered answers to policy questions kept in memory (bot.pipeline.AnswerCache); 0 switches it off,
+    # and with it the memo of understood texts
     answer_cache: int = 10_000
-    # run `yibao serve` on uvloop's event loop when uvloop is installed (bot.app.use_uvloop); 0 switches it off
-    uvloop: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -185,5 +184,4 @@ class Settings:
             reminder_template_id=env.get("YIBAO_REMINDER_TEMPLATE_ID") or cls.reminder_template_id,
             digest_template_id=env.get("YIBAO_DIGEST_TEMPLATE_ID") or cls.digest_template_id,
             answer_cache=_int(env, "YIBAO_ANSWER_CACHE", cls.answer_cache),
-            uvloop=env.get("YIBAO_UVLOOP", "1").strip().lower() not in {"0", "false", "no", "off"},
         )

@@ -5,11 +5,13 @@ The same pipeline serves `yibao ask`, the webhook, reminders and the console pre
 Residents ask the same few hundred questions, and the answer to a policy question is a pure function of the
 normalised text, the speaker's region and township, the configured default region, the policy registry and
 today's date. `AnswerCache` keeps those rendered answers (least recently used first out, at most
-`Settings.answer_cache` of them; YIBAO_ANSWER_CACHE=0 switches it off). Never cached: a speaker with
-conversation state (a pending question, a binding in progress), the intents that read or change the
-follower's own data (`PER_FOLLOWER`), and any answer that remembers something for the follower. Handlers
-must stay deterministic in their inputs (query, today, registry, settings, the speaker's fields), and
-reach the database only through `Context.sessions`, and only for the `USES_DATABASE` intents.
+`Settings.answer_cache` of them; YIBAO_ANSWER_CACHE=0 switches it off), and `_understand` remembers what
+each text asked without conversation state was understood as. Never cached: a speaker with conversation
+state (a pending question, a binding in progress), a text with a long number in it (an ID or phone number
+is not kept in memory), the intents that read or change the follower's own data (`PER_FOLLOWER`), and any
+answer that remembers something for the follower. Handlers must stay deterministic in their inputs (query,
+today, registry, settings, the speaker's fields), and reach the database only through `Context.sessions`,
+and only for the `USES_DATABASE` intents.
 
 `respond_offline` is `respond` for what needs no database (None for the rest): the webhook answers such a
 message before claiming it, then claims and completes it in one write (bot/wechat/inbox.py).
@@ -267,8 +269,9 @@ async def _respond(text: str, ctx: Context, *, database: bool) -> Reply | None:
         query = understand(pending, ctx.registry, state=speaker.state)
         query = replace(query, region=query.region or speaker.region)
     seen = _watched(speaker) if key is not None else speaker
+    sessions = ctx.sessions if database or ctx.sessions is None else _OFFLINE
     try:
-        answer = await dispatch(query, replace(ctx, speaker=seen, sessions=ctx.sessions if database else _OFFLINE))
+        answer = await dispatch(query, replace(ctx, speaker=seen, sessions=sessions))
     except NeedsDatabase:
         return None
     reads = set(object.__getattribute__(seen, "reads")) if key is not None else set()

@@ -237,12 +237,14 @@ async def test_offline_answers_are_the_pipelines_and_what_needs_the_database_is_
                 fresh = await respond(text, ctx(speaker, settings=OFF, sessions=NoDatabase()))
             except UsedTheDatabase:
                 fresh = None
-            assert await respond_offline(text, ctx(speaker)) == fresh, text
+            assert await respond_offline(text, ctx(speaker, sessions=NoDatabase())) == fresh, text
             if fresh is None:
                 assert speaker.resident_id is not None or (await respond(text, ctx(speaker))).intent in USES_DATABASE
     # "我交了吗": a bound follower's payment status needs the roster; an unbound one is told to bind
-    assert await respond_offline("我交了吗", ctx(Speaker(openid="o_bound", region="陵川县", resident_id=7))) is None
-    unbound = await respond_offline("我交了吗", ctx(Speaker(openid="o_unbound", region="陵川县")))
+    bound = Speaker(openid="o_bound", region="陵川县", resident_id=7)
+    assert await respond_offline("我交了吗", ctx(bound, sessions=NoDatabase())) is None
+    stranger = Speaker(openid="o_unbound", region="陵川县")
+    unbound = await respond_offline("我交了吗", ctx(stranger, sessions=NoDatabase()))
     assert unbound is not None and "绑定" in unbound.text
 
 
@@ -255,5 +257,6 @@ async def test_a_handler_reaching_for_the_database_stops_an_offline_answer(monke
         raise AssertionError("not offline")
 
     monkeypatch.setitem(HANDLERS, Intent.DEADLINE, reads)
-    assert await respond_offline("什么时候截止", ctx(Speaker(openid="o17", region="陵川县"))) is None
+    speaker = Speaker(openid="o17", region="陵川县")
+    assert await respond_offline("什么时候截止", ctx(speaker, sessions=NoDatabase())) is None
     assert len(ANSWERS) == 0 and ANSWERS.misses == 0

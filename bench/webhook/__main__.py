@@ -18,7 +18,8 @@ the real account. wrk drives the load when installed, else a Python aiohttp load
 the servers it measures: its figures are a floor).
 
 Printed per server: requests/s, p50 and p99, the server's CPU time per request (all its processes), and for
-the full servers the answer cache's hit ratio over the run (warm-up included). PostgreSQL runs use a
+the full servers the answer cache's hit ratio over the run, warm-up included (of the questions looked up,
+and of all questions: those asked with conversation state are never looked up). PostgreSQL runs use a
 database the benchmark creates and drops (--pg-url, else YIBAO_BENCH_PG_URL, else YIBAO_TEST_PG_URL, else
 postgresql://postgres@127.0.0.1:5432/test). Results go to bench/out/webhook.json.
 """
@@ -91,7 +92,7 @@ done = function(summary, latency, requests)
 end
 """
 
-CACHE_LINE = re.compile(r"answer cache: (\d+) hits, (\d+) misses")
+CACHE_LINE = re.compile(r"answer cache: (\d+) hits, (\d+) misses \([^)]*\), (\d+) bypassed")
 
 
 @dataclass
@@ -104,7 +105,8 @@ class Result:
     p99_ms: float
     errors: int
     cpu_us_per_request: float | None = None
-    cache_hit_ratio: float | None = None
+    cache_hit_ratio: float | None = None  # of the questions looked up in the answer cache
+    cache_share: float | None = None  # of all questions (those asked with conversation state included)
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -181,12 +183,15 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
 
-    def cache_hit_ratio(self) -> float | None:
-        """From the "answer cache: H hits, M misses" line each process logs when it stops."""
-        hits = misses = 0
+    def cache_figures(self) -> tuple[float | None, float | None]:
+        """(hit ratio of the lookups, share of all questions answered from the cache), from the "answer
+        cache: H hits, M misses (..), B bypassed" line each process logs when it stops."""
+        hits = misses = bypassed = 0
         for m in CACHE_LINE.finditer(self.log.read_text(errors="replace")):
-            hits, misses = hits + int(m[1]), misses + int(m[2])
-        return hits / (hits + misses) if hits + misses else None
+            hits, misses, bypassed = hits + int(m[1]), misses + int(m[2]), bypassed + int(m[3])
+        if not hits + misses:
+            return None, None
+        return hits / (hits + misses), hits / (hits + misses + bypassed)
 
 
 # -- the database: a fresh one per server, with the followers ----------------------------------------------
@@ -360,7 +365,8 @@ def measure(tool: str, server: Server, config: Config, duration: int, connection
 
 def report(result: Result) -> None:
     cpu = f"{result.cpu_us_per_request:5.0f} µs" if result.cpu_us_per_request is not None else "    ?   "
-    hits = f"{result.cache_hit_ratio:4.0%}" if result.cache_hit_ratio is not None else "  - "
+    hits = (f"{result.cache_hit_ratio:4.0%} ({result.cache_share:.0%} of all)" if result.cache_hit_ratio is not None
+            and result.cache_share is not None else "  -")
     print(f"  {result.name:<34} {result.rps:7.0f} req/s  p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"
           f"  cpu/req {cpu}  cache hits {hits}  ({result.requests} requests, {result.errors} errors)", flush=True)
 
@@ -421,12 +427,14 @@ def main() -> int:
                 continue
             with fresh_database(config.backend, tmp, i, pg_url) as (url, sync):
                 server_env = env | config.env | ({"YIBAO_DATABASE_URL": url} if url else {})
-                with Server(f"{i}", config.args, server_env) as server:
+                slug = re.sub(r"[^a-z0-9]+", "-", config.name.lower()).strip("-")
+                with Server(f"{i}-{slug}", config.args, server_env) as server:
                     if sync:
                         seed_followers(sync)
                     check_answer(server.port, full=config.full)
                     result = measure(tool, server, config, duration, args.connections, args.warmup, texts)
-                result.cache_hit_ratio = server.cache_hit_ratio() if config.full else None
+                if config.full:
+                    result.cache_hit_ratio, result.cache_share = server.cache_figures()
             results[config.name] = result
             report(result)
 

@@ -2,10 +2,9 @@
 
 - Dedupe: the first delivery claims its key in inbound_messages; a retry (any worker) gets the stored
   reply, waits briefly while the first is still being answered, or gets "success".
-- Fast path (a store that can read inline, i.e. SQLite): a message whose answer needs no database (most
-  questions, events; see `Deps.offline`) is answered first, then claimed and completed in one write; a
-  delivery that loses the claim to another is a retry. The rest (binding, payment status) is claimed
-  first, then answered.
+- Fast path: a message whose answer needs no database (most questions, events; see `Deps.offline`) is
+  answered first, then claimed and completed in one write; a delivery that loses the claim to another is
+  a retry. The rest (binding, payment status) is claimed first, then answered.
 - Budget: an answer not ready within `reply_budget_s` is sent afterwards as a customer-service message,
   and the passive reply is "success" (None here).
 - Side effects (follower state, message_log) happen once, committed with the stored reply.
@@ -79,23 +78,22 @@ class Inbox:
         now = deps.clock()
         key = inbound.dedupe_key
         received = log_row(inbound.openid, "in", inbound.kind, _logged_content(inbound), now)
-        known = deps.store.peek(key, inbound.openid)
-        if known is not None:  # the fast path: answered before it is claimed, claimed with its answer
-            seen, speaker = known
-            if seen is not None:
-                return await self._retry(key, deadline)
-            turn = Turn(inbound=inbound, now=now, deps=deps, speaker=speaker, pure=True)
-            try:
-                text = await route(turn)
-            except NotPure:
-                pass
-            else:
-                logs = [received]
-                if text:
-                    logs.append(log_row(inbound.openid, "out", "text", text, deps.clock(), turn.intent))
-                if await deps.store.settle(key, inbound.openid, now, text, turn.writes, logs):
-                    return text
-                return await self._retry(key, deadline)  # another delivery claimed it meanwhile
+        # the fast path: answered before it is claimed, then claimed with its answer
+        seen, speaker = await deps.store.peek(key, inbound.openid)
+        if seen is not None:
+            return await self._retry(key, deadline)
+        turn = Turn(inbound=inbound, now=now, deps=deps, speaker=speaker, pure=True)
+        try:
+            text = await route(turn)
+        except NotPure:
+            pass
+        else:
+            logs = [received]
+            if text:
+                logs.append(log_row(inbound.openid, "out", "text", text, deps.clock(), turn.intent))
+            if await deps.store.settle(key, inbound.openid, now, text, turn.writes, logs):
+                return text
+            return await self._retry(key, deadline)  # another delivery claimed it meanwhile
 
         speaker = await deps.store.arrive(key, inbound.openid, now)
         if speaker is None:  # a retry

@@ -14,6 +14,7 @@ import hmac
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from xml.parsers import expat
 
@@ -130,33 +131,33 @@ def parse_xml(body: bytes | str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Inbound:
-    """One message or event as WeChat pushed it (after decryption)."""
+    """One message or event as WeChat pushed it (after decryption). Its derived fields are worked out once."""
 
     fields: dict[str, Any]  # the children of <xml>: ToUserName, FromUserName, MsgType, Content, ...
     encrypted: bool  # arrived in safe/compatible mode: the reply must be encrypted too
 
-    @property
+    @cached_property
     def openid(self) -> str:
         return self.fields.get("FromUserName") or ""
 
-    @property
+    @cached_property
     def account(self) -> str:
         return self.fields.get("ToUserName") or ""
 
-    @property
+    @cached_property
     def msg_type(self) -> str:
         return (self.fields.get("MsgType") or "").lower()
 
-    @property
+    @cached_property
     def event(self) -> str:
         return (self.fields.get("Event") or "").lower()
 
-    @property
+    @cached_property
     def kind(self) -> str:
         """`text`, `voice`, ... for messages; `event:subscribe`, `event:click`, ... for events."""
         return f"event:{self.event}" if self.msg_type == "event" else self.msg_type
 
-    @property
+    @cached_property
     def is_event(self) -> bool:
         return self.msg_type == "event"
 
@@ -164,7 +165,7 @@ class Inbound:
         value = self.fields.get(name)
         return value if isinstance(value, str) else ""
 
-    @property
+    @cached_property
     def dedupe_key(self) -> str:
         """WeChat retries carry the same MsgId; events have none, so FromUserName + CreateTime + Event."""
         msg_id = self.text("MsgId") or self.text("MsgID")

@@ -48,7 +48,7 @@ def pg_time(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value)
+    return "{}" if value == {} else json.dumps(value)  # most followers have no conversation state
 
 
 def time_converter(dialect: str) -> Convert:
@@ -150,6 +150,11 @@ PG_SETTLE = (
     "SELECT k, o, t, 'done', r FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[]) AS u(k, o, t, r) "
     "ON CONFLICT (key) DO NOTHING RETURNING key"
 )
+PG_PEEK = (  # keys, openids: per pair, the dedupe record and the follower's row
+    "SELECT q.k, q.o, m.status, m.reply, f.openid, f.county, f.township, f.resident_id, f.state "
+    "FROM unnest($1::text[], $2::text[]) AS q(k, o) LEFT JOIN inbound_messages AS m ON m.key = q.k "
+    "LEFT JOIN followers AS f ON f.openid = q.o"
+)
 PG_SPEAKERS = "SELECT openid, county, township, resident_id, state FROM followers WHERE openid = ANY($1::text[])"
 PG_FINISH = (
     "UPDATE inbound_messages AS m SET status = u.s, reply = u.r "
@@ -173,7 +178,7 @@ def log_rows(dialect: str, rows: Iterable[dict[str, Any]]) -> list[tuple[Any, ..
 
 def load_state(raw: Any) -> dict[str, Any]:
     """The `state` column as read by the driver: JSON text, or already decoded by a registered codec."""
-    if raw is None:
+    if raw is None or raw == "{}":
         return {}
     if isinstance(raw, str | bytes):
         raw = json.loads(raw)

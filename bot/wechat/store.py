@@ -1,24 +1,25 @@
 """The webhook's database work, done in shared transactions (group commit), through the DB-API driver.
 
-A message costs two awaits: `arrive` (claim its dedupe key, load the follower) and `complete` (save the
-follower, store the reply for retries, write its message_log rows); or, when its answer is known before it
-is claimed (see bot/wechat/inbox.py), a read (`peek`) and one await, `settle` (claim and complete at
-once). Whatever arrives while a transaction is running goes into the next one, so under load one
-transaction serves many messages, and a process never has two of its own writers queueing for the
-database lock. A batch that fails is retried one operation at
-a time, so one bad message cannot fail its neighbours.
+A message costs a read and one write: `peek` (its dedupe record and the follower as stored), then, once its
+answer is known, `settle` (claim the key and complete the message: follower, reply for retries, message_log
+rows, in one transaction; a delivery that finds the key taken is a retry). A message whose answer needs
+the database (binding, payment status) is claimed before it is answered: `arrive` (claim, load the
+follower), then `complete`. See bot/wechat/inbox.py. Whatever arrives while a transaction is running goes
+into the next one, so under load one transaction serves many messages. A batch that fails is retried one
+operation at a time, so one bad message cannot fail its neighbours.
 
 The statements are plain SQL run by the driver (bot/wechat/sql.py): sqlite3 on SQLite, asyncpg on
 PostgreSQL. SQLAlchemy Core's per-row parameter processing cost more than the database work itself.
 
-PostgreSQL runs the batch on one connection of the app's engine, kept for the store's lifetime, with each
-table's rows passed as arrays (one statement per table and batch). SQLite runs it inline on a synchronous
-sqlite3 connection: SQLite is in-process and a batch takes about a millisecond, while a thread (aiosqlite's,
-or one of ours) would make the event loop and the database take turns for the GIL on every call. That
-connection never waits for the lock inside SQLite (busy_timeout=0, BEGIN IMMEDIATE); when another process
-holds it, the batch backs off asynchronously and tries again, so the event loop is never blocked. It also
-uses synchronous=NORMAL (WAL): a power cut may lose the last transactions' dedupe records and follower
-timestamps, never corrupt the file.
+PostgreSQL runs up to MAX_INFLIGHT batches at once, each on a connection of the app's engine (kept between
+batches), with each table's rows passed as arrays (one statement per table and batch); peeks ride along
+with the batches. SQLite runs one batch at a time (one write lock), inline on a synchronous sqlite3
+connection: SQLite is in-process and a batch takes about a millisecond, while a thread (aiosqlite's, or one
+of ours) would make the event loop and the database take turns for the GIL on every call; a peek is read
+at once on the same connection, between batches. That connection never waits for the lock inside SQLite
+(busy_timeout=0, BEGIN IMMEDIATE); when another process holds it, the batch backs off asynchronously and
+tries again, so the event loop is never blocked. It also uses synchronous=NORMAL (WAL): a power cut may
+lose the last transactions' dedupe records and follower timestamps, never corrupt the file.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import contextlib
 import datetime as dt
 import logging
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,7 @@ from bot.wechat import dedupe, sql
 log = logging.getLogger("yibao.wechat.store")
 
 MAX_BATCH = 500
+MAX_INFLIGHT = 4  # PostgreSQL batches running at once (SQLite: one)
 LOG_INTERVAL_S = 0.2  # message_log rows wait at most this long for a batch to ride along with
 LOCK_WAIT_S = 30.0  # how long a batch keeps trying while another process holds SQLite's write lock
 SQLITE_PRAGMAS = (
@@ -55,6 +58,8 @@ SQLITE_PRAGMAS = (
     "journal_size_limit=67108864",  # a restarted WAL file is truncated back to 64 MB
 )
 CHECKPOINT_INTERVAL_S = 0.5
+CHECKPOINT_TAIL_S = 0.002  # a PASSIVE round this short leaves little for the RESTART to copy
+CHECKPOINT_ROUNDS = 4  # PASSIVE rounds at most before the RESTART
 
 
 def sqlite_path(settings: Settings) -> str:
@@ -69,8 +74,7 @@ def connect_sqlite(settings: Settings) -> sqlite3.Connection:
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, cached_statements=32)
-    import os as _os
-    for pragma in SQLITE_PRAGMAS + tuple(x for x in _os.environ.get("XPRAGMAS", "").split(",") if x):
+    for pragma in SQLITE_PRAGMAS:
         conn.execute(f"PRAGMA {pragma}")
     return conn
 
@@ -115,7 +119,16 @@ class _Settle:
     done: asyncio.Future
 
 
-Op = _Arrival | _Completion | _Settle
+@dataclass
+class _Peek:
+    """Read a message's dedupe record and its sender's row (PostgreSQL: batched like the writes)."""
+
+    key: str
+    openid: str
+    done: asyncio.Future
+
+
+Op = _Arrival | _Completion | _Settle | _Peek
 
 
 def _effects(ops: list[Op], settled: set[str]) -> tuple[list[FollowerWrite], list[dict[str, Any]]]:
@@ -133,8 +146,10 @@ def _effects(ops: list[Op], settled: set[str]) -> tuple[list[FollowerWrite], lis
     return writes, logs
 
 
-def _results(ops: list[Op], settled: set[str], speakers: list[Speaker | None]) -> list[Any]:
-    """Per operation: the speaker of an arrival, whether a settle claimed its key, None for a completion."""
+def _results(ops: list[Op], settled: set[str], speakers: list[Speaker | None],
+             peeked: dict[tuple[str, str], Any] | None = None) -> list[Any]:
+    """Per operation: the speaker of an arrival, whether a settle claimed its key, what a peek read, None
+    for a completion."""
     won, loaded = set(settled), iter(speakers)
     out: list[Any] = []
     for op in ops:
@@ -143,9 +158,16 @@ def _results(ops: list[Op], settled: set[str], speakers: list[Speaker | None]) -
         elif isinstance(op, _Settle):
             out.append(op.key in won)
             won.discard(op.key)
+        elif isinstance(op, _Peek):
+            out.append(peeked[op.key, op.openid] if peeked is not None else None)
         else:
             out.append(None)
     return out
+
+
+def _seen(status: str | None, reply: str | None, follower: list[Any], openid: str) -> tuple[Any, Speaker]:
+    seen = dedupe.Seen(status, reply) if status is not None else None
+    return seen, _speaker(follower) if follower[0] is not None else Speaker(openid=openid)
 
 
 def _speaker(row: Any) -> Speaker:
@@ -174,10 +196,11 @@ class _SQLite:
     Checkpoints (copying the WAL into the database file, with an fsync) would otherwise run inside every
     thousandth page's COMMIT, on the event loop, for tens of milliseconds. Here a thread does them, on a
     connection of its own (sqlite3 releases the GIL meanwhile), every CHECKPOINT_INTERVAL_S while there are
-    writes: first PASSIVE, alongside the batches, for the bulk of the pages; then, with this store's writer
-    paused, RESTART for the few pages written meanwhile, which lets the next transaction start the WAL file
-    from its beginning again (a checkpoint racing an active writer never completes, and the WAL would
-    grow without end). Other connections to the file keep SQLite's automatic checkpoint.
+    writes: first PASSIVE, alongside the batches, for the bulk of the pages (again, while a round is long);
+    then, with this store's writer paused, RESTART for the few pages written meanwhile, which lets the next
+    transaction start the WAL file from its beginning again (a checkpoint racing an active writer never
+    completes, and the WAL would grow without end). Other connections to the file keep SQLite's automatic
+    checkpoint.
     """
 
     dialect = sql.SQLITE
@@ -187,32 +210,44 @@ class _SQLite:
         self.path = sqlite_path(settings)
         self.written = False  # since the last checkpoint
         self._checkpointer: sqlite3.Connection | None = None
-        self._bulk: asyncio.Future | None = None
+        self._bulk: asyncio.Future | None = None  # a PASSIVE round in a thread
+        self._rounds = 0
         self._next_checkpoint = 0.0
 
-    def _checkpoint(self, mode: str) -> None:
-        """In a worker thread, one at a time."""
+    def _checkpoint(self, mode: str) -> float:
+        """In a worker thread, one at a time; how long it took."""
+        started = time.perf_counter()
         if self._checkpointer is None:
             self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             # RESTART waits this long for another process's writer (ours is paused)
             self._checkpointer.execute("PRAGMA busy_timeout=200")
         self._checkpointer.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+        return time.perf_counter() - started
 
     async def before_batch(self) -> None:
-        """The writer calls this before each batch: start a checkpoint when one is due; finish one."""
+        """The writer calls this before each batch: start a checkpoint when one is due; carry one on.
+
+        PASSIVE rounds run alongside the batches, each copying what was written during the one before,
+        until one is short (CHECKPOINT_TAIL_S); then the RESTART, with the writer paused, has only a few
+        pages left to copy."""
         if self.path == ":memory:":
             return
         loop = asyncio.get_running_loop()
         if self._bulk is None:
             if self.written and loop.time() >= self._next_checkpoint:
                 self._bulk = loop.run_in_executor(None, self._checkpoint, "PASSIVE")
+                self._rounds = 1
             return
         if not self._bulk.done():
             return
         bulk, self._bulk = self._bulk, None
         try:
-            bulk.result()
-            await loop.run_in_executor(None, self._checkpoint, __import__("os").environ.get("XTAIL", "RESTART"))
+            took = bulk.result()
+            if took > CHECKPOINT_TAIL_S and self._rounds < CHECKPOINT_ROUNDS:
+                self._bulk = loop.run_in_executor(None, self._checkpoint, "PASSIVE")
+                self._rounds += 1
+                return
+            await loop.run_in_executor(None, self._checkpoint, "RESTART")
         except sqlite3.Error as exc:  # e.g. another process checkpointing: the next round does it
             log.debug("checkpoint incomplete: %s", exc)
         self.written = False
@@ -256,8 +291,7 @@ class _SQLite:
         """Read now, outside any transaction (the batches never leave one open between awaits): the
         message's dedupe record and the follower as stored."""
         status, reply, *follower = self.conn.execute(sql.SQLITE_PEEK, (key, openid)).fetchone()
-        seen = dedupe.Seen(status, reply) if status is not None else None
-        return seen, _speaker(follower) if follower[0] is not None else Speaker(openid=openid)
+        return _seen(status, reply, follower, openid)
 
     @staticmethod
     def _claim(conn: sqlite3.Connection, arrivals: list[_Arrival]) -> list[Speaker | None]:
@@ -284,47 +318,63 @@ class _SQLite:
 
 
 class _Postgres:
-    """A batch on one asyncpg connection of the app's engine (kept between batches), in one transaction."""
+    """A batch on an asyncpg connection of the app's engine, in one transaction. Up to MAX_INFLIGHT batches
+    run at once, each on a connection of its own (kept between batches): a batch spends its time waiting
+    for round trips, and PostgreSQL's unique index and row locks keep concurrent batches apart (a second
+    claim of a key waits for the first transaction, then finds the key taken)."""
 
     dialect = sql.POSTGRES
 
     def __init__(self, engine: AsyncEngine):
         self.engine = engine
-        self._conn: AsyncConnection | None = None
-        self._raw: Any = None  # the asyncpg connection
+        self._idle: list[tuple[AsyncConnection, Any]] = []  # (SQLAlchemy connection, its asyncpg connection)
+        self._busy: list[tuple[AsyncConnection, Any]] = []
 
-    async def _connection(self) -> Any:
-        if self._raw is None or self._raw.is_closed():
-            await self._drop()
-            conn = await self.engine.connect()
-            try:
-                self._raw = (await conn.get_raw_connection()).driver_connection
-            except BaseException:
-                await conn.close()
-                raise
-            self._conn = conn
-        return self._raw
-
-    async def _drop(self) -> None:
-        conn, self._conn, self._raw = self._conn, None, None
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                await conn.invalidate()
-            with contextlib.suppress(Exception):
-                await conn.close()
-
-    async def run(self, ops: list[Op], logs: list[dict[str, Any]]) -> list[Any]:
-        raw = await self._connection()
+    async def _acquire(self) -> tuple[AsyncConnection, Any]:
+        while self._idle:
+            held = self._idle.pop()
+            if not held[1].is_closed():
+                return held
+            await self._drop(held)
+        conn = await self.engine.connect()
         try:
-            async with raw.transaction():
-                return await self._statements(raw, ops, logs)
+            return conn, (await conn.get_raw_connection()).driver_connection
         except BaseException:
-            if raw.is_closed():
-                await self._drop()
+            await conn.close()
             raise
 
     @staticmethod
+    async def _drop(held: tuple[AsyncConnection, Any]) -> None:
+        with contextlib.suppress(Exception):
+            await held[0].invalidate()
+        with contextlib.suppress(Exception):
+            await held[0].close()
+
+    async def run(self, ops: list[Op], logs: list[dict[str, Any]]) -> list[Any]:
+        held = await self._acquire()
+        self._busy.append(held)
+        raw = held[1]
+        try:
+            if all(isinstance(op, _Peek) for op in ops) and not logs:
+                return await self._statements(raw, ops, logs)  # reads only: no transaction
+            async with raw.transaction():
+                return await self._statements(raw, ops, logs)
+        finally:
+            self._busy.remove(held)
+            if raw.is_closed():
+                await self._drop(held)
+            else:
+                self._idle.append(held)
+
+    @staticmethod
     async def _statements(raw: Any, ops: list[Op], logs: list[dict[str, Any]]) -> list[Any]:
+        peeks = [op for op in ops if isinstance(op, _Peek)]
+        peeked: dict[tuple[str, str], Any] = {}
+        if peeks:
+            for k, o, status, reply, *follower in await raw.fetch(
+                sql.PG_PEEK, [op.key for op in peeks], [op.openid for op in peeks]
+            ):
+                peeked[k, o] = _seen(status, reply, follower, o)
         settles = [op for op in ops if isinstance(op, _Settle)]
         settled: set[str] = set()
         if settles:
@@ -343,11 +393,7 @@ class _Postgres:
             columns = list(zip(*sql.log_rows(sql.POSTGRES, logs + effects), strict=True))
             await raw.execute(sql.PG_LOG, *columns)
         arrivals = [op for op in ops if isinstance(op, _Arrival)]
-        return _results(ops, settled, await _Postgres._claim(raw, arrivals))
-
-    def peek(self, key: str, openid: str) -> None:
-        """Reading needs a round trip here: no fast path."""
-        return None
+        return _results(ops, settled, await _Postgres._claim(raw, arrivals), peeked)
 
     @staticmethod
     async def _claim(raw: Any, arrivals: list[_Arrival]) -> list[Speaker | None]:
@@ -364,7 +410,9 @@ class _Postgres:
         return _speakers_in_order(arrivals, claimed, known)
 
     async def close(self) -> None:
-        await self._drop()
+        for held in self._idle + self._busy:
+            await self._drop(held)
+        self._idle, self._busy = [], []
 
 
 class WebhookStore:
@@ -375,6 +423,7 @@ class WebhookStore:
         self._logs: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._inflight: set[asyncio.Task] = set()  # PostgreSQL batches running
         self._closing = False
 
     async def arrive(self, key: str, openid: str, at: dt.datetime) -> Speaker | None:
@@ -392,10 +441,12 @@ class WebhookStore:
         future = asyncio.get_running_loop().create_future()
         await self._submit(_Completion(key, status, reply, writes or [], logs or [], future))
 
-    def peek(self, key: str, openid: str) -> tuple[dedupe.Seen | None, Speaker] | None:
-        """The message's dedupe record (None: never seen) and the follower as stored, read at once; None when
-        the database cannot be read without a round trip (PostgreSQL)."""
-        return self.backend.peek(key, openid)
+    async def peek(self, key: str, openid: str) -> tuple[dedupe.Seen | None, Speaker]:
+        """The message's dedupe record (None: never seen) and the follower as stored: on SQLite read at once
+        (no transaction is open between awaits), on PostgreSQL with the next batch."""
+        if isinstance(self.backend, _SQLite):
+            return self.backend.peek(key, openid)
+        return await self._submit(_Peek(key, openid, asyncio.get_running_loop().create_future()))
 
     async def settle(
         self, key: str, openid: str, at: dt.datetime, reply: str | None, writes: list[FollowerWrite],
@@ -445,15 +496,27 @@ class WebhookStore:
             await asyncio.sleep(0)  # let the requests that are ready join this batch
             if isinstance(self.backend, _SQLite):
                 await self.backend.before_batch()
+            elif len(self._inflight) >= MAX_INFLIGHT:
+                await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
             ops, self._ops = self._ops[:MAX_BATCH], self._ops[MAX_BATCH:]
             logs, self._logs = self._logs, []
-            for op, (ok, value) in zip(ops, await self._apply_safely(ops, logs), strict=True):
-                if op.done.done():
-                    continue
-                if ok:
-                    op.done.set_result(value)
-                else:
-                    op.done.set_exception(value)
+            if isinstance(self.backend, _SQLite):  # one writer: SQLite has one write lock
+                await self._batch(ops, logs)
+            else:
+                task = asyncio.create_task(self._batch(ops, logs))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+        if self._inflight:
+            await asyncio.wait(set(self._inflight))
+
+    async def _batch(self, ops: list[Op], logs: list[dict[str, Any]]) -> None:
+        for op, (ok, value) in zip(ops, await self._apply_safely(ops, logs), strict=True):
+            if op.done.done():
+                continue
+            if ok:
+                op.done.set_result(value)
+            else:
+                op.done.set_exception(value)
 
     async def _apply_safely(self, ops: list[Op], logs: list[dict[str, Any]]) -> list[tuple[bool, Any]]:
         """Per operation (ok, result or exception): the batch in one transaction, else one at a time."""

@@ -1,7 +1,6 @@
 """The fast path: a message whose answer needs no database is answered before it is claimed, then claimed
-and completed in one write (on SQLite; PostgreSQL always claims first). Retries, from this worker or
-another, still get the one reply, and the side effects happen once. Binding and payment status questions
-are claimed first."""
+and completed in one write. Retries, from this worker or another, still get the one reply, and the side
+effects happen once. Binding and payment status questions are claimed first."""
 
 from __future__ import annotations
 
@@ -55,8 +54,7 @@ async def test_a_known_answer_is_claimed_and_completed_at_once(bot):
     xml = fresh(samples.TEXT, openid="o_fast", content=QUESTION)
     assert await bot.ask(xml) == expected
     assert ANSWERS.hits == hits + 1
-    # SQLite reads inline: one write for the message; PostgreSQL claims first
-    assert calls == ({"arrive": 0, "settle": 1} if bot.settings.is_sqlite else {"arrive": 1, "settle": 0})
+    assert calls == {"arrive": 0, "settle": 1}  # one write for the message
     seen = (await bot.rows(select(InboundMessage).where(InboundMessage.openid == "o_fast")))[0][0]
     assert (seen.status, seen.reply) == (dedupe.DONE, expected)
     follower = (await bot.rows(select(Follower).where(Follower.openid == "o_fast")))[0][0]
@@ -87,7 +85,7 @@ async def test_a_question_the_cache_does_not_know_takes_the_fast_path_too(bot):
     first = await bot.ask(xml)
     assert first and "乐至县" in first
     assert ANSWERS.hits == 0 and len(ANSWERS) == 1  # answered by the pipeline, and kept
-    assert calls == ({"arrive": 0, "settle": 1} if bot.settings.is_sqlite else {"arrive": 1, "settle": 0})
+    assert calls == {"arrive": 0, "settle": 1}
     assert await bot.ask(xml) == first  # the retry: the stored reply, not a second answer
     assert len(await bot.rows(select(MessageLog.id).where(MessageLog.openid == "o_cold"))) == 2
 
@@ -106,10 +104,10 @@ async def test_a_question_on_the_followers_own_payment_is_claimed_first(bot):
     assert await bot.ask(xml) == first
     assert len(await bot.rows(select(MessageLog.id).where(MessageLog.openid == "o_status"))) == 2
 
-    # an unbound follower is told to bind, which needs no database: the fast path (on SQLite)
+    # an unbound follower is told to bind, which needs no database: the fast path
     calls.update(arrive=0, settle=0)
     assert "绑定" in await bot.ask(fresh(samples.TEXT, openid="o_unbound", content="我交了吗"))
-    assert calls == ({"arrive": 0, "settle": 1} if bot.settings.is_sqlite else {"arrive": 1, "settle": 0})
+    assert calls == {"arrive": 0, "settle": 1}
 
 
 async def test_events_take_the_fast_path_too(bot):

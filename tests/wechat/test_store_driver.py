@@ -4,6 +4,7 @@ checkpoints restart the WAL."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import sqlite3
 from collections.abc import AsyncIterator
@@ -159,11 +160,10 @@ async def test_sqlite_checkpoints_restart_the_wal(tmp_path, monkeypatch):
 
     checkpoint = backend._checkpoint
 
-    def racing(mode: str) -> None:
-        """Under load the writer keeps appending during the PASSIVE bulk, which then never completes: as if
-        it had copied nothing."""
-        if mode != "PASSIVE":
-            checkpoint(mode)
+    def racing(mode: str) -> float:
+        """Under load the writer keeps appending during the PASSIVE rounds, which then never complete: as if
+        they had copied nothing (quickly)."""
+        return checkpoint(mode) if mode != "PASSIVE" else 0.0
 
     backend._checkpoint = racing
     try:
@@ -174,9 +174,55 @@ async def test_sqlite_checkpoints_restart_the_wal(tmp_path, monkeypatch):
         await backend.before_batch()  # starts the bulk of the checkpoint in a thread
         assert backend._bulk is not None
         await backend._bulk
-        await backend.before_batch()  # finishes it, this writer paused
+        await backend.before_batch()  # a short round: finishes it, this writer paused
         grown = wal.stat().st_size
         write(300, 2000)
         assert wal.stat().st_size == grown  # written from the WAL's beginning again, not appended
+    finally:
+        await backend.close()
+
+
+async def test_many_deliveries_at_once_claim_each_key_once(env, monkeypatch):
+    """Enough at once for many batches (on PostgreSQL, several in flight): every key is claimed by one
+    delivery, by settle or by arrive, and only its writes count."""
+    monkeypatch.setattr(store_module, "MAX_BATCH", 16)
+    rows = lambda i: [log_row(f"o_many{i}", "in", "text", "x", NOW)]  # noqa: E731
+    settles = [env.store.settle(f"msg:many{i % 150}", f"o_many{i % 150}", NOW, "r", [], rows(i % 150))
+               for i in range(300)]
+    arrivals = [env.store.arrive(f"msg:many{i}", f"o_many{i}", NOW) for i in range(0, 150, 3)]
+    results = await asyncio.gather(*settles, *arrivals)
+    won = [i for i, ok in enumerate(results[:300]) if ok is True]
+    claimed = [r for r in results[300:] if r is not None]
+    assert len(won) + len(claimed) == 150
+    assert len({i % 150 for i in won}) == len(won)
+    async with env.sessions() as session:
+        logged = (await session.execute(select(MessageLog.openid))).scalars().all()
+        keys = (await session.execute(select(InboundMessage.key))).scalars().all()
+    assert len(keys) == 150
+    assert sorted(logged) == sorted(f"o_many{i % 150}" for i in won)
+
+
+async def test_long_checkpoint_rounds_are_followed_by_more_before_the_writer_pauses(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "CHECKPOINT_INTERVAL_S", 0.0)
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'rounds.sqlite3'}")
+    engine = make_engine(settings)
+    await ensure_schema(engine)
+    await engine.dispose()
+    backend = store_module._SQLite(settings)
+    modes: list[str] = []
+
+    def slow(mode: str) -> float:
+        modes.append(mode)
+        return 1.0  # as if each round had had a lot to copy
+
+    backend._checkpoint = slow
+    backend.written = True
+    try:
+        await backend.before_batch()
+        while backend._bulk is not None:
+            await backend._bulk
+            await backend.before_batch()
+        assert modes == ["PASSIVE"] * store_module.CHECKPOINT_ROUNDS + ["RESTART"]
+        assert not backend.written
     finally:
         await backend.close()
