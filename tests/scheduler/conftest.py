@@ -7,10 +7,8 @@ before each test); it is skipped when unset, unless YIBAO_TEST_PG_REQUIRED=1.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import psycopg
@@ -26,6 +24,7 @@ from bot.store.models import Base
 from bot.store.schema import ensure_schema
 from bot.wechat.fake import FAKE, FakeWeChat, create_fake_app
 from scheduler.jobs import JOBS_TABLE
+from tests.pg import private_database
 from tests.scheduler.helpers import Clock
 
 PG_URL = os.environ.get("YIBAO_TEST_PG_URL")
@@ -40,30 +39,7 @@ def _pg(url: str) -> psycopg.Connection:
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    """A PostgreSQL database of our own for the session, migrated once (plain postgresql:// URL)."""
-    if not PG_URL:
-        if PG_REQUIRED:
-            pytest.fail("YIBAO_TEST_PG_REQUIRED=1 but YIBAO_TEST_PG_URL is not set")
-        pytest.skip("PostgreSQL tests need YIBAO_TEST_PG_URL")
-    name = f"yibao_sched_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    try:
-        with _pg(PG_URL) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error as exc:
-        if PG_REQUIRED:
-            pytest.fail(f"PostgreSQL at YIBAO_TEST_PG_URL is not usable: {exc}")
-        pytest.skip(f"PostgreSQL at YIBAO_TEST_PG_URL is not usable: {exc}")
-    url = f"{PG_URL.rpartition('/')[0]}/{name}"
-
-    async def migrate() -> None:
-        engine = make_engine(Settings(database_url=async_url(url)))
-        await ensure_schema(engine)
-        await engine.dispose()
-
-    asyncio.run(migrate())
-    yield url
-    with _pg(PG_URL) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from private_database("yibao_sched")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -7,11 +7,9 @@ skipped when unset, unless YIBAO_TEST_PG_REQUIRED=1.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -25,11 +23,10 @@ from sqlalchemy import func, select
 from bot.app import SESSIONS, create_app
 from bot.config import TZ, Settings, async_url
 from bot.rules.loader import PolicyRegistry, load_registry
-from bot.store.db import make_engine
 from bot.store.models import Base
-from bot.store.schema import ensure_schema
 from bot.wechat.fake import FAKE, FakeWeChat, create_fake_app
 from bot.wechat.simulate import Signer
+from tests.pg import private_database
 
 PG_URL = os.environ.get("YIBAO_TEST_PG_URL")
 PG_REQUIRED = os.environ.get("YIBAO_TEST_PG_REQUIRED") == "1"
@@ -56,31 +53,7 @@ def registry() -> PolicyRegistry:
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    """A PostgreSQL database of our own for the session, migrated once."""
-    if not PG_URL:
-        if PG_REQUIRED:
-            pytest.fail("YIBAO_TEST_PG_REQUIRED=1 but YIBAO_TEST_PG_URL is not set")
-        pytest.skip("PostgreSQL tests need YIBAO_TEST_PG_URL")
-    name = f"yibao_wechat_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    base = PG_URL.rpartition("/")[0]
-    try:
-        with _pg(PG_URL) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error as exc:
-        if PG_REQUIRED:
-            pytest.fail(f"PostgreSQL at YIBAO_TEST_PG_URL is not usable: {exc}")
-        pytest.skip(f"PostgreSQL at YIBAO_TEST_PG_URL is not usable: {exc}")
-    url = f"{base}/{name}"
-
-    async def migrate() -> None:
-        engine = make_engine(Settings(database_url=async_url(url)))
-        await ensure_schema(engine)
-        await engine.dispose()
-
-    asyncio.run(migrate())
-    yield url
-    with _pg(PG_URL) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from private_database("yibao_wechat")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
