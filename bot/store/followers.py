@@ -72,6 +72,33 @@ def speaker_write(
 
 _TIMES = {True: ("last_interaction_at", "last_message_at", "window_sends"), False: ("last_interaction_at",)}
 
+# A follower's timestamps are not rewritten for every message of a conversation: a write that would only
+# move them forward is skipped while the stored ones are younger than this. The customer-service window
+# (48 hours from the last user message) is then counted from a moment at most this much earlier: it closes
+# up to a minute early, never late.
+TOUCH_INTERVAL_S = 60
+
+
+@dataclass(frozen=True)
+class Fresh:
+    """How recent a follower's stored timestamps were when their message arrived (see TOUCH_INTERVAL_S)."""
+
+    interaction: bool = False  # last_interaction_at within TOUCH_INTERVAL_S
+    message: bool = False  # that, and last_message_at too, with no customer-service send since
+
+
+STALE = Fresh()
+
+
+def needless(write: FollowerWrite, fresh: Fresh) -> bool:
+    """True when `write` would only move timestamps that are fresh enough forward: it may be skipped."""
+    update = write.update
+    if not update or not fresh.interaction:
+        return False
+    if update == _TIMES[False]:
+        return True
+    return fresh.message and set(update) <= set(_TIMES[True])
+
 
 def touch_write(openid: str, now: dt.datetime, *, user_message: bool = False) -> FollowerWrite:
     """An interaction that did not go through the pipeline (an image, a location event, ...)."""

@@ -7,7 +7,8 @@
   a retry. The rest (binding, payment status) is claimed first, then answered.
 - Budget: an answer not ready within `reply_budget_s` is sent afterwards as a customer-service message,
   and the passive reply is "success" (None here).
-- Side effects (follower state, message_log) happen once, committed with the stored reply.
+- Side effects happen once: follower state committed with the stored reply, the message_log rows buffered
+  once it is committed and written within a second (bot/wechat/store.py).
 """
 
 from __future__ import annotations
@@ -79,10 +80,10 @@ class Inbox:
         key = inbound.dedupe_key
         received = log_row(inbound.openid, "in", inbound.kind, _logged_content(inbound), now)
         # the fast path: answered before it is claimed, then claimed with its answer
-        seen, speaker = await deps.store.peek(key, inbound.openid)
+        seen, speaker, fresh = await deps.store.peek(key, inbound.openid, now)
         if seen is not None:
             return await self._retry(key, deadline)
-        turn = Turn(inbound=inbound, now=now, deps=deps, speaker=speaker, pure=True)
+        turn = Turn(inbound=inbound, now=now, deps=deps, speaker=speaker, pure=True, fresh=fresh)
         try:
             text = await route(turn)
         except NotPure:

@@ -1,7 +1,7 @@
 """message_log rows: every inbound and outbound message, with ID and phone numbers masked.
 
-The webhook's store (bot/wechat/store.py) writes them with its next batch, so logging costs a request no
-transaction of its own.
+The webhook's store (bot/wechat/store.py) writes them in bulk, within a second, so logging costs a request
+no transaction of its own.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from bot.handlers.answer import Answer
 from bot.pipeline import Context, Speaker
 from bot.render import render
 from bot.store import followers
-from bot.store.followers import FollowerWrite
+from bot.store.followers import STALE, FollowerWrite, Fresh
 from bot.wechat.protocol import Inbound
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ class Turn:
     intent: str | None = None
     writes: list[FollowerWrite] = field(default_factory=list)
     pure: bool = False
+    fresh: Fresh = STALE  # how recent the follower's stored timestamps are (timestamp-only writes skipped)
 
     @property
     def openid(self) -> str:
@@ -79,11 +80,16 @@ class Turn:
         self.intent = str(reply.intent)
         s = reply.speaker
         after = Speaker(self.openid, s.region, s.township, s.resident_id, s.state)
-        self.writes.append(followers.speaker_write(after, self.now, user_message=user_message, before=self.speaker))
+        self.write(followers.speaker_write(after, self.now, user_message=user_message, before=self.speaker))
         return reply.text
 
     def touch(self, *, user_message: bool) -> None:
-        self.writes.append(followers.touch_write(self.openid, self.now, user_message=user_message))
+        self.write(followers.touch_write(self.openid, self.now, user_message=user_message))
+
+    def write(self, write: FollowerWrite) -> None:
+        """Queue a change to the follower, unless it would only move fresh timestamps forward."""
+        if not followers.needless(write, self.fresh):
+            self.writes.append(write)
 
     def render(self, template: str, **data: object) -> str:
         self.intent = template
@@ -132,7 +138,7 @@ async def on_voice(turn: Turn) -> str | None:
 
 @on("event:subscribe", "event:subscribe_scan")
 async def on_subscribe(turn: Turn) -> str | None:
-    turn.writes.append(followers.subscribed_write(turn.openid, turn.now))
+    turn.write(followers.subscribed_write(turn.openid, turn.now))
     registry = turn.deps.registry
     regions = registry.regions()
     # "我是陵川县礼义镇的": the first region whose townships we know, else a bare region name
@@ -144,7 +150,7 @@ async def on_subscribe(turn: Turn) -> str | None:
 
 @on("event:unsubscribe")
 async def on_unsubscribe(turn: Turn) -> str | None:
-    turn.writes.append(followers.unsubscribed_write(turn.openid, turn.now))
+    turn.write(followers.unsubscribed_write(turn.openid, turn.now))
     return None
 
 

@@ -126,10 +126,12 @@ SQLITE_SETTLE = (  # key, openid, received_at, status, reply
     "INSERT INTO inbound_messages (key, openid, received_at, status, reply) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (key) DO NOTHING"
 )
-# A message's dedupe record and its sender's row, in one statement (one read transaction): key, openid.
+# A message's dedupe record and its sender's row, in one statement (one read transaction), and whether the
+# follower's timestamps are younger than a moment (bot.store.followers.Fresh): key, openid, moment.
 SQLITE_PEEK = (
-    "SELECT m.status, m.reply, f.openid, f.county, f.township, f.resident_id, f.state "
-    "FROM (SELECT ? AS k, ? AS o) AS q LEFT JOIN inbound_messages AS m ON m.key = q.k "
+    "SELECT m.status, m.reply, f.openid, f.county, f.township, f.resident_id, f.state, "
+    "f.last_interaction_at >= q.t, f.last_message_at >= q.t AND f.window_sends = 0 "
+    "FROM (SELECT ? AS k, ? AS o, ? AS t) AS q LEFT JOIN inbound_messages AS m ON m.key = q.k "
     "LEFT JOIN followers AS f ON f.openid = q.o"
 )
 SQLITE_SPEAKER = "SELECT openid, county, township, resident_id, state FROM followers WHERE openid = ?"
@@ -150,10 +152,11 @@ PG_SETTLE = (
     "SELECT k, o, t, 'done', r FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[]) AS u(k, o, t, r) "
     "ON CONFLICT (key) DO NOTHING RETURNING key"
 )
-PG_PEEK = (  # keys, openids: per pair, the dedupe record and the follower's row
-    "SELECT q.k, q.o, m.status, m.reply, f.openid, f.county, f.township, f.resident_id, f.state "
-    "FROM unnest($1::text[], $2::text[]) AS q(k, o) LEFT JOIN inbound_messages AS m ON m.key = q.k "
-    "LEFT JOIN followers AS f ON f.openid = q.o"
+PG_PEEK = (  # keys, openids, moments: per pair, the dedupe record, the follower's row, the freshness flags
+    "SELECT q.k, q.o, m.status, m.reply, f.openid, f.county, f.township, f.resident_id, f.state, "
+    "f.last_interaction_at >= q.t, f.last_message_at >= q.t AND f.window_sends = 0 "
+    "FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS q(k, o, t) "
+    "LEFT JOIN inbound_messages AS m ON m.key = q.k LEFT JOIN followers AS f ON f.openid = q.o"
 )
 PG_SPEAKERS = "SELECT openid, county, township, resident_id, state FROM followers WHERE openid = ANY($1::text[])"
 PG_FINISH = (

@@ -1,12 +1,19 @@
 """The webhook's database work, done in shared transactions (group commit), through the DB-API driver.
 
 A message costs a read and one write: `peek` (its dedupe record and the follower as stored), then, once its
-answer is known, `settle` (claim the key and complete the message: follower, reply for retries, message_log
-rows, in one transaction; a delivery that finds the key taken is a retry). A message whose answer needs
+answer is known, `settle` (claim the key and complete the message: follower, reply for retries, in one
+transaction; a delivery that finds the key taken is a retry). A message whose answer needs
 the database (binding, payment status) is claimed before it is answered: `arrive` (claim, load the
 follower), then `complete`. See bot/wechat/inbox.py. Whatever arrives while a transaction is running goes
 into the next one, so under load one transaction serves many messages. A batch that fails is retried one
 operation at a time, so one bad message cannot fail its neighbours.
+
+What a transaction costs is mostly the pages it rewrites, and a message's rows land on random pages (its
+follower's row, its follower's entry in message_log's openid index). So: a follower's timestamps are not
+rewritten while the stored ones are fresh (bot.store.followers.TOUCH_INTERVAL_S), and message_log rows are
+written in bulk, at most LOG_INTERVAL_S after they were made (with the batch running then), where many
+share their pages. The message's reply is committed with its claim, as before: a crash (or a power cut with
+synchronous=NORMAL) may lose the last second of message_log rows, never a claim or a reply that went out.
 
 The statements are plain SQL run by the driver (bot/wechat/sql.py): sqlite3 on SQLite, asyncpg on
 PostgreSQL. SQLAlchemy Core's per-row parameter processing cost more than the database work itself.
@@ -39,14 +46,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import Settings
 from bot.pipeline import Speaker
-from bot.store.followers import FollowerWrite
+from bot.store.followers import STALE, TOUCH_INTERVAL_S, FollowerWrite, Fresh
 from bot.wechat import dedupe, sql
 
 log = logging.getLogger("yibao.wechat.store")
 
 MAX_BATCH = 500
 MAX_INFLIGHT = 4  # PostgreSQL batches running at once (SQLite: one)
-LOG_INTERVAL_S = 0.2  # message_log rows wait at most this long for a batch to ride along with
+LOG_INTERVAL_S = 1.0  # message_log rows are written in bulk, at most this long after the oldest of them
+MAX_LOG_ROWS = 5000  # ... or as soon as there are this many
 LOCK_WAIT_S = 30.0  # how long a batch keeps trying while another process holds SQLite's write lock
 SQLITE_PRAGMAS = (
     "journal_mode=WAL",
@@ -60,6 +68,7 @@ SQLITE_PRAGMAS = (
 CHECKPOINT_INTERVAL_S = 0.5
 CHECKPOINT_TAIL_S = 0.002  # a PASSIVE round this short leaves little for the RESTART to copy
 CHECKPOINT_ROUNDS = 4  # PASSIVE rounds at most before the RESTART
+TOUCH_AGE = dt.timedelta(seconds=TOUCH_INTERVAL_S)
 
 
 def sqlite_path(settings: Settings) -> str:
@@ -125,25 +134,24 @@ class _Peek:
 
     key: str
     openid: str
+    since: dt.datetime  # the follower's timestamps are fresh when younger than this
     done: asyncio.Future
 
 
 Op = _Arrival | _Completion | _Settle | _Peek
 
 
-def _effects(ops: list[Op], settled: set[str]) -> tuple[list[FollowerWrite], list[dict[str, Any]]]:
-    """The follower writes and message_log rows of a batch's completions and winning settles, in order.
-    (A key settled twice in one batch: the first won.)"""
+def _writes(ops: list[Op], settled: set[str]) -> list[FollowerWrite]:
+    """The follower writes of a batch's completions and winning settles, in order. (A key settled twice in
+    one batch: the first won.)"""
     writes: list[FollowerWrite] = []
-    logs: list[dict[str, Any]] = []
     won = set(settled)
     for op in ops:
         if isinstance(op, _Completion) or (isinstance(op, _Settle) and op.key in won):
             if isinstance(op, _Settle):
                 won.discard(op.key)
             writes.extend(op.writes)
-            logs.extend(op.logs)
-    return writes, logs
+    return writes
 
 
 def _results(ops: list[Op], settled: set[str], speakers: list[Speaker | None],
@@ -165,9 +173,16 @@ def _results(ops: list[Op], settled: set[str], speakers: list[Speaker | None],
     return out
 
 
-def _seen(status: str | None, reply: str | None, follower: list[Any], openid: str) -> tuple[Any, Speaker]:
+Peeked = tuple[dedupe.Seen | None, Speaker, Fresh]
+
+
+def _seen(status: str | None, reply: str | None, follower: list[Any], openid: str) -> Peeked:
+    """From a peek's row: the dedupe record, the follower (a blank Speaker for a stranger), their freshness."""
     seen = dedupe.Seen(status, reply) if status is not None else None
-    return seen, _speaker(follower) if follower[0] is not None else Speaker(openid=openid)
+    *row, interaction, message = follower
+    if row[0] is None:
+        return seen, Speaker(openid=openid), STALE
+    return seen, _speaker(row), Fresh(bool(interaction), bool(interaction and message))
 
 
 def _speaker(row: Any) -> Speaker:
@@ -274,7 +289,7 @@ class _SQLite:
                 row = (op.key, op.openid, sql.sqlite_time(op.at), dedupe.DONE, op.reply)
                 if conn.execute(sql.SQLITE_SETTLE, row).rowcount:
                     settled.add(op.key)
-        writes, effects = _effects(ops, settled)
+        writes = _writes(ops, settled)
         # completions first: a follower's next message in the same batch sees the state just saved
         for stmt, rows in sql.follower_upserts(sql.SQLITE, writes):
             conn.executemany(stmt, rows)
@@ -282,15 +297,15 @@ class _SQLite:
         if completions:
             finished = _finish_rows(completions)
             conn.executemany(sql.SQLITE_FINISH, [(s, r, k) for k, (s, r) in finished.items()])
-        if logs or effects:
-            conn.executemany(sql.SQLITE_LOG, sql.log_rows(sql.SQLITE, logs + effects))
+        if logs:
+            conn.executemany(sql.SQLITE_LOG, sql.log_rows(sql.SQLITE, logs))
         arrivals = [op for op in ops if isinstance(op, _Arrival)]
         return _results(ops, settled, _SQLite._claim(conn, arrivals))
 
-    def peek(self, key: str, openid: str) -> tuple[dedupe.Seen | None, Speaker]:
+    def peek(self, key: str, openid: str, since: dt.datetime) -> Peeked:
         """Read now, outside any transaction (the batches never leave one open between awaits): the
         message's dedupe record and the follower as stored."""
-        status, reply, *follower = self.conn.execute(sql.SQLITE_PEEK, (key, openid)).fetchone()
+        status, reply, *follower = self.conn.execute(sql.SQLITE_PEEK, (key, openid, sql.sqlite_time(since))).fetchone()
         return _seen(status, reply, follower, openid)
 
     @staticmethod
@@ -372,7 +387,7 @@ class _Postgres:
         peeked: dict[tuple[str, str], Any] = {}
         if peeks:
             for k, o, status, reply, *follower in await raw.fetch(
-                sql.PG_PEEK, [op.key for op in peeks], [op.openid for op in peeks]
+                sql.PG_PEEK, [op.key for op in peeks], [op.openid for op in peeks], [op.since for op in peeks]
             ):
                 peeked[k, o] = _seen(status, reply, follower, o)
         settles = [op for op in ops if isinstance(op, _Settle)]
@@ -381,7 +396,7 @@ class _Postgres:
             rows = await raw.fetch(sql.PG_SETTLE, [op.key for op in settles], [op.openid for op in settles],
                                    [op.at for op in settles], [op.reply for op in settles])
             settled = {row[0] for row in rows}
-        writes, effects = _effects(ops, settled)
+        writes = _writes(ops, settled)
         for stmt, rows in sql.follower_upserts(sql.POSTGRES, writes):
             await raw.executemany(stmt, rows)
         completions = [op for op in ops if isinstance(op, _Completion)]
@@ -389,8 +404,8 @@ class _Postgres:
             finished = _finish_rows(completions)
             await raw.execute(sql.PG_FINISH, list(finished), [s for s, _ in finished.values()],
                               [r for _, r in finished.values()])
-        if logs or effects:
-            columns = list(zip(*sql.log_rows(sql.POSTGRES, logs + effects), strict=True))
+        if logs:
+            columns = list(zip(*sql.log_rows(sql.POSTGRES, logs), strict=True))
             await raw.execute(sql.PG_LOG, *columns)
         arrivals = [op for op in ops if isinstance(op, _Arrival)]
         return _results(ops, settled, await _Postgres._claim(raw, arrivals), peeked)
@@ -425,6 +440,8 @@ class WebhookStore:
         self._task: asyncio.Task | None = None
         self._inflight: set[asyncio.Task] = set()  # PostgreSQL batches running
         self._closing = False
+        self._logs_due = 0.0  # loop time by which the buffered message_log rows are written
+        self._flushing: list[asyncio.Future] = []  # flush_logs() callers waiting for the next log write
 
     async def arrive(self, key: str, openid: str, at: dt.datetime) -> Speaker | None:
         """The follower as stored, for the first delivery of `key`; None when it is a retry."""
@@ -441,26 +458,51 @@ class WebhookStore:
         future = asyncio.get_running_loop().create_future()
         await self._submit(_Completion(key, status, reply, writes or [], logs or [], future))
 
-    async def peek(self, key: str, openid: str) -> tuple[dedupe.Seen | None, Speaker]:
-        """The message's dedupe record (None: never seen) and the follower as stored: on SQLite read at once
-        (no transaction is open between awaits), on PostgreSQL with the next batch."""
+    async def peek(self, key: str, openid: str, at: dt.datetime) -> Peeked:
+        """The message's dedupe record (None: never seen), the follower as stored, and whether their
+        timestamps are fresh at `at` (bot.store.followers.TOUCH_INTERVAL_S): on SQLite read at once (no
+        transaction is open between awaits), on PostgreSQL with the next batch."""
+        since = at - TOUCH_AGE
         if isinstance(self.backend, _SQLite):
-            return self.backend.peek(key, openid)
-        return await self._submit(_Peek(key, openid, asyncio.get_running_loop().create_future()))
+            return self.backend.peek(key, openid, since)
+        return await self._submit(_Peek(key, openid, since, asyncio.get_running_loop().create_future()))
 
     async def settle(
         self, key: str, openid: str, at: dt.datetime, reply: str | None, writes: list[FollowerWrite],
         logs: list[dict[str, Any]],
     ) -> bool:
-        """Claim `key` and complete it with `reply`, `writes` and `logs`, in one transaction; False (and
-        nothing written) when another delivery claimed it first."""
+        """Claim `key` and complete it with `reply` and `writes`, in one transaction, and buffer `logs`; False
+        (and nothing written or buffered) when another delivery claimed it first."""
         future = asyncio.get_running_loop().create_future()
         return await self._submit(_Settle(key, openid, at, reply, writes, logs, future))
 
     def log(self, row: dict[str, Any]) -> None:
-        """A message_log row, written with the next transaction (within LOG_INTERVAL_S)."""
+        """A message_log row, written within LOG_INTERVAL_S (see `_logs_ready`)."""
+        if not self._logs:
+            self._logs_due = asyncio.get_running_loop().time() + LOG_INTERVAL_S
+            self._wake.set()  # an idle writer learns when to wake up for them
         self._logs.append(row)
+        if len(self._logs) == MAX_LOG_ROWS:
+            self._wake.set()
+
+    async def flush_logs(self) -> None:
+        """Write the buffered message_log rows now (tests, and anyone about to read the log)."""
+        if not self._logs:
+            return
+        future = asyncio.get_running_loop().create_future()
+        self._flushing.append(future)
         self._wake.set()
+        await future
+
+    def _logs_ready(self) -> bool:
+        """message_log rows are written in bulk: a row arriving with a batch's rows for the same follower lands
+        on the same index page, so the pages rewritten per row are far fewer than with a write per message.
+        They go with the batch that runs once the oldest has waited LOG_INTERVAL_S, or once there are
+        MAX_LOG_ROWS of them, or on a flush or close."""
+        return bool(self._logs) and (
+            self._closing or bool(self._flushing) or len(self._logs) >= MAX_LOG_ROWS
+            or asyncio.get_running_loop().time() >= self._logs_due
+        )
 
     async def _submit(self, op: Op) -> Any:
         if self._task is None or self._closing:
@@ -483,34 +525,47 @@ class WebhookStore:
         await self.backend.close()
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._ops or self._logs or not self._closing:
-            if not self._ops:
+            if not self._ops and not self._logs_ready():
                 if not self._logs:
                     await self._wake.wait()
-                elif not self._closing:  # log rows alone wait a little for company
+                else:  # log rows alone wait until they are due
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), LOG_INTERVAL_S)
+                        await asyncio.wait_for(self._wake.wait(), max(0.0, self._logs_due - loop.time()))
                 self._wake.clear()
-                if not self._ops and not self._logs:
-                    continue
+                continue
             await asyncio.sleep(0)  # let the requests that are ready join this batch
             if isinstance(self.backend, _SQLite):
                 await self.backend.before_batch()
             elif len(self._inflight) >= MAX_INFLIGHT:
                 await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
             ops, self._ops = self._ops[:MAX_BATCH], self._ops[MAX_BATCH:]
-            logs, self._logs = self._logs, []
+            logs: list[dict[str, Any]] = []
+            flushed: list[asyncio.Future] = []
+            if self._logs_ready():
+                logs, self._logs = self._logs, []
+                flushed, self._flushing = self._flushing, []
             if isinstance(self.backend, _SQLite):  # one writer: SQLite has one write lock
-                await self._batch(ops, logs)
+                await self._batch(ops, logs, flushed)
             else:
-                task = asyncio.create_task(self._batch(ops, logs))
+                task = asyncio.create_task(self._batch(ops, logs, flushed))
                 self._inflight.add(task)
                 task.add_done_callback(self._inflight.discard)
         if self._inflight:
             await asyncio.wait(set(self._inflight))
 
-    async def _batch(self, ops: list[Op], logs: list[dict[str, Any]]) -> None:
-        for op, (ok, value) in zip(ops, await self._apply_safely(ops, logs), strict=True):
+    async def _batch(self, ops: list[Op], logs: list[dict[str, Any]], flushed: list[asyncio.Future]) -> None:
+        try:
+            results = await self._apply_safely(ops, logs)
+        finally:
+            for future in flushed:
+                if not future.done():
+                    future.set_result(None)
+        for op, (ok, value) in zip(ops, results, strict=True):
+            if ok and (isinstance(op, _Completion) or (isinstance(op, _Settle) and value)):
+                for row in op.logs:  # the message is answered for good: its log rows may follow
+                    self.log(row)
             if op.done.done():
                 continue
             if ok:

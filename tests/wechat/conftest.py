@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.app import SESSIONS, create_app
+from bot.app import SESSIONS, WEBHOOK_STORE, create_app
 from bot.config import TZ, Settings, async_url
 from bot.rules.loader import PolicyRegistry, load_registry
 from bot.store.models import Base
@@ -117,10 +117,12 @@ class Bot:
         return self.signer(aes, compatible).open_reply(await resp.text())
 
     async def scalar(self, stmt) -> Any:
+        await self.app[WEBHOOK_STORE].flush_logs()  # message_log rows are written in bulk, within a second
         async with self.app[SESSIONS]() as session:
             return (await session.execute(stmt)).scalar()
 
     async def rows(self, stmt) -> list[Any]:
+        await self.app[WEBHOOK_STORE].flush_logs()
         async with self.app[SESSIONS]() as session:
             return list((await session.execute(stmt)).all())
 

@@ -140,3 +140,34 @@ async def test_two_settles_of_one_key_in_one_batch(bot):
     results = await asyncio.gather(*(store.settle("msg:twice", "o_twice", NOW, f"r{i}", [], rows) for i in range(3)))
     assert sorted(results) == [False, False, True]
     assert len(await bot.rows(select(MessageLog.id).where(MessageLog.openid == "o_twice"))) == 1
+
+
+async def test_a_conversation_does_not_rewrite_the_followers_timestamps_every_message(make_bot):
+    """Within TOUCH_INTERVAL_S of the stored timestamps, a message that changes nothing else writes no
+    follower row; after it, or after a customer-service send used the window, it does."""
+    now = [NOW]
+    bot = await make_bot(clock=lambda: now[0])
+    sessions = bot.app[SESSIONS]
+
+    async def stored() -> tuple:
+        f = (await bot.rows(select(Follower).where(Follower.openid == "o_talk")))[0][0]
+        return f.last_interaction_at, f.last_message_at, f.window_sends, f.county
+
+    async def say(text: str, after_s: float) -> None:
+        now[0] = now[0] + dt.timedelta(seconds=after_s)
+        assert await bot.ask(fresh(samples.TEXT, openid="o_talk", content=text))
+
+    await say(QUESTION, 0)
+    assert await stored() == (NOW, NOW, 0, None)  # a new follower: written
+    await say(QUESTION, 30)
+    assert await stored() == (NOW, NOW, 0, None)  # 30 s later: the stored times are fresh enough
+    await say("我是陵川县的", 10)
+    later = NOW + dt.timedelta(seconds=40)
+    assert await stored() == (later, later, 0, "陵川县")  # a change: written, with the times
+    await say(QUESTION, followers.TOUCH_INTERVAL_S + 1)
+    latest = now[0]
+    assert await stored() == (latest, latest, 0, "陵川县")  # stale: written again
+    async with sessions.begin() as session:
+        await followers.count_window_send(session, "o_talk")  # a customer-service message went out
+    await say(QUESTION, 1)
+    assert await stored() == (now[0], now[0], 0, "陵川县")  # a user message reopens the window at once

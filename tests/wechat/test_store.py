@@ -20,6 +20,7 @@ from bot.store.db import make_engine, make_sessionmaker
 from bot.store.models import Follower, InboundMessage, MessageLog
 from bot.store.schema import ensure_schema
 from bot.wechat import dedupe
+from bot.wechat import store as store_module
 from bot.wechat.message_log import log_row
 from bot.wechat.store import WebhookStore
 from tests.wechat import samples
@@ -34,6 +35,7 @@ class Env:
     sessions: async_sessionmaker  # for the assertions
 
     async def count(self, model, *where) -> int:
+        await self.store.flush_logs()
         async with self.sessions() as session:
             return (await session.execute(select(func.count()).select_from(model).where(*where))).scalar()
 
@@ -70,6 +72,7 @@ async def test_completion_saves_follower_reply_and_log(env):
     # the next message of the follower sees the saved state
     speaker = await store.arrive("msg:4", "o3", NOW)
     assert (speaker.region, speaker.township, speaker.state) == ("陵川县", "礼义镇", {"pending": "交多少钱"})
+    await store.flush_logs()
     async with env.sessions() as session:
         seen = await dedupe.lookup(session, "msg:3")
         logged = (await session.execute(select(MessageLog.content).order_by(MessageLog.id))).scalars().all()
@@ -92,10 +95,36 @@ async def test_one_bad_operation_does_not_fail_its_batch(env):
     assert await env.count(Follower, Follower.openid == "o5") == 0
 
 
-async def test_log_rows_alone_are_written_soon(env):
+async def test_log_rows_alone_are_written_soon(env, monkeypatch):
+    monkeypatch.setattr(store_module, "LOG_INTERVAL_S", 0.2)
     env.store.log(log_row("o7", "out", "custom", "稍后的答复", NOW))
-    await asyncio.sleep(0.5)
-    assert await env.count(MessageLog, MessageLog.openid == "o7") == 1
+    await asyncio.sleep(0.6)
+    async with env.sessions() as session:  # not env.count: that flushes
+        assert (await session.execute(select(func.count()).select_from(MessageLog))).scalar() == 1
+
+
+async def test_log_rows_of_answered_messages_follow_in_bulk(env, monkeypatch):
+    """A message's reply is committed at once; its log rows follow with the next bulk write, and only for the
+    delivery that claimed it."""
+    monkeypatch.setattr(store_module, "LOG_INTERVAL_S", 60.0)
+    store = env.store
+
+    async def logged() -> int:
+        async with env.sessions() as session:
+            return (await session.execute(select(func.count()).select_from(MessageLog))).scalar()
+
+    rows = [log_row("o9", "in", "text", "交多少钱", NOW), log_row("o9", "out", "text", "答", NOW)]
+    assert await store.settle("msg:9", "o9", NOW, "答", [], rows) is True
+    assert await store.settle("msg:9", "o9", NOW, "答", [], rows) is False  # a retry: nothing buffered
+    assert await store.arrive("msg:10", "o9", NOW) is not None  # later batches run; the rows wait
+    assert await logged() == 0
+    await store.flush_logs()
+    assert await logged() == 2
+    monkeypatch.setattr(store_module, "MAX_LOG_ROWS", 4)  # ... or go as soon as there are enough
+    for i in range(3):
+        assert await store.settle(f"msg:b{i}", "o9", NOW, "答", [], rows)
+    await store.arrive("msg:20", "o9", NOW)
+    assert await logged() == 2 + 4  # the first four with the third settle's batch; its own two wait
 
 
 async def test_close_writes_what_is_queued(database_url):

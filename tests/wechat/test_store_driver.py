@@ -62,6 +62,7 @@ async def test_a_new_follower_gets_the_model_defaults_and_reads_back(env):
     assert (f.subscribed, f.unreachable, f.window_sends, f.bind_failures) == (True, False, 0, 0)
     assert f.last_interaction_at == NOW and f.last_message_at == NOW
     assert f.last_interaction_at.tzinfo is not None
+    await env.store.flush_logs()
     async with env.sessions() as session:
         seen = await session.get(InboundMessage, "msg:d1")
         logged = (await session.execute(select(MessageLog).order_by(MessageLog.id))).scalars().all()
@@ -195,6 +196,7 @@ async def test_many_deliveries_at_once_claim_each_key_once(env, monkeypatch):
     claimed = [r for r in results[300:] if r is not None]
     assert len(won) + len(claimed) == 150
     assert len({i % 150 for i in won}) == len(won)
+    await env.store.flush_logs()
     async with env.sessions() as session:
         logged = (await session.execute(select(MessageLog.openid))).scalars().all()
         keys = (await session.execute(select(InboundMessage.key))).scalars().all()
