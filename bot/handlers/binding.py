@@ -75,7 +75,7 @@ async def handle_bind(query: Query, ctx: Context) -> Answer:
     speaker = ctx.speaker
     if query.extras.get("cancel"):
         return Answer("bind_cancel", {}, remember=_DONE)
-    if ctx.sessions is None or speaker.openid is None:
+    if ctx.sessions is None or speaker.anonymous:
         return _unavailable()
     name = query.extras.get("name") or speaker.state.get("binding_name")
     number = query.extras.get("id_number")
@@ -118,7 +118,7 @@ async def handle_bind(query: Query, ctx: Context) -> Answer:
 @router.handles(Intent.UNBIND)
 async def handle_unbind(query: Query, ctx: Context) -> Answer:
     """解绑: forget which resident this follower is (the region stays)."""
-    if ctx.sessions is None or ctx.speaker.openid is None:
+    if ctx.sessions is None or ctx.speaker.anonymous:
         return _unavailable()
     if ctx.speaker.resident_id is None:
         return Answer("bind_unbind_none", {}, remember=_DONE)
@@ -131,7 +131,7 @@ async def handle_unbind(query: Query, ctx: Context) -> Answer:
 async def handle_my_status(query: Query, ctx: Context) -> Answer:
     """我交了吗: paid (amount, date, channel) or not for the insurance year being collected, with the
     personal amount for the resident's categories."""
-    if ctx.sessions is None or ctx.speaker.openid is None:
+    if ctx.sessions is None or ctx.speaker.anonymous:
         return _unavailable()
     async with ctx.sessions() as session:
         resident = await _resident(session, ctx.speaker.resident_id)

@@ -21,7 +21,7 @@ from bot.nlu.query import Intent, Query
 from bot.nlu.slots import SlotExtractor, Slots
 from bot.rules.loader import PolicyRegistry
 
-__all__ = ["Intent", "Query", "extractor_for", "normalize", "understand"]
+__all__ = ["Intent", "Query", "binding_in_progress", "extractor_for", "normalize", "understand"]
 
 _MAX_CACHED = 8
 # id(registry) -> (weak reference, fingerprint of its policies, compiled extractor). PolicyRegistry is an
@@ -57,11 +57,17 @@ def _query(intent: Intent, text: str, slots: Slots, *, topic: str | None = None,
     )
 
 
+def binding_in_progress(state: dict[str, Any] | None) -> bool:
+    """All `understand` reads of the conversation state: whether a binding is in progress."""
+    return state is not None and "binding" in state
+
+
 def understand(text: str, registry: PolicyRegistry, *, state: dict[str, Any] | None = None) -> Query:
-    """What the resident asks, with the slots named in the message."""
+    """What the resident asks, with the slots named in the message. The query depends on the normalised
+    text, the registry and `binding_in_progress(state)`, nothing else."""
     norm = normalize(text or "")
     slots = extractor_for(registry).extract(norm) if norm else Slots()
-    binding_now = state is not None and "binding" in state
+    binding_now = binding_in_progress(state)
 
     if binding_now:
         if binding.is_cancel(norm):
