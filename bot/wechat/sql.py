@@ -126,12 +126,11 @@ SQLITE_SETTLE = (  # key, openid, received_at, status, reply
     "INSERT INTO inbound_messages (key, openid, received_at, status, reply) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (key) DO NOTHING"
 )
-# A message's dedupe record and its sender's row, in one statement (one read transaction), and whether the
-# follower's timestamps are younger than a moment (bot.store.followers.Fresh): key, openid, moment.
+# A message's dedupe record and its sender's row, in one statement (one read transaction): key, openid.
 SQLITE_PEEK = (
     "SELECT m.status, m.reply, f.openid, f.county, f.township, f.resident_id, f.state, "
-    "f.last_interaction_at >= q.t, f.last_message_at >= q.t AND f.window_sends = 0 "
-    "FROM (SELECT ? AS k, ? AS o, ? AS t) AS q LEFT JOIN inbound_messages AS m ON m.key = q.k "
+    "f.last_interaction_at, f.last_message_at, f.window_sends "
+    "FROM (SELECT ? AS k, ? AS o) AS q LEFT JOIN inbound_messages AS m ON m.key = q.k "
     "LEFT JOIN followers AS f ON f.openid = q.o"
 )
 SQLITE_SPEAKER = "SELECT openid, county, township, resident_id, state FROM followers WHERE openid = ?"

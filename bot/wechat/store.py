@@ -69,6 +69,8 @@ CHECKPOINT_INTERVAL_S = 0.5
 CHECKPOINT_TAIL_S = 0.002  # a PASSIVE round this short leaves little for the RESTART to copy
 CHECKPOINT_ROUNDS = 4  # PASSIVE rounds at most before the RESTART
 TOUCH_AGE = dt.timedelta(seconds=TOUCH_INTERVAL_S)
+MEMO_SIZE = 200_000  # followers' rows remembered by the SQLite store (then it reads the others each time)
+MEMO_RECHECK_S = 0.001  # how often it asks SQLite whether another connection wrote
 
 
 def sqlite_path(settings: Settings) -> str:
@@ -228,6 +230,10 @@ class _SQLite:
         self._bulk: asyncio.Future | None = None  # a PASSIVE round in a thread
         self._rounds = 0
         self._next_checkpoint = 0.0
+        # followers' rows as this connection last read or wrote them (see `peek`)
+        self._memo: dict[str, tuple[Any, ...]] = {}
+        self._version: int | None = None
+        self._version_read = -1.0
 
     def _checkpoint(self, mode: str) -> float:
         """In a worker thread, one at a time; how long it took."""
@@ -281,8 +287,7 @@ class _SQLite:
             raise
         return result
 
-    @staticmethod
-    def _statements(conn: sqlite3.Connection, ops: list[Op], logs: list[dict[str, Any]]) -> list[Any]:
+    def _statements(self, conn: sqlite3.Connection, ops: list[Op], logs: list[dict[str, Any]]) -> list[Any]:
         settled = set()
         for op in ops:
             if isinstance(op, _Settle):
@@ -293,6 +298,8 @@ class _SQLite:
         # completions first: a follower's next message in the same batch sees the state just saved
         for stmt, rows in sql.follower_upserts(sql.SQLITE, writes):
             conn.executemany(stmt, rows)
+        for w in writes:  # read afresh next time
+            self._memo.pop(w.openid, None)
         completions = [op for op in ops if isinstance(op, _Completion)]
         if completions:
             finished = _finish_rows(completions)
@@ -304,9 +311,35 @@ class _SQLite:
 
     def peek(self, key: str, openid: str, since: dt.datetime) -> Peeked:
         """Read now, outside any transaction (the batches never leave one open between awaits): the
-        message's dedupe record and the follower as stored."""
-        status, reply, *follower = self.conn.execute(sql.SQLITE_PEEK, (key, openid, sql.sqlite_time(since))).fetchone()
-        return _seen(status, reply, follower, openid)
+        message's dedupe record and the follower as stored.
+
+        A follower's row is remembered until this connection writes it or another connection writes
+        anything (SQLite's data_version, read at most every MEMO_RECHECK_S): with one process, a follower's
+        next messages read nothing. Then the dedupe record is not read either: a retry's settle finds the
+        key taken, and the retry gets the first delivery's reply as before. The row may be up to
+        MEMO_RECHECK_S older than a read would give, which is no more than the time any answer takes
+        between its read and its write."""
+        now = time.monotonic()
+        if now - self._version_read > MEMO_RECHECK_S:
+            self._version_read = now
+            version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._version:  # another connection wrote: forget what we remember
+                self._version = version
+                self._memo.clear()
+        row = self._memo.get(openid)
+        seen = None
+        if row is None:
+            status, reply, *row = self.conn.execute(sql.SQLITE_PEEK, (key, openid)).fetchone()
+            if status is not None:
+                seen = dedupe.Seen(status, reply)
+            elif len(self._memo) < MEMO_SIZE:
+                self._memo[openid] = tuple(row)
+        *speaker, interaction, message, sends = row
+        if speaker[0] is None:
+            return seen, Speaker(openid=openid), STALE
+        moment = sql.sqlite_time(since)
+        fresh = interaction is not None and interaction >= moment
+        return seen, _speaker(speaker), Fresh(fresh, fresh and message is not None and message >= moment and not sends)
 
     @staticmethod
     def _claim(conn: sqlite3.Connection, arrivals: list[_Arrival]) -> list[Speaker | None]:

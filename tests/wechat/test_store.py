@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.config import TZ, Settings
@@ -78,6 +78,46 @@ async def test_completion_saves_follower_reply_and_log(env):
         logged = (await session.execute(select(MessageLog.content).order_by(MessageLog.id))).scalars().all()
     assert seen == dedupe.Seen(dedupe.DONE, "答")
     assert logged == ["电话138****5678", "答"]
+
+
+async def test_a_peek_sees_what_another_connection_wrote(env, monkeypatch):
+    """The SQLite store remembers followers' rows between messages; a write by any other connection (a
+    binding through SQLAlchemy, another worker) makes it read them again."""
+    store = env.store
+    later = NOW + dt.timedelta(seconds=5)
+    await store.arrive("msg:m1", "o_memo", NOW)
+    await store.complete("msg:m1", dedupe.DONE, "答", [followers.touch_write("o_memo", NOW, user_message=True)])
+    seen, speaker, fresh = await store.peek("msg:m2", "o_memo", later)
+    assert (seen, speaker.region, fresh) == (None, None, followers.Fresh(True, True))
+    async with env.sessions.begin() as session:
+        await session.execute(update(Follower).where(Follower.openid == "o_memo").values(county="罗山县"))
+        await followers.count_window_send(session, "o_memo")
+    await asyncio.sleep(2 * store_module.MEMO_RECHECK_S)
+    _, speaker, fresh = await store.peek("msg:m2", "o_memo", later)
+    assert (speaker.region, fresh) == ("罗山县", followers.Fresh(True, False))
+    # its own writes too: the state saved with a completion is what the next message sees
+    await store.arrive("msg:m3", "o_memo", later)
+    after = Speaker(openid="o_memo", region="罗山县", state={"pending": "交多少钱"})
+    await store.complete("msg:m3", dedupe.DONE, "哪个县?", [followers.speaker_write(after, later)])
+    _, speaker, _ = await store.peek("msg:m4", "o_memo", later)
+    assert speaker.state == {"pending": "交多少钱"}
+
+
+async def test_a_remembered_follower_s_retry_still_gets_the_first_reply(env):
+    store = env.store
+    write = followers.touch_write("o_again", NOW, user_message=True)
+    assert await store.settle("msg:a1", "o_again", NOW, None, [write], [])
+    await store.peek("msg:a0", "o_again", NOW)  # remembered now
+    assert await store.settle("msg:a2", "o_again", NOW, "第一次", [], [log_row("o_again", "in", "text", "x", NOW)])
+    seen, _, _ = await store.peek("msg:a2", "o_again", NOW)
+    # SQLite remembers the follower and reads nothing, so the retry is told by its settle, which loses
+    sqlite = isinstance(store.backend, store_module._SQLite)
+    assert seen == (None if sqlite else dedupe.Seen(dedupe.DONE, "第一次"))
+    rows = [log_row("o_again", "in", "text", "x", NOW)]
+    assert await store.settle("msg:a2", "o_again", NOW, "第二次", [], rows) is False
+    async with env.sessions() as session:
+        assert await dedupe.lookup(session, "msg:a2") == dedupe.Seen(dedupe.DONE, "第一次")
+    assert await env.count(MessageLog, MessageLog.openid == "o_again") == 1
 
 
 async def test_one_bad_operation_does_not_fail_its_batch(env):
