@@ -99,6 +99,12 @@ def _follower_upsert(
     return sql, converters, tuple(defaults)
 
 
+def follower_value(dialect: str, column: str, value: Any) -> Any:
+    """`value` of the followers column `column` as the upserts below pass it to the driver."""
+    convert = _converter(dialect, _FOLLOWERS.c[column])
+    return convert(value) if convert else value
+
+
 def follower_upserts(dialect: str, writes: Iterable[FollowerWrite]) -> list[tuple[str, list[tuple[Any, ...]]]]:
     """One executemany per run of writes of one kind, in order (`bot.store.followers.runs`): the same as
     running the writes one by one. (The driver runs an executemany row by row, so a follower may appear

@@ -54,7 +54,7 @@ log = logging.getLogger("yibao.wechat.store")
 MAX_BATCH = 500
 MAX_INFLIGHT = 4  # PostgreSQL batches running at once (SQLite: one)
 LOG_INTERVAL_S = 1.0  # message_log rows are written in bulk, at most this long after the oldest of them
-MAX_LOG_ROWS = 5000  # ... or as soon as there are this many
+MAX_LOG_ROWS = 1000  # ... or as soon as there are this many
 LOCK_WAIT_S = 30.0  # how long a batch keeps trying while another process holds SQLite's write lock
 SQLITE_PRAGMAS = (
     "journal_mode=WAL",
@@ -187,6 +187,28 @@ def _seen(status: str | None, reply: str | None, follower: list[Any], openid: st
     return seen, _speaker(row), Fresh(bool(interaction), bool(interaction and message))
 
 
+# A follower's row as the SQLite store remembers it: the follower columns SQLITE_PEEK reads, in its order.
+_MEMO_COLUMNS = ("openid", "county", "township", "resident_id", "state", "last_interaction_at", "last_message_at",
+                 "window_sends")
+_MEMO_AT = {column: i for i, column in enumerate(_MEMO_COLUMNS)}
+_MEMO_NEW = (None, None, None, None, "{}", None, None, 0)  # a new row: the model's defaults
+
+
+def _after(row: tuple[Any, ...] | None, write: FollowerWrite) -> tuple[Any, ...] | None:
+    """The remembered row after `write` (an upsert: a new row gets `values`, an existing one the columns in
+    `update`); None when the row before it is not known."""
+    if row is None:
+        return None
+    if row[0] is None:
+        new, changed = [write.openid, *_MEMO_NEW[1:]], write.values
+    else:
+        new, changed = list(row), {column: write.values[column] for column in write.update}
+    for column, value in changed.items():
+        if (i := _MEMO_AT.get(column)) is not None:
+            new[i] = sql.follower_value(sql.SQLITE, column, value)
+    return tuple(new)
+
+
 def _speaker(row: Any) -> Speaker:
     openid, county, township, resident_id, state = row
     return Speaker(openid=openid, region=county, township=township, resident_id=resident_id,
@@ -232,6 +254,7 @@ class _SQLite:
         self._next_checkpoint = 0.0
         # followers' rows as this connection last read or wrote them (see `peek`)
         self._memo: dict[str, tuple[Any, ...]] = {}
+        self._written: dict[str, tuple[Any, ...] | None] = {}  # by the running transaction
         self._version: int | None = None
         self._version_read = -1.0
 
@@ -277,6 +300,7 @@ class _SQLite:
     def run(self, ops: list[Op], logs: list[dict[str, Any]]) -> list[Any]:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")  # the write lock now, or "locked" at once (busy_timeout=0)
+        self._written = {}
         try:
             result = self._statements(conn, ops, logs)
             conn.execute("COMMIT")
@@ -284,7 +308,15 @@ class _SQLite:
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            self._memo.clear()
             raise
+        if self._other_writes():  # what the rows were based on may be stale
+            return result
+        for openid, row in self._written.items():  # the followers' rows as this transaction left them
+            if row is None:
+                self._memo.pop(openid, None)
+            elif openid in self._memo or len(self._memo) < MEMO_SIZE:
+                self._memo[openid] = row
         return result
 
     def _statements(self, conn: sqlite3.Connection, ops: list[Op], logs: list[dict[str, Any]]) -> list[Any]:
@@ -298,8 +330,9 @@ class _SQLite:
         # completions first: a follower's next message in the same batch sees the state just saved
         for stmt, rows in sql.follower_upserts(sql.SQLITE, writes):
             conn.executemany(stmt, rows)
-        for w in writes:  # read afresh next time
-            self._memo.pop(w.openid, None)
+        written, memo = self._written, self._memo
+        for w in writes:
+            written[w.openid] = _after(written[w.openid] if w.openid in written else memo.get(w.openid), w)
         completions = [op for op in ops if isinstance(op, _Completion)]
         if completions:
             finished = _finish_rows(completions)
@@ -313,19 +346,16 @@ class _SQLite:
         """Read now, outside any transaction (the batches never leave one open between awaits): the
         message's dedupe record and the follower as stored.
 
-        A follower's row is remembered until this connection writes it or another connection writes
-        anything (SQLite's data_version, read at most every MEMO_RECHECK_S): with one process, a follower's
-        next messages read nothing. Then the dedupe record is not read either: a retry's settle finds the
+        A follower's row is remembered, with what this connection writes to it, until another connection
+        writes anything (SQLite's data_version, read at most every MEMO_RECHECK_S): with one process, a
+        follower's next messages read nothing. Then the dedupe record is not read either: a retry's settle finds the
         key taken, and the retry gets the first delivery's reply as before. The row may be up to
         MEMO_RECHECK_S older than a read would give, which is no more than the time any answer takes
         between its read and its write."""
         now = time.monotonic()
         if now - self._version_read > MEMO_RECHECK_S:
             self._version_read = now
-            version = self.conn.execute("PRAGMA data_version").fetchone()[0]
-            if version != self._version:  # another connection wrote: forget what we remember
-                self._version = version
-                self._memo.clear()
+            self._other_writes()
         row = self._memo.get(openid)
         seen = None
         if row is None:
@@ -340,6 +370,15 @@ class _SQLite:
         moment = sql.sqlite_time(since)
         fresh = interaction is not None and interaction >= moment
         return seen, _speaker(speaker), Fresh(fresh, fresh and message is not None and message >= moment and not sends)
+
+    def _other_writes(self) -> bool:
+        """Whether another connection wrote since the last look; if so, forget every remembered row."""
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._version:
+            return False
+        self._version = version
+        self._memo.clear()
+        return True
 
     @staticmethod
     def _claim(conn: sqlite3.Connection, arrivals: list[_Arrival]) -> list[Speaker | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import random
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -19,7 +20,7 @@ from bot.store import followers
 from bot.store.db import make_engine, make_sessionmaker
 from bot.store.models import Follower, InboundMessage, MessageLog
 from bot.store.schema import ensure_schema
-from bot.wechat import dedupe
+from bot.wechat import dedupe, sql
 from bot.wechat import store as store_module
 from bot.wechat.message_log import log_row
 from bot.wechat.store import WebhookStore
@@ -101,6 +102,58 @@ async def test_a_peek_sees_what_another_connection_wrote(env, monkeypatch):
     await store.complete("msg:m3", dedupe.DONE, "哪个县?", [followers.speaker_write(after, later)])
     _, speaker, _ = await store.peek("msg:m4", "o_memo", later)
     assert speaker.state == {"pending": "交多少钱"}
+
+
+async def test_what_the_sqlite_store_remembers_is_what_is_stored(env):
+    """After every kind of follower write, in batches, the rows the SQLite store remembers equal the rows
+    read back from the database; after another connection's write it remembers nothing it had."""
+    store = env.store
+    if not isinstance(store.backend, store_module._SQLite):
+        pytest.skip("the PostgreSQL store remembers nothing")
+    backend = store.backend
+    rng = random.Random(7)
+    openids = [f"o_r{i}" for i in range(12)]
+
+    async def writes(steps: range) -> None:
+        for step in steps:
+            at = NOW + dt.timedelta(seconds=step * 7)
+            ops = []
+            for i in range(rng.randrange(1, 6)):
+                openid = rng.choice(openids)
+                kind = rng.randrange(5)
+                if kind == 0:
+                    write = followers.touch_write(openid, at, user_message=rng.random() < 0.5)
+                elif kind == 1:
+                    write = followers.subscribed_write(openid, at)
+                elif kind == 2:
+                    write = followers.unsubscribed_write(openid, at)
+                else:
+                    state = rng.choice([{}, {"pending": "交多少钱"}])
+                    after = Speaker(openid=openid, region=rng.choice([None, "陵川县", "罗山县"]),
+                                    township=rng.choice([None, "礼义镇"]), state=state)
+                    before = Speaker(openid=openid) if kind == 4 else None
+                    write = followers.speaker_write(after, at, user_message=kind == 3, before=before)
+                ops.append(store.settle(f"msg:r{step}-{i}", openid, at, "答", [write], []))
+            await asyncio.gather(*ops)
+
+    def check() -> None:
+        assert len(backend._memo) >= 8
+        for openid, row in backend._memo.items():
+            _, _, *stored = backend.conn.execute(sql.SQLITE_PEEK, ("msg:none", openid)).fetchone()
+            assert row == tuple(stored), openid
+
+    for openid in openids:
+        await store.peek("msg:r", openid, NOW)  # remembered as they are: no row yet
+    await writes(range(20))
+    check()
+    async with env.sessions.begin() as session:  # another connection
+        await followers.count_window_send(session, openids[0])
+    await writes(range(20, 22))  # the batch finds out
+    assert not backend._memo
+    for openid in openids:
+        await store.peek("msg:r", openid, NOW)
+    await writes(range(22, 40))
+    check()
 
 
 async def test_a_remembered_follower_s_retry_still_gets_the_first_reply(env):
