@@ -132,7 +132,14 @@ def _upsert(dialect: str, columns: tuple[str, ...]) -> Insert:
 
 def runs(writes: Iterable[FollowerWrite]) -> list[list[FollowerWrite]]:
     """The writes in order, cut into runs of one kind (the same columns given and updated): running each run
-    as one executemany, in order, is running the writes one after the other."""
+    as one executemany, in order, is running the writes one after the other. (Writes for distinct followers
+    touch distinct rows: then one run per kind.)"""
+    writes = list(writes)
+    if len({w.openid for w in writes}) == len(writes):
+        kinds: dict[tuple[tuple[str, ...], tuple[str, ...]], list[FollowerWrite]] = {}
+        for w in writes:
+            kinds.setdefault((tuple(w.values), w.update), []).append(w)
+        return list(kinds.values())
     out: list[list[FollowerWrite]] = []
     kind: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     for w in writes:

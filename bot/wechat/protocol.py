@@ -14,8 +14,7 @@ import hmac
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from typing import Any
 from xml.parsers import expat
 
@@ -178,47 +177,39 @@ def _parse_xml_expat(body: bytes | str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Inbound:
-    """One message or event as WeChat pushed it (after decryption). Its derived fields are worked out once."""
+    """One message or event as WeChat pushed it (after decryption), with its derived fields worked out once.
+    (Plain fields set in __post_init__: functools.cached_property takes a lock on every first access.)"""
 
     fields: dict[str, Any]  # the children of <xml>: ToUserName, FromUserName, MsgType, Content, ...
     encrypted: bool  # arrived in safe/compatible mode: the reply must be encrypted too
+    openid: str = field(init=False)
+    account: str = field(init=False)
+    msg_type: str = field(init=False)
+    event: str = field(init=False)
+    kind: str = field(init=False)  # `text`, `voice`, ... for messages; `event:subscribe`, `event:click`, ...
+    is_event: bool = field(init=False)
+    # WeChat retries carry the same MsgId; events have none, so FromUserName + CreateTime + Event
+    dedupe_key: str = field(init=False)
 
-    @cached_property
-    def openid(self) -> str:
-        return self.fields.get("FromUserName") or ""
-
-    @cached_property
-    def account(self) -> str:
-        return self.fields.get("ToUserName") or ""
-
-    @cached_property
-    def msg_type(self) -> str:
-        return (self.fields.get("MsgType") or "").lower()
-
-    @cached_property
-    def event(self) -> str:
-        return (self.fields.get("Event") or "").lower()
-
-    @cached_property
-    def kind(self) -> str:
-        """`text`, `voice`, ... for messages; `event:subscribe`, `event:click`, ... for events."""
-        return f"event:{self.event}" if self.msg_type == "event" else self.msg_type
-
-    @cached_property
-    def is_event(self) -> bool:
-        return self.msg_type == "event"
+    def __post_init__(self) -> None:
+        get, put = self.fields.get, object.__setattr__
+        openid = get("FromUserName") or ""
+        msg_type = (get("MsgType") or "").lower()
+        event = (get("Event") or "").lower()
+        is_event = msg_type == "event"
+        msg_id = self.text("MsgId") or self.text("MsgID")
+        put(self, "openid", openid)
+        put(self, "account", get("ToUserName") or "")
+        put(self, "msg_type", msg_type)
+        put(self, "event", event)
+        put(self, "kind", f"event:{event}" if is_event else msg_type)
+        put(self, "is_event", is_event)
+        put(self, "dedupe_key", f"msg:{msg_id}" if msg_id and not is_event
+            else f"evt:{openid}:{self.text('CreateTime')}:{event}")
 
     def text(self, name: str) -> str:
         value = self.fields.get(name)
         return value if isinstance(value, str) else ""
-
-    @cached_property
-    def dedupe_key(self) -> str:
-        """WeChat retries carry the same MsgId; events have none, so FromUserName + CreateTime + Event."""
-        msg_id = self.text("MsgId") or self.text("MsgID")
-        if msg_id and not self.is_event:
-            return f"msg:{msg_id}"
-        return f"evt:{self.openid}:{self.text('CreateTime')}:{self.event}"
 
 
 def _inbound(fields: dict[str, Any], encrypted: bool) -> Inbound:

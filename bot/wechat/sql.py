@@ -99,10 +99,10 @@ def _follower_upsert(
     return sql, converters, tuple(defaults)
 
 
-def follower_value(dialect: str, column: str, value: Any) -> Any:
-    """`value` of the followers column `column` as the upserts below pass it to the driver."""
-    convert = _converter(dialect, _FOLLOWERS.c[column])
-    return convert(value) if convert else value
+@cache
+def follower_converter(dialect: str, column: str) -> Convert | None:
+    """How the upserts below pass a value of the followers column `column` to the driver (None: as it is)."""
+    return _converter(dialect, _FOLLOWERS.c[column])
 
 
 def follower_upserts(dialect: str, writes: Iterable[FollowerWrite]) -> list[tuple[str, list[tuple[Any, ...]]]]:

@@ -190,7 +190,8 @@ def _seen(status: str | None, reply: str | None, follower: list[Any], openid: st
 # A follower's row as the SQLite store remembers it: the follower columns SQLITE_PEEK reads, in its order.
 _MEMO_COLUMNS = ("openid", "county", "township", "resident_id", "state", "last_interaction_at", "last_message_at",
                  "window_sends")
-_MEMO_AT = {column: i for i, column in enumerate(_MEMO_COLUMNS)}
+# column -> (its place in the row, how it is stored)
+_MEMO_AT = {column: (i, sql.follower_converter(sql.SQLITE, column)) for i, column in enumerate(_MEMO_COLUMNS)}
 _MEMO_NEW = (None, None, None, None, "{}", None, None, 0)  # a new row: the model's defaults
 
 
@@ -204,8 +205,9 @@ def _after(row: tuple[Any, ...] | None, write: FollowerWrite) -> tuple[Any, ...]
     else:
         new, changed = list(row), {column: write.values[column] for column in write.update}
     for column, value in changed.items():
-        if (i := _MEMO_AT.get(column)) is not None:
-            new[i] = sql.follower_value(sql.SQLITE, column, value)
+        if (at := _MEMO_AT.get(column)) is not None:
+            i, convert = at
+            new[i] = convert(value) if convert else value
     return tuple(new)
 
 
@@ -534,7 +536,7 @@ class WebhookStore:
         """The message's dedupe record (None: never seen), the follower as stored, and whether their
         timestamps are fresh at `at` (bot.store.followers.TOUCH_INTERVAL_S): on SQLite read at once (no
         transaction is open between awaits), on PostgreSQL with the next batch."""
-        since = at - TOUCH_AGE
+        since = (at - TOUCH_AGE).replace(microsecond=0)  # to the second: its text is formatted once a second
         if isinstance(self.backend, _SQLite):
             return self.backend.peek(key, openid, since)
         return await self._submit(_Peek(key, openid, since, asyncio.get_running_loop().create_future()))

@@ -142,6 +142,8 @@ def test_runs_cut_writes_by_kind_in_order():
     b = followers.speaker_write(Speaker(openid="o2"), NOW)
     c = followers.touch_write("o3", NOW)
     assert followers.runs([a, c, b, a]) == [[a, c], [b], [a]]
+    # distinct followers: one run per kind, whatever the order
+    assert followers.runs([a, b, c]) == [[a, c], [b]]
 
 
 async def test_sqlite_checkpoints_restart_the_wal(tmp_path, monkeypatch):
