@@ -176,6 +176,17 @@ class Follower(Base):
     bind_fail_day: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class FollowerChange(Base):
+    """Which follower rows changed, in order: on SQLite, triggers on `followers` append a row for every
+    insert, update and delete, whoever makes it (migration 0002), so a webhook worker that remembers
+    followers' rows knows which to read again (bot/wechat/store.py). Unused on PostgreSQL."""
+
+    __tablename__ = "follower_changes"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64))
+
+
 class InboundMessage(Base):
     """Dedupe of WeChat retries: MsgId, or FromUserName + CreateTime + Event for events."""
 

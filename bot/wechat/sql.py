@@ -139,6 +139,10 @@ SQLITE_PEEK = (
     "FROM (SELECT ? AS k, ? AS o) AS q LEFT JOIN inbound_messages AS m ON m.key = q.k "
     "LEFT JOIN followers AS f ON f.openid = q.o"
 )
+# follower_changes (filled by triggers on followers, migration 0002): since a row, the last row, pruning
+SQLITE_CHANGES = "SELECT seq, openid FROM follower_changes WHERE seq > ? ORDER BY seq"
+SQLITE_LAST_CHANGE = "SELECT max(seq) FROM follower_changes"
+SQLITE_PRUNE_CHANGES = "DELETE FROM follower_changes WHERE seq <= ?"
 SQLITE_SPEAKER = "SELECT openid, county, township, resident_id, state FROM followers WHERE openid = ?"
 SQLITE_FINISH = "UPDATE inbound_messages SET status = ?, reply = ? WHERE key = ?"  # status, reply, key
 SQLITE_LOG = (

@@ -71,6 +71,8 @@ CHECKPOINT_ROUNDS = 4  # PASSIVE rounds at most before the RESTART
 TOUCH_AGE = dt.timedelta(seconds=TOUCH_INTERVAL_S)
 MEMO_SIZE = 200_000  # followers' rows remembered by the SQLite store (then it reads the others each time)
 MEMO_RECHECK_S = 0.001  # how often it asks SQLite whether another connection wrote
+CHANGES_KEPT = 100_000  # follower_changes rows kept (a store further behind forgets every row it remembers)
+PRUNE_EVERY = 1000  # batches
 
 
 def sqlite_path(settings: Settings) -> str:
@@ -257,8 +259,10 @@ class _SQLite:
         # followers' rows as this connection last read or wrote them (see `peek`)
         self._memo: dict[str, tuple[Any, ...]] = {}
         self._written: dict[str, tuple[Any, ...] | None] = {}  # by the running transaction
-        self._version: int | None = None
+        self._version: int | None = None  # SQLite's data_version when last looked at
         self._version_read = -1.0
+        self._seen_changes: int | None = None  # the last follower_changes row taken into account
+        self._batches = 0
 
     def _checkpoint(self, mode: str) -> float:
         """In a worker thread, one at a time; how long it took."""
@@ -304,16 +308,21 @@ class _SQLite:
         conn.execute("BEGIN IMMEDIATE")  # the write lock now, or "locked" at once (busy_timeout=0)
         self._written = {}
         try:
+            self._sync()  # nobody else writes until COMMIT: what is remembered now is what is stored
             result = self._statements(conn, ops, logs)
+            seen = conn.execute(sql.SQLITE_LAST_CHANGE).fetchone()[0] if self._written else self._seen_changes
+            self._batches += 1
+            if self._batches % PRUNE_EVERY == 0 and seen:
+                conn.execute(sql.SQLITE_PRUNE_CHANGES, (seen - CHANGES_KEPT,))
             conn.execute("COMMIT")
             self.written = True
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             self._memo.clear()
+            self._seen_changes = None
             raise
-        if self._other_writes():  # what the rows were based on may be stale
-            return result
+        self._seen_changes = seen  # this transaction's own changes are in the rows written below
         for openid, row in self._written.items():  # the followers' rows as this transaction left them
             if row is None:
                 self._memo.pop(openid, None)
@@ -349,15 +358,20 @@ class _SQLite:
         message's dedupe record and the follower as stored.
 
         A follower's row is remembered, with what this connection writes to it, until another connection
-        writes anything (SQLite's data_version, read at most every MEMO_RECHECK_S): with one process, a
-        follower's next messages read nothing. Then the dedupe record is not read either: a retry's settle finds the
-        key taken, and the retry gets the first delivery's reply as before. The row may be up to
-        MEMO_RECHECK_S older than a read would give, which is no more than the time any answer takes
-        between its read and its write."""
+        changes it: when SQLite's data_version (read at most every MEMO_RECHECK_S) says another connection
+        committed, and before each batch, the rows named in follower_changes since the last look are
+        forgotten (triggers on followers fill it, whoever writes: other workers, the binding handler's
+        session, the scheduler). So a follower's next messages read nothing, with one worker or several.
+        Then the dedupe record is not read either: a retry's settle finds the key taken, and the retry gets
+        the first delivery's reply as before. A row may be up to MEMO_RECHECK_S older than a read would
+        give, which is no more than the time any answer takes between its read and its write."""
         now = time.monotonic()
         if now - self._version_read > MEMO_RECHECK_S:
             self._version_read = now
-            self._other_writes()
+            version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._version:  # another connection committed something
+                self._version = version
+                self._sync()
         row = self._memo.get(openid)
         seen = None
         if row is None:
@@ -373,14 +387,25 @@ class _SQLite:
         fresh = interaction is not None and interaction >= moment
         return seen, _speaker(speaker), Fresh(fresh, fresh and message is not None and message >= moment and not sends)
 
-    def _other_writes(self) -> bool:
-        """Whether another connection wrote since the last look; if so, forget every remembered row."""
-        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
-        if version == self._version:
-            return False
-        self._version = version
-        self._memo.clear()
-        return True
+    def _sync(self) -> None:
+        """Forget the remembered rows of followers changed since the last look (follower_changes, which
+        triggers fill whoever writes); all of them when that is not known (the first look, a failed
+        transaction, or rows pruned before this store read them)."""
+        conn, seen = self.conn, self._seen_changes
+        if seen is None:
+            self._memo.clear()
+            self._seen_changes = conn.execute(sql.SQLITE_LAST_CHANGE).fetchone()[0] or 0
+            return
+        changes = conn.execute(sql.SQLITE_CHANGES, (seen,)).fetchall()
+        if not changes:
+            return
+        if changes[0][0] != seen + 1:  # the ones in between were pruned
+            self._memo.clear()
+        else:
+            memo = self._memo
+            for _, openid in changes:
+                memo.pop(openid, None)
+        self._seen_changes = changes[-1][0]
 
     @staticmethod
     def _claim(conn: sqlite3.Connection, arrivals: list[_Arrival]) -> list[Speaker | None]:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.config import TZ, Settings
@@ -28,6 +28,7 @@ from tests.wechat import samples
 from tests.wechat.samples import fresh
 
 NOW = dt.datetime(2024, 11, 20, 10, 0, tzinfo=TZ)
+LATER = NOW + dt.timedelta(minutes=5)
 
 
 @dataclass
@@ -106,7 +107,7 @@ async def test_a_peek_sees_what_another_connection_wrote(env, monkeypatch):
 
 async def test_what_the_sqlite_store_remembers_is_what_is_stored(env):
     """After every kind of follower write, in batches, the rows the SQLite store remembers equal the rows
-    read back from the database; after another connection's write it remembers nothing it had."""
+    read back from the database; a row another connection changed is forgotten."""
     store = env.store
     if not isinstance(store.backend, store_module._SQLite):
         pytest.skip("the PostgreSQL store remembers nothing")
@@ -146,14 +147,47 @@ async def test_what_the_sqlite_store_remembers_is_what_is_stored(env):
         await store.peek("msg:r", openid, NOW)  # remembered as they are: no row yet
     await writes(range(20))
     check()
-    async with env.sessions.begin() as session:  # another connection
+    assert openids[0] in backend._memo
+    remembered = len(backend._memo)
+    async with env.sessions.begin() as session:  # another connection changes one follower
         await followers.count_window_send(session, openids[0])
-    await writes(range(20, 22))  # the batch finds out
-    assert not backend._memo
+    await asyncio.sleep(2 * store_module.MEMO_RECHECK_S)
+    await store.peek("msg:r", openids[1], NOW)  # finds out: that one is forgotten, the others kept
+    assert openids[0] not in backend._memo and len(backend._memo) == remembered - 1
+    check()
     for openid in openids:
         await store.peek("msg:r", openid, NOW)
-    await writes(range(22, 40))
+    await writes(range(20, 40))
     check()
+    async with env.sessions.begin() as session:  # ... and the next batch finds out too
+        await followers.count_window_send(session, openids[0])
+    await store.settle("msg:r-last", openids[5], NOW, "答", [followers.touch_write(openids[5], NOW)], [])
+    assert openids[0] not in backend._memo
+    check()
+
+
+async def test_a_store_that_missed_pruned_changes_forgets_everything(env, monkeypatch):
+    store = env.store
+    if not isinstance(store.backend, store_module._SQLite):
+        pytest.skip("the PostgreSQL store remembers nothing")
+    backend = store.backend
+    for i in range(4):
+        await store.peek(f"msg:p{i}", f"o_p{i}", NOW)
+        await store.settle(f"msg:p{i}", f"o_p{i}", NOW, "答", [followers.touch_write(f"o_p{i}", NOW)], [])
+    assert len(backend._memo) == 4
+    async with env.sessions.begin() as session:  # another worker changes two followers and prunes
+        for i in (0, 1):
+            await followers.count_window_send(session, f"o_p{i}")
+        await session.execute(text("DELETE FROM follower_changes WHERE seq < (SELECT max(seq) FROM follower_changes)"))
+    await store.settle("msg:p9", "o_p9", NOW, "答", [], [])
+    assert not backend._memo  # it cannot tell which changed (o_p1's change is still listed, o_p0's is not)
+    # and its own pruning keeps CHANGES_KEPT rows
+    monkeypatch.setattr(store_module, "PRUNE_EVERY", 1)
+    monkeypatch.setattr(store_module, "CHANGES_KEPT", 2)
+    await store.settle("msg:p10", "o_p2", NOW, "答", [followers.touch_write("o_p2", LATER)], [])
+    async with env.sessions() as session:
+        left = (await session.execute(text("SELECT count(*) FROM follower_changes"))).scalar()
+    assert left == 2
 
 
 async def test_a_remembered_follower_s_retry_still_gets_the_first_reply(env):
