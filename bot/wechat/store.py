@@ -233,6 +233,13 @@ def _finish_rows(completions: list[_Completion]) -> dict[str, tuple[str, str | N
     return {c.key: (c.status, c.reply) for c in completions}
 
 
+@dataclass
+class _Prepared:
+    ops: list[Op]
+    settles: list[tuple[Any, ...]]  # SQLITE_SETTLE's parameters, per settle in `ops`
+    logs: list[tuple[Any, ...]]  # SQLITE_LOG's
+
+
 class _SQLite:
     """A batch on the store's sqlite3 connection, in one transaction.
 
@@ -258,7 +265,6 @@ class _SQLite:
         self._next_checkpoint = 0.0
         # followers' rows as this connection last read or wrote them (see `peek`)
         self._memo: dict[str, tuple[Any, ...]] = {}
-        self._written: dict[str, tuple[Any, ...] | None] = {}  # by the running transaction
         self._version: int | None = None  # SQLite's data_version when last looked at
         self._version_read = -1.0
         self._seen_changes: int | None = None  # the last follower_changes row taken into account
@@ -303,14 +309,21 @@ class _SQLite:
         self.written = False
         self._next_checkpoint = loop.time() + CHECKPOINT_INTERVAL_S
 
-    def run(self, ops: list[Op], logs: list[dict[str, Any]]) -> list[Any]:
+    @staticmethod
+    def prepare(ops: list[Op], logs: list[dict[str, Any]]) -> _Prepared:
+        """The parameters that need no database, worked out once, before the write lock is taken: other
+        workers wait for it while it is held."""
+        settles = [(op.key, op.openid, sql.sqlite_time(op.at), dedupe.DONE, op.reply)
+                   for op in ops if isinstance(op, _Settle)]
+        return _Prepared(ops, settles, sql.log_rows(sql.SQLITE, logs) if logs else [])
+
+    def run(self, prepared: _Prepared) -> list[Any]:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")  # the write lock now, or "locked" at once (busy_timeout=0)
-        self._written = {}
         try:
             self._sync()  # nobody else writes until COMMIT: what is remembered now is what is stored
-            result = self._statements(conn, ops, logs)
-            seen = conn.execute(sql.SQLITE_LAST_CHANGE).fetchone()[0] if self._written else self._seen_changes
+            result, writes = self._statements(conn, prepared)
+            seen = conn.execute(sql.SQLITE_LAST_CHANGE).fetchone()[0] if writes else self._seen_changes
             self._batches += 1
             if self._batches % PRUNE_EVERY == 0 and seen:
                 conn.execute(sql.SQLITE_PRUNE_CHANGES, (seen - CHANGES_KEPT,))
@@ -323,35 +336,37 @@ class _SQLite:
             self._seen_changes = None
             raise
         self._seen_changes = seen  # this transaction's own changes are in the rows written below
-        for openid, row in self._written.items():  # the followers' rows as this transaction left them
+        written: dict[str, tuple[Any, ...] | None] = {}
+        memo = self._memo
+        for w in writes:  # the followers' rows as this transaction left them
+            written[w.openid] = _after(written[w.openid] if w.openid in written else memo.get(w.openid), w)
+        for openid, row in written.items():
             if row is None:
                 self._memo.pop(openid, None)
             elif openid in self._memo or len(self._memo) < MEMO_SIZE:
                 self._memo[openid] = row
         return result
 
-    def _statements(self, conn: sqlite3.Connection, ops: list[Op], logs: list[dict[str, Any]]) -> list[Any]:
+    @staticmethod
+    def _statements(conn: sqlite3.Connection, prepared: _Prepared) -> tuple[list[Any], list[FollowerWrite]]:
+        """The batch's statements: per operation its result, and the follower writes made."""
+        ops = prepared.ops
         settled = set()
-        for op in ops:
-            if isinstance(op, _Settle):
-                row = (op.key, op.openid, sql.sqlite_time(op.at), dedupe.DONE, op.reply)
-                if conn.execute(sql.SQLITE_SETTLE, row).rowcount:
-                    settled.add(op.key)
+        for row in prepared.settles:
+            if conn.execute(sql.SQLITE_SETTLE, row).rowcount:
+                settled.add(row[0])
         writes = _writes(ops, settled)
         # completions first: a follower's next message in the same batch sees the state just saved
         for stmt, rows in sql.follower_upserts(sql.SQLITE, writes):
             conn.executemany(stmt, rows)
-        written, memo = self._written, self._memo
-        for w in writes:
-            written[w.openid] = _after(written[w.openid] if w.openid in written else memo.get(w.openid), w)
         completions = [op for op in ops if isinstance(op, _Completion)]
         if completions:
             finished = _finish_rows(completions)
             conn.executemany(sql.SQLITE_FINISH, [(s, r, k) for k, (s, r) in finished.items()])
-        if logs:
-            conn.executemany(sql.SQLITE_LOG, sql.log_rows(sql.SQLITE, logs))
+        if prepared.logs:
+            conn.executemany(sql.SQLITE_LOG, prepared.logs)
         arrivals = [op for op in ops if isinstance(op, _Arrival)]
-        return _results(ops, settled, _SQLite._claim(conn, arrivals))
+        return _results(ops, settled, _SQLite._claim(conn, arrivals)), writes
 
     def peek(self, key: str, openid: str, since: dt.datetime) -> Peeked:
         """Read now, outside any transaction (the batches never leave one open between awaits): the
@@ -701,9 +716,10 @@ class WebhookStore:
             return await backend.run(ops, logs)
         loop = asyncio.get_running_loop()
         deadline, pause = loop.time() + LOCK_WAIT_S, 0.001
+        prepared = backend.prepare(ops, logs)
         while True:
             try:
-                return backend.run(ops, logs)
+                return backend.run(prepared)
             except sqlite3.OperationalError as exc:
                 if not _locked(exc) or loop.time() > deadline:
                     raise

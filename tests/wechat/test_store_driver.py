@@ -159,7 +159,7 @@ async def test_sqlite_checkpoints_restart_the_wal(tmp_path, monkeypatch):
 
     def write(n: int, start: int) -> None:
         ops = [store_module._Arrival(f"msg:w{start + i}", f"o{i}", NOW, None) for i in range(n)]
-        backend.run(ops, [log_row(f"o{i}", "in", "text", "x" * 500, NOW) for i in range(n)])
+        backend.run(backend.prepare(ops, [log_row(f"o{i}", "in", "text", "x" * 500, NOW) for i in range(n)]))
 
     checkpoint = backend._checkpoint
 
