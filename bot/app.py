@@ -11,6 +11,7 @@ import gc
 import importlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -37,6 +38,7 @@ SESSIONS = web.AppKey("sessions", async_sessionmaker)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 WECHAT = web.AppKey("wechat", WeChatClient)
 WEBHOOK_STORE = web.AppKey("webhook_store", WebhookStore)
+WORKERS_LOCK = web.AppKey("workers_lock", object)  # shared by the workers of `yibao serve --workers N`
 WEBHOOK = web.AppKey("webhook", WeChatWebhook)
 
 # gc.set_threshold once the app runs: a young-generation collection every 10,000 net allocations, not 700
@@ -89,7 +91,7 @@ def setup_webhook_store(app: web.Application) -> None:
     """The webhook's database work, batched into shared transactions; flushed at shutdown."""
 
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
-        store = WebhookStore(app[SETTINGS], app[ENGINE])
+        store = WebhookStore(app[SETTINGS], app[ENGINE], app.get(WORKERS_LOCK))
         store.start()
         app[WEBHOOK_STORE] = store
         yield
@@ -192,13 +194,17 @@ def create_app(
     clock: Clock | None = None,
     scheduler: bool = True,
     offline: Offline | None = None,
+    workers_lock: Any = None,
 ) -> web.Application:
     """The application. Tests inject `registry`, `responder` (default: bot.pipeline.respond) and `clock`
     (default: now in Asia/Shanghai); `scheduler=False` is `yibao serve --no-scheduler`. `offline` is the
     responder's answer when giving it needs no database, else None (default: bot.pipeline.respond_offline
-    with the default responder; none with another, whose messages are then always claimed first)."""
+    with the default responder; none with another, whose messages are then always claimed first).
+    `workers_lock` is the lock `yibao serve --workers N` shares between its workers (bot/wechat/store.py)."""
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
+    if workers_lock is not None:
+        app[WORKERS_LOCK] = workers_lock
     setup_registry(app, registry)
     setup_db(app)
     setup_wechat_client(app)

@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import signal
 from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -57,9 +58,9 @@ async def run_until_stopped(app: web.Application, host: str, port: int, *, reuse
         await runner.cleanup()
 
 
-def _worker(settings: Settings, host: str, port: int, scheduler: bool, access_log: bool) -> None:
+def _worker(settings: Settings, host: str, port: int, scheduler: bool, access_log: bool, lock: Any) -> None:
     configure_logging()
-    app = create_app(settings, scheduler=scheduler)
+    app = create_app(settings, scheduler=scheduler, workers_lock=lock)
     asyncio.run(run_until_stopped(app, host, port, reuse_port=True, access_log=access_log))
 
 
@@ -82,10 +83,11 @@ def serve(settings: Settings, host: str, port: int, *, workers: int = 1, schedul
 
     asyncio.run(migrate_once())
     ctx = multiprocessing.get_context("spawn")
+    lock = ctx.Lock()  # the workers' turns at the database's write lock (bot/wechat/store.py)
     procs = [
         ctx.Process(
             target=_worker,
-            args=(settings, host, port, scheduler and i == 0, access_log),
+            args=(settings, host, port, scheduler and i == 0, access_log, lock),
             name=f"yibao-worker-{i}",
         )
         for i in range(workers)

@@ -545,9 +545,12 @@ class _Postgres:
 
 
 class WebhookStore:
-    def __init__(self, settings: Settings, engine: AsyncEngine):
+    def __init__(self, settings: Settings, engine: AsyncEngine, workers_lock: Any = None):
+        """`workers_lock`: a multiprocessing lock shared by the workers of one `yibao serve --workers N` (see
+        `_apply`)."""
         self.engine = engine
         self.backend: _SQLite | _Postgres = _SQLite(settings) if settings.is_sqlite else _Postgres(engine)
+        self.workers_lock = workers_lock if settings.is_sqlite else None
         self._ops: list[Op] = []
         self._logs: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
@@ -710,10 +713,28 @@ class WebhookStore:
         return results
 
     async def _apply(self, ops: list[Op], logs: list[dict[str, Any]]) -> list[Any]:
-        """One transaction; on SQLite, tried again (without blocking) while another process holds the lock."""
+        """One transaction; on SQLite, tried again (without blocking) while another process holds the lock.
+
+        Workers of one `yibao serve` first take their shared lock, waiting for it in a thread: a worker
+        whose batch waits is woken the moment the other's is done, where polling SQLite's lock would sleep
+        a millisecond or more (the event loop's timer resolution), idle, with its answers waiting. The lock
+        only schedules: SQLite's own lock keeps the data safe, so a lock not had within LOCK_WAIT_S (a
+        worker killed holding it) is done without."""
         backend = self.backend
         if isinstance(backend, _Postgres):
             return await backend.run(ops, logs)
+        lock = self.workers_lock
+        if lock is None or lock.acquire(False):
+            held = lock is not None
+        else:
+            held = await asyncio.get_running_loop().run_in_executor(None, lock.acquire, True, LOCK_WAIT_S)
+        try:
+            return await self._apply_sqlite(backend, ops, logs)
+        finally:
+            if held:
+                lock.release()
+
+    async def _apply_sqlite(self, backend: _SQLite, ops: list[Op], logs: list[dict[str, Any]]) -> list[Any]:
         loop = asyncio.get_running_loop()
         deadline, pause = loop.time() + LOCK_WAIT_S, 0.001
         prepared = backend.prepare(ops, logs)

@@ -254,6 +254,33 @@ async def test_log_rows_of_answered_messages_follow_in_bulk(env, monkeypatch):
     assert await logged() == 2 + 4  # the first four with the third settle's batch; its own two wait
 
 
+async def test_workers_take_turns_by_their_shared_lock_and_do_without_a_lost_one(tmp_path, monkeypatch):
+    """Two stores on one SQLite file, as two workers of `yibao serve --workers 2`: with their shared lock,
+    every claim lands once; a lock nobody releases (a worker killed holding it) delays a batch by
+    LOCK_WAIT_S, then it is done without."""
+    import multiprocessing
+
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'workers.sqlite3'}")
+    engine = make_engine(settings)
+    await ensure_schema(engine)
+    lock = multiprocessing.get_context("spawn").Lock()
+    stores = [WebhookStore(settings, engine, lock) for _ in range(2)]
+    for store in stores:
+        store.start()
+    results = await asyncio.gather(*(stores[i % 2].settle(f"msg:w{i // 2}", "o_w", NOW, "答", [], [])
+                                     for i in range(200)))
+    assert sum(results) == 100  # each key claimed by one of its two deliveries
+    assert lock.acquire(False)  # free again
+    monkeypatch.setattr(store_module, "LOCK_WAIT_S", 0.2)
+    started = time.monotonic()
+    assert await stores[0].settle("msg:w-late", "o_w", NOW, "答", [], []) is True
+    assert 0.2 <= time.monotonic() - started < 5
+    lock.release()
+    for store in stores:
+        await store.close()
+    await engine.dispose()
+
+
 async def test_close_writes_what_is_queued(database_url):
     settings = Settings(database_url=database_url)
     engine = make_engine(settings)
