@@ -78,10 +78,6 @@ class Reply:
     speaker: Speaker  # the speaker's state after this message, for the caller to persist
 
 
-# Intents whose answer reads or changes the follower's own data: kept only when answered without the
-# database ("我交了吗" from a follower who never bound an ID; "我是陵川县礼义镇的", with the region it remembers).
-PER_FOLLOWER = frozenset({Intent.BIND, Intent.UNBIND, Intent.MY_STATUS, Intent.SET_REGION})
-
 CacheKey = tuple[Any, ...]
 Kept = tuple[str, Query, dict[str, Any] | None]  # rendered text, query, what the answer remembers
 MAX_NORMALISED = 20_000  # texts whose normal form is remembered (forgotten all at once beyond that)

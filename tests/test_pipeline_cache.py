@@ -19,7 +19,7 @@ from bot import pipeline
 from bot.config import Settings
 from bot.handlers.binding import AWAITING
 from bot.nlu.query import Intent
-from bot.pipeline import ANSWERS, PER_FOLLOWER, USES_DATABASE, Context, Speaker, respond, respond_offline
+from bot.pipeline import ANSWERS, USES_DATABASE, Context, Speaker, respond, respond_offline
 from bot.rules.loader import load_registry
 
 REGISTRY = load_registry()
@@ -119,10 +119,6 @@ async def test_the_cached_reply_does_not_share_the_speakers_state():
     hit.speaker.state["pending"] = "x"
     assert speaker.state == {}
     assert (await respond("低保户交多少", ctx(speaker))).speaker.state == {}
-
-
-async def test_per_follower_intents_are_the_binding_and_region_ones():
-    assert {Intent.BIND, Intent.UNBIND, Intent.MY_STATUS, Intent.SET_REGION} <= PER_FOLLOWER
 
 
 async def test_an_answer_that_remembers_a_pending_question_is_replayed_with_it():
