@@ -219,6 +219,9 @@ class MessageLog(Base):
     content: Mapped[str] = mapped_column(Text, default="")  # IDs and phone numbers masked
     intent: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # An inbound message answered by passive reply: its dedupe key. The reply is not copied here, it is
+    # inbound_messages.reply of that key (the webhook writes each reply once; see bot/wechat/message_log.py).
+    reply_key: Mapped[str | None] = mapped_column(String(128))
 
 
 class AuditLog(Base):

@@ -78,7 +78,12 @@ class Inbox:
         deadline = loop.time() + budget  # WeChat's clock started when it sent the request
         now = deps.clock()
         key = inbound.dedupe_key
-        received = log_row(inbound.openid, "in", inbound.kind, _logged_content(inbound), now)
+
+        def received(turn: Turn | None = None, text: str | None = None) -> dict:
+            """The message's log row; with its passive reply, the reply's intent and key (bot/wechat/message_log.py)."""
+            return log_row(inbound.openid, "in", inbound.kind, _logged_content(inbound), now,
+                           turn.intent if turn else None, key if text else None)
+
         # the fast path: answered before it is claimed, then claimed with its answer
         seen, speaker, fresh = await deps.store.peek(key, inbound.openid, now)
         if seen is not None:
@@ -89,10 +94,7 @@ class Inbox:
         except NotPure:
             pass
         else:
-            logs = [received]
-            if text:
-                logs.append(log_row(inbound.openid, "out", "text", text, deps.clock(), turn.intent))
-            if await deps.store.settle(key, inbound.openid, now, text, turn.writes, logs):
+            if await deps.store.settle(key, inbound.openid, now, text, turn.writes, [received(turn, text)]):
                 return text
             return await self._retry(key, deadline)  # another delivery claimed it meanwhile
 
@@ -106,7 +108,7 @@ class Inbox:
             await asyncio.wait({job}, timeout=max(0.0, deadline - loop.time()))
         if not job.done():
             log.info("%s: not answered within %.1fs, will send it by the customer-service API", key, budget)
-            deps.store.log(received)
+            deps.store.log(received())
             self._in_background(self._deliver_late(turn, job))
             return None
         try:
@@ -115,10 +117,7 @@ class Inbox:
             async with deps.sessions.begin() as session:
                 await dedupe.release(session, key)
             raise
-        logs = [received]
-        if text:
-            logs.append(log_row(inbound.openid, "out", "text", text, deps.clock(), turn.intent))
-        await deps.store.complete(key, dedupe.DONE, text, turn.writes, logs)
+        await deps.store.complete(key, dedupe.DONE, text, turn.writes, [received(turn, text)])
         return text
 
     async def _retry(self, key: str, deadline: float) -> str | None:

@@ -1,5 +1,10 @@
 """message_log rows: every inbound and outbound message, with ID and phone numbers masked.
 
+A passive reply is not copied into the log: the inbound message's row carries the reply's intent and its
+dedupe key (`reply_key`), and the reply is inbound_messages.reply of that key, stored once, with the claim
+(a conversation is message_log LEFT JOIN inbound_messages ON key = reply_key). Every other message the bot
+sends (customer-service, template) is an "out" row of its own.
+
 The webhook's store (bot/wechat/store.py) writes them in bulk, within a second, so logging costs a request
 no transaction of its own.
 """
@@ -25,10 +30,13 @@ _masked_reply = lru_cache(maxsize=2048)(_masked)
 
 
 def log_row(
-    openid: str, direction: str, msg_type: str, content: str, at: dt.datetime, intent: str | None = None
+    openid: str, direction: str, msg_type: str, content: str, at: dt.datetime, intent: str | None = None,
+    reply_key: str | None = None,
 ) -> dict[str, Any]:
-    """A message_log row; `direction` is "in" or "out"."""
+    """A message_log row; `direction` is "in" or "out"; `reply_key` for an inbound message answered by
+    passive reply (whose `intent` it then carries)."""
     return {
+        "reply_key": reply_key,
         "openid": openid,
         "direction": direction,
         "msg_type": msg_type[:32],

@@ -146,7 +146,8 @@ SQLITE_PRUNE_CHANGES = "DELETE FROM follower_changes WHERE seq <= ?"
 SQLITE_SPEAKER = "SELECT openid, county, township, resident_id, state FROM followers WHERE openid = ?"
 SQLITE_FINISH = "UPDATE inbound_messages SET status = ?, reply = ? WHERE key = ?"  # status, reply, key
 SQLITE_LOG = (
-    "INSERT INTO message_log (openid, direction, msg_type, content, intent, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO message_log (openid, direction, msg_type, content, intent, created_at, reply_key) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
 # -- PostgreSQL (asyncpg, numbered): arrays in, one statement per batch -----------------------------------
@@ -173,17 +174,19 @@ PG_FINISH = (
     "FROM unnest($1::text[], $2::text[], $3::text[]) AS u(k, s, r) WHERE m.key = u.k"
 )
 PG_LOG = (
-    "INSERT INTO message_log (openid, direction, msg_type, content, intent, created_at) "
-    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])"
+    "INSERT INTO message_log (openid, direction, msg_type, content, intent, created_at, reply_key) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], "
+    "$7::text[])"
 )
-LOG_COLUMNS = ("openid", "direction", "msg_type", "content", "intent", "created_at")
+LOG_COLUMNS = ("openid", "direction", "msg_type", "content", "intent", "created_at", "reply_key")
 
 
 def log_rows(dialect: str, rows: Iterable[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """message_log rows (dicts from bot.wechat.message_log.log_row) as parameter tuples."""
     at = time_converter(dialect)
     return [
-        (r["openid"], r["direction"], r["msg_type"], r.get("content", ""), r.get("intent"), at(r["created_at"]))
+        (r["openid"], r["direction"], r["msg_type"], r.get("content", ""), r.get("intent"), at(r["created_at"]),
+         r.get("reply_key"))
         for r in rows
     ]
 

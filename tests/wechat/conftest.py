@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from bot.app import SESSIONS, WEBHOOK_STORE, create_app
 from bot.config import TZ, Settings, async_url
 from bot.rules.loader import PolicyRegistry, load_registry
-from bot.store.models import Base
+from bot.store.models import Base, InboundMessage, MessageLog
 from bot.wechat.fake import FAKE, FakeWeChat, create_fake_app
 from bot.wechat.simulate import Signer
 from tests.pg import private_database
@@ -128,6 +128,15 @@ class Bot:
 
     async def count(self, model) -> int:
         return await self.scalar(select(func.count()).select_from(model))
+
+    async def conversation(self, openid: str) -> list[tuple[str, str, str | None]]:
+        """The follower's logged messages in order: (direction, content, the passive reply or None), as the
+        console would read them (message_log joined with inbound_messages on the reply's key)."""
+        return [tuple(row) for row in await self.rows(
+            select(MessageLog.direction, MessageLog.content, InboundMessage.reply)
+            .outerjoin(InboundMessage, InboundMessage.key == MessageLog.reply_key)
+            .where(MessageLog.openid == openid).order_by(MessageLog.id)
+        )]
 
 
 MakeBot = Callable[..., Awaitable[Bot]]

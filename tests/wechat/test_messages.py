@@ -130,14 +130,15 @@ async def test_menu_click_is_an_interaction_not_a_message(bot):
 
 async def test_message_log_masks_id_and_phone_numbers(bot):
     text = "我的身份证140524199001011234，电话13812345678，交多少"
-    await bot.ask(fresh(samples.TEXT, openid="o_log", content=text))
-    assert await bot.count(MessageLog) == 2
+    reply = await bot.ask(fresh(samples.TEXT, openid="o_log", content=text))
+    assert await bot.count(MessageLog) == 1  # the reply is inbound_messages.reply, named by reply_key
     rows = await bot.rows(
-        select(MessageLog.direction, MessageLog.content, MessageLog.created_at)
+        select(MessageLog.direction, MessageLog.content, MessageLog.created_at, MessageLog.intent)
         .where(MessageLog.openid == "o_log")
         .order_by(MessageLog.id)
     )
-    assert [r.direction for r in rows] == ["in", "out"]
+    assert [(r.direction, r.intent) for r in rows] == [("in", "fee")]
+    assert (await bot.conversation("o_log"))[0][2] == reply
     logged = rows[0].content
     assert "140524199001011234" not in logged and "13812345678" not in logged
     assert "140524" in logged and "1234" in logged and "138****5678" in logged
