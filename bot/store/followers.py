@@ -100,6 +100,14 @@ def needless(write: FollowerWrite, fresh: Fresh) -> bool:
     return fresh.message and set(update) <= set(_TIMES[True])
 
 
+def unchanged(before: Speaker, after: Speaker, fresh: Fresh, *, user_message: bool) -> bool:
+    """needless(speaker_write(after, ..., before=before), fresh), without building the write: the pipeline
+    changed none of the follower's fields and the timestamps it would move are fresh."""
+    return (fresh.message if user_message else fresh.interaction) and (
+        after.region, after.township, after.resident_id, after.state
+    ) == (before.region, before.township, before.resident_id, before.state)
+
+
 def touch_write(openid: str, now: dt.datetime, *, user_message: bool = False) -> FollowerWrite:
     """An interaction that did not go through the pipeline (an image, a location event, ...)."""
     changed = {"last_interaction_at": now, **_window(now, user_message)}

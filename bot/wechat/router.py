@@ -78,11 +78,9 @@ class Turn:
         else:
             reply = offline
         self.intent = str(reply.intent)
-        s, before = reply.speaker, self.speaker
-        if (self.fresh.message if user_message else self.fresh.interaction) and (
-            s.region, s.township, s.resident_id, s.state
-        ) == (before.region, before.township, before.resident_id, before.state):
-            return reply.text  # nothing changed, the timestamps are fresh: nothing to write (followers.needless)
+        s = reply.speaker
+        if followers.unchanged(self.speaker, s, self.fresh, user_message=user_message):
+            return reply.text  # nothing to write
         after = Speaker(self.openid, s.region, s.township, s.resident_id, s.state)
         self.write(followers.speaker_write(after, self.now, user_message=user_message, before=self.speaker))
         return reply.text

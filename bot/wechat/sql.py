@@ -132,10 +132,13 @@ SQLITE_SETTLE = (  # key, openid, received_at, status, reply
     "INSERT INTO inbound_messages (key, openid, received_at, status, reply) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (key) DO NOTHING"
 )
+# The follower columns a peek reads, in this order (bot.wechat.store keeps rows in this shape).
+PEEK_FOLLOWER = ("openid", "county", "township", "resident_id", "state", "last_interaction_at", "last_message_at",
+                 "window_sends")
+_PEEK_COLUMNS = ", ".join(f"f.{c}" for c in PEEK_FOLLOWER)
 # A message's dedupe record and its sender's row, in one statement (one read transaction): key, openid.
 SQLITE_PEEK = (
-    "SELECT m.status, m.reply, f.openid, f.county, f.township, f.resident_id, f.state, "
-    "f.last_interaction_at, f.last_message_at, f.window_sends "
+    f"SELECT m.status, m.reply, {_PEEK_COLUMNS} "
     "FROM (SELECT ? AS k, ? AS o) AS q LEFT JOIN inbound_messages AS m ON m.key = q.k "
     "LEFT JOIN followers AS f ON f.openid = q.o"
 )
@@ -162,11 +165,10 @@ PG_SETTLE = (
     "SELECT k, o, t, 'done', r FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[]) AS u(k, o, t, r) "
     "ON CONFLICT (key) DO NOTHING RETURNING key"
 )
-PG_PEEK = (  # keys, openids, moments: per pair, the dedupe record, the follower's row, the freshness flags
-    "SELECT q.k, q.o, m.status, m.reply, f.openid, f.county, f.township, f.resident_id, f.state, "
-    "f.last_interaction_at >= q.t, f.last_message_at >= q.t AND f.window_sends = 0 "
-    "FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS q(k, o, t) "
-    "LEFT JOIN inbound_messages AS m ON m.key = q.k LEFT JOIN followers AS f ON f.openid = q.o"
+PG_PEEK = (  # keys, openids: per pair, the dedupe record and the follower's row
+    f"SELECT q.k, q.o, m.status, m.reply, {_PEEK_COLUMNS} "
+    "FROM unnest($1::text[], $2::text[]) AS q(k, o) LEFT JOIN inbound_messages AS m ON m.key = q.k "
+    "LEFT JOIN followers AS f ON f.openid = q.o"
 )
 PG_SPEAKERS = "SELECT openid, county, township, resident_id, state FROM followers WHERE openid = ANY($1::text[])"
 PG_FINISH = (

@@ -180,20 +180,20 @@ def _results(ops: list[Op], settled: set[str], speakers: list[Speaker | None],
 Peeked = tuple[dedupe.Seen | None, Speaker, Fresh]
 
 
-def _seen(status: str | None, reply: str | None, follower: list[Any], openid: str) -> Peeked:
-    """From a peek's row: the dedupe record, the follower (a blank Speaker for a stranger), their freshness."""
-    seen = dedupe.Seen(status, reply) if status is not None else None
-    *row, interaction, message = follower
+def _peeked(seen: dedupe.Seen | None, follower: Any, openid: str, since: Any) -> Peeked:
+    """From the follower's columns a peek read (sql.PEEK_FOLLOWER; all None for a stranger): the follower and
+    whether their timestamps are fresh, i.e. not older than `since` (as the driver gives them: text on
+    SQLite, datetimes on PostgreSQL)."""
+    *row, interaction, message, sends = follower
     if row[0] is None:
         return seen, Speaker(openid=openid), STALE
-    return seen, _speaker(row), Fresh(bool(interaction), bool(interaction and message))
+    fresh = interaction is not None and interaction >= since
+    return seen, _speaker(row), Fresh(fresh, fresh and message is not None and message >= since and not sends)
 
 
-# A follower's row as the SQLite store remembers it: the follower columns SQLITE_PEEK reads, in its order.
-_MEMO_COLUMNS = ("openid", "county", "township", "resident_id", "state", "last_interaction_at", "last_message_at",
-                 "window_sends")
+# A follower's row as the SQLite store remembers it (sql.PEEK_FOLLOWER's columns):
 # column -> (its place in the row, how it is stored)
-_MEMO_AT = {column: (i, sql.follower_converter(sql.SQLITE, column)) for i, column in enumerate(_MEMO_COLUMNS)}
+_MEMO_AT = {column: (i, sql.follower_converter(sql.SQLITE, column)) for i, column in enumerate(sql.PEEK_FOLLOWER)}
 _MEMO_NEW = (None, None, None, None, "{}", None, None, 0)  # a new row: the model's defaults
 
 
@@ -342,9 +342,9 @@ class _SQLite:
             written[w.openid] = _after(written[w.openid] if w.openid in written else memo.get(w.openid), w)
         for openid, row in written.items():
             if row is None:
-                self._memo.pop(openid, None)
-            elif openid in self._memo or len(self._memo) < MEMO_SIZE:
-                self._memo[openid] = row
+                memo.pop(openid, None)
+            elif openid in memo or len(memo) < MEMO_SIZE:
+                memo[openid] = row
         return result
 
     @staticmethod
@@ -395,12 +395,7 @@ class _SQLite:
                 seen = dedupe.Seen(status, reply)
             elif len(self._memo) < MEMO_SIZE:
                 self._memo[openid] = tuple(row)
-        *speaker, interaction, message, sends = row
-        if speaker[0] is None:
-            return seen, Speaker(openid=openid), STALE
-        moment = sql.sqlite_time(since)
-        fresh = interaction is not None and interaction >= moment
-        return seen, _speaker(speaker), Fresh(fresh, fresh and message is not None and message >= moment and not sends)
+        return _peeked(seen, row, openid, sql.sqlite_time(since))
 
     def _sync(self) -> None:
         """Forget the remembered rows of followers changed since the last look (follower_changes, which
@@ -500,10 +495,12 @@ class _Postgres:
         peeks = [op for op in ops if isinstance(op, _Peek)]
         peeked: dict[tuple[str, str], Any] = {}
         if peeks:
+            since = {(op.key, op.openid): op.since for op in peeks}
             for k, o, status, reply, *follower in await raw.fetch(
-                sql.PG_PEEK, [op.key for op in peeks], [op.openid for op in peeks], [op.since for op in peeks]
+                sql.PG_PEEK, [op.key for op in peeks], [op.openid for op in peeks]
             ):
-                peeked[k, o] = _seen(status, reply, follower, o)
+                seen = dedupe.Seen(status, reply) if status is not None else None
+                peeked[k, o] = _peeked(seen, follower, o, since[k, o])
         settles = [op for op in ops if isinstance(op, _Settle)]
         settled: set[str] = set()
         if settles:

@@ -230,3 +230,17 @@ async def test_long_checkpoint_rounds_are_followed_by_more_before_the_writer_pau
         assert not backend.written
     finally:
         await backend.close()
+
+
+@pytest.mark.parametrize("user_message", [True, False])
+def test_unchanged_is_needless_without_building_the_write(user_message):
+    """The webhook skips building a write the store would skip anyway: the two rules agree everywhere."""
+    before = Speaker(openid="o1", region="陵川县", state={"pending": "x"})
+    afters = [before, Speaker(openid="o1", region="罗山县", state={"pending": "x"}),
+              Speaker(openid="o1", region="陵川县")]
+    for fresh in (followers.STALE, followers.Fresh(True, False), followers.Fresh(True, True)):
+        for after in afters:
+            write = followers.speaker_write(after, NOW, user_message=user_message, before=before)
+            assert followers.unchanged(before, after, fresh, user_message=user_message) == followers.needless(
+                write, fresh
+            ), (fresh, after)
