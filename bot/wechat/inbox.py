@@ -7,8 +7,8 @@
   a retry. The rest (binding, payment status) is claimed first, then answered.
 - Budget: an answer not ready within `reply_budget_s` is sent afterwards as a customer-service message,
   and the passive reply is "success" (None here).
-- Side effects happen once: follower state committed with the stored reply, the message_log rows buffered
-  once it is committed and written within a second (bot/wechat/store.py).
+- Side effects happen once: follower state committed with the stored reply; the message's message_log row,
+  which names that reply, buffered once it is committed and written within a second (bot/wechat/store.py).
 """
 
 from __future__ import annotations
