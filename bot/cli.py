@@ -1,25 +1,35 @@
-"""The `yibao` command: a composition root; each feature registers its own subcommands."""
+"""The `yibao` command: a composition root that builds one parser from the command modules in bot/commands/.
+
+Each command module has `register(subparsers)` and imports what its commands need only when they run, so
+building the parser stays cheap (`yibao ask` loads the pipeline, not the web server or the scheduler).
+"""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
+from bot.commands import (
+    ask,
+    chat,
+    db,
+    demo,
+    demo_data,
+    fake_wechat,
+    imports,
+    jobs,
+    outbox,
+    policy,
+    remind,
+    scheduler,
+    serve,
+    status,
+)
 from bot.config import ConfigError
-from bot.rules.loader import PolicyError
 
-# Each module has `register(subparsers)`; a new command family is one module plus one line here.
-COMMAND_MODULES = [
-    "bot.rules.commands",  # policy check / policy show
-    "bot.commands.ask",  # ask
-    "bot.store.commands",  # db upgrade|load-targets|revision, import, status, demo-data
-    "bot.commands.serve",  # serve
-    "bot.commands.chat",  # chat
-    "bot.commands.demo",  # demo
-    "bot.commands.fake_wechat",  # fake-wechat
-    "scheduler.commands",  # remind plan, jobs, outbox, scheduler
-]
+# The order of `yibao --help`.
+COMMANDS = [policy, ask, db, imports, status, demo_data, serve, chat, demo, fake_wechat, remind, jobs, outbox,
+            scheduler]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,9 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="yibao", description="医保缴费助手 (yibao): WeChat assistant for 城乡居民医保 collection"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    for module in COMMANDS:
+        module.register(sub)
     return parser
+
+
+def _handled_errors() -> tuple[type[Exception], ...]:
+    """Errors shown as one line: evaluated only when an exception is raised, so the rules load lazily."""
+    from bot.rules.loader import PolicyError
+
+    return ConfigError, PolicyError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, PolicyError) as exc:
+    except _handled_errors() as exc:
         print(f"yibao: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

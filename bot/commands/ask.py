@@ -8,8 +8,6 @@ import datetime as dt
 
 from bot.commands.args import iso_date
 from bot.config import Settings, now, today
-from bot.pipeline import Context, Speaker, respond
-from bot.rules.loader import load_registry
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 async def ask(text: str, *, region: str | None, on: dt.date, openid: str | None, settings: Settings) -> str:
+    from bot.pipeline import Context, Speaker, respond
+    from bot.rules.loader import load_registry
+
     registry = load_registry(settings.policy_dirs)
     if region is not None and registry.region_name(region) is None:
         known = "、".join(registry.regions())

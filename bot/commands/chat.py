@@ -13,25 +13,35 @@ import os
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING
 
-import aiohttp
-
-from bot.commands.demo import DEFAULT_FAKE_PORT, DEFAULT_PORT, Stack, start_stack
+from bot.commands.demo import DEFAULT_FAKE_PORT, DEFAULT_PORT
 from bot.config import Settings
-from bot.wechat.router import MENU_QUESTIONS
-from bot.wechat.simulate import Signer, event_xml, message_xml, text_xml, voice_xml
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from bot.commands.demo import Stack
+    from bot.wechat.simulate import Signer
 
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}/wechat"
 DEFAULT_FAKE = f"http://127.0.0.1:{DEFAULT_FAKE_PORT}"
 LATE_WAIT_S = 8.0  # how long to look for an answer sent later by the customer-service API
 NO_REPLY = ("/location", "/unsubscribe")  # WeChat expects only "success" for these
 
-HELP = f"""Type a question and press Enter (Ctrl-D or /quit to leave). Events:
+
+
+def help_text() -> str:
+    from bot.wechat.router import MENU_QUESTIONS
+
+    return f"""Type a question and press Enter (Ctrl-D or /quit to leave). Events:
   /subscribe  /unsubscribe  /click KEY ({", ".join(MENU_QUESTIONS)})  /voice [TEXT]  /image  /location"""
 
 
 def build_xml(openid: str, line: str) -> str:
     """The XML WeChat would push for a typed line (a question, or one of the /commands)."""
+    from bot.wechat.simulate import event_xml, message_xml, text_xml, voice_xml
+
     command, _, rest = line.partition(" ")
     match command:
         case "/subscribe" | "/unsubscribe":
@@ -89,6 +99,8 @@ class Conversation:
 
 
 async def _alive(http: aiohttp.ClientSession, url: str) -> bool:
+    import aiohttp
+
     try:
         async with http.get(url, timeout=aiohttp.ClientTimeout(total=1)) as resp:
             return resp.status < 500
@@ -116,6 +128,11 @@ def _stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str | None]:
 
 
 async def _chat(args: argparse.Namespace) -> int:
+    import aiohttp
+
+    from bot.commands.demo import start_stack
+    from bot.wechat.simulate import Signer
+
     settings = Settings.from_env()
     signer = Signer(settings.wechat_token, settings.wechat_appid, settings.wechat_aes_key)
     stack: Stack | None = None
@@ -130,7 +147,7 @@ async def _chat(args: argparse.Namespace) -> int:
                 url, fake = stack.webhook_url, stack.fake_base
                 print(f"(started a server in this process at {url})")
         mode = "safe mode" if settings.wechat_aes_key else "plain mode"
-        print(f"talking to {url} as {args.openid} ({mode})\n{HELP}")
+        print(f"talking to {url} as {args.openid} ({mode})\n{help_text()}")
         talk = Conversation(http, url, signer, args.openid, fake)
         try:
             if args.region:

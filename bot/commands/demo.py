@@ -1,7 +1,7 @@
 """`yibao demo` (`make run`): the fake WeChat and the webhook in one process, on SQLite under ./var/.
 
 It prints where to look and runs until Ctrl-C. Extra startup work (e.g. loading demo data) goes in
-DEMO_STEPS: each "module:function" is awaited with the started app before it takes requests.
+DEMO_STEPS: each function is awaited with the started app before it takes requests.
 """
 
 from __future__ import annotations
@@ -9,18 +9,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import importlib
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from aiohttp import web
-
-from bot.app import create_app
 from bot.commands.serve import configure_logging
 from bot.config import TZ, Settings, now
-from bot.wechat.fake import create_fake_app
 
-DEMO_STEPS: list[str] = ["bot.commands.demo:load_demo_county"]  # "module:function", async (app) -> None
+if TYPE_CHECKING:
+    from aiohttp import web
+
 DEMO_REGION = "陵川县"
 DEMO_SCALE = 0.01
 # The notices encoded are for 2025; when today is past all their cutoffs, the demo also shows the schedule
@@ -52,6 +51,11 @@ def _port(runner: web.AppRunner) -> int:
 
 async def start_stack(settings: Settings, host: str = "127.0.0.1", port: int = 0, fake_port: int = 0) -> Stack:
     """Start the fake WeChat, then the webhook pointed at it (port 0: any free port)."""
+    from aiohttp import web
+
+    from bot.app import create_app
+    from bot.wechat.fake import create_fake_app
+
     fake_runner = web.AppRunner(create_fake_app(settings.wechat_appid, settings.wechat_secret), access_log=None)
     await fake_runner.setup()
     await web.TCPSite(fake_runner, host, fake_port).start()
@@ -62,8 +66,7 @@ async def start_stack(settings: Settings, host: str = "127.0.0.1", port: int = 0
     try:
         await runner.setup()
         for step in DEMO_STEPS:
-            module, _, func = step.partition(":")
-            await getattr(importlib.import_module(module), func)(app)
+            await step(app)
         await web.TCPSite(runner, host, port).start()
     except BaseException:
         await runner.cleanup()
@@ -86,9 +89,13 @@ async def load_demo_county(app: web.Application) -> None:
     )
 
 
+# Extra startup work, each awaited with the app before it takes requests.
+DEMO_STEPS: list[Callable[[web.Application], Awaitable[None]]] = [load_demo_county]
+
+
 def show_upcoming_jobs(stack: Stack) -> None:
     from bot.app import REGISTRY
-    from scheduler.commands import print_upcoming_jobs
+    from bot.commands.jobs import print_upcoming_jobs
 
     registry = stack.app[REGISTRY]
     if print_upcoming_jobs(registry, stack.settings, after=now(), region=DEMO_REGION) == 0:

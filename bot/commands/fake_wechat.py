@@ -7,12 +7,13 @@ import asyncio
 
 from bot.commands.serve import configure_logging, run_until_stopped
 from bot.config import Settings
-from bot.wechat.fake import create_fake_app
 
 DEFAULT_PORT = 8010
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.wechat.fake import create_fake_app
+
     configure_logging()
     settings = Settings.from_env()
     app = create_fake_app(settings.wechat_appid, settings.wechat_secret)

@@ -12,15 +12,12 @@ import logging
 import multiprocessing
 import signal
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
-
-from bot.app import create_app
 from bot.config import Settings
-from bot.rules.loader import load_registry
-from bot.store.db import make_engine
-from bot.store.schema import ensure_schema
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger("yibao.serve")
 
@@ -42,6 +39,8 @@ def warn_about_demo_settings(settings: Settings) -> None:
 async def run_until_stopped(app: web.Application, host: str, port: int, *, reuse_port: bool = False,
                             access_log: bool = True, ready: Callable[[], None] | None = None) -> None:
     """Serve `app` until SIGINT or SIGTERM."""
+    from aiohttp import web
+
     runner = web.AppRunner(app, access_log=logging.getLogger("aiohttp.access") if access_log else None)
     await runner.setup()
     try:
@@ -59,6 +58,8 @@ async def run_until_stopped(app: web.Application, host: str, port: int, *, reuse
 
 
 def _worker(settings: Settings, host: str, port: int, scheduler: bool, access_log: bool, lock: Any) -> None:
+    from bot.app import create_app
+
     configure_logging()
     app = create_app(settings, scheduler=scheduler, workers_lock=lock)
     asyncio.run(run_until_stopped(app, host, port, reuse_port=True, access_log=access_log))
@@ -66,6 +67,8 @@ def _worker(settings: Settings, host: str, port: int, scheduler: bool, access_lo
 
 def serve(settings: Settings, host: str, port: int, *, workers: int = 1, scheduler: bool = True,
           access_log: bool = True) -> int:
+    from bot.app import create_app
+
     def ready() -> None:
         print(f"yibao: serving http://{host}:{port}/wechat (health: /healthz)", flush=True)
 
@@ -75,6 +78,10 @@ def serve(settings: Settings, host: str, port: int, *, workers: int = 1, schedul
         return 0
 
     async def migrate_once() -> None:  # before the workers start, so they do not race to create tables
+        from bot.rules.loader import load_registry
+        from bot.store.db import make_engine
+        from bot.store.schema import ensure_schema
+
         engine = make_engine(settings)
         try:
             await ensure_schema(engine, registry=load_registry(settings.policy_dirs))

@@ -6,12 +6,14 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
-from bot.rules.loader import BUILTIN_DIR, PolicyError, PolicyRegistry, load_policy_file, load_registry
-from bot.rules.schema import Policy
-from bot.rules.show import render_policy
-from bot.rules.validate import Finding, check_policy, check_registry
+
+if TYPE_CHECKING:
+    from bot.rules.loader import PolicyError, PolicyRegistry
+    from bot.rules.schema import Policy
+    from bot.rules.validate import Finding
 
 EXIT_OK = 0
 EXIT_INVALID = 1  # a policy file cannot be loaded, or the validator found an error
@@ -46,10 +48,15 @@ def policy_dirs() -> tuple[Path, ...]:
 
 def policy_paths(dirs: tuple[Path, ...]) -> list[Path]:
     """Every policy file, in the order the loader reads them."""
+    from bot.rules.loader import BUILTIN_DIR
+
     return [path for folder in (BUILTIN_DIR, *dirs) for path in sorted(Path(folder).glob("*.yaml"))]
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from bot.rules.loader import PolicyError, load_policy_file, load_registry
+    from bot.rules.validate import check_policy, check_registry
+
     dirs = policy_dirs()
     paths = policy_paths(dirs)
     failures: list[PolicyError] = []
@@ -87,6 +94,10 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from bot.rules.loader import load_registry
+    from bot.rules.show import render_policy
+    from bot.rules.validate import check_policy
+
     registry = load_registry(policy_dirs())
     region = _region(registry, args.region.strip())
     if region is None:

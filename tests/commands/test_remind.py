@@ -9,11 +9,11 @@ import io
 import pytest
 
 from bot.cli import main
+from bot.commands.jobs import print_upcoming_jobs
 from bot.config import TZ, Settings
 from bot.rules.loader import load_registry
 from bot.store.db import make_engine, make_sessionmaker
 from bot.store.schema import ensure_schema
-from scheduler.commands import print_upcoming_jobs
 from tests.scheduler.helpers import Person, add_contacts, add_people, add_targets
 
 

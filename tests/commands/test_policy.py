@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.rules import commands
+from bot.commands import policy as commands
 from bot.rules.loader import BUILTIN_DIR
 
 

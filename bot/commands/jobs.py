@@ -1,0 +1,99 @@
+"""`yibao jobs`: the next scheduled reminder jobs, from the policies or from the running scheduler's job store."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+from bot import config
+from bot.commands.args import iso_date
+from bot.commands.common import when
+from bot.config import TZ, Settings
+
+if TYPE_CHECKING:
+    from bot.rules.loader import PolicyRegistry
+    from scheduler.timetable import JobSpec
+
+STAGE_NAMES = {
+    "reminder": "居民缴费状态通知",
+    "digest": "乡镇征缴进度",
+    "escalation": "督办提醒（县局）",
+    "bulletin": "一周一通报",
+    "deadline": "工作节点提醒",
+    "incentive": "以奖代补提醒",
+    "phase": "工作阶段提醒",
+}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    jobs = sub.add_parser("jobs", help="the next scheduled reminder jobs, from the policies or the job store")
+    jobs.add_argument("--region")
+    jobs.add_argument("--after", type=iso_date, help="jobs after this date (default: now)")
+    jobs.add_argument("--all", action="store_true", help="every job, not the next 20")
+    jobs.add_argument("--store", action="store_true", help="read the job store of the running scheduler")
+    jobs.set_defaults(func=lambda a: jobs_command(
+        Settings.from_env(), a.region,
+        dt.datetime.combine(a.after, dt.time(0), TZ) if a.after else config.now(), a.all, a.store))
+
+
+def known_region(registry: PolicyRegistry, name: str | None) -> str | None:
+    """The canonical name of a region given on the command line (None: all regions)."""
+    if name is None:
+        return None
+    region = registry.region_name(name)
+    if region is None:
+        raise SystemExit(f"yibao: unknown region {name!r}; known: {'、'.join(registry.regions())}")
+    return region
+
+
+def describe_job(spec: JobSpec) -> str:
+    from bot.render import cn_date
+
+    what = STAGE_NAMES.get(spec.kind, spec.kind)
+    if spec.kind == "reminder":
+        what += f"（截止前{spec.stage.removeprefix('reminder-').removesuffix('d')}天）"
+    about = {"monthly": "月度截止", "period_end": "缴费期结束", "extension_end": f"延长期结束（{spec.who}）"}
+    return f"{what} · {spec.region} {cn_date(spec.cutoff, False)}{about.get(spec.cutoff_kind, '')}"
+
+
+def print_upcoming_jobs(registry: PolicyRegistry, settings: Settings, *, after: dt.datetime,
+                        region: str | None = None, limit: int = 12, out: TextIO | None = None) -> int:
+    """The next scheduled jobs after `after` (what `yibao demo` shows); returns how many there are in all."""
+    from scheduler.timetable import all_jobs, upcoming
+
+    out = out or sys.stdout
+    jobs = upcoming(all_jobs(registry, settings, region), after)
+    print(f"即将运行的提醒任务（{when(after)} 之后，共{len(jobs)}个）：", file=out)
+    for spec in jobs[:limit]:
+        print(f"  {when(spec.run_at)}  {describe_job(spec)}", file=out)
+    if len(jobs) > limit:
+        print(f"  ……另有{len(jobs) - limit}个（yibao jobs 查看全部）", file=out)
+    return len(jobs)
+
+
+def jobs_command(settings: Settings, region: str | None, after: dt.datetime, show_all: bool, store: bool,
+                 out: TextIO | None = None) -> None:
+    from bot.rules.loader import load_registry
+
+    out = out or sys.stdout
+    registry = load_registry(settings.policy_dirs)
+    region = known_region(registry, region)
+    if store:
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+        from scheduler.jobs import JOBS_TABLE
+
+        stored = SQLAlchemyJobStore(url=settings.sync_database_url, tablename=JOBS_TABLE)
+        stored.start(None, "default")  # creates the table if the scheduler never ran
+        try:
+            jobs = [j for j in stored.get_all_jobs() if not region or j.name.startswith(region)]
+        finally:
+            stored.shutdown()
+        print(f"任务库中的任务（{len(jobs)}个）：", file=out)
+        for job in jobs:
+            print(f"  {when(job.next_run_time) if job.next_run_time else '（暂停）'}  {job.id}", file=out)
+        return
+    print_upcoming_jobs(registry, settings, after=after, region=region,
+                        limit=sys.maxsize if show_all else 20, out=out)

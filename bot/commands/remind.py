@@ -1,0 +1,95 @@
+"""`yibao remind plan`: what the stages before the next cutoff would send, as a dry run or into the outbox."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from bot import config
+from bot.commands.args import iso_date
+from bot.commands.common import open_sessions, run_async, when
+from bot.commands.jobs import describe_job, known_region
+from bot.config import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.rules.loader import PolicyRegistry
+    from scheduler.planner import StagePlan
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    remind = sub.add_parser("remind", help="reminders before each payment cutoff")
+    remind_sub = remind.add_subparsers(dest="remind_command", metavar="ACTION", required=True)
+    plan = remind_sub.add_parser("plan", help="what the stages before the next cutoff would send (dry run)")
+    plan.add_argument("--date", type=iso_date, required=True, help="plan the stages from this date (YYYY-MM-DD)")
+    plan.add_argument("--region", help="county or town (陵川县, 周集镇, 陵川)")
+    plan.add_argument("--stage", help="only this stage or kind (reminder-5d, digest, escalation, ...)")
+    plan.add_argument("--commit", action="store_true", help="write the rows to the outbox (default: dry run)")
+    plan.add_argument("--samples", type=int, default=1, help="sample messages shown per stage (default 1)")
+    plan.set_defaults(func=lambda a: run_async(remind_plan(
+        Settings.from_env(), a.date, a.region, commit=a.commit, stage=a.stage, samples=a.samples)))
+
+
+async def preview(session: AsyncSession, registry: PolicyRegistry, row: dict[str, Any], today: dt.date) -> str:
+    """The customer-service text of a planned row, as the resident or official would read it."""
+    from sqlalchemy import select
+
+    from bot.store.models import ResidentCategory
+    from scheduler.messages import message_data, render_text
+
+    categories: list[str] = []
+    if row.get("resident_id") is not None:
+        categories = list((await session.execute(
+            select(ResidentCategory.category).where(ResidentCategory.resident_id == row["resident_id"],
+                                                    ResidentCategory.insurance_year == row["insurance_year"])
+        )).scalars())
+    template, data = message_data(registry, row, categories, today)
+    return render_text(template, data)
+
+
+async def remind_plan(settings: Settings, on: dt.date, region: str | None, *, commit: bool, stage: str | None,
+                      samples: int, out: TextIO | None = None) -> list[StagePlan]:
+    from bot.render import cn_date
+    from bot.rules.loader import load_registry
+    from scheduler.planner import plan_job
+    from scheduler.timetable import all_jobs, next_cutoff_jobs
+
+    out = out or sys.stdout
+    registry = load_registry(settings.policy_dirs)
+    region = known_region(registry, region)
+    specs = next_cutoff_jobs(all_jobs(registry, settings, region), on)
+    if stage:
+        specs = [s for s in specs if s.stage == stage or s.kind == stage]
+    if not specs:
+        print(f"{on.isoformat()} 之后没有提醒任务。", file=out)
+        return []
+    mode = "写入发件箱" if commit else "预演，不写入发件箱；加 --commit 写入"
+    print(f"{cn_date(on)}起的提醒计划（{mode}）", file=out)
+    plans = []
+    async with open_sessions(settings) as sessions:
+        for spec in specs:
+            async with sessions() as session:
+                plan = await plan_job(session, registry, spec, commit=commit, planned_at=config.now(),
+                                      samples=samples)
+                if commit:
+                    await session.commit()
+                plans.append(plan)
+                written = f"，新写入{plan.inserted}条" if plan.inserted is not None else ""
+                print(f"\n{when(spec.run_at)}  {describe_job(spec)}  [{spec.stage}]", file=out)
+                print(f"  收件人{plan.total}个{written}" + (f"（{plan.note}）" if plan.note else ""), file=out)
+                if plan.counts:
+                    by = "、".join(f"{name or spec.region + '本级'}{n}" for name, n in sorted(plan.counts.items(),
+                                                                               key=lambda kv: (-kv[1], kv[0])))
+                    print(f"  按乡镇：{by}", file=out)
+                for row in plan.samples:
+                    text = await preview(session, registry, row, spec.run_at.date())
+                    print(f"  示例 → {row['openid']}：", file=out)
+                    for line in text.splitlines():
+                        print(f"    {line}", file=out)
+    if not any(p.total for p in plans):
+        print("\n（没有收件人：数据库里还没有关注公众号的居民或登记了openid的联系人；"
+              "演示数据：yibao demo-data --region 陵川县）", file=out)
+    return plans

@@ -1,0 +1,93 @@
+"""`yibao status --region R`: collection progress per township, paid against target, with the needy groups."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from bot.commands.args import iso_date
+from bot.commands.common import console, run_async, with_db
+from bot.config import Settings, today
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from bot.rules.loader import PolicyRegistry
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("status", help="collection progress per township: paid vs target, needy groups")
+    p.add_argument("--region", required=True)
+    p.add_argument("--year", type=int, help="insurance year (default: the year being collected)")
+    p.add_argument("--date", type=iso_date, help="as of the end of this day (default: today)")
+    p.set_defaults(func=lambda a: run_async(status(a)))
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
+async def status(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from bot.rules.calculator import resolve_policy
+    from bot.store.db import make_sessionmaker
+    from bot.store.progress import township_progress
+    from bot.store.regions import ensure_targets
+
+    out = console()
+
+    async def work(_settings: Settings, registry: PolicyRegistry, engine: AsyncEngine) -> int:
+        region = registry.region_name(args.region)
+        if region is None:
+            out.print(f"[red]不认识的地区“{args.region}”：可用 {'、'.join(registry.regions())}[/red]")
+            return 2
+        on = args.date or today()
+        year = args.year or resolve_policy(registry, region, on).year or on.year
+        async with make_sessionmaker(engine)() as session:
+            async with session.begin():
+                await ensure_targets(session, registry, region)
+            rows = await township_progress(session, region, year, on, registry)
+        if not rows:
+            out.print(f"{region} {year}年度：数据库中没有任务数，也没有参保人员"
+                      "（先运行 yibao db load-targets 并导入名册）。")
+            return 1
+        by_village = any(r.village for r in rows)
+        table = Table(title=f"{region} {year}年度城乡居民医保缴费进度（截至{on.year}年{on.month}月{on.day}日）")
+        table.add_column("排名", justify="right")
+        table.add_column("村(社区)" if by_village else "乡镇")
+        table.add_column("任务数", justify="right")
+        table.add_column("已缴", justify="right")
+        table.add_column("完成率", justify="right")
+        table.add_column("差额", justify="right")
+        groups = [g.name for g in rows[0].groups]
+        for name in groups:
+            table.add_column(name, justify="right")
+        notes = []
+        if groups:
+            notes.append(f"{'、'.join(groups)}：已缴/名册人数（括号内为通知所列人数）")
+        if rows[0].demo_scale:
+            notes.append(f"演示数据：任务数为通知的 {rows[0].demo_scale:g} 倍")
+        table.caption = "；".join(notes) or None
+        for r in rows:
+            pct = r.percent
+            style = "red" if pct is not None and pct < 60 else None
+            cells = [str(r.rank), r.name, "—" if r.target is None else str(r.target), str(r.paid), _pct(pct),
+                     "—" if r.remaining is None else str(r.remaining)]
+            for g in r.groups:
+                notice = f"（通知{g.notice_listed}）" if g.notice_listed is not None else ""
+                cells.append(f"{g.paid}/{g.listed}{notice}")
+            table.add_row(*cells, style=style)
+        target = sum(r.target or 0 for r in rows)
+        paid = sum(r.paid for r in rows)
+        total = ["", "合计", str(target), str(paid), _pct(round(100 * paid / target, 1) if target else None),
+                 str(max(target - paid, 0))]
+        for i, _name in enumerate(groups):
+            listed = sum(r.groups[i].listed for r in rows)
+            total.append(f"{sum(r.groups[i].paid for r in rows)}/{listed}")
+        table.add_section()
+        table.add_row(*total, style="bold")
+        out.print(table)
+        return 0
+
+    return await with_db(work)
