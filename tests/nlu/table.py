@@ -1,10 +1,16 @@
-"""The phrasing table (phrasings.yaml): rows, and the expected vs actual reading of one row.
+"""The phrasing table (phrasings.yaml) and the unseen set (unseen.yaml): rows, and the expected vs actual reading
+of one row.
 
-Shared by tests/nlu/test_phrasings.py and bench/nlu.
+A reading lists `intents`: one for a row with `intent`, the asked order for an unseen row with `intents` (a
+message asking two things). `actual` reads one intent per Query; an NLU that answers several questions in one
+message extends it to list them all.
+
+Shared by tests/nlu/test_phrasings.py, tests/nlu/test_unseen_format.py and bench/nlu.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +21,28 @@ from bot.nlu import Query
 TABLE = Path(__file__).with_name("phrasings.yaml")
 ROWS: list[dict[str, Any]] = yaml.safe_load(TABLE.read_text(encoding="utf-8"))
 
+UNSEEN = Path(__file__).with_name("unseen.yaml")
+KINDS = ("plain", "homophone", "two_questions", "check_figure", "context_words", "long", "close_category",
+         "follow_up", "help_pay", "dates")
+UNSEEN_TODAY = dt.date(2024, 11, 10)  # an unseen item's date when it names none
+
+
+def load_unseen() -> list[dict[str, Any]]:
+    return yaml.safe_load(UNSEEN.read_text(encoding="utf-8"))
+
+
+def turns(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """An unseen item's messages in order: the conversation's turns, or the item itself."""
+    return item["conversation"] if "conversation" in item else [item]
+
+
+def today_of(item: dict[str, Any]) -> dt.date:
+    return item.get("today", UNSEEN_TODAY)  # YAML reads an unquoted YYYY-MM-DD as a date
+
 
 def expected(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "intent": row["intent"],
+        "intents": list(row["intents"]) if "intents" in row else [row["intent"]],
         "region": row.get("region"),
         "township": row.get("township"),
         "year": row.get("year"),
@@ -31,7 +55,7 @@ def expected(row: dict[str, Any]) -> dict[str, Any]:
 
 def actual(query: Query) -> dict[str, Any]:
     return {
-        "intent": query.intent.value,
+        "intents": [query.intent.value],
         "region": query.region,
         "township": query.township,
         "year": query.year,
