@@ -1,5 +1,6 @@
-"""`python -m bench.nlu`: accuracy of bot.nlu on tests/nlu/phrasings.yaml against the real policy files,
-understanding latency, and (when the pipeline runs) full answer latency.
+"""`python -m bench.nlu`: accuracy of bot.nlu on the phrasing table (tests/nlu/phrasings.yaml) and on the unseen
+set (tests/nlu/unseen.yaml, per kind) against the real policy files, the length of fee and deadline answers,
+understanding latency and full answer latency.
 """
 
 from __future__ import annotations
@@ -10,17 +11,47 @@ import datetime as dt
 import statistics
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
 from typing import Any
 
 import yaml
 
-from bot.nlu import understand
+from bot.nlu import Query, understand
+from bot.pipeline import Context, Speaker, respond
 from bot.rules.loader import PolicyRegistry, load_registry
-from tests.nlu.table import TABLE, actual, expected
+from tests.nlu.table import KINDS, TABLE, UNSEEN, UNSEEN_TODAY, actual, expected, load_unseen, today_of, turns
 
 SLOTS = ("region", "township", "year", "categories", "tier", "topic", "extras")
 TARGET = 0.97
+TABLE_TODAY = dt.date(2024, 11, 10)
+LENGTH_INTENTS = ("fee", "deadline")
+
+
+@dataclass
+class Scored:
+    text: str
+    want: dict[str, Any]
+    got: dict[str, Any]
+    kind: str = ""
+    turn: int = 0  # position in its conversation (0: the first, or a single message)
+
+    @property
+    def intent_ok(self) -> bool:
+        return self.got["intents"] == self.want["intents"]
+
+    @property
+    def exact(self) -> bool:
+        return self.intent_ok and all(self.got[k] == self.want[k] for k in SLOTS)
+
+    def miss(self, label: str) -> str:
+        diff = {k: (self.want[k], self.got[k]) for k in ("intents", *SLOTS) if self.want[k] != self.got[k]}
+        wrong = "; ".join(f"{k} want {w!r} got {g!r}" for k, (w, g) in diff.items())
+        return f"  {label} {self.text[:60]!r}: {wrong}"
+
+
+def _share(ok: int, n: int) -> str:
+    return f"{ok}/{n} = {ok / n:.1%}" if n else "0/0"
 
 
 def _percentiles(samples_ns: list[int]) -> str:
@@ -35,25 +66,121 @@ def _percentiles(samples_ns: list[int]) -> str:
 
 
 def accuracy(rows: list[dict[str, Any]], registry: PolicyRegistry) -> tuple[float, list[str]]:
-    n = len(rows)
-    intent_ok = slots_ok = exact_ok = 0
-    misses: list[str] = []
-    for i, row in enumerate(rows):
-        want = expected(row)
-        got = actual(understand(row["text"], registry, state=row.get("state")))
-        same_intent = got["intent"] == want["intent"]
-        same_slots = all(got[k] == want[k] for k in SLOTS)
-        intent_ok += same_intent
-        slots_ok += same_slots
-        exact_ok += same_intent and same_slots
-        if not (same_intent and same_slots):
-            diff = {k: (want[k], got[k]) for k in ("intent", *SLOTS) if want[k] != got[k]}
-            wrong = "; ".join(f"{k} want {w!r} got {g!r}" for k, (w, g) in diff.items())
-            misses.append(f"  #{i:03d} {row['text'][:60]!r}: {wrong}")
-    print(f"intent accuracy:            {intent_ok}/{n} = {intent_ok / n:.1%}")
-    print(f"slot accuracy:              {slots_ok}/{n} = {slots_ok / n:.1%}")
-    print(f"intent-and-slot (exact):    {exact_ok}/{n} = {exact_ok / n:.1%}  (target ≥ {TARGET:.0%})")
+    """The phrasing table, read by `understand` alone (a row's state as given)."""
+    scored = [
+        Scored(row["text"], expected(row), actual(understand(row["text"], registry, state=row.get("state"))))
+        for row in rows
+    ]
+    n = len(scored)
+    intent_ok = sum(s.intent_ok for s in scored)
+    slots_ok = sum(all(s.got[k] == s.want[k] for k in SLOTS) for s in scored)
+    exact_ok = sum(s.exact for s in scored)
+    print(f"intent accuracy:            {_share(intent_ok, n)}")
+    print(f"slot accuracy:              {_share(slots_ok, n)}")
+    print(f"intent-and-slot (exact):    {_share(exact_ok, n)}  (target ≥ {TARGET:.0%})")
+    misses = [s.miss(f"#{i:03d}") for i, s in enumerate(scored) if not s.exact]
     return exact_ok / n, misses
+
+
+def _in_context(query: Query, speaker: Speaker) -> Query:
+    """The reading an answer acted on: the Query, with the region and township the follower is remembered by
+    where the message named none (a follow-up that stays with the county named before)."""
+    if query.region is None and speaker.region is not None:
+        return replace(query, region=speaker.region, township=query.township or speaker.township)
+    if query.township is None and speaker.township is not None and query.region == speaker.region:
+        return replace(query, township=speaker.township)
+    return query
+
+
+async def read_unseen(items: list[dict[str, Any]], registry: PolicyRegistry) -> list[Scored]:
+    """Each item through bot.pipeline.respond as `yibao ask` would (no database, the item's date), a fresh
+    follower per item; a conversation's turns in order, each with the follower the previous reply left."""
+    scored: list[Scored] = []
+    for item in items:
+        speaker = Speaker()
+        for position, turn in enumerate(turns(item)):
+            ctx = Context(today=today_of(item), registry=registry, speaker=speaker)
+            reply = await respond(turn["text"], ctx)
+            speaker = reply.speaker
+            got = actual(_in_context(reply.query, speaker))
+            scored.append(Scored(turn["text"], expected(turn), got, item["kind"], position))
+    return scored
+
+
+def unseen_accuracy(items: list[dict[str, Any]], registry: PolicyRegistry) -> list[str]:
+    scored = asyncio.run(read_unseen(items, registry))
+    n = len(scored)
+    print(f"unseen intent accuracy:          {_share(sum(s.intent_ok for s in scored), n)}")
+    print(f"unseen intent-and-slot (exact):  {_share(sum(s.exact for s in scored), n)}")
+    print(f"  {'kind':<15} {'n':>4} {'intent':>8} {'intent+slots':>13}")
+    for kind in KINDS:
+        of_kind = [s for s in scored if s.kind == kind]
+        k = len(of_kind)
+        intent = sum(s.intent_ok for s in of_kind)
+        exact = sum(s.exact for s in of_kind)
+        print(f"  {kind:<15} {k:>4} {intent / k:>8.0%} {exact / k:>13.0%}")
+    two = [s for s in scored if s.kind == "two_questions"]
+    first = sum(s.got["intents"][0] == s.want["intents"][0] for s in two)
+    print(f"  two_questions, the first question's intent right: {_share(first, len(two))}")
+    later = [s for s in scored if s.kind == "follow_up" and s.turn > 0]
+    later_ok = sum(s.exact for s in later)
+    print(f"  follow_up, later turns (depending on earlier ones) exact: {_share(later_ok, len(later))}")
+    conversations: dict[int, bool] = {}
+    index = -1
+    for s in scored:
+        if s.kind == "follow_up":
+            index += s.turn == 0
+            conversations[index] = conversations.get(index, True) and s.exact
+    print(f"  follow_up, whole conversations exact: {_share(sum(conversations.values()), len(conversations))}")
+    return [s.miss(f"{s.kind}{'+' + str(s.turn) if s.turn else ''}") for s in scored if not s.exact]
+
+
+def _length_questions(
+    rows: list[dict[str, Any]], items: list[dict[str, Any]]
+) -> list[tuple[str, str, str, str | None, dt.date]]:
+    """(set, intent, text, named region, date) of every single-question fee or deadline message of both sets."""
+    found = [("phrasing table", r["intent"], r["text"], r.get("region"), TABLE_TODAY) for r in rows]
+    found += [
+        ("unseen", item["intent"], item["text"], item.get("region"), today_of(item))
+        for item in items
+        if "text" in item and "intent" in item
+    ]
+    return [f for f in found if f[1] in LENGTH_INTENTS]
+
+
+def answer_lengths(rows: list[dict[str, Any]], items: list[dict[str, Any]], registry: PolicyRegistry) -> None:
+    """Lines and characters of the rendered answer to each fee and deadline question, through the pipeline as
+    `yibao ask` builds its Context. A message naming no region is asked once by a follower of each region (as
+    one who never named a county would only be asked which)."""
+
+    async def run() -> dict[tuple[str, str], list[tuple[int, int]]]:
+        lengths: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+        for which, intent, text, region, on in _length_questions(rows, items):
+            for speaker_region in [None] if region else registry.regions():
+                ctx = Context(today=on, registry=registry, speaker=Speaker(region=speaker_region))
+                answer = (await respond(text, ctx)).text
+                lengths[(which, intent)].append((len(answer.splitlines()), len(answer)))
+        return lengths
+
+    lengths = asyncio.run(run())
+    print("answer length for fee and deadline questions (rendered through bot.pipeline.respond; a question")
+    print("naming no region asked by a follower of each region):")
+    for which in ("phrasing table", "unseen", "both"):
+        for intent in (*LENGTH_INTENTS, "fee+deadline"):
+            sample = [
+                pair
+                for (w, i), pairs in lengths.items()
+                if which in (w, "both") and intent in (i, "fee+deadline")
+                for pair in pairs
+            ]
+            lines = [n for n, _ in sample]
+            chars = [c for _, c in sample]
+            over = sum(n > 6 for n in lines)
+            print(
+                f"  {which:<14} {intent:<12} {len(sample):>4} answers: lines median {statistics.median(lines):g}, "
+                f"max {max(lines)}; characters median {statistics.median(chars):g}, max {max(chars)}; "
+                f"over 6 lines: {over}"
+            )
 
 
 def understanding_latency(rows: list[dict[str, Any]], registry: PolicyRegistry, repeat: int) -> None:
@@ -69,12 +196,6 @@ def understanding_latency(rows: list[dict[str, Any]], registry: PolicyRegistry, 
 
 
 def pipeline_latency(rows: list[dict[str, Any]], registry: PolicyRegistry, repeat: int) -> None:
-    try:
-        from bot.pipeline import Context, Speaker, respond
-    except Exception as exc:  # the pipeline is someone else's work in progress
-        print(f"answer latency: skipped, bot.pipeline is not importable ({type(exc).__name__}: {exc})")
-        return
-
     async def run() -> tuple[list[int], Counter[tuple[str, str]]]:
         samples: list[int] = []
         raised: Counter[tuple[str, str]] = Counter()
@@ -82,7 +203,7 @@ def pipeline_latency(rows: list[dict[str, Any]], registry: PolicyRegistry, repea
         for _ in range(repeat):
             for row in rows:
                 speaker = Speaker(state=dict(row.get("state") or {}))
-                ctx = Context(today=dt.date(2024, 11, 10), registry=registry, speaker=speaker)
+                ctx = Context(today=TABLE_TODAY, registry=registry, speaker=speaker)
                 start = clock()
                 try:
                     await respond(row["text"], ctx)
@@ -98,7 +219,7 @@ def pipeline_latency(rows: list[dict[str, Any]], registry: PolicyRegistry, repea
         return
     print(
         f"answer latency through bot.pipeline.respond over {len(samples)} calls "
-        f"(today 2024-11-10, no database): {_percentiles(samples)}"
+        f"(today {TABLE_TODAY}, no database): {_percentiles(samples)}"
     )
     if raised:
         listed = ", ".join(f"{intent} {name} x{n}" for (intent, name), n in sorted(raised.items()))
@@ -113,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
 
     registry = load_registry()
     rows: list[dict[str, Any]] = yaml.safe_load(TABLE.read_text(encoding="utf-8"))
+    items = load_unseen()
     print(f"NLU benchmark: {len(rows)} phrasings from {TABLE.relative_to(TABLE.parents[2])}, "
           f"policies {', '.join(p.id for p in registry.policies)}")
     start = time.perf_counter()
@@ -123,6 +245,17 @@ def main(argv: list[str] | None = None) -> int:
     print("misses:" if misses else "misses: none")
     for line in misses:
         print(line)
+
+    messages = sum(len(turns(item)) for item in items)
+    print(f"\nunseen set: {messages} messages in {len(items)} items from {UNSEEN.relative_to(UNSEEN.parents[2])}, "
+          f"read through bot.pipeline.respond (no database; today {UNSEEN_TODAY} unless the item names a date)")
+    unseen_misses = unseen_accuracy(items, registry)
+    print("unseen misses:" if unseen_misses else "unseen misses: none")
+    for line in unseen_misses:
+        print(line)
+
+    print()
+    answer_lengths(rows, items, registry)
     understanding_latency(rows, registry, args.repeat)
     pipeline_latency(rows, registry, args.answer_repeat)
     return 0 if exact >= TARGET else 1

@@ -33,7 +33,7 @@ def load_unseen() -> list[dict[str, Any]]:
 
 def turns(item: dict[str, Any]) -> list[dict[str, Any]]:
     """An unseen item's messages in order: the conversation's turns, or the item itself."""
-    return item["conversation"] if "conversation" in item else [item]
+    return item.get("conversation", [item])
 
 
 def today_of(item: dict[str, Any]) -> dt.date:

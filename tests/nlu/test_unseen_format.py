@@ -35,7 +35,7 @@ def test_item_is_well_formed(item: dict[str, Any], registry: PolicyRegistry) -> 
     categories = set(registry.category_aliases().values())
     townships = {name for policy in registry.policies for table in policy.targets for name in
                  (row.name for row in table.rows)}
-    for turn in item["conversation"] if "conversation" in item else []:
+    for turn in item.get("conversation", []):
         assert set(turn) <= TURN_KEYS, f"unknown keys {set(turn) - TURN_KEYS} in {turn}"
     for turn in turns(item):
         assert set(turn) <= ITEM_KEYS, f"unknown keys {set(turn) - TURN_KEYS} in {turn}"
