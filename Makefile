@@ -3,6 +3,12 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run PORT=8081 FAKE_PORT=8011` when 8080 or 8010 is taken (the demo says which one is).
+PORT ?= 8080
+FAKE_PORT ?= 8010
+# The demo's day, inside 陵川县's 2025 collection season: `make run YIBAO_TODAY=2024-12-20` to move it.
+# Only `make run` sets it; production ignores the demo clock unless YIBAO_TODAY is set there.
+YIBAO_TODAY ?= 2024-11-20
 
 .PHONY: run test lint bench clean
 
@@ -13,10 +19,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/yibao demo
+	YIBAO_TODAY=$(YIBAO_TODAY) $(BIN)/yibao demo --port $(PORT) --fake-port $(FAKE_PORT)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	@test -n "$$YIBAO_TEST_PG_URL" || echo "make test: YIBAO_TEST_PG_URL is not set, so the PostgreSQL runs of the \
+	database tests are skipped (set it, e.g. postgresql://postgres@127.0.0.1:5432/test, or run bash .ci/run)"
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

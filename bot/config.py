@@ -19,16 +19,76 @@ DEFAULT_DB_PATH = Path("var") / "yibao.sqlite3"
 
 
 class ConfigError(ValueError):
-    pass
+    """A malformed setting: the variable, what is wrong with it (`problem`, a key of the [config] section of
+    templates/cli/zh.toml, where the CLI finds the Chinese sentence) and the details that sentence names."""
+
+    def __init__(self, name: str, problem: str, **details: object):
+        self.name, self.problem, self.details = name, problem, details
+        shown = ", ".join(f"{k}={v!r}" for k, v in details.items())
+        super().__init__(f"{name}: {problem}" + (f" ({shown})" if shown else ""))
 
 
-def today() -> dt.date:
-    """Today in Asia/Shanghai (the machines run in UTC)."""
-    return dt.datetime.now(TZ).date()
+# -- the clock ----------------------------------------------------------------------------------------------
+# Every "today" and "now" of the answers, the scheduler, the console and the commands comes from here. It is the
+# wall clock in Asia/Shanghai, unless YIBAO_TODAY moves it to another day (a demo in a past collection season):
+# then the clock starts on that day (at that time when one is given) and runs on from there.
+
+TODAY_SETTING = "YIBAO_TODAY"
+_NO_SHIFT = dt.timedelta(0)
+_shift: tuple[str, dt.timedelta] = ("", _NO_SHIFT)  # (YIBAO_TODAY it was computed for, offset from the wall)
+
+
+def parse_today(raw: str) -> dt.date | dt.datetime:
+    """YIBAO_TODAY: YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS] (Asia/Shanghai)."""
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            return dt.date.fromisoformat(raw)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?", raw):
+            return dt.datetime.fromisoformat(raw).replace(tzinfo=TZ)
+    except ValueError:
+        pass
+    raise ConfigError(TODAY_SETTING, "today", raw=raw)
+
+
+def _wall() -> dt.datetime:
+    return dt.datetime.now(TZ)
+
+
+def clock_shift() -> dt.timedelta:
+    """How far the clock is from the wall clock: zero unless YIBAO_TODAY is set (or the demo set the clock)."""
+    global _shift
+    raw = os.environ.get(TODAY_SETTING, "")
+    if raw != _shift[0]:
+        if not raw:
+            _shift = (raw, _NO_SHIFT)
+        else:
+            at = parse_today(raw)
+            if isinstance(at, dt.datetime):
+                _shift = (raw, at - _wall())
+            else:  # the same time of day, on that date
+                _shift = (raw, dt.timedelta(days=(at - _wall().date()).days))
+    return _shift[1]
+
+
+def set_clock(at: dt.datetime) -> None:
+    """Make the clock read `at` now and run on from there (the demo does this; nothing in production)."""
+    global _shift
+    _shift = (os.environ.get(TODAY_SETTING, ""), at - _wall())
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(TZ)
+    """Now in Asia/Shanghai, on the clock (see above)."""
+    return _wall() + clock_shift()
+
+
+def today() -> dt.date:
+    """Today in Asia/Shanghai (the machines run in UTC), on the clock."""
+    return now().date()
+
+
+def wall_time(at: dt.datetime) -> dt.datetime:
+    """When the wall clock reaches the moment the clock calls `at` (what APScheduler must wait for)."""
+    return at - clock_shift()
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -38,9 +98,9 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r}: expected a whole number") from None
+        raise ConfigError(name, "whole_number", raw=raw) from None
     if value < minimum:
-        raise ConfigError(f"{name}={raw!r}: must be at least {minimum}")
+        raise ConfigError(name, "at_least", raw=raw, minimum=minimum)
     return value
 
 
@@ -51,9 +111,9 @@ def _float(env: Mapping[str, str], name: str, default: float, minimum: float, ma
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r}: expected a number of seconds") from None
+        raise ConfigError(name, "seconds", raw=raw) from None
     if not minimum <= value <= maximum:
-        raise ConfigError(f"{name}={raw!r}: must be between {minimum} and {maximum}")
+        raise ConfigError(name, "between", raw=raw, minimum=minimum, maximum=maximum)
     return value
 
 
@@ -61,7 +121,7 @@ def _time(env: Mapping[str, str], name: str, default: str) -> dt.time:
     raw = env.get(name) or default
     m = re.fullmatch(r"(\d{1,2}):(\d{2})", raw)
     if not m or int(m[1]) > 23 or int(m[2]) > 59:
-        raise ConfigError(f"{name}={raw!r}: expected HH:MM")
+        raise ConfigError(name, "time", raw=raw)
     return dt.time(int(m[1]), int(m[2]))
 
 
@@ -70,9 +130,9 @@ def _days(env: Mapping[str, str], name: str, default: str) -> tuple[int, ...]:
     try:
         days = tuple(sorted({int(x) for x in raw.split(",") if x.strip()}, reverse=True))
     except ValueError:
-        raise ConfigError(f"{name}={raw!r}: expected whole numbers separated by commas, e.g. 5,1") from None
+        raise ConfigError(name, "days", raw=raw) from None
     if not days or min(days) < 0:
-        raise ConfigError(f"{name}={raw!r}: expected whole numbers >= 0 separated by commas")
+        raise ConfigError(name, "days", raw=raw)
     return days
 
 
@@ -126,6 +186,8 @@ class Settings:
     # rendered answers to policy questions kept in memory (bot.pipeline.AnswerCache); 0 switches it off,
     # and with it the memo of understood texts
     answer_cache: int = 10_000
+    # the clock's day when not the real one (YIBAO_TODAY, for demos; see now() above)
+    today: dt.date | dt.datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -141,22 +203,20 @@ class Settings:
         env = os.environ if env is None else env
         aes = env.get("YIBAO_WECHAT_AES_KEY") or None
         if aes is not None and not re.fullmatch(r"[A-Za-z0-9]{43}", aes):
-            raise ConfigError(
-                f"YIBAO_WECHAT_AES_KEY: an EncodingAESKey is 43 letters and digits, got {len(aes)} characters"
-            )
+            raise ConfigError("YIBAO_WECHAT_AES_KEY", "aes_key", length=len(aes))
         base = env.get("YIBAO_WECHAT_API_BASE") or REAL_WECHAT_API
         if not re.match(r"https?://[^/\s]+", base):
-            raise ConfigError(f"YIBAO_WECHAT_API_BASE={base!r}: expected an http(s):// URL")
+            raise ConfigError("YIBAO_WECHAT_API_BASE", "http_url", raw=base)
         db = env.get("YIBAO_DATABASE_URL") or cls.database_url
         if not re.match(r"(sqlite|postgres(ql)?)(\+\w+)?://", db):
-            raise ConfigError(f"YIBAO_DATABASE_URL={db!r}: expected a sqlite:// or postgresql:// URL")
+            raise ConfigError("YIBAO_DATABASE_URL", "database_url", raw=db)
         dirs = tuple(Path(p) for p in (env.get("YIBAO_POLICY_DIRS") or "").split(os.pathsep) if p)
         for d in dirs:
             if not d.is_dir():
-                raise ConfigError(f"YIBAO_POLICY_DIRS: {d} is not a folder")
+                raise ConfigError("YIBAO_POLICY_DIRS", "not_a_folder", path=str(d))
         token = env.get("YIBAO_WECHAT_TOKEN", cls.wechat_token)
         if not token:
-            raise ConfigError("YIBAO_WECHAT_TOKEN is empty")
+            raise ConfigError("YIBAO_WECHAT_TOKEN", "empty")
         return cls(
             wechat_token=token,
             wechat_appid=env.get("YIBAO_WECHAT_APPID") or cls.wechat_appid,
@@ -184,4 +244,5 @@ class Settings:
             reminder_template_id=env.get("YIBAO_REMINDER_TEMPLATE_ID") or cls.reminder_template_id,
             digest_template_id=env.get("YIBAO_DIGEST_TEMPLATE_ID") or cls.digest_template_id,
             answer_cache=_int(env, "YIBAO_ANSWER_CACHE", cls.answer_cache),
+            today=parse_today(env[TODAY_SETTING]) if env.get(TODAY_SETTING) else None,
         )

@@ -98,7 +98,7 @@ def add_job(scheduler: AsyncIOScheduler, spec: JobSpec) -> None:
     """Add (or replace) the job of one stage: late runs allowed only while its cutoff is ahead."""
     scheduler.add_job(
         run_job,
-        trigger=DateTrigger(run_date=spec.run_at, timezone=TZ),
+        trigger=DateTrigger(run_date=config.wall_time(spec.run_at), timezone=TZ),  # YIBAO_TODAY moves the clock
         args=[spec.id],
         id=spec.id,
         name=f"{spec.region} {spec.cutoff.isoformat()} {spec.stage}",
@@ -137,7 +137,7 @@ def reschedule(registry: PolicyRegistry, *, scheduler: AsyncIOScheduler | None =
         if job.id not in wanted:
             job.remove()
             removed += 1
-        elif job.next_run_time is not None and job.next_run_time <= now:
+        elif job.next_run_time is not None and job.next_run_time <= config.wall_time(now):
             kept += 1
     added = 0
     for spec in specs:

@@ -7,15 +7,16 @@ import asyncio
 import datetime as dt
 
 from bot.commands.args import iso_date
+from bot.commands.text import CommandError, t
 from bot.config import Settings, now, today
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ask", help="print the reply a resident would get on WeChat for TEXT")
-    p.add_argument("--region", help="county or town as in the notices (陵川县, 周集镇) or short (陵川, 周集)")
-    p.add_argument("--date", type=iso_date, help="answer as if today were this date (default: today, Asia/Shanghai)")
-    p.add_argument("--openid", help="speak as this follower, with its stored state in the configured database")
-    p.add_argument("text", nargs="+", help="the message")
+    p = sub.add_parser("ask", help=t("ask.help"), description=t("ask.description"))
+    p.add_argument("--region", help=t("ask.region"))
+    p.add_argument("--date", type=iso_date, help=t("ask.date"))
+    p.add_argument("--openid", help=t("ask.openid"))
+    p.add_argument("text", nargs="+", metavar="TEXT", help=t("ask.text"))
     p.set_defaults(func=run)
 
 
@@ -25,8 +26,7 @@ async def ask(text: str, *, region: str | None, on: dt.date, openid: str | None,
 
     registry = load_registry(settings.policy_dirs)
     if region is not None and registry.region_name(region) is None:
-        known = "、".join(registry.regions())
-        raise SystemExit(f"yibao ask: unknown region {region!r}; known: {known}")
+        raise CommandError(t("errors.unknown_region", region=region, known="、".join(registry.regions())))
     region = registry.region_name(region) if region else None
     if openid is None:
         ctx = Context(today=on, registry=registry, speaker=Speaker(region=region), settings=settings)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import sys
-import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.commands.demo import DEFAULT_FAKE_PORT, DEFAULT_PORT
+from bot import config
+from bot.commands.demo import DEFAULT_FAKE_PORT, DEFAULT_PORT, DEMO_TODAY
+from bot.commands.text import t
 from bot.config import Settings
 
 if TYPE_CHECKING:
@@ -30,12 +33,13 @@ LATE_WAIT_S = 8.0  # how long to look for an answer sent later by the customer-s
 NO_REPLY = ("/location", "/unsubscribe")  # WeChat expects only "success" for these
 
 
+HISTORY = Path("var") / "chat_history"  # the lines typed at earlier `yibao chat` prompts (readline)
+
 
 def help_text() -> str:
     from bot.wechat.router import MENU_QUESTIONS
 
-    return f"""Type a question and press Enter (Ctrl-D or /quit to leave). Events:
-  /subscribe  /unsubscribe  /click KEY ({", ".join(MENU_QUESTIONS)})  /voice [TEXT]  /image  /location"""
+    return t("chat.usage", keys="、".join(MENU_QUESTIONS))
 
 
 def build_xml(openid: str, line: str) -> str:
@@ -78,24 +82,26 @@ class Conversation:
         return [c["body"]["text"]["content"] for c in calls if c.get("body", {}).get("touser") == self.openid]
 
     async def say(self, line: str) -> str:
+        """Send one typed line as WeChat would; the passive reply, a customer-service message sent a little
+        later, or a note saying why there is none."""
         seen = await self._late_answers_seen()
         params, body = self.signer.sign(build_xml(self.openid, line))
         async with self.http.post(self.url, params=params, data=body) as resp:
             text = await resp.text()
             if resp.status != 200:
-                return f"[HTTP {resp.status}] {text}"
+                return t("chat.http_error", status=resp.status, text=text)
         reply = self.signer.open_reply(text)
         if reply is not None:
             return reply
-        if not self.fake or line.startswith(NO_REPLY):
-            return "[success]"
-        deadline = time.monotonic() + LATE_WAIT_S
+        if line.startswith(NO_REPLY):
+            return t("chat.no_reply")
+        deadline = time.monotonic() + (LATE_WAIT_S if self.fake else 0)
         while time.monotonic() < deadline:  # a slow answer arrives as a customer-service message
             late = await self._late_answers()
             if len(late) > seen:
-                return "[客服消息] " + late[-1]
+                return t("chat.late", text=late[-1])
             await asyncio.sleep(0.3)
-        return "[success: no reply]"
+        return t("chat.no_answer")
 
 
 async def _alive(http: aiohttp.ClientSession, url: str) -> bool:
@@ -108,29 +114,49 @@ async def _alive(http: aiohttp.ClientSession, url: str) -> bool:
         return False
 
 
-def _stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str | None]:
-    """Lines from stdin, read on a daemon thread so the event loop (and an in-process server) keeps running."""
-    queue: asyncio.Queue[str | None] = asyncio.Queue()
+class Prompt:
+    """Typed lines, one at a time: the prompt shows only once the previous answer is printed. In a terminal,
+    readline gives line editing and a history kept across runs (HISTORY); piped input is echoed instead.
 
-    prompt = "您: " if sys.stdin.isatty() else ""
+    input() runs on the event loop's own thread, on purpose: an in-process server has nothing to do between
+    two lines, and Ctrl-C, Ctrl-D and /quit then end the program with no reader thread left behind."""
 
-    def reader() -> None:
-        while True:
+    def __init__(self) -> None:
+        self.interactive = sys.stdin.isatty()
+        self.readline = None
+        if self.interactive:
             try:
-                line = input(prompt)
-            except (EOFError, KeyboardInterrupt):
-                loop.call_soon_threadsafe(queue.put_nowait, None)
-                return
-            loop.call_soon_threadsafe(queue.put_nowait, line)
+                import readline
+            except ImportError:  # not every Python has it; plain input() still works
+                pass
+            else:
+                self.readline = readline
+                if HISTORY.exists():
+                    readline.read_history_file(HISTORY)
 
-    threading.Thread(target=reader, daemon=True, name="chat-stdin").start()
-    return queue
+    def line(self) -> str | None:
+        """The next line, or None at the end (Ctrl-D, end of the piped input)."""
+        prompt = t("chat.you") if self.interactive else ""
+        try:
+            line = input(prompt)
+        except EOFError:
+            return None
+        if not self.interactive and line.strip():
+            print(t("chat.you") + line.strip())
+        return line
+
+    def close(self) -> None:
+        if self.readline is not None:
+            HISTORY.parent.mkdir(parents=True, exist_ok=True)
+            self.readline.set_history_length(1000)
+            self.readline.write_history_file(HISTORY)
 
 
 async def _chat(args: argparse.Namespace) -> int:
     import aiohttp
 
-    from bot.commands.demo import start_stack
+    from bot.commands.demo import prepare_demo_database, start_stack
+    from bot.rules.loader import load_registry
     from bot.wechat.simulate import Signer
 
     settings = Settings.from_env()
@@ -142,27 +168,32 @@ async def _chat(args: argparse.Namespace) -> int:
             if not args.in_process and await _alive(http, DEFAULT_URL.removesuffix("/wechat") + "/healthz"):
                 url = DEFAULT_URL
                 fake = fake or (DEFAULT_FAKE if await _alive(http, DEFAULT_FAKE + "/_fake/messages") else None)
-            else:
-                stack = await start_stack(settings)
+            else:  # a server of our own, on the demo data and the demo's day, without a second scheduler
+                registry = load_registry(settings.policy_dirs)
+                await prepare_demo_database(settings, registry)
+                if settings.today is None:
+                    config.set_clock(dt.datetime.combine(DEMO_TODAY, config.now().timetz()))
+                print(t("chat.clock", today=config.today().isoformat()))
+                stack = await start_stack(settings, registry=registry, scheduler=False)
                 url, fake = stack.webhook_url, stack.fake_base
-                print(f"(started a server in this process at {url})")
-        mode = "safe mode" if settings.wechat_aes_key else "plain mode"
-        print(f"talking to {url} as {args.openid} ({mode})\n{help_text()}")
+                print(t("chat.started", url=url))
+        mode = t("chat.mode_safe") if settings.wechat_aes_key else t("chat.mode_plain")
+        print(t("chat.talking", openid=args.openid, url=url, mode=mode))
+        print(help_text())
         talk = Conversation(http, url, signer, args.openid, fake)
+        prompt = Prompt()
         try:
             if args.region:
                 line = f"我是{args.region}的"
-                print(f"您: {line}\n助手: {await talk.say(line)}\n")
-            lines = _stdin_lines(asyncio.get_running_loop())
-            while (line := await lines.get()) is not None:
+                print(f"{t('chat.you')}{line}\n{t('chat.bot')}{await talk.say(line)}\n", flush=True)
+            while (line := prompt.line()) is not None:
                 line = line.strip()
                 if line in ("/quit", "/exit"):
                     break
                 if line:
-                    if not sys.stdin.isatty():
-                        print(f"您: {line}")
-                    print(f"助手: {await talk.say(line)}\n", flush=True)
+                    print(f"{t('chat.bot')}{await talk.say(line)}\n", flush=True)
         finally:
+            prompt.close()
             if stack is not None:
                 await stack.close()
     return 0
@@ -173,10 +204,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("chat", help="talk to the webhook in the terminal, as WeChat would")
-    p.add_argument("--region", help='send "我是<REGION>的" first, e.g. 陵川县 or 陵川县礼义镇')
-    p.add_argument("--openid", default=f"o_chat_{os.environ.get('USER', 'local')}", help="the follower's openid")
-    p.add_argument("--url", help=f"webhook URL (default {DEFAULT_URL}, or a server started in this process)")
-    p.add_argument("--fake", help="fake WeChat base URL, to show answers sent later as customer-service messages")
-    p.add_argument("--in-process", action="store_true", help="start a server in this process even if one runs")
+    p = subparsers.add_parser("chat", help=t("chat.help"), description=t("chat.description"))
+    p.add_argument("--region", help=t("chat.region"))
+    default_openid = f"o_chat_{os.environ.get('USER', 'local')}"
+    p.add_argument("--openid", default=default_openid, help=t("chat.openid", default=default_openid))
+    p.add_argument("--url", help=t("chat.url", default=DEFAULT_URL))
+    p.add_argument("--fake", help=t("chat.fake"))
+    p.add_argument("--in-process", action="store_true", help=t("chat.in_process"))
     p.set_defaults(func=run)

@@ -9,8 +9,10 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 from bot.config import TZ, Settings
 
@@ -69,3 +71,52 @@ async def with_db(work: Callable[[Settings, PolicyRegistry, AsyncEngine], Awaita
 
 def when(value: dt.datetime) -> str:
     return value.astimezone(TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def check_ports(host: str, ports: list[tuple[int, str]], hint: str) -> None:
+    """Refuse before any work (migrating, scheduling) when a port to listen on is taken: name it and how to
+    choose another. `ports` are (port, what listens there); port 0 is any free port."""
+    import socket
+
+    from bot.commands.text import CommandError, t
+
+    for port, what in ports:
+        if port == 0:
+            continue
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds: TIME_WAIT is no conflict
+            try:
+                s.bind((host, port))
+            except OSError:
+                raise CommandError(t("errors.port_taken", port=port, what=what, host=host, hint=hint)) from None
+
+
+_scheduler_lock: IO[str] | None = None  # held open for the life of the process
+
+
+def claim_scheduler(settings: Settings) -> None:
+    """On SQLite, be the only process running the reminder jobs on this database file, or refuse with the
+    reason. (On PostgreSQL a second scheduler waits as a standby: scheduler/wiring.py, the leader lock.)"""
+    global _scheduler_lock
+    import fcntl
+
+    from bot.commands.text import CommandError, t
+
+    path = settings.database_url.split(":///", 1)[-1] if settings.is_sqlite else ""
+    if not path or path == ":memory:" or _scheduler_lock is not None:
+        return
+    lock_path = Path(path).with_name(Path(path).name + ".scheduler.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    f = lock_path.open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.seek(0)
+        holder = f.read().strip() or "?"
+        f.close()
+        raise CommandError(t("errors.scheduler_running", database=path, pid=holder)) from None
+    f.seek(0)
+    f.truncate()
+    f.write(str(os.getpid()))
+    f.flush()
+    _scheduler_lock = f

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.commands.common import console, run_async, with_db
+from bot.commands.text import t
 from bot.config import Settings
 
 if TYPE_CHECKING:
@@ -17,15 +18,17 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    db = sub.add_parser("db", help="database schema and reference data")
-    dbs = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    p = dbs.add_parser("upgrade", help="migrate the configured database to the newest schema, then load targets")
-    p.add_argument("--no-targets", action="store_true", help="do not load regions and targets from the policies")
+    db = sub.add_parser("db", help=t("db.help"), description=t("db.description"))
+    dbs = db.add_subparsers(dest="db_command", metavar=t("yibao.action"), required=True)
+    p = dbs.add_parser("upgrade", help=t("db.upgrade_help"), description=t("db.upgrade_description"))
+    p.add_argument("--no-targets", action="store_true", help=t("db.no_targets"))
     p.set_defaults(func=lambda a: run_async(upgrade(a)))
-    p = dbs.add_parser("load-targets", help="load regions and targets from the policies' target tables")
+    p = dbs.add_parser("load-targets", help=t("db.load_targets_help"), description=t("db.load_targets_description"))
+    p.add_argument("--replace", action="store_true", help=t("db.replace"))
     p.set_defaults(func=lambda a: run_async(load_targets(a)))
-    p = dbs.add_parser("revision", help="(developers) write a new migration from the changes to models.py")
-    p.add_argument("-m", "--message", required=True)
+    # For developers only: without help= argparse leaves it out of the staff's listing (`yibao db -h`).
+    p = dbs.add_parser("revision", description=t("db.revision_help"))
+    p.add_argument("-m", "--message", required=True, help=t("db.message"))
     p.set_defaults(func=revision)
 
 
@@ -40,18 +43,22 @@ async def upgrade(args: argparse.Namespace) -> int:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(command.upgrade, alembic_config(settings.sync_database_url), "head")
-    console().print("数据库已升级到最新结构。")
+    console().print(t("db.upgraded"))
     return 0 if args.no_targets else await load_targets(args)
 
 
-async def load_targets(_args: argparse.Namespace) -> int:
+async def load_targets(args: argparse.Namespace) -> int:
     from bot.store.db import make_sessionmaker
     from bot.store.regions import load_targets
 
     async def work(_settings: Settings, registry: PolicyRegistry, engine: AsyncEngine) -> int:
         async with make_sessionmaker(engine)() as session, session.begin():
-            count = await load_targets(session, registry)
-        console().print(f"已从通知的任务分解表载入 {count} 条任务数（{'、'.join(registry.regions())}）。")
+            loaded = await load_targets(session, registry, replace=getattr(args, "replace", False))
+        regions = "、".join(registry.regions())
+        if loaded.kept:
+            console().print(t("db.targets_kept", count=loaded.total - loaded.kept, kept=loaded.kept, regions=regions))
+        else:
+            console().print(t("db.targets_loaded", count=loaded.total, regions=regions))
         return 0
 
     return await with_db(work)

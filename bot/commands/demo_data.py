@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from bot.commands.common import console, run_async, with_db
+from bot.commands.text import CommandError, t
 from bot.config import Settings
 
 if TYPE_CHECKING:
@@ -15,11 +16,11 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo-data", help="fictional residents, payments, contacts and followers for a region")
-    p.add_argument("--region", required=True)
-    p.add_argument("--scale", type=float, default=0.01, help="share of each township's target (default 0.01)")
-    p.add_argument("--year", type=int)
-    p.add_argument("--seed", type=int, default=1)
+    p = sub.add_parser("demo-data", help=t("demo-data.help"), description=t("demo-data.description"))
+    p.add_argument("--region", required=True, help=t("demo-data.region"))
+    p.add_argument("--scale", type=float, default=0.01, help=t("demo-data.scale"))
+    p.add_argument("--year", type=int, help=t("demo-data.year"))
+    p.add_argument("--seed", type=int, default=1, help=t("demo-data.seed"))
     p.set_defaults(func=lambda a: run_async(demo_data(a)))
 
 
@@ -31,8 +32,7 @@ async def demo_data(args: argparse.Namespace) -> int:
 
     async def work(settings: Settings, registry: PolicyRegistry, engine: AsyncEngine) -> int:
         if registry.region_name(args.region) is None:
-            out.print(f"[red]不认识的地区“{args.region}”：可用 {'、'.join(registry.regions())}[/red]")
-            return 2
+            raise CommandError(t("errors.unknown_region", region=args.region, known="、".join(registry.regions())))
         try:
             summary = await load_demo_data(make_sessionmaker(engine), registry, args.region, args.scale, args.seed,
                                            year=args.year, settings=settings)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from bot.commands.common import check_ports
 from bot.commands.serve import configure_logging, run_until_stopped
+from bot.commands.text import t
 from bot.config import Settings
 
 DEFAULT_PORT = 8010
@@ -16,20 +18,19 @@ def run(args: argparse.Namespace) -> int:
 
     configure_logging()
     settings = Settings.from_env()
+    check_ports(args.host, [(args.port, t("errors.what_fake"))], t("errors.port_hint_fake"))
     app = create_fake_app(settings.wechat_appid, settings.wechat_secret)
     base = f"http://{args.host}:{args.port}"
 
     def ready() -> None:
-        print(f"fake WeChat API at {base} (AppID {settings.wechat_appid})", flush=True)
-        print(f"  calls:  GET {base}/_fake/messages    inject errors: POST {base}/_fake/inject", flush=True)
-        print(f"  point the bot at it: YIBAO_WECHAT_API_BASE={base}", flush=True)
+        print(t("fake-wechat.ready", base=base, appid=settings.wechat_appid), flush=True)
 
     asyncio.run(run_until_stopped(app, args.host, args.port, ready=ready))
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("fake-wechat", help="run a fake WeChat API server on localhost")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p = subparsers.add_parser("fake-wechat", help=t("fake-wechat.help"), description=t("fake-wechat.description"))
+    p.add_argument("--host", default="127.0.0.1", help=t("fake-wechat.host"))
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=t("fake-wechat.port", default=DEFAULT_PORT))
     p.set_defaults(func=run)

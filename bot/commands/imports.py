@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.commands.common import console, run_async, with_db
+from bot.commands.text import t
 from bot.config import Settings
 
 if TYPE_CHECKING:
@@ -17,12 +18,11 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("import", help="import a roster: residents, payments or contacts (.csv or .xlsx)")
-    p.add_argument("kind", choices=("residents", "payments", "contacts"))
-    p.add_argument("file", type=Path)
-    p.add_argument("--region", help="county or town (陵川县, 周集镇); default YIBAO_DEFAULT_REGION")
-    p.add_argument("--year", type=int, help="insurance year: of the categories (residents), or when the "
-                                            "payments file has no 年度 column (default: the year being collected)")
+    p = sub.add_parser("import", help=t("import.help"), description=t("import.description"))
+    p.add_argument("kind", choices=("residents", "payments", "contacts"), help=t("import.kind"))
+    p.add_argument("file", type=Path, metavar="FILE", help=t("import.file"))
+    p.add_argument("--region", help=t("import.region"))
+    p.add_argument("--year", type=int, help=t("import.year"))
     p.set_defaults(func=lambda a: run_async(import_roster(a)))
 
 

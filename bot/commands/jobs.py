@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 from bot import config
 from bot.commands.args import iso_date
 from bot.commands.common import when
+from bot.commands.text import CommandError, t
 from bot.config import TZ, Settings
 
 if TYPE_CHECKING:
@@ -28,11 +29,11 @@ STAGE_NAMES = {
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    jobs = sub.add_parser("jobs", help="the next scheduled reminder jobs, from the policies or the job store")
-    jobs.add_argument("--region")
-    jobs.add_argument("--after", type=iso_date, help="jobs after this date (default: now)")
-    jobs.add_argument("--all", action="store_true", help="every job, not the next 20")
-    jobs.add_argument("--store", action="store_true", help="read the job store of the running scheduler")
+    jobs = sub.add_parser("jobs", help=t("jobs.help"), description=t("jobs.description"))
+    jobs.add_argument("--region", help=t("jobs.region"))
+    jobs.add_argument("--after", type=iso_date, help=t("jobs.after"))
+    jobs.add_argument("--all", action="store_true", help=t("jobs.all"))
+    jobs.add_argument("--store", action="store_true", help=t("jobs.store"))
     jobs.set_defaults(func=lambda a: jobs_command(
         Settings.from_env(), a.region,
         dt.datetime.combine(a.after, dt.time(0), TZ) if a.after else config.now(), a.all, a.store))
@@ -44,7 +45,7 @@ def known_region(registry: PolicyRegistry, name: str | None) -> str | None:
         return None
     region = registry.region_name(name)
     if region is None:
-        raise SystemExit(f"yibao: unknown region {name!r}; known: {'、'.join(registry.regions())}")
+        raise CommandError(t("errors.unknown_region", region=name, known="、".join(registry.regions())))
     return region
 
 
@@ -65,11 +66,14 @@ def print_upcoming_jobs(registry: PolicyRegistry, settings: Settings, *, after: 
 
     out = out or sys.stdout
     jobs = upcoming(all_jobs(registry, settings, region), after)
-    print(f"即将运行的提醒任务（{when(after)} 之后，共{len(jobs)}个）：", file=out)
+    if not jobs:
+        print(t("jobs.none", after=when(after), scope=region or t("jobs.none_scope_all")), file=out)
+        return 0
+    print(t("jobs.heading", after=when(after), count=len(jobs)), file=out)
     for spec in jobs[:limit]:
         print(f"  {when(spec.run_at)}  {describe_job(spec)}", file=out)
     if len(jobs) > limit:
-        print(f"  ……另有{len(jobs) - limit}个（yibao jobs 查看全部）", file=out)
+        print(t("jobs.more", count=len(jobs) - limit), file=out)
     return len(jobs)
 
 
@@ -91,9 +95,12 @@ def jobs_command(settings: Settings, region: str | None, after: dt.datetime, sho
             jobs = [j for j in stored.get_all_jobs() if not region or j.name.startswith(region)]
         finally:
             stored.shutdown()
-        print(f"任务库中的任务（{len(jobs)}个）：", file=out)
-        for job in jobs:
-            print(f"  {when(job.next_run_time) if job.next_run_time else '（暂停）'}  {job.id}", file=out)
+        print(t("jobs.store_heading", count=len(jobs)), file=out)
+        if not jobs:
+            print(t("jobs.store_empty"), file=out)
+        for job in jobs:  # the store keeps wall-clock times; show them on the clock (YIBAO_TODAY)
+            at = when(job.next_run_time + config.clock_shift()) if job.next_run_time else t("jobs.paused")
+            print(f"  {at}  {job.id}", file=out)
         return
     print_upcoming_jobs(registry, settings, after=after, region=region,
                         limit=sys.maxsize if show_all else 20, out=out)

@@ -7,15 +7,16 @@ import sys
 from typing import TextIO
 
 from bot.commands.common import open_sessions, run_async, when
+from bot.commands.text import section, t
 from bot.config import Settings
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dropped", "skipped")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    outbox = sub.add_parser("outbox", help="planned messages by status, with the reasons of failures")
-    outbox.add_argument("--status", choices=OUTBOX_STATUSES)
-    outbox.add_argument("--limit", type=int, default=20)
+    outbox = sub.add_parser("outbox", help=t("outbox.help"), description=t("outbox.description"))
+    outbox.add_argument("--status", choices=OUTBOX_STATUSES, help=t("outbox.status"))
+    outbox.add_argument("--limit", type=int, default=20, help=t("outbox.limit"))
     outbox.set_defaults(func=lambda a: run_async(outbox_command(Settings.from_env(), a.status, a.limit)))
 
 
@@ -32,9 +33,9 @@ async def outbox_command(settings: Settings, status: str | None, limit: int, out
             .order_by(o.c.status, o.c.kind, o.c.stage)
         )).all()
         if not counts:
-            print("发件箱为空。", file=out)
+            print(t("outbox.empty"), file=out)
             return
-        print("发件箱（状态 / 类别 / 阶段：条数）：", file=out)
+        print(t("outbox.heading"), file=out)
         for st, kind, stage, n in counts:
             if status is None or st == status:
                 print(f"  {st:8} {kind:10} {stage:14} {n}", file=out)
@@ -44,7 +45,20 @@ async def outbox_command(settings: Settings, status: str | None, limit: int, out
             .where(o.c.status.in_(wanted)).order_by(o.c.id.desc()).limit(limit)
         )).all()
         if rows:
-            print(f"\n最近的{'、'.join(wanted)}（最多{limit}条）：", file=out)
+            names = section("outbox.statuses")
+            print("\n" + t("outbox.recent", statuses="、".join(names.get(w, w) for w in wanted), limit=limit),
+                  file=out)
         for key, st, attempts, error, not_before, sent_at in rows:
-            sent = f"发送于{when(sent_at)}" if sent_at else f"不早于{when(not_before)}"
-            print(f"  {key}  {st}  尝试{attempts}次  {sent}" + (f"  原因：{error}" if error else ""), file=out)
+            sent = t("outbox.sent_at", when=when(sent_at)) if sent_at else t("outbox.not_before", when=when(not_before))
+            line = t("outbox.row", key=key, status=st, attempts=attempts, when=sent)
+            print(line + (t("outbox.reason", reason=reason_in_chinese(error)) if error else ""), file=out)
+
+
+def reason_in_chinese(error: str) -> str:
+    """The sender's last error (recorded in English) as staff read it: each known phrase in Chinese."""
+    reasons = section("outbox.reasons")
+    if error in reasons:
+        return reasons[error]
+    for phrase in sorted(reasons, key=len, reverse=True):
+        error = error.replace(phrase, reasons[phrase])
+    return error

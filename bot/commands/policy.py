@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.commands.text import t
 from bot.config import Settings
 
 if TYPE_CHECKING:
@@ -21,23 +22,15 @@ EXIT_UNKNOWN = 2  # policy show: no such region or year
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    policy = subparsers.add_parser("policy", help="政策文件：校验与查看", description="政策文件（policy-as-code）")
-    actions = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+    policy = subparsers.add_parser("policy", help=t("policy.help"), description=t("policy.description"))
+    actions = policy.add_subparsers(dest="policy_command", metavar=t("yibao.action"), required=True)
 
-    check = actions.add_parser(
-        "check",
-        help="校验全部政策文件并列出问题",
-        description="校验内置目录及 YIBAO_POLICY_DIRS 中的全部政策文件：加载失败为错误；合计不符等为警告。",
-    )
+    check = actions.add_parser("check", help=t("policy.check_help"), description=t("policy.check_description"))
     check.set_defaults(func=run_check)
 
-    show = actions.add_parser(
-        "show",
-        help="查看某地某年度的政策及出处",
-        description="按条列出某地某年度政策文件的全部规则及其出处（文号、条款）。",
-    )
-    show.add_argument("region", metavar="REGION", help="地区全称或简称，如 陵川县、陵川、周集镇、周集")
-    show.add_argument("year", metavar="YEAR", help="参保年度，如 2025 或 2025年度")
+    show = actions.add_parser("show", help=t("policy.show_help"), description=t("policy.show_description"))
+    show.add_argument("region", metavar="地区", help=t("policy.region"))
+    show.add_argument("year", metavar="年度", help=t("policy.year"))
     show.set_defaults(func=run_show)
 
 
@@ -86,10 +79,7 @@ def run_check(args: argparse.Namespace) -> int:
         print(finding)
     errors = sum(len(exc.problems) for exc in failures) + sum(f.level == "error" for f in findings)
     warnings = sum(f.level == "warning" for f in findings)
-    print(
-        f"共 {len(paths)} 个政策文件：{errors} 个错误，{warnings} 个警告"
-        f"（{len(paths)} policy files, {errors} errors, {warnings} warnings）"
-    )
+    print(t("policy.summary", files=len(paths), errors=errors, warnings=warnings))
     return EXIT_INVALID if errors else EXIT_OK
 
 

@@ -11,6 +11,7 @@ from bot import config
 from bot.commands.args import iso_date
 from bot.commands.common import open_sessions, run_async, when
 from bot.commands.jobs import describe_job, known_region
+from bot.commands.text import t
 from bot.config import Settings
 
 if TYPE_CHECKING:
@@ -21,14 +22,14 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    remind = sub.add_parser("remind", help="reminders before each payment cutoff")
-    remind_sub = remind.add_subparsers(dest="remind_command", metavar="ACTION", required=True)
-    plan = remind_sub.add_parser("plan", help="what the stages before the next cutoff would send (dry run)")
-    plan.add_argument("--date", type=iso_date, required=True, help="plan the stages from this date (YYYY-MM-DD)")
-    plan.add_argument("--region", help="county or town (陵川县, 周集镇, 陵川)")
-    plan.add_argument("--stage", help="only this stage or kind (reminder-5d, digest, escalation, ...)")
-    plan.add_argument("--commit", action="store_true", help="write the rows to the outbox (default: dry run)")
-    plan.add_argument("--samples", type=int, default=1, help="sample messages shown per stage (default 1)")
+    remind = sub.add_parser("remind", help=t("remind.help"), description=t("remind.description"))
+    remind_sub = remind.add_subparsers(dest="remind_command", metavar=t("yibao.action"), required=True)
+    plan = remind_sub.add_parser("plan", help=t("remind.plan_help"), description=t("remind.plan_description"))
+    plan.add_argument("--date", type=iso_date, required=True, help=t("remind.date"))
+    plan.add_argument("--region", help=t("remind.region"))
+    plan.add_argument("--stage", help=t("remind.stage"))
+    plan.add_argument("--commit", action="store_true", help=t("remind.commit"))
+    plan.add_argument("--samples", type=int, default=1, help=t("remind.samples"))
     plan.set_defaults(func=lambda a: run_async(remind_plan(
         Settings.from_env(), a.date, a.region, commit=a.commit, stage=a.stage, samples=a.samples)))
 

@@ -14,6 +14,9 @@ import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bot.commands.args import positive
+from bot.commands.common import check_ports, claim_scheduler
+from bot.commands.text import t
 from bot.config import Settings
 
 if TYPE_CHECKING:
@@ -70,7 +73,7 @@ def serve(settings: Settings, host: str, port: int, *, workers: int = 1, schedul
     from bot.app import create_app
 
     def ready() -> None:
-        print(f"yibao: serving http://{host}:{port}/wechat (health: /healthz)", flush=True)
+        print(t("serve.serving", host=host, port=port), flush=True)
 
     if workers == 1:
         app = create_app(settings, scheduler=scheduler)
@@ -125,6 +128,9 @@ def serve(settings: Settings, host: str, port: int, *, workers: int = 1, schedul
 def run(args: argparse.Namespace) -> int:
     configure_logging()
     settings = Settings.from_env()
+    check_ports(args.host, [(args.port, t("errors.what_webhook"))], t("errors.port_hint_serve"))
+    if not args.no_scheduler:
+        claim_scheduler(settings)
     warn_about_demo_settings(settings)
     return serve(
         settings,
@@ -136,18 +142,11 @@ def run(args: argparse.Namespace) -> int:
     )
 
 
-def _positive(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("serve", help="serve the WeChat webhook (and console) over HTTP")
-    p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    p.add_argument("--workers", type=_positive, default=1, help="processes sharing the port (default 1)")
-    p.add_argument("--no-scheduler", action="store_true", help="do not run the reminder scheduler here")
-    p.add_argument("--no-access-log", action="store_true", help="do not log every HTTP request")
+    p = subparsers.add_parser("serve", help=t("serve.help"), description=t("serve.description"))
+    p.add_argument("--host", default=DEFAULT_HOST, help=t("serve.host", default=DEFAULT_HOST))
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=t("serve.port", default=DEFAULT_PORT))
+    p.add_argument("--workers", type=positive, default=1, help=t("serve.workers"))
+    p.add_argument("--no-scheduler", action="store_true", help=t("serve.no_scheduler"))
+    p.add_argument("--no-access-log", action="store_true", help=t("serve.no_access_log"))
     p.set_defaults(func=run)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.commands.args import iso_date
 from bot.commands.common import console, run_async, with_db
+from bot.commands.text import CommandError, t
 from bot.config import Settings, today
 
 if TYPE_CHECKING:
@@ -16,10 +17,10 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("status", help="collection progress per township: paid vs target, needy groups")
-    p.add_argument("--region", required=True)
-    p.add_argument("--year", type=int, help="insurance year (default: the year being collected)")
-    p.add_argument("--date", type=iso_date, help="as of the end of this day (default: today)")
+    p = sub.add_parser("status", help=t("status.help"), description=t("status.description"))
+    p.add_argument("--region", required=True, help=t("status.region"))
+    p.add_argument("--year", type=int, help=t("status.year"))
+    p.add_argument("--date", type=iso_date, help=t("status.date"))
     p.set_defaults(func=lambda a: run_async(status(a)))
 
 
@@ -40,8 +41,7 @@ async def status(args: argparse.Namespace) -> int:
     async def work(_settings: Settings, registry: PolicyRegistry, engine: AsyncEngine) -> int:
         region = registry.region_name(args.region)
         if region is None:
-            out.print(f"[red]不认识的地区“{args.region}”：可用 {'、'.join(registry.regions())}[/red]")
-            return 2
+            raise CommandError(t("errors.unknown_region", region=args.region, known="、".join(registry.regions())))
         on = args.date or today()
         year = args.year or resolve_policy(registry, region, on).year or on.year
         async with make_sessionmaker(engine)() as session:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,7 +21,17 @@ from bot.rules.calculator import payable_amount
 from bot.rules.loader import PolicyRegistry
 from bot.rules.schema import Policy
 from bot.store import ids
-from bot.store.models import Contact, Follower, Payment, Region, Resident, ResidentCategory, Target, utcnow
+from bot.store.models import (
+    Contact,
+    Follower,
+    OutboxMessage,
+    Payment,
+    Region,
+    Resident,
+    ResidentCategory,
+    Target,
+    utcnow,
+)
 from bot.store.progress import NEEDY_GROUPS
 from bot.store.regions import load_targets, target_rows
 from bot.store.synthetic import AREA_CODES, People, fake_phone
@@ -33,6 +43,19 @@ BATCH = 5_000
 
 
 @dataclass(frozen=True)
+class DemoResident:
+    """A fictional resident to try binding with (the demo prints these; their ID numbers are made up)."""
+
+    name: str
+    id_number: str
+    township: str
+    village: str
+    categories: tuple[str, ...]  # category keys
+    paid_on: dt.date | None
+    channel: str | None
+
+
+@dataclass(frozen=True)
 class DemoSummary:
     region: str
     year: int
@@ -40,6 +63,7 @@ class DemoSummary:
     paid: int
     contacts: int
     followers: int
+    samples: tuple[DemoResident, ...] = ()  # an unpaid, a paid and a needy-group resident, none bound
 
 
 def _insert(table: Table, dialect: str) -> Any:
@@ -89,10 +113,11 @@ async def load_demo_data(
 
     async with sessions() as session:
         dialect = session.bind.dialect.name
-        await load_targets(session, registry, name)
+        await load_targets(session, registry, name, replace=True)  # the notice's figures, then scaled
         await _scale_targets(session, policy, scale)
         residents = paid = 0
         unpaid: list[str] = []  # id_hmac of unpaid residents, for followers
+        candidates: list[tuple[DemoResident, str]] = []  # the first few of each kind, with their id_hmac
         for township, village, target, extra in target_rows(policy):
             paid_share = rng.uniform(0.60, 0.85)
             count = max(1, round(target * scale))
@@ -102,8 +127,13 @@ async def load_demo_data(
                 number = people.id_number()
                 cats = tuple(k for k in groups if rng.random() < rates[k])
                 pays = rng.random() < (min(paid_share + 0.15, 0.98) if cats else paid_share)
+                person = people.name()
+                if len(candidates) < 40:
+                    village_name = village or ""
+                    candidates.append((DemoResident(person, number, township, village_name, cats, None, None),
+                                       ids.id_hmac(number, key)))
                 batch.append({
-                    "id_hmac": ids.id_hmac(number, key), "id_masked": ids.mask(number), "name": people.name(),
+                    "id_hmac": ids.id_hmac(number, key), "id_masked": ids.mask(number), "name": person,
                     "birth_date": ids.birth_date(number), "sex": ids.sex(number), "county": name,
                     "township": township, "village": village or rng.choice("东西南北") + "村",
                     "phone_masked": ids.mask_phone(fake_phone(rng.randrange(10_000))),
@@ -118,9 +148,39 @@ async def load_demo_data(
                 paid += await _write(session, dialect, batch, policy, unpaid)
                 residents += len(batch)
         contacts = await _contacts(session, dialect, policy, region_index)
-        followers = await _followers(session, dialect, name, unpaid, rng, region_index)
+        followers, bound = await _followers(session, dialect, name, unpaid, rng, region_index)
+        samples = await _samples(session, candidates, bound)
         await session.commit()
-    return DemoSummary(name, year, residents, paid, contacts, followers)
+    return DemoSummary(name, year, residents, paid, contacts, followers, samples)
+
+
+async def _samples(session: AsyncSession, candidates: list[tuple[DemoResident, str]],
+                   bound: set[str]) -> tuple[DemoResident, ...]:
+    """An unpaid resident, a paid one and one of a needy group, among those no demo follower is bound to,
+    as stored (the village and the payment are what the database holds)."""
+    rows = {h: (village, paid_on, channel) for h, village, paid_on, channel in (await session.execute(
+        select(Resident.id_hmac, Resident.village, Payment.paid_on, Payment.channel)
+        .outerjoin(Payment, Payment.resident_id == Resident.id)
+        .where(Resident.id_hmac.in_([h for _r, h in candidates]))
+    )).all()}
+    stored = [replace(r, village=rows[h][0], paid_on=rows[h][1], channel=rows[h][2])
+              for r, h in candidates if h in rows and h not in bound]
+    picks = [next((r for r in stored if r.paid_on is None and not r.categories), None),
+             min((r for r in stored if r.paid_on is not None), key=lambda r: r.paid_on, default=None),
+             next((r for r in stored if r.categories), None)]
+    unique: list[DemoResident] = []
+    for r in picks:
+        if r is not None and r not in unique:
+            unique.append(r)
+    return tuple(unique)
+
+
+async def clear_demo_outbox(sessions: async_sessionmaker) -> int:
+    """Forget the messages planned for the demo's fictional recipients (openids `demo-...`), so a demo
+    started again sends its reminder stage again. Never used outside `yibao demo`."""
+    async with sessions.begin() as session:
+        result = await session.execute(delete(OutboxMessage).where(OutboxMessage.openid.like("demo-%")))
+    return result.rowcount or 0
 
 
 async def _scale_targets(session: AsyncSession, policy: Policy, scale: float) -> None:
@@ -194,11 +254,12 @@ async def _contacts(session: AsyncSession, dialect: str, policy: Policy, region_
 
 
 async def _followers(session: AsyncSession, dialect: str, region: str, unpaid: Sequence[str],
-                     rng: random.Random, region_index: int) -> int:
-    """A few demo followers bound to unpaid residents, so reminders have someone to go to."""
+                     rng: random.Random, region_index: int) -> tuple[int, set[str]]:
+    """A few demo followers bound to unpaid residents, so reminders have someone to go to; returns how many
+    and the id_hmac of the residents they are bound to."""
     chosen = sorted(rng.sample(list(unpaid), min(len(unpaid), max(3, min(50, len(unpaid) // 20)))))
     if not chosen:
-        return 0
+        return 0, set()
     ids_by_hmac = dict((await session.execute(
         select(Resident.id_hmac, Resident.id).where(Resident.id_hmac.in_(chosen))
     )).all())
@@ -209,4 +270,4 @@ async def _followers(session: AsyncSession, dialect: str, region: str, unpaid: S
         "bind_failures": 0,
     } for i, h in enumerate(chosen, start=1)]
     await session.execute(_insert(Follower.__table__, dialect), rows)
-    return len(rows)
+    return len(rows), set(chosen)

@@ -67,11 +67,19 @@ async def _region_row(
     return row
 
 
-async def load_targets(session: AsyncSession, registry: PolicyRegistry, region: str | None = None) -> int:
-    """Upsert regions and targets from the target tables of every policy (or `region`'s); returns the number
-    of targets."""
+@dataclass(frozen=True)
+class LoadedTargets:
+    total: int  # targets in the policies' tables
+    kept: int  # of those, already in the database and left as they were
+
+
+async def load_targets(session: AsyncSession, registry: PolicyRegistry, region: str | None = None, *,
+                       replace: bool = False) -> LoadedTargets:
+    """Add the regions and targets of the target tables of every policy (or `region`'s) that the database
+    lacks. A target already stored is left as it is (a demo's scaled targets, a figure corrected by hand)
+    unless `replace`, which sets every target to the notice's figure."""
     cache: dict[tuple[str, str, str], Region] = {}
-    count = 0
+    count = kept = 0
     for policy in registry.for_region(region) if region else registry.policies:
         name = policy.region.name
         root = await _region_row(session, cache, policy.region.level, name)
@@ -90,11 +98,13 @@ async def load_targets(session: AsyncSession, registry: PolicyRegistry, region: 
             if row is None:
                 session.add(Target(region_id=unit.id, insurance_year=policy.insurance_year, policy_id=policy.id,
                                    target=target, extra=extra))
-            else:
+            elif replace:
                 row.policy_id, row.target, row.extra = policy.id, target, extra
+            else:
+                kept += 1
             count += 1
     await session.flush()
-    return count
+    return LoadedTargets(count, kept)
 
 
 async def ensure_targets(session: AsyncSession, registry: PolicyRegistry, region: str) -> None:

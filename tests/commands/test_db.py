@@ -66,3 +66,15 @@ def test_demo_data_and_unknown_region(env: str, capsys: pytest.CaptureFixture[st
     assert code == 0 and "铁铺镇" in out and "演示数据" in out
     assert yibao(capsys, "demo-data", "--region", "乐至县")[0] == 1  # no target table to follow
     assert yibao(capsys, "status", "--region", "火星县")[0] == 2
+
+
+def test_db_upgrade_keeps_the_demo_targets(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Upgrading changes only what it migrates: the demo's scaled targets (and so its progress) survive."""
+    assert yibao(capsys, "demo-data", "--region", "陵川县", "--scale", "0.01")[0] == 0
+    before = yibao(capsys, "status", "--region", "陵川县", "--date", "2025-02-25")[1]
+    code, out = yibao(capsys, "db", "upgrade")
+    assert code == 0 and "保持不变" in out
+    after = yibao(capsys, "status", "--region", "陵川县", "--date", "2025-02-25")[1]
+    assert after == before and "0.01 倍" in after
+    code, out = yibao(capsys, "db", "load-targets", "--replace")  # asked for: the notices' figures again
+    assert code == 0 and "演示数据" not in yibao(capsys, "status", "--region", "陵川县", "--date", "2025-02-25")[1]

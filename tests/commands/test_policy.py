@@ -39,7 +39,7 @@ def _copy_as(folder: Path, policy_id: str, region: str, short: str, **changes: o
 def test_check_lists_the_real_disagreement(capsys: pytest.CaptureFixture[str]) -> None:
     assert run("policy", "check") == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[-1] == "共 5 个政策文件：0 个错误，1 个警告（5 policy files, 0 errors, 1 warnings）"
+    assert out[-1] == "共 5 个政策文件：0 个错误，1 个警告"
     (warning,) = out[:-1]
     assert warning.startswith("[警告] ") and "luoshan-2025.yaml" in warning
     assert "《罗山县2025年度城乡居民医疗保险参保目标分解表》" in warning and "「任务数」" in warning
@@ -70,7 +70,7 @@ def test_check_prints_a_broken_file_and_fails(
     out = capsys.readouterr().out
     assert f"[错误] {broken}: insurance_year: Input should be a valid integer" in out
     assert "各行相加为592725" in out  # the other files are still checked
-    assert "1 errors, 1 warnings" in out.splitlines()[-1]
+    assert "1 个错误，1 个警告" in out.splitlines()[-1]
 
 
 def test_check_reports_a_cross_file_problem(
