@@ -36,7 +36,8 @@ def best_us(parse: Callable[[bytes | str], Any], body: bytes | str, runs: int, n
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.parse", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.parse", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7, help="runs per figure; the best is reported")
     parser.add_argument("--number", type=int, default=20000, help="calls per run")
     args = parser.parse_args(argv)

@@ -233,11 +233,13 @@ def report(backend: str, r: dict) -> bool:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__.split("\n")[0])
-    p.add_argument("--residents", type=int, default=600_000)
-    p.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="sqlite")
-    p.add_argument("--concurrency", type=int, default=64)
-    p.add_argument("--batch", type=int, default=500)
+    p = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--residents", type=int, default=600_000, help="residents in the synthetic county (600000)")
+    p.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="sqlite",
+                   help="database to plan and send on (sqlite)")
+    p.add_argument("--concurrency", type=int, default=64, help="the sender's concurrent WeChat calls (64)")
+    p.add_argument("--batch", type=int, default=500, help="outbox rows the sender claims at a time (500)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--fake", type=int, metavar="PORT", help=argparse.SUPPRESS)
     p.add_argument("--database-url", help=argparse.SUPPRESS)

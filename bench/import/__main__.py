@@ -122,9 +122,11 @@ def _measure(backend: str, file: Path, database_url: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.import", description=__doc__.split("\n\n")[0])
-    p.add_argument("--rows", type=int, default=600_000)
-    p.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    p = argparse.ArgumentParser(prog="python -m bench.import", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rows", type=int, default=600_000, help="rows in the synthetic roster (600000)")
+    p.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both",
+                   help="database(s) to import into (both)")
     p.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--database", help=argparse.SUPPRESS)
     args = p.parse_args(argv)

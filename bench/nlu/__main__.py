@@ -227,7 +227,8 @@ def pipeline_latency(rows: list[dict[str, Any]], registry: PolicyRegistry, repea
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.nlu", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.nlu", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=40, help="passes over the table for understanding latency")
     parser.add_argument("--answer-repeat", type=int, default=2, help="passes over the table through the pipeline")
     args = parser.parse_args(argv)

@@ -391,12 +391,15 @@ def configs(backends: list[str]) -> list[Config]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.webhook", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.webhook", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per server (max 120)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of load before measuring")
-    parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
-    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--connections", type=int, default=50, help="concurrent client connections (50)")
+    parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto",
+                        help="load generator: wrk when installed (auto), or the Python one")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both",
+                        help="database(s) behind the full pipeline (both)")
     parser.add_argument("--pg-url", help="a PostgreSQL server to create the benchmark's databases on")
     parser.add_argument("--only", help="run only the configurations whose name contains this (and the echo)")
     args = parser.parse_args()
