@@ -8,7 +8,7 @@ import signal
 import sys
 
 from bot.commands.common import claim_scheduler, run_async
-from bot.commands.text import t
+from bot.commands.text import section, t
 from bot.config import Settings
 
 
@@ -32,7 +32,9 @@ async def scheduler_command(settings: Settings, *, once: bool, jobs: bool, sende
     async with standalone(settings, run_jobs=jobs and not once, run_sender=sender and not once) as scheduling:
         if once:
             stats = await scheduling.sender.drain()
-            print(t("scheduler.drained", stats=dict(stats) or t("scheduler.nothing_due")))
+            names = section("outbox.statuses")
+            shown = "，".join(f"{names.get(status, status)} {n}" for status, n in sorted(stats.items()))
+            print(t("scheduler.drained", stats=shown or t("scheduler.nothing_due")))
             return
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -37,6 +37,8 @@ def warn_about_demo_settings(settings: Settings) -> None:
         log.warning("YIBAO_ID_HMAC_KEY is not set: using the demo key; set a secret key before real ID numbers")
     if settings.wechat_token == Settings.wechat_token:
         log.warning("YIBAO_WECHAT_TOKEN is not set: using the demo token")
+    if settings.today is not None:
+        log.warning("YIBAO_TODAY=%s: the clock runs from that day (for demos); unset it in production", settings.today)
 
 
 async def run_until_stopped(app: web.Application, host: str, port: int, *, reuse_port: bool = False,

@@ -62,7 +62,7 @@ def test_remind_plan_lists_the_stages_before_the_cutoff(county, capsys) -> None:
 
 def test_scheduler_once_never_sends_a_reminder_after_its_cutoff(county, capsys) -> None:
     run(capsys, "remind", "plan", "--date", "2024-11-20", "--region", "陵川县", "--stage", "reminder-5d", "--commit")
-    assert "dropped" in run(capsys, "scheduler", "--once")  # today is long after 2024-11-25
+    assert "发件箱已处理：已放弃 3" in run(capsys, "scheduler", "--once")  # today is long after 2024-11-25
     out = run(capsys, "outbox")
     assert "dropped  reminder   reminder-5d    3" in out and "原因：截止日已过：不再补发" in run(
         capsys, "outbox", "--status", "dropped")
