@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     _argparse_in_chinese()
     parser = argparse.ArgumentParser(prog="yibao", description=t("yibao.description"), epilog=t("yibao.epilog"))
     parser.add_argument("--version", action=_Version)
-    sub = parser.add_subparsers(dest="command", metavar=t("yibao.commands"), title=t("yibao.commands"))
+    sub = parser.add_subparsers(dest="command", metavar=t("yibao.commands"))
     for module in COMMANDS:
         module.register(sub)
     return parser
