@@ -38,10 +38,13 @@ def normalize_name(raw: str) -> str:
 
 
 def plain_text(value: str, what: str) -> str:
-    """`value` if it cannot act as a spreadsheet formula, else ValueError: names and places are shown to staff
-    in the files we write, and a cell like =HYPERLINK(…) would run when they open one."""
+    """`value` if it is plain text to store, else ValueError: names and places are shown to staff in the files
+    we write, and a cell like =HYPERLINK(…) would run when they open one; an ID or phone number (in the wrong
+    column) would be stored in clear."""
     if _FORMULA.search(value):
         raise ValueError(f"{what}含有公式或控制字符（以 = + - @ 开头，或含 =、|、HYPERLINK( 之类），不予导入")
+    if ids.mask_text(value) != value:
+        raise ValueError(f"{what}含有身份证号、电话号码之类的长数字，不予导入（是否填错了列？）")
     return value
 
 

@@ -202,7 +202,7 @@ def _check_xlsx(path: Path) -> None:
                                  f"超过上限{limit // _MiB} MB")
 
 
-_CORRUPT = "Excel文件已损坏，无法读取（{}）：请在Excel或WPS中打开后重新另存为 .xlsx，或另存为CSV"
+_CORRUPT = "Excel文件已损坏，无法读取：请在Excel或WPS中打开后重新另存为 .xlsx，或另存为CSV"
 
 
 def _xlsx_table(path: Path, closers: list[Any]) -> Table:
@@ -231,7 +231,7 @@ def _xlsx_table(path: Path, closers: list[Any]) -> Table:
     except zipfile.BadZipFile as exc:
         raise TableError("不是有效的Excel .xlsx文件（文件不完整或已损坏，或是改了扩展名的其他文件）") from exc
     except Exception as exc:
-        raise TableError(_CORRUPT.format(type(exc).__name__)) from exc
+        raise TableError(_CORRUPT) from exc
     if header is None:
         raise TableError("工作表为空：没有表头行")
     _check_length(number, header)
@@ -242,7 +242,7 @@ def _xlsx_table(path: Path, closers: list[Any]) -> Table:
             try:
                 cells = next(it, None)
             except Exception as exc:
-                raise TableError(f"读到第{state['n'] + 1}行时出错：" + _CORRUPT.format(type(exc).__name__)) from exc
+                raise TableError(f"读到第{state['n'] + 1}行时出错，" + _CORRUPT) from exc
             if cells is None:
                 return
             state["n"] += 1
