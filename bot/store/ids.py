@@ -107,9 +107,12 @@ def mask_phone(phone: str) -> str:
 
 # Numbers shorter than a mobile number (dates, amounts, counts) stay as written.
 _SHORTEST_MASKED = 11
+_DIGIT = re.compile(r"\d")
 
 
 def _masked_number(m: re.Match[str]) -> str:
+    if len(m[0]) < _SHORTEST_MASKED:  # fewer characters than digits needed
+        return m[0]
     number = digits.fold(m[0])
     if len(number) < _SHORTEST_MASKED:
         return m[0]
@@ -125,4 +128,6 @@ def mask_text(text: str) -> str:
     masked: an ID number to its area code and last four characters, a mobile number to 138****5678, any other
     to its last four digits. Numbers are found as bot.store.digits reads them: full-width, in groups
     separated by any space, dot or dash, with +86."""
+    if not _DIGIT.search(text):  # most messages: no number at all
+        return text
     return digits.NUMBER.sub(_masked_number, text)
