@@ -50,12 +50,12 @@ def numbers_in(text: str) -> Iterator[re.Match[str]]:
     return NUMBER.finditer(text)
 
 
-def is_id_shaped(digits: str) -> bool:
+def is_id_shaped(number: str) -> bool:
     """18 characters, 17 digits and a digit or X (a folded number; the checksum is bot.store.ids's business)."""
-    return bool(_ID_SHAPE.fullmatch(digits))
+    return bool(_ID_SHAPE.fullmatch(number))
 
 
-def mobile(digits: str) -> str | None:
+def mobile(number: str) -> str | None:
     """The 11-digit mobile number (1[3-9]…) of a folded number, without a leading 86 or 0086, or None."""
-    m = _MOBILE.fullmatch(digits)
+    m = _MOBILE.fullmatch(number)
     return m[1] if m else None

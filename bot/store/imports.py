@@ -462,7 +462,7 @@ async def import_file(
             sink.discard()
             reason = str(exc) if isinstance(exc, TableError) else (
                 f"文件编码无法识别（{exc.reason}）：请另存为UTF-8或GBK编码的CSV")
-            raise ImportRefused(f"无法读取 {path.name}：{ids.mask_text(reason)}") from None
+            raise ImportRefused(ids.mask_text(f"无法读取 {path.name}：{reason}")) from None
         result.errors, result.error_sample = sink.count, sink.sample
         result.errors_path = sink.finish()
         if not result.ok:
