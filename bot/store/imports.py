@@ -468,14 +468,15 @@ async def import_file(
         if not result.ok:
             return result
         async with engine.begin() as conn:
-            merged = await _merge(conn, checker, spill.batches(), path.name, _advance(progress, result.rows))
+            file = ids.mask_text(path.name)  # stored (payments.source, the audit log): a name may hold a number
+            merged = await _merge(conn, checker, spill.batches(), file, _advance(progress, result.rows))
             result.inserted, result.updated = merged.inserted, merged.updated
             result.unchanged = result.rows - merged.inserted - merged.updated
             result.categories_added, result.categories_removed = merged.categories_added, merged.categories_removed
             await conn.execute(AuditLog.__table__.insert().values(
                 actor=actor,
                 action=f"import.{kind}",
-                detail={"file": path.name, "region": name, "year": year, "rows": result.rows,
+                detail={"file": file, "region": name, "year": year, "rows": result.rows,
                         "inserted": result.inserted, "updated": result.updated, "unchanged": result.unchanged},
                 created_at=dt.datetime.now(dt.UTC),
             ))

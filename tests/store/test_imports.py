@@ -350,3 +350,14 @@ async def test_unreadable_files_are_refused_and_leave_no_report(store: Store, tm
     with pytest.raises(ImportRefused, match=f"无法读取 {name}："):
         await run(store, "residents", path)
     assert not stale.exists() and await count(store, Resident) == 0
+
+
+async def test_a_number_in_the_file_name_is_not_stored(store: Store, tmp_path: Path) -> None:
+    people = rosters.residents(3)
+    assert (await run(store, "residents", rosters.write_csv(tmp_path / "r.csv", rosters.RESIDENT_HEADER, people))).ok
+    path = rosters.write_csv(tmp_path / "张三13912345678.csv", rosters.PAYMENT_HEADER, rosters.payments(people))
+    assert (await run(store, "payments", path)).inserted == 3
+    async with store.sessions() as s:
+        sources = set((await s.execute(select(Payment.source))).scalars())
+        files = [a.detail["file"] for a in (await s.execute(select(AuditLog))).scalars()]
+    assert sources == {"import:张三139****5678.csv"} and files[-1] == "张三139****5678.csv"
