@@ -12,7 +12,7 @@ from bot.console.context import BUREAU, account, allow, console
 from bot.console.views import region_year
 from bot.store.models import OutboxMessage
 from bot.store.pauses import SEASON, pause, paused, resume
-from scheduler.commands import OUTBOX_STATUSES, STAGE_NAMES, describe_job, preview
+from scheduler.describe import STAGE_NAMES, describe_job, preview
 from scheduler.planner import plan_job
 from scheduler.timetable import all_jobs, find_job, upcoming
 
@@ -93,7 +93,7 @@ async def outbox(request: web.Request) -> web.Response:
     q = (request.query.get("q") or "").strip()[:100]
     page = max(int(request.query["page"]), 1) if request.query.get("page", "").isdigit() else 1
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
-    if status in OUTBOX_STATUSES:
+    if status in STATUS_NAMES:
         query = query.where(OutboxMessage.status == status)
     if q:
         like = f"%{q.replace('%', '').replace('_', '')}%"

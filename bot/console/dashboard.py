@@ -18,7 +18,7 @@ from bot.rules.calculator import calendar, cutoffs
 from bot.rules.schema import Policy
 from bot.store.models import Payment, Resident
 from bot.store.progress import TownshipProgress, township_progress
-from scheduler.commands import describe_job
+from scheduler.describe import describe_job
 from scheduler.digests import expected_percent, is_behind, village_progress
 from scheduler.timetable import all_jobs, upcoming
 

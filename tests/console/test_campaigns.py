@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from bot.app import SESSIONS
 from bot.store.models import AuditLog, OutboxMessage
 from scheduler import jobs
-from scheduler.commands import preview
+from scheduler.describe import preview
 from scheduler.planner import plan_job
 from scheduler.timetable import find_job
 
