@@ -26,13 +26,14 @@ from bot.commands import (
     scheduler,
     serve,
     status,
+    user,
 )
 from bot.commands.text import CommandError, section, t
 from bot.config import ConfigError
 
 # The order of `yibao --help`.
 COMMANDS = [policy, ask, db, imports, status, demo_data, serve, chat, demo, fake_wechat, remind, jobs, outbox,
-            scheduler]
+            scheduler, user]
 
 
 def _argparse_in_chinese() -> None:

@@ -136,6 +136,21 @@ def _days(env: Mapping[str, str], name: str, default: str) -> tuple[int, ...]:
     return days
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "0").strip().lower()
+    if raw not in ("0", "1", "true", "false", "yes", "no"):
+        raise ConfigError(f"{name}={raw!r}: expected 1 or 0")
+    return raw in ("1", "true", "yes")
+
+
+def _fernet_key(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name) or None
+    if raw is not None and not re.fullmatch(r"[A-Za-z0-9_\-]{43}=", raw):
+        raise ConfigError(f"{name}: expected a Fernet key (44 characters of URL-safe base64), e.g. from `python -c "
+                          "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`")
+    return raw
+
+
 def sync_url(url: str) -> str:
     """The synchronous URL of the same database (APScheduler's job store, Alembic)."""
     return (
@@ -188,6 +203,11 @@ class Settings:
     answer_cache: int = 10_000
     # the clock's day when not the real one (YIBAO_TODAY, for demos; see now() above)
     today: dt.date | dt.datetime | None = None
+    # the bureau console (bot/console/): the Fernet key of its session cookies (None: one generated and kept
+    # under var/), and whether it is reached over https (then cookies are Secure and X-Forwarded-Proto counts)
+    console_secret: str | None = None
+    console_https: bool = False
+    console_session_idle_s: int = 30 * 60
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -245,4 +265,7 @@ class Settings:
             digest_template_id=env.get("YIBAO_DIGEST_TEMPLATE_ID") or cls.digest_template_id,
             answer_cache=_int(env, "YIBAO_ANSWER_CACHE", cls.answer_cache),
             today=parse_today(env[TODAY_SETTING]) if env.get(TODAY_SETTING) else None,
+            console_secret=_fernet_key(env, "YIBAO_CONSOLE_SECRET"),
+            console_https=_flag(env, "YIBAO_CONSOLE_HTTPS"),
+            console_session_idle_s=_int(env, "YIBAO_CONSOLE_SESSION_IDLE_S", cls.console_session_idle_s, 60),
         )

@@ -89,6 +89,14 @@ class Scheduling:
         self.scheduler.resume()
         log.info("scheduler started with %d jobs", len(self.scheduler.get_jobs()))
 
+    def policies_changed(self, registry: PolicyRegistry) -> None:
+        """Plan and send with `registry` from now on; if this process leads, its jobs follow it too."""
+        self.registry = registry
+        if self.sender is not None:
+            self.sender.registry = registry
+        if self.scheduler is not None:
+            jobs.reschedule(registry, scheduler=self.scheduler, settings=self.settings, now=self.clock())
+
     async def stop(self) -> None:
         self._stop.set()
         for task in self._tasks:
@@ -110,15 +118,16 @@ SCHEDULING = web.AppKey("scheduling", Scheduling)
 
 def setup_scheduler(app: web.Application, settings: Settings | None = None) -> None:
     """The app factory's step: run the scheduler and the outbox sender as long as the app."""
-    from bot.app import ENGINE, HTTP, REGISTRY, SESSIONS, SETTINGS
+    from bot.app import ENGINE, HTTP, POLICIES, SESSIONS, SETTINGS
 
     async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         s = settings or app[SETTINGS]
         client = WeChatClient(app[HTTP], appid=s.wechat_appid, secret=s.wechat_secret, base=s.wechat_api_base,
                               sessions=app[SESSIONS], retries=0)  # the outbox retries, with its own backoff
-        scheduling = Scheduling(s, app[REGISTRY], app[SESSIONS], app[ENGINE], client)
+        scheduling = Scheduling(s, app[POLICIES].registry, app[SESSIONS], app[ENGINE], client)
         await scheduling.start()
         app[SCHEDULING] = scheduling
+        app[POLICIES].listeners.append(scheduling.policies_changed)  # a policy published in the console
         yield
         await scheduling.stop()
 

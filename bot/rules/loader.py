@@ -36,13 +36,20 @@ def _key_path(loc: Iterable[object]) -> str:
 
 def load_policy_file(path: Path) -> Policy:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(path, [("(file)", str(exc))]) from exc
+    return load_policy_text(text, path)
+
+
+def load_policy_text(text: str, path: Path) -> Policy:
+    """A policy from YAML text; `path` names it in errors and its stem is the policy's id."""
+    try:
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
         raise PolicyError(path, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from exc
-    except OSError as exc:
-        raise PolicyError(path, [("(file)", str(exc))]) from exc
     if not isinstance(raw, dict):
         raise PolicyError(path, [("(file)", "expected a mapping at the top level")])
     raw.setdefault("id", path.stem)
@@ -135,3 +142,21 @@ def load_registry(dirs: Iterable[Path] | None = None) -> PolicyRegistry:
             registry.paths[policy.id] = path
     _check_aliases(registry.policies, registry.paths)
     return registry
+
+
+def with_policies(registry: PolicyRegistry, extra: Iterable[tuple[Policy, Path]]) -> PolicyRegistry:
+    """A new registry: `registry`'s policies, each replaced by an `extra` one of the same id or the same
+    region and insurance year, plus the other `extra` ones (policies published from the console)."""
+    policies = list(registry.policies)
+    paths = dict(registry.paths)
+    for policy, path in extra:
+        replaced = [p for p in policies if p.id == policy.id or (
+            p.region.name == policy.region.name and p.insurance_year == policy.insurance_year)]
+        for old in replaced:
+            policies.remove(old)
+            paths.pop(old.id, None)
+        policies.append(policy)
+        paths[policy.id] = path
+    out = PolicyRegistry(policies, paths)
+    _check_aliases(out.policies, out.paths)
+    return out

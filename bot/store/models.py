@@ -258,3 +258,64 @@ class OutboxMessage(Base):
     planned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
     wechat_msgid: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- the bureau console (bot/console/) ------------------------------------------------------------------
+
+
+class User(Base):
+    """A console account: bureau admin, bureau staff, or a township leader limited to one township."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # admin | staff | township
+    county: Mapped[str | None] = mapped_column(String(64))  # a township leader's policy region
+    township: Mapped[str | None] = mapped_column(String(64))  # a township leader's township
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LoginAttempt(Base):
+    """Failed console logins, per username and per address, for throttling (kept in the database so every
+    worker counts the same)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username", "username", "created_at"),
+        Index("ix_login_attempts_ip", "ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PublishedPolicy(Base):
+    """A policy file published from the console. `version` rises with every publication: the running
+    processes compare the highest one with theirs and reload when it moved (bot/store/published.py)."""
+
+    __tablename__ = "published_policies"
+
+    version: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(64), index=True)
+    region: Mapped[str] = mapped_column(String(64))
+    insurance_year: Mapped[int]
+    yaml_text: Mapped[str] = mapped_column(Text)
+    published_by: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CampaignPause(Base):
+    """A paused campaign stage of one policy (stage "*" = the whole season): its jobs plan nothing."""
+
+    __tablename__ = "campaign_pauses"
+
+    policy_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32), primary_key=True)
+    paused_by: Mapped[str] = mapped_column(String(64))
+    paused_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

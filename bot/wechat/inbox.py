@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.pipeline import Context, Reply
 from bot.rules.loader import PolicyRegistry
 from bot.store import followers
+from bot.store.published import CurrentRegistry
 from bot.wechat import dedupe
 from bot.wechat.client import WeChatClient
 from bot.wechat.errors import WeChatAPIError
@@ -46,7 +47,7 @@ class Deps:
     """What answering a message needs; built once per app."""
 
     settings: Settings
-    registry: PolicyRegistry
+    policies: CurrentRegistry  # the registry to answer with, followed as the console publishes
     sessions: async_sessionmaker
     store: WebhookStore
     responder: Responder
@@ -54,6 +55,10 @@ class Deps:
     client: WeChatClient
     offline: Offline | None = None
     background: set[asyncio.Task] = field(default_factory=set)
+
+    @property
+    def registry(self) -> PolicyRegistry:
+        return self.policies.registry
 
 
 def _logged_content(inbound: Inbound) -> str:
