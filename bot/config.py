@@ -188,6 +188,11 @@ class Settings:
     answer_cache: int = 10_000
     # the clock's day when not the real one (YIBAO_TODAY, for demos; see now() above)
     today: dt.date | dt.datetime | None = None
+    # binding limits (issue 12): failed ID checks a day per follower and per resident being named, and how
+    # many followers may be bound to one resident (family members helping the elderly)
+    bind_max_fails_per_follower: int = 5
+    bind_max_fails_per_resident: int = 8
+    bind_max_followers_per_resident: int = 3
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -245,4 +250,10 @@ class Settings:
             digest_template_id=env.get("YIBAO_DIGEST_TEMPLATE_ID") or cls.digest_template_id,
             answer_cache=_int(env, "YIBAO_ANSWER_CACHE", cls.answer_cache),
             today=parse_today(env[TODAY_SETTING]) if env.get(TODAY_SETTING) else None,
+            bind_max_fails_per_follower=_int(env, "YIBAO_BIND_MAX_FAILS_PER_FOLLOWER",
+                                             cls.bind_max_fails_per_follower, 1),
+            bind_max_fails_per_resident=_int(env, "YIBAO_BIND_MAX_FAILS_PER_RESIDENT",
+                                             cls.bind_max_fails_per_resident, 1),
+            bind_max_followers_per_resident=_int(env, "YIBAO_BIND_MAX_FOLLOWERS_PER_RESIDENT",
+                                                 cls.bind_max_followers_per_resident, 1),
         )

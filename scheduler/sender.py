@@ -13,7 +13,8 @@ done), which keeps the in-doubt window short without a transaction per message. 
 past `not_after` -> dropped (never sent late); a resident in quiet hours -> deferred to their end, or dropped
 if that passes the cutoff; a resident who has paid since planning -> skipped; an unsubscribed or unreachable
 follower -> skipped; inside the follower's 48-hour window with sends left -> a customer-service text, falling
-back to the template message on 45015/45047; otherwise a template message within the daily quota. 43004/43101
+back to the template message on 45015/45047; otherwise a template message within the daily quota. A kind
+with no template (a binding notice) waits, an hour at a time until `not_after`, for the window to open. 43004/43101
 mark the follower unreachable and fail the row; -1, HTTP 5xx, 45009 and token errors are retried later with
 exponential backoff; any other error fails the row. Every WeChat call is one message_log row
 (intent `<kind>:<outcome>`), and the row keeps `attempts` and `last_error`.
@@ -36,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import config
 from bot.config import Settings
 from bot.rules.loader import PolicyRegistry
+from bot.store.binding_limits import NOTICE_KIND
 from bot.store.models import Follower, MessageLog, OutboxMessage, Payment, ResidentCategory, UtcDateTime
 from bot.wechat.client import WeChatClient
 from bot.wechat.errors import (
@@ -56,6 +58,10 @@ OUT = OutboxMessage.__table__
 F = Follower.__table__
 SERVICE_WINDOW = dt.timedelta(hours=48)
 WINDOW_SENDS = 5  # customer-service messages allowed per user message
+# Kinds with no WeChat template: sent only as a customer-service text, waiting (until `not_after`) for the
+# follower's window to open. A binding notice (bot/store/binding_limits.py) is one.
+TEXT_ONLY_KINDS = frozenset({NOTICE_KIND})
+TEXT_ONLY_WAIT = dt.timedelta(hours=1)
 CLAIMED = [OUT.c[name] for name in ("id", "key", "kind", "openid", "resident_id", "insurance_year", "cutoff", "stage",
                                      "payload", "attempts", "not_after")]
 Clock = Callable[[], dt.datetime]
@@ -295,6 +301,9 @@ class Sender:
         categories = claim.categories.get((row["resident_id"], row["insurance_year"]), ())
         today = now.astimezone(config.TZ).date()
 
+        if row["kind"] in TEXT_ONLY_KINDS and not (follower is not None and follower.in_window(now)):
+            return self._defer(out, now + TEXT_ONLY_WAIT, "outside the customer-service window, no template "
+                               "for this kind: waiting for the follower to write")
         if follower is not None and follower.in_window(now):
             follower.window_sends += 1
             text = self._content(row, categories, today, "text")
@@ -306,6 +315,9 @@ class Sender:
                 self._log(out, "text", "fallback", f"{exc.errcode} {exc.errmsg}")
                 follower.window_sends = WINDOW_SENDS
                 out.window_closed = True
+                if row["kind"] in TEXT_ONLY_KINDS:
+                    return self._defer(out, now + TEXT_ONLY_WAIT, f"window closed ({exc.errcode}): waiting for "
+                                       "the follower to write")
             except WeChatAPIError as exc:
                 return self._failure(out, exc, "text", now)
             else:

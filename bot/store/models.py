@@ -172,8 +172,19 @@ class Follower(Base):
     window_sends: Mapped[int] = mapped_column(default=0)  # customer-service sends since last_message_at
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)  # 43004 / 43101
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)  # pending question, binding step
-    bind_failures: Mapped[int] = mapped_column(default=0)
-    bind_fail_day: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class BindFailure(Base):
+    """Failed binding attempts of one day, per subject: a follower (`f:<openid>`), a name being tried
+    (`n:<keyed HMAC of the name>`) or a resident whose ID number was tried (`r:<resident id>`). Counted before
+    the check and given back only by the attempt that succeeds (bot/store/binding_limits.py): a success or an
+    unbind never resets them."""
+
+    __tablename__ = "bind_failures"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # Asia/Shanghai
+    subject: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
 
 
 class FollowerChange(Base):

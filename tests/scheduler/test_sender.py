@@ -14,13 +14,15 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import TZ, Settings
-from bot.store.models import Follower, MessageLog, OutboxMessage, Payment
+from bot.store.ids import id_hmac, make_id, mask
+from bot.store.models import Follower, MessageLog, OutboxMessage, Payment, Resident
 from bot.wechat.client import WeChatClient
 from scheduler.planner import plan_job
 from scheduler.sender import Sender, SenderOptions
 from scheduler.timetable import find_job
 from tests.scheduler.conftest import fake_state
 from tests.scheduler.helpers import Person, add_contacts, add_people, add_targets
+from tests.store.chat import say, use_binding_handlers
 
 REMIND_5D = "lingchuan-2025:2024-11-25:reminder-5d"
 REMIND_1D = "lingchuan-2025:2024-11-25:reminder-1d"
@@ -282,3 +284,55 @@ async def test_a_sender_that_lost_its_claim_cannot_overwrite_the_row(sessions, r
     await slow.write([await slow.process(claim.rows[0], claim)])
     row = (await rows(sessions))[person.openid]
     assert (row.status, row.attempts, row.wechat_msgid) == ("sent", 2, taken_over.wechat_msgid)
+
+
+async def test_binding_notice_reaches_the_followers_already_bound(sessions, registry, make_sender, fake, clock,
+                                                                  settings, monkeypatch) -> None:
+    """A second follower binds a resident: the first, inside its 48-hour window, gets a customer-service text;
+    one whose window is closed gets it once they write again (a binding notice has no template)."""
+    use_binding_handlers(monkeypatch)
+    number = make_id("140524", dt.date(1950, 5, 6), 17)
+    async with sessions.begin() as session:
+        session.add(Resident(id_hmac=id_hmac(number, settings.id_hmac_key), id_masked=mask(number), name="郭秀兰",
+                             county="陵川县", township="崇文镇"))
+    day = clock().date()
+    for openid, on in (("o-first", day - dt.timedelta(days=3)), ("o-second", day), ("o-third", day)):
+        await say(settings, "绑定", openid=openid, on=on)
+        assert "绑定成功" in await say(settings, f"郭秀兰 {number}", openid=openid, on=on)
+    clock.set(2024, 11, 20, 12, 5)  # `say` speaks at noon
+    sender = make_sender()
+    assert await sender.drain() == Counter(sent=1, pending=2)
+    (text,) = sends(fake, "message/custom/send")
+    assert text["body"]["touser"] == "o-second"
+    content = text["body"]["text"]["content"]
+    assert "郭秀兰（140524********" in content and "又被另一个微信号绑定" in content and number not in content
+    async with sessions() as session:
+        waiting = (await session.execute(select(OutboxMessage).where(OutboxMessage.status == "pending"))).scalars()
+        waiting = list(waiting)
+    assert [r.openid for r in waiting] == ["o-first", "o-first"]
+    assert all(r.last_error.startswith("deferred: outside the customer-service window") for r in waiting)
+    await say(settings, "交多少钱", openid="o-first", on=day)  # o-first writes: the window opens
+    clock.advance(hours=1)
+    assert await sender.drain() == Counter(sent=2)
+    assert sorted(c["body"]["touser"] for c in sends(fake, "message/custom/send")) == ["o-first", "o-first",
+                                                                                       "o-second"]
+    assert not sends(fake)  # never a template
+
+
+async def test_binding_notice_is_dropped_when_the_window_never_opens(sessions, registry, make_sender, fake, clock,
+                                                                     settings, monkeypatch) -> None:
+    use_binding_handlers(monkeypatch)
+    number = make_id("140524", dt.date(1950, 5, 6), 17)
+    async with sessions.begin() as session:
+        session.add(Resident(id_hmac=id_hmac(number, settings.id_hmac_key), id_masked=mask(number), name="郭秀兰",
+                             county="陵川县", township="崇文镇"))
+    for openid, on in (("o-first", dt.date(2024, 11, 10)), ("o-second", dt.date(2024, 11, 20))):
+        await say(settings, "绑定", openid=openid, on=on)
+        await say(settings, f"郭秀兰 {number}", openid=openid, on=on)
+    clock.set(2024, 11, 20, 12, 5)
+    assert await make_sender().drain() == Counter(pending=1)
+    clock.advance(days=3)
+    assert await make_sender().drain() == Counter(dropped=1)
+    (row,) = (await rows(sessions)).values()
+    assert row.kind == "bind_notice" and row.status == "dropped" and "never sent late" in row.last_error
+    assert not sends(fake, "message/custom/send") and not sends(fake)
