@@ -260,7 +260,7 @@ class OutboxMessage(Base):
     cutoff: Mapped[dt.date] = mapped_column(Date)
     stage: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # template name + data
-    # pending | sending | sent | failed | dropped | skipped
+    # pending | sending | sent | failed | dropped | skipped | in_doubt (WeChat may have delivered it; not resent)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -269,3 +269,4 @@ class OutboxMessage(Base):
     planned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
     wechat_msgid: Mapped[str | None] = mapped_column(String(64))
+    in_doubt_at: Mapped[dt.datetime | None]  # the first call that got no answer (timeout, dropped connection)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import time
 from collections import Counter
 from dataclasses import replace
@@ -13,6 +14,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+from bot.commands.outbox import outbox_command
 from bot.config import TZ, Settings
 from bot.store.ids import id_hmac, make_id, mask
 from bot.store.models import Follower, MessageLog, OutboxMessage, Payment, Resident
@@ -336,3 +338,51 @@ async def test_binding_notice_is_dropped_when_the_window_never_opens(sessions, r
     (row,) = (await rows(sessions)).values()
     assert row.kind == "bind_notice" and row.status == "dropped" and "never sent late" in row.last_error
     assert not sends(fake, "message/custom/send") and not sends(fake)
+
+
+async def fan_out_with_delays(sessions, registry, settings, fake, clock, http, *, window: bool):
+    """60 reminders; WeChat answers 12 of the first calls after the client gave up (0.5 s > 0.2 s) but acts
+    on them all the same. Returns (the first drain's outcomes, deliveries per resident at the fake)."""
+    now = clock()
+    last = now - dt.timedelta(hours=1) if window else None
+    await add_people(sessions, [Person("崇文镇", last_message_at=last) for _ in range(60)])
+    assert await plan(sessions, registry, REMIND_5D, clock) == 60
+    endpoint = "custom/send" if window else "template/send"
+    await inject(http, fake, endpoint=endpoint, late_s=0.5, times=12)
+    client = WeChatClient(http, appid=settings.wechat_appid, secret=settings.wechat_secret,
+                          base=settings.wechat_api_base, sessions=sessions, timeout_s=0.2)
+    sender = Sender(sessions, client, registry, settings, clock=clock, options=SenderOptions(concurrency=8))
+    first = await sender.drain()
+    for _ in range(6):
+        clock.advance(minutes=2)
+        await sender.drain()
+    delivered = Counter(c["body"]["touser"] for c in sends(fake, "message/" + endpoint) if c["delivered"])
+    return first, delivered
+
+
+async def test_texts_in_doubt_are_never_sent_twice(sessions, registry, settings, fake, clock, http) -> None:
+    first, delivered = await fan_out_with_delays(sessions, registry, settings, fake, clock, http, window=True)
+    assert len(delivered) == 60 and max(delivered.values()) == 1  # before: 12 residents got it twice
+    assert first == Counter(sent=48, in_doubt=12)
+    async with sessions() as session:
+        doubt = list((await session.execute(select(OutboxMessage).where(OutboxMessage.status == "in_doubt"))
+                      ).scalars())
+        logs = Counter((await session.execute(select(MessageLog.intent))).scalars())
+    assert len(doubt) == 12 and all(r.attempts == 1 and r.in_doubt_at == r.planned_at for r in doubt)
+    assert all("may have delivered it" in r.last_error for r in doubt)
+    assert logs == Counter({"reminder:sent": 48, "reminder:in_doubt": 12})
+    shown = io.StringIO()
+    await outbox_command(settings, None, 20, out=shown)
+    assert "in_doubt reminder   reminder-5d    12  （结果未知：微信未应答（超时或连接中断），可能已送达，不再重发）" \
+        in shown.getvalue()
+    assert shown.getvalue().count("WeChat may have delivered it: not sent again") == 12
+
+
+async def test_templates_in_doubt_are_sent_again_only_with_the_same_client_msg_id(
+        sessions, registry, settings, fake, clock, http) -> None:
+    first, delivered = await fan_out_with_delays(sessions, registry, settings, fake, clock, http, window=False)
+    assert len(delivered) == 60 and max(delivered.values()) == 1  # WeChat dropped the repeats
+    assert first == Counter(sent=48, pending=12)
+    async with sessions() as session:
+        statuses = Counter((await session.execute(select(OutboxMessage.status))).scalars())
+    assert statuses == Counter(sent=60)
