@@ -208,6 +208,11 @@ class Settings:
     console_secret: str | None = None
     console_https: bool = False
     console_session_idle_s: int = 30 * 60
+    # binding limits (issue 12): failed ID checks a day per follower and per resident being named, and how
+    # many followers may be bound to one resident (family members helping the elderly)
+    bind_max_fails_per_follower: int = 5
+    bind_max_fails_per_resident: int = 8
+    bind_max_followers_per_resident: int = 3
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -268,4 +273,10 @@ class Settings:
             console_secret=_fernet_key(env, "YIBAO_CONSOLE_SECRET"),
             console_https=_flag(env, "YIBAO_CONSOLE_HTTPS"),
             console_session_idle_s=_int(env, "YIBAO_CONSOLE_SESSION_IDLE_S", cls.console_session_idle_s, 60),
+            bind_max_fails_per_follower=_int(env, "YIBAO_BIND_MAX_FAILS_PER_FOLLOWER",
+                                             cls.bind_max_fails_per_follower, 1),
+            bind_max_fails_per_resident=_int(env, "YIBAO_BIND_MAX_FAILS_PER_RESIDENT",
+                                             cls.bind_max_fails_per_resident, 1),
+            bind_max_followers_per_resident=_int(env, "YIBAO_BIND_MAX_FOLLOWERS_PER_RESIDENT",
+                                                 cls.bind_max_followers_per_resident, 1),
         )

@@ -6,7 +6,9 @@ stays the same while valid; force_refresh replaces it), and records every call:
     GET    /_fake/messages            every call so far, as a JSON list (?endpoint=custom/send filters)
     DELETE /_fake/messages            forget them
     POST   /_fake/inject              {"endpoint": "custom/send", "errcode": 45009, "http_status": 500,
-                                       "delay_s": 6, "times": 1}: the next `times` calls fail (or wait)
+                                       "delay_s": 6, "late_s": 6, "times": 1}: the next `times` calls fail
+                                       (or wait before acting: delay_s; or act, then wait before answering:
+                                       late_s, a call the caller may give up on though it was delivered)
     DELETE /_fake/inject              drop pending injections
     POST   /_fake/expire              expire every token (the next call gets 42001)
 """
@@ -35,6 +37,7 @@ class Injection:
     errcode: int | None = None
     http_status: int | None = None
     delay_s: float = 0.0
+    late_s: float = 0.0
     times: int = 1
 
     def matches(self, endpoint: str) -> bool:
@@ -222,6 +225,8 @@ def _api(path: str, handler: Endpoint, auth: bool) -> Callable[[web.Request], Aw
         delivered = result.pop("_delivered", result.get("errcode", 0) == 0)
         call.update(errcode=result.get("errcode", 0), http_status=200, at=time.time(), delivered=delivered)
         fake.calls.append(call)
+        if inj is not None and inj.late_s:
+            await asyncio.sleep(inj.late_s)
         return web.json_response(result)
 
     return view
@@ -249,6 +254,7 @@ async def _inject(request: web.Request) -> web.Response:
             errcode=None if raw.get("errcode") is None else int(raw["errcode"]),
             http_status=None if raw.get("http_status") is None else int(raw["http_status"]),
             delay_s=float(raw.get("delay_s") or 0),
+            late_s=float(raw.get("late_s") or 0),
             times=int(raw.get("times") or 1),
         )
     except (ValueError, KeyError, TypeError) as exc:
