@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from sqlalchemy import select
 
 from bot.pipeline import respond
@@ -60,12 +59,11 @@ async def test_same_msgid_three_times_runs_once_and_replies_identically(make_bot
     assert await bot.count(InboundMessage) == 1
 
 
-@pytest.mark.parametrize("aes", [False, True], ids=["plain", "safe"])
-async def test_concurrent_retries_wait_for_the_first_answer(make_bot, aes):
+async def test_concurrent_retries_wait_for_the_first_answer(make_bot):
     responder = CountingResponder(delay_s=0.3)
     bot = await make_bot(responder=responder)
     xml = fresh(samples.TEXT, openid="o_race", content="陵川县低保户交多少")
-    replies = await asyncio.gather(*(bot.ask(xml, aes=aes) for _ in range(3)))
+    replies = await asyncio.gather(*(bot.ask(xml) for _ in range(3)))
     assert responder.calls == 1
     assert len(set(replies)) == 1 and "80元" in replies[0]
     assert await bot.conversation("o_race") == [("in", "陵川县低保户交多少", replies[0])]
