@@ -212,6 +212,12 @@ class Edge:
         request.content.on_eof(lambda: self.body_arrived(conn))
         try:
             return await handler(request)
+        except ConnectionError:
+            if not conn.closed:
+                raise
+            # closed at its deadline (or by the client) while the body was awaited: one access-log line,
+            # not a traceback per slow client
+            raise web.HTTPRequestTimeout() from None
         finally:
             self.handling(conn, False)
 

@@ -89,12 +89,17 @@ def request_head(server: Server, content_length: int) -> bytes:
             f"Content-Length: {content_length}\r\n\r\n").encode()
 
 
-async def test_headers_without_a_body_are_closed_at_the_read_deadline(tmp_path, registry, fake):
+async def test_headers_without_a_body_are_closed_at_the_read_deadline(tmp_path, registry, fake, caplog):
     async with started(tmp_path, registry, fake) as server:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.edge.port)
-        writer.write(request_head(server, 500))
-        assert await closed_after(reader) <= IDLE_S - 0.5  # by the read deadline, before the idle limit
+        with caplog.at_level(logging.INFO):
+            writer.write(request_head(server, 500))
+            assert await closed_after(reader) <= IDLE_S - 0.5  # by the read deadline, before the idle limit
+            await asyncio.sleep(0.1)
         assert server.edge.closed["read"] == 1
+    # one access-log line, no traceback per slow client
+    assert [(r.levelname, r.getMessage()[:19]) for r in caplog.records if r.levelno >= logging.INFO] == [
+        ("INFO", "POST /wechat 408 0 ")]
 
 
 async def trickle(writer: asyncio.StreamWriter, data: bytes, interval_s: float) -> None:
