@@ -211,6 +211,11 @@ class Inbound:
         value = self.fields.get(name)
         return value if isinstance(value, str) else ""
 
+    @property
+    def log_name(self) -> str:
+        """The message as logs name it: its MsgId, or an event's kind and time; never the openid."""
+        return self.dedupe_key if self.dedupe_key.startswith("msg:") else f"{self.kind}@{self.text('CreateTime')}"
+
 
 def _inbound(fields: dict[str, Any], encrypted: bool) -> Inbound:
     for name in ("ToUserName", "FromUserName", "MsgType"):

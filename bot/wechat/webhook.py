@@ -96,7 +96,7 @@ class WeChatWebhook:
         try:
             text = await self.inbox.answer(inbound)
         except Exception:
-            log.exception("answering a %s message failed", inbound.kind)  # its key may name the follower
+            log.exception("answering %s failed", inbound.log_name)
             return web.Response(status=500, text="")
         if not text:
             return web.Response(text=SUCCESS, content_type="text/plain")

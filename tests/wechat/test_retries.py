@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from sqlalchemy import select
 
@@ -141,6 +142,23 @@ async def test_late_answer_refused_by_wechat_is_logged_not_fatal(make_bot, fake,
     assert any("late answer not delivered" in r.getMessage() for r in caplog.records)
     responder.delay_s = 0
     assert "80元" in await bot.ask(fresh(samples.TEXT, openid="o_window", content="陵川县低保户交多少"))
+
+
+async def test_slow_and_failed_answers_are_logged_without_the_openid(make_bot, caplog):
+    """An event's dedupe key holds the follower's openid: the logs name the event by kind and time."""
+    responder = CountingResponder(delay_s=0.4, fail=True)
+    bot = await make_bot(responder=responder, reply_budget_s=0.1)
+    with caplog.at_level(logging.INFO):
+        resp = await bot.post(fresh(samples.CLICK, openid="o_private_click", key="FEE"))
+        assert await resp.text() == "success"  # too slow: to be sent later, and then it fails
+        await asyncio.sleep(0.6)
+        responder.delay_s = 0
+        resp = await bot.post(fresh(samples.CLICK, openid="o_private_click", key="FEE"))
+        assert resp.status == 500  # fails at once
+    # the test server's own access log aside (`yibao serve` logs no query: tests/wechat/test_edge.py)
+    logged = "\n".join(line for line in caplog.text.splitlines() if "aiohttp.access" not in line)
+    assert "not answered within" in logged and "answering failed" in logged and "event:click@" in logged
+    assert "o_private_click" not in logged
 
 
 async def test_failed_processing_is_500_and_the_retry_runs_afresh(make_bot):
