@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import multiprocessing
 import os
 import secrets
 import socket
@@ -38,16 +39,13 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
-
+from bench.hostile.probe import HOST, QUESTION, probe
 from bot.wechat.edge import raise_descriptor_limit
 from bot.wechat.simulate import Signer, text_xml
 
 ROOT = Path(__file__).resolve().parents[2]
-HOST = "127.0.0.1"
 TOKEN = "bench-hostile-token"
 APPID = "wxbenchhostile0001"
-QUESTION = "陵川县低保户交多少"
 KINDS = ("idle", "headers", "trickle")
 SLACK_S = 0.5  # measuring a lifetime from the client: connect and close are seen a little late
 OPEN_BATCH = 250  # connections opened at once
@@ -120,6 +118,7 @@ class Hostile:
     writer: asyncio.StreamWriter
     opened: float
     lifetime: float | None = None  # until the server closed it
+    sent: int = 0  # bytes trickled
 
 
 @dataclass
@@ -145,6 +144,9 @@ async def open_hostile(server: Server, kind: str, figures: Figures) -> Hostile |
     conn = Hostile(kind, writer, time.monotonic())
     if kind == "headers":
         writer.write(request_head(server))
+    elif kind == "trickle":  # the first byte now, then one a second
+        writer.write(request_head(server)[:1])
+        conn.sent = 1
 
     async def until_closed() -> None:
         with contextlib.suppress(OSError):
@@ -158,49 +160,18 @@ async def open_hostile(server: Server, kind: str, figures: Figures) -> Hostile |
 
 
 async def trickle(conns: list[Hostile], head: bytes) -> None:
-    """One byte a second on every trickling connection still open."""
-    sent = 0
+    """One byte a second on every trickling connection still open, each from the start of a request."""
     while True:
         open_ = [c for c in conns if c.kind == "trickle" and c.lifetime is None]
-        if not open_ and sent:
-            return
         for c in open_:
             with contextlib.suppress(OSError, RuntimeError):
-                c.writer.write(head[sent % len(head) : sent % len(head) + 1])
-        sent += 1
+                c.writer.write(head[c.sent : c.sent + 1])
+                c.sent += 1
         await asyncio.sleep(1)
 
 
-async def probe(server: Server, interval: float, figures: Figures, stop: asyncio.Event) -> None:
-    """Good requests on fresh connections until `stop`: /healthz and a question, in turn."""
-    url = f"http://{HOST}:{server.port}"
-    timeout = aiohttp.ClientTimeout(total=10)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True), timeout=timeout) as http:
-        n = 0
-        while not stop.is_set():
-            n += 1
-            start = time.monotonic()
-            try:
-                if n % 2:
-                    async with http.get(f"{url}/healthz") as resp:
-                        ok = resp.status == 200
-                else:
-                    params, body = server.signer.sign(text_xml(f"o_probe_{n % 50}", QUESTION))
-                    async with http.post(f"{url}/wechat", params=params, data=body) as resp:
-                        ok = resp.status == 200 and "80元" in (server.signer.open_reply(await resp.text()) or "")
-                figures.latencies.append(time.monotonic() - start)
-                if not ok:
-                    figures.failures.append(f"request {n}: status {resp.status}")
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                figures.failures.append(f"request {n}: {type(exc).__name__} {exc}")
-            await asyncio.sleep(interval)
-
-
-async def attack(server: Server, args: argparse.Namespace) -> tuple[list[Hostile], Figures, float]:
+async def attack(server: Server, args: argparse.Namespace) -> tuple[list[Hostile], float]:
     figures = Figures()
-    stop = asyncio.Event()
-    prober = asyncio.create_task(probe(server, args.probe_interval, figures, stop))
-    await asyncio.sleep(1)  # a few good requests before
     started = time.monotonic()
     conns: list[Hostile] = []
     trickler = asyncio.create_task(trickle(conns, request_head(server)))
@@ -208,20 +179,43 @@ async def attack(server: Server, args: argparse.Namespace) -> tuple[list[Hostile
         batch = [open_hostile(server, KINDS[i % 3], figures)
                  for i in range(first, min(first + OPEN_BATCH, args.connections))]
         conns.extend(c for c in await asyncio.gather(*batch) if c is not None)
-    opened_in = time.monotonic() - started
-    print(f"opened {len(conns):,} hostile connections in {opened_in:.1f} s "
+    print(f"opened {len(conns):,} hostile connections in {time.monotonic() - started:.1f} s "
           f"({figures.refused_at_connect} refused at connect)", flush=True)
     bound = time.monotonic() + args.idle_timeout + 60
     while any(c.lifetime is None for c in conns) and time.monotonic() < bound:
         await asyncio.sleep(0.5)
-    await asyncio.sleep(1)  # a few good requests after
-    stop.set()
-    await prober
     trickler.cancel()
     for c in conns:
         if c.lifetime is None:
             c.writer.close()
-    return conns, figures, time.monotonic() - started
+    return conns, time.monotonic() - started
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(server: Server, args: argparse.Namespace) -> tuple[list[Hostile], Figures, float]:
+    """The attack, with the prober running from a second before it to a second after."""
+    ctx = multiprocessing.get_context("spawn")
+    stop, results = ctx.Event(), ctx.Queue()
+    prober = ctx.Process(target=probe, args=(server.port, server.signer, args.probe_interval, stop, results))
+    prober.start()
+    time.sleep(1)
+    cpu = cpu_seconds(server.proc.pid)
+    try:
+        conns, elapsed = asyncio.run(attack(server, args))
+        used = cpu_seconds(server.proc.pid) - cpu
+        print(f"server CPU during the attack: {used:.1f} s in {elapsed:.0f} s", flush=True)
+        time.sleep(1)
+    finally:
+        stop.set()
+    figures = Figures()
+    figures.latencies, figures.failures = results.get(timeout=60)
+    prober.join(10)
+    return conns, figures, elapsed
 
 
 def report(conns: list[Hostile], figures: Figures, elapsed: float, server: Server,
@@ -270,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="yibao-hostile-") as tmp, yibao_serve(args, Path(tmp)) as server:
         print(f"yibao serve on {HOST}:{server.port}: read deadline {args.read_timeout:g} s, idle limit "
               f"{args.idle_timeout:g} s, connection cap {args.max_connections or 'auto'}", flush=True)
-        conns, figures, elapsed = asyncio.run(attack(server, args))
+        conns, figures, elapsed = run(server, args)
         return 0 if report(conns, figures, elapsed, server, args) else 1
 
 
