@@ -135,7 +135,7 @@ class Edge:
         self.connections: dict[RequestHandler, Connection] = {}
         self.idle: OrderedDict[Connection, None] = OrderedDict()  # in the order they became idle
         self.busy_reading: OrderedDict[Connection, None] = OrderedDict()  # in the order of their first byte
-        self.closed = {"idle": 0, "read": 0, "cap": 0}  # connections the edge closed, by reason
+        self.closed = {"idle": 0, "read": 0, "cap": 0, "accept": 0}  # connections the edge closed, by reason
         self.port = 0  # the port listened on, once listening
 
     def protocol_factory(self, server: web.Server) -> Callable[[], Connection]:
@@ -194,9 +194,9 @@ class Edge:
             victim = next(iter(self.busy_reading), newcomer)
         self.close(victim, "cap")
 
-    def close_oldest_idle(self) -> None:
+    def close_oldest_idle(self, reason: str) -> None:
         if self.idle:
-            self.close(next(iter(self.idle)), "cap")
+            self.close(next(iter(self.idle)), reason)
 
     def close(self, conn: Connection, reason: str) -> None:
         self.forget(conn)
@@ -242,7 +242,7 @@ class AcceptErrors:
             else:
                 loop.default_exception_handler(context)
             return
-        self.edge.close_oldest_idle()
+        self.edge.close_oldest_idle("accept")  # a descriptor for the next try
         self.unlogged += 1
         now = loop.time()
         if self.last_logged is None or now - self.last_logged >= ACCEPT_ERROR_LOG_INTERVAL_S:

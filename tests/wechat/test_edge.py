@@ -19,7 +19,7 @@ import pytest
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.wechat.edge import Edge, Limits, serving
+from bot.wechat.edge import Edge, Limits, raise_descriptor_limit, serving
 from bot.wechat.simulate import Signer
 from tests.wechat import samples
 from tests.wechat.conftest import AES_KEY, APPID, TOKEN, fixed_clock
@@ -131,7 +131,7 @@ async def test_a_keep_alive_connection_is_idle_between_requests(tmp_path, regist
         writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert b" 200 " in await reader.readline()
         assert IDLE_S - 0.1 <= await closed_after(reader) <= IDLE_S + 1.5
-        assert server.edge.closed == {"idle": 1, "read": 0, "cap": 0}
+        assert server.edge.closed == {"idle": 1, "read": 0, "cap": 0, "accept": 0}
 
 
 async def test_good_requests_are_answered_while_many_idle_connections_are_open(tmp_path, registry, fake):
@@ -225,3 +225,23 @@ async def test_the_logs_never_show_a_signature_nonce_or_openid(tmp_path, registr
     access = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
     assert len(access) == 10 and access[0].startswith("POST /wechat 200 ")
     assert any(line.startswith("GET /nowhere 404 ") for line in access)
+
+
+def test_the_connection_cap_stays_below_the_descriptor_limit(caplog):
+    assert Limits.from_settings(Settings(), 20_000).max_connections == 18_000  # a tenth kept for the rest
+    assert Limits.from_settings(Settings(), 1024).max_connections == 768  # at least 256 kept
+    assert Limits.from_settings(Settings(max_connections=500), 1024).max_connections == 500
+    with caplog.at_level(logging.WARNING, logger="yibao.edge"):
+        assert Limits.from_settings(Settings(max_connections=5000), 1024).max_connections == 768
+    assert "YIBAO_MAX_CONNECTIONS=5000" in caplog.text
+
+
+def test_serve_raises_the_soft_descriptor_limit_to_the_hard_one():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        pytest.skip("no hard descriptor limit here")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, hard - 1), hard))
+    try:
+        assert raise_descriptor_limit() == hard == resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
