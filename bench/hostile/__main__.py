@@ -52,9 +52,8 @@ OPEN_BATCH = 250  # connections opened at once
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench.hostile", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 2)[2])
+    p = argparse.ArgumentParser(prog="python -m bench.hostile", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--connections", type=int, default=5000, help="hostile connections (default 5000)")
     p.add_argument("--read-timeout", type=float, default=5.0, help="YIBAO_READ_TIMEOUT_S (default 5)")
     p.add_argument("--idle-timeout", type=float, default=30.0, help="YIBAO_IDLE_TIMEOUT_S (default 30)")
