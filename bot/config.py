@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 TZ = ZoneInfo("Asia/Shanghai")
 REAL_WECHAT_API = "https://api.weixin.qq.com"
 DEFAULT_DB_PATH = Path("var") / "yibao.sqlite3"
+WECHAT_MODES = ("plain", "compatible", "safe")  # 明文, 兼容, 安全: as chosen in WeChat's 服务器配置
 
 
 class ConfigError(ValueError):
@@ -213,7 +214,20 @@ class Settings:
     bind_max_fails_per_follower: int = 5
     bind_max_fails_per_resident: int = 8
     bind_max_followers_per_resident: int = 3
+    # the edge (issue 12; bot/wechat/edge.py): WeChat's message mode and the limits on connections
+    wechat_mode: str = ""  # plain | compatible | safe; "" = safe with an AES key, else plain
+    read_timeout_s: float = 5.0  # a request's headers and body arrive within this of its first byte
+    idle_timeout_s: float = 30.0  # a connection without a request in progress is closed after this
+    max_connections: int = 0  # concurrent connections per process; 0 = just below the descriptor limit
     extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        mode = self.wechat_mode or ("safe" if self.wechat_aes_key else "plain")
+        if mode not in WECHAT_MODES:
+            raise ConfigError("YIBAO_WECHAT_MODE", "wechat_mode", raw=mode)
+        if mode != "plain" and not self.wechat_aes_key:
+            raise ConfigError("YIBAO_WECHAT_MODE", "mode_needs_key", raw=mode)
+        object.__setattr__(self, "wechat_mode", mode)
 
     @property
     def sync_database_url(self) -> str:
@@ -279,4 +293,8 @@ class Settings:
                                              cls.bind_max_fails_per_resident, 1),
             bind_max_followers_per_resident=_int(env, "YIBAO_BIND_MAX_FOLLOWERS_PER_RESIDENT",
                                                  cls.bind_max_followers_per_resident, 1),
+            wechat_mode=(env.get("YIBAO_WECHAT_MODE") or "").strip().lower(),
+            read_timeout_s=_float(env, "YIBAO_READ_TIMEOUT_S", cls.read_timeout_s, 0.1, 300),
+            idle_timeout_s=_float(env, "YIBAO_IDLE_TIMEOUT_S", cls.idle_timeout_s, 0.1, 3600),
+            max_connections=_int(env, "YIBAO_MAX_CONNECTIONS", cls.max_connections),
         )

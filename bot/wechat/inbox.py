@@ -112,7 +112,8 @@ class Inbox:
         if not job.done():
             await asyncio.wait({job}, timeout=max(0.0, deadline - loop.time()))
         if not job.done():
-            log.info("%s: not answered within %.1fs, will send it by the customer-service API", key, budget)
+            log.info("%s: not answered within %.1fs, will send it by the customer-service API", inbound.log_name,
+                     budget)
             deps.store.log(received())
             self._in_background(self._deliver_late(turn, job))
             return None
@@ -137,7 +138,7 @@ class Inbox:
         try:
             text = await job
         except Exception:
-            log.exception("%s: answering failed", key)
+            log.exception("%s: answering failed", turn.inbound.log_name)
             return
         await deps.store.complete(key, dedupe.DEFERRED, text, turn.writes)
         if not text:
@@ -145,7 +146,7 @@ class Inbox:
         try:
             await deps.client.send_text(openid, text)
         except WeChatAPIError as exc:
-            log.warning("%s: late answer not delivered: %s", key, exc)
+            log.warning("%s: late answer not delivered: %s", turn.inbound.log_name, exc)
             return
         async with deps.sessions.begin() as session:
             await followers.count_window_send(session, openid)
