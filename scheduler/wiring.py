@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 
 from bot import config
 from bot.config import Settings
+from bot.keys import ENGINE, HTTP, POLICIES, SESSIONS, SETTINGS
 from bot.rules.loader import PolicyRegistry
 from bot.wechat.client import WeChatClient
 from scheduler import jobs
@@ -195,8 +196,6 @@ SCHEDULING = web.AppKey("scheduling", Scheduling)
 
 def setup_scheduler(app: web.Application, settings: Settings | None = None) -> None:
     """The app factory's step: run the scheduler and the outbox sender as long as the app."""
-    from bot.app import ENGINE, HTTP, POLICIES, SESSIONS, SETTINGS
-
     async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         s = settings or app[SETTINGS]
         client = WeChatClient(app[HTTP], appid=s.wechat_appid, secret=s.wechat_secret, base=s.wechat_api_base,
