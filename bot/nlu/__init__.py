@@ -2,11 +2,11 @@
 
     understand(text, registry, state=speaker.state)
 
-Text is normalised (bot.nlu.normalize), slots are read with patterns compiled once per registry
-(bot.nlu.slots), and the intent is the highest-priority matching rule (bot.nlu.intents). While a
-follower is binding (state has "binding"), a message carrying a name and/or an ID number is BIND with
-extras {"name", "id_number"}, and 取消 cancels (extras {"cancel": "1"}). `Query.text` never carries a
-full ID number: it is masked to its first and last four characters.
+Text is normalised (bot.nlu.normalize), sound-alikes of the domain's terms are respelt (bot.nlu.sound), slots
+are read with patterns compiled once per registry (bot.nlu.slots), and the intent is the highest-priority
+matching rule (bot.nlu.intents). While a follower is binding (state has "binding"), a message carrying a
+name and/or an ID number is BIND with extras {"name", "id_number"}, and 取消 cancels (extras {"cancel": "1"}).
+`Query.text` never carries a full ID number: it is masked to its first and last four characters.
 """
 
 from __future__ import annotations
@@ -65,9 +65,12 @@ def binding_in_progress(state: dict[str, Any] | None) -> bool:
 def understand(text: str, registry: PolicyRegistry, *, state: dict[str, Any] | None = None) -> Query:
     """What the resident asks, with the slots named in the message. The query depends on the normalised
     text, the registry and `binding_in_progress(state)`, nothing else."""
-    norm = normalize(text or "")
-    slots = extractor_for(registry).extract(norm) if norm else Slots()
     binding_now = binding_in_progress(state)
+    extractor = extractor_for(registry)
+    norm = normalize(text or "")
+    if not binding_now:  # a name being bound is never respelt
+        norm = extractor.respell(norm)
+    slots = extractor.extract(norm) if norm else Slots()
 
     if binding_now:
         if binding.is_cancel(norm):

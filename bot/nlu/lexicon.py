@@ -71,6 +71,15 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
     "civil_injured_worker": (r"(?:民政)?伤残民工",),
 }
 
+# The domain's own words that voice input mishears (餐保, 叫费, 心生儿, 绑订): bot.nlu.sound respells what
+# sounds like them, together with the policies' category aliases, region, township and tier names.
+SOUND_TERMS: tuple[str, ...] = (
+    "参保", "缴费", "交费", "医保", "合疗", "新农合", "医疗保险", "居民医保", "截止", "代办", "代办费",
+    "手续费", "新生儿", "绑定", "解绑", "身份证", "残疾", "抚养", "监测", "家庭共济", "支付宝", "微信",
+)
+# Function words that never stand in for a character of a term: 交的保险 is not 交低保险.
+SOUND_STOP_CHARS: frozenset[str] = frozenset("的了是在有几吗呢吧啊么嘛不没我你他她它这那哪个和跟与也都就还要能会")
+
 # Words right before a category that deny it: 不是低保户, 没吃低保, 非低保.
 CATEGORY_NEGATIONS: tuple[str, ...] = ("不是", "不属于", "不算", "没有", "没", "非", "不再是")
 

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.nlu import lexicon
+from bot.nlu.sound import SoundAlike
 from bot.rules.loader import PolicyRegistry
 
 # Full years 2015-2035 (2023, 2023年, 2023年度) and short ones (23年, 23年度); a year followed by a month
@@ -129,6 +130,15 @@ class SlotExtractor:
         for alias, key in registry.tier_aliases().items():
             tier_patterns.setdefault(key, []).append(rf"(?<!哪){re.escape(alias)}")
         self._tier_res = [(key, re.compile("|".join(pats))) for key, pats in tier_patterns.items()]
+
+        # Sound-alikes of the names above (bare two-character region forms excepted: 周几 is not 周集).
+        sound_terms = [*aliases, *registry.tier_aliases(), *lexicon.SOUND_TERMS, *self._township_of]
+        sound_terms += [term for term in self._region_of if len(term) >= 3]
+        self._sounds = SoundAlike(sound_terms)
+
+    def respell(self, text: str) -> str:
+        """`text` with sound-alikes of the domain's terms and the policies' names spelt as those (底保 -> 低保)."""
+        return self._sounds.respell(text)
 
     # -- the pieces -----------------------------------------------------------------------------------
 

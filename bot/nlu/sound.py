@@ -1,0 +1,132 @@
+"""Sound-alike respelling: voice input and pinyin typing turn 低保 into 底保, 特困 into 特昆, 陵川县 into 林川县.
+
+`SoundAlike(terms).respell(text)` rewrites every span of `text` that sounds like one of `terms` (and is not
+itself a term) into that term, so the slot patterns and intent rules see the domain's own spelling. The
+terms come from the policy files (category aliases, region and township names, tier names) and the lexicon
+(lexicon.SOUND_TERMS), never from a list of misspellings.
+
+A span is a sound-alike of a term when it has the term's length (at least 2 characters), every character
+can be read (tone-less pinyin, any of its readings) as the term's character, at least half of its
+characters are the term's own, and it holds no function word the term lacks (的, 了, 有, 几 ...). Terms of 3
+or more characters also accept the fuzzy pairs of pinyin keyboards and dialects (lin/ling, zhi/zi, an/ang).
+Exact occurrences of terms are found first and never rewritten or partly overlapped (低保边远户 may still
+become 低保边缘户, a longer term around the exact 低保).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from functools import lru_cache
+
+from pypinyin import Style, pinyin
+
+from bot.nlu import lexicon
+
+_CJK_TERM = re.compile(r"[\u4e00-\u9fff]{2,}")
+_PAIR_CACHE_SIZE = 20000
+_FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
+_FUZZY_FINALS = (("ing", "in"), ("eng", "en"), ("ang", "an"))
+
+
+@lru_cache(maxsize=8192)
+def readings(ch: str) -> frozenset[str]:
+    """Tone-less pinyin readings of one character (empty for anything that is not a Chinese character)."""
+    if not ("\u4e00" <= ch <= "\u9fff"):
+        return frozenset()
+    return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True)[0])
+
+
+def _fuzzy(syllable: str) -> str:
+    for hard, soft in _FUZZY_INITIALS:
+        if syllable.startswith(hard):
+            syllable = soft + syllable[len(hard) :]
+            break
+    for hard, soft in _FUZZY_FINALS:
+        if syllable.endswith(hard):
+            return syllable[: -len(hard)] + soft
+    return syllable
+
+
+@lru_cache(maxsize=8192)
+def fuzzy_readings(ch: str) -> frozenset[str]:
+    return frozenset(_fuzzy(r) for r in readings(ch))
+
+
+class SoundAlike:
+    """Respelling of sound-alikes for one set of terms (compiled once)."""
+
+    def __init__(self, terms: list[str]):
+        self._terms = sorted({t for t in terms if _CJK_TERM.fullmatch(t)}, key=lambda t: (-len(t), t))
+        self._exact = re.compile("|".join(map(re.escape, self._terms))) if self._terms else None
+        # Fuzzy syllables of the first two characters -> terms, for a quick look-up at each position.
+        self._by_pair: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for term in self._terms:
+            for first in fuzzy_readings(term[0]):
+                for second in fuzzy_readings(term[1]):
+                    self._by_pair[first, second].append(term)
+        self._pair_cache: dict[tuple[str, str], list[str]] = {}
+
+    @staticmethod
+    def _sounds_like(span: str, term: str) -> bool:
+        read = fuzzy_readings if len(term) >= 3 else readings
+        differ = 0
+        for got, want in zip(span, term, strict=True):
+            if got == want:
+                continue
+            differ += 1
+            if differ * 2 > len(term) or got in lexicon.SOUND_STOP_CHARS or not (read(got) & read(want)):
+                return False
+        return differ > 0
+
+    def respell(self, text: str) -> str:
+        if self._exact is None or not text:
+            return text
+        cover: list[tuple[int, int] | None] = [None] * len(text)  # the exact term at each position
+        for m in self._exact.finditer(text):
+            cover[m.start() : m.end()] = [(m.start(), m.end())] * (m.end() - m.start())
+
+        def clashes(start: int, end: int) -> bool:  # overlaps an exact term, unless strictly around it
+            first, last = cover[start], cover[end - 1]
+            if first == (start, end):
+                return True
+            return bool(first and first[0] < start) or bool(last and last[1] > end)
+
+        out: list[str] = []
+        i = 0
+        while i < len(text):
+            found = None
+            inside = cover[i] is not None and cover[i][0] < i  # nothing starting here can cover that term
+            for term in [] if inside else self._candidates(text, i):
+                end = i + len(term)
+                if end <= len(text) and not clashes(i, end) and self._sounds_like(text[i:end], term):
+                    found = term
+                    break
+            if found is None:
+                out.append(text[i])
+                i += 1
+            else:
+                out.append(found)
+                i += len(found)
+        return "".join(out)
+
+    def _candidates(self, text: str, i: int) -> list[str]:
+        """Terms whose first two characters may sound like text[i : i + 2], longest first."""
+        if i + 1 >= len(text):
+            return []
+        first, second = text[i], text[i + 1]
+        hit = self._pair_cache.get((first, second))
+        if hit is not None:
+            return hit
+        terms = {
+            term
+            for a in fuzzy_readings(first)
+            for b in fuzzy_readings(second)
+            for term in self._by_pair.get((a, b), ())
+            if (first not in lexicon.SOUND_STOP_CHARS or term[0] == first)
+            and (second not in lexicon.SOUND_STOP_CHARS or term[1] == second)
+        }
+        if len(self._pair_cache) >= _PAIR_CACHE_SIZE:
+            self._pair_cache.clear()
+        hit = self._pair_cache[first, second] = sorted(terms, key=lambda t: (-len(t), t))
+        return hit

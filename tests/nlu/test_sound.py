@@ -1,0 +1,76 @@
+"""Sound-alike respelling (bot.nlu.sound): voice-input homophones of the domain's terms and the policies' names."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.nlu import Intent, extractor_for, understand
+from bot.nlu.sound import SoundAlike
+from bot.rules.loader import PolicyRegistry
+
+
+def test_terms_from_the_policies_not_a_list_of_misspellings(mini_registry: PolicyRegistry) -> None:
+    # 甲山县 and its aliases exist only in the in-memory registry: a mis-heard 假山县 / 底保 / 特昆 still reads.
+    q = understand("假山县底保户一年交多少", mini_registry)
+    assert (q.intent, q.region, q.categories) == (Intent.FEE, "甲山县", ("dibao",))
+    q = understand("乙水县三级惨疾交多少钱", mini_registry)
+    assert (q.region, q.categories) == ("乙水县", ("general_disability",))
+    assert understand("西胡镇的特昆交多少", mini_registry).categories == ("tekun",)
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "categories"),
+    [
+        ("罗删县的五保户多少钱", "罗山县", ("tekun",)),  # 删/山 san~shan (fuzzy, three characters)
+        ("凌川县优扶对象要交钱不", "陵川县", ("youfu",)),
+        ("乐治县监侧户交多少", "乐至县", ("monitored",)),
+        ("陵川县返频户交多少", "陵川县", ("returned_poor",)),
+    ],
+)
+def test_misheard_regions_and_categories(registry: PolicyRegistry, text: str, region: str, categories: tuple) -> None:
+    q = understand(text, registry)
+    assert (q.intent, q.region, q.categories) == (Intent.FEE, region, categories)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("惨保要带啥证件", Intent.REGISTRATION),
+        ("医包截指是哪天", Intent.DEADLINE),
+        ("我要帮定身份证", Intent.BIND),
+        ("新声儿怎么上医保", Intent.NEWBORN),
+    ],
+)
+def test_misheard_domain_words(registry: PolicyRegistry, text: str, intent: Intent) -> None:
+    assert understand(text, registry).intent is intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "周几能交",  # 周几 sounds like 周集, but a bare two-character place name is never respelt
+        "我有父母在老家",  # 有父 sounds like 优抚, but shares no character with it
+        "交的保险",  # 的保 sounds like 低保, but 的 is a function word
+        "吃中餐的时候说的",  # 中餐 sounds like 重残, no shared character
+        "我的缴费状态",  # 缴费 and 交费 are both terms: an exact term is never rewritten
+    ],
+)
+def test_no_false_sound_alikes(registry: PolicyRegistry, text: str) -> None:
+    assert extractor_for(registry).respell(text) == text
+
+
+def test_exact_terms_win_and_a_longer_term_may_cover_one() -> None:
+    sounds = SoundAlike(["低保", "低保边缘户", "特困"])
+    assert sounds.respell("低保边远户") == "低保边缘户"
+    assert sounds.respell("特困和特昆") == "特困和特困"
+    assert sounds.respell("a低保b") == "a低保b"
+
+
+def test_single_characters_and_non_chinese_terms_are_ignored() -> None:
+    sounds = SoundAlike(["保", "1档", "医保"])
+    assert sounds.respell("包1挡医包") == "包1挡医保"
+
+
+def test_a_name_being_bound_is_not_respelt(registry: PolicyRegistry) -> None:
+    q = understand("张特昆", registry, state={"binding": "1"})
+    assert q.extras.get("name") == "张特昆"
