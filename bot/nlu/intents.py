@@ -42,7 +42,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.nlu.lexicon import FAMILY, HOW, HOW_MUCH, PAY, SELF, WHAT, WHEN, WHERE
+from bot.nlu.lexicon import FAMILY, HOW, HOW_MUCH, KIN, PAID_FOR, PAY, SELF, WHAT, WHEN, WHERE
 from bot.nlu.query import Intent
 from bot.nlu.slots import Slots
 
@@ -65,6 +65,12 @@ class IntentRule:
     patterns: tuple[re.Pattern[str], ...]
     when: SlotCondition | None = None
     topic: str | None = None  # for OUT_OF_SCOPE: what was asked about, as a short Chinese label
+    # A context rule recognises a situation (打工, 刚生完孩子, 职工医保, 医院) that may only be mentioned: it yields
+    # to a question rule matching in a clause of its own (see `classify`). `subject`, if set, must also be
+    # named in that clause (刚生完孩子，我们两口子交多少: a question about someone else than the baby).
+    context: bool = False
+    subject: re.Pattern[str] | None = None
+    question: bool = False  # a fee, deadline, channel or family-account question, which context yields to
 
     def match(self, text: str, slots: Slots) -> RuleMatch | None:
         if self.when is not None and not self.when(slots):
@@ -80,9 +86,13 @@ def rule(
     *patterns: str,
     when: SlotCondition | None = None,
     topic: str | None = None,
+    context: bool = False,
+    subject: str | None = None,
 ) -> IntentRule:
     compiled = tuple(re.compile(p, re.IGNORECASE) for p in patterns)
-    return IntentRule(name, intent, priority, compiled, when, topic)
+    question = intent in _QUESTION_INTENTS and when is not _has_category_or_tier
+    subject_re = re.compile(subject) if subject else None
+    return IntentRule(name, intent, priority, compiled, when, topic, context, subject_re, question)
 
 
 def _has_category(slots: Slots) -> bool:
@@ -100,6 +110,15 @@ def _has_tier(slots: Slots) -> bool:
 def _has_place(slots: Slots) -> bool:
     return slots.place_named
 
+
+# What a message asks, which topic mentions in other clauses of it yield to (see `classify`).
+_QUESTION_INTENTS = frozenset({Intent.FEE, Intent.DEADLINE, Intent.CHANNELS, Intent.FAMILY_ACCOUNT})
+# Clauses: a mention (我在外地打工) and the question (今年交多少) are usually separated by punctuation.
+_CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
+# A clause that points back at the mention (到时候还能交不, 具体咋弄) asks about it, not beside it.
+_REFERS_BACK = re.compile(r"到时候?|那时候?|那个时候|那边|这种情况|这样的?话|那样的?话|具体")
+# Someone other than a newborn: the subject of a question that makes 刚生完孩子 a mere mention.
+_NOT_THE_BABY = r"我|俺|咱|自己|两口子|大人|老人|爹|娘|爸|妈|老伴|媳妇|老公|全家|一家"
 
 INS = r"(?:医保|医疗保险|合疗|新农合|农合|合作医疗|城乡医保|居民医保|保险)"
 _LAPSE_WORDS = (
@@ -139,7 +158,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("oos_tax", _OOS, 86, r"个税|个人所得税", topic="个人所得税"),
     rule("oos_assistance", _OOS, 86, rf"医疗救助{HOW}?(?:申请|办)", r"(?:申请|办)医疗救助", topic="医疗救助申请"),
     rule("oos_receipt", _OOS, 84, r"(?:缴费)?凭证.{0,4}(?:打印|开)|发票|收据", topic="缴费凭证"),
-    rule("oos_hospital", _OOS, 84, r"医院|诊所|卫生院|卫生室|药店|定点医疗|挂号", topic="医院"),
+    rule("oos_hospital", _OOS, 84, r"医院|诊所|卫生院|卫生室|药店|定点医疗|挂号", topic="医院", context=True),
     rule("oos_contact", _OOS, 83,
          r"(?:电话|热线|联系方式|联系人)(?:是|号码|号)?(?:多少|几|呢|在哪|$)|打(?:哪个|什么)?电话问|咨询电话|12393",
          topic="联系方式"),
@@ -148,7 +167,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("oos_vaccine", _OOS, 86, r"疫苗|核酸", topic="疫苗"),
     rule("oos_refund", _OOS, 78, r"退费|退钱|退款|退保|能退吗|(?:能|可以)退(?:回|不)", topic="退费"),
     rule("oos_employee", _OOS, 57, r"职工医保|职工基本医疗|城镇职工|单位(?:交|缴|给交)的?医保",
-         topic="职工医保"),
+         topic="职工医保", context=True),
     # -- the resident's own record --------------------------------------------------------------------
     rule("my_status", Intent.MY_STATUS, 85,
          r"[交缴](?:了|过了?|上了?|上去了?)(?:吗|嘛|么|没|没有|不)",
@@ -160,6 +179,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"手续费|代办费|管理费|服务费|跑腿费|好处费|辛苦费|工本费",
          r"(?:额外|另外)(?:收|[交缴]|要|加|给)|多收|多要|乱收|加收|另收|多出|多(?:出来)?的\d+(?:元|块)",
          r"比标准(?:高|多|贵)|超(?:过)?标准|高于标准",
+         r"(?:代办|代[交缴]|帮(?:着|忙)?[交缴办]).{0,8}(?:给钱|收钱|要钱|花钱|收费|掏钱|给好处)",
          r"给(?:代办员?|村干部|村里|收费的人?|经办人)(?:点|些)?(?:钱|好处)"),
     rule("fee_subsidy_for_category", Intent.FEE, 60,
          r"补助|补贴|资助|补多少|减免|免费|全免|出钱|掏钱|兜底", when=_has_category),
@@ -187,19 +207,22 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"生完(?:孩子|娃|小孩|宝宝)|(?:孩子|娃|小孩|宝宝)生(?:了|下来)",
          r"(?:娃|孩子|小孩|宝宝|婴儿|儿子|闺女|女儿|孙子|孙女|外孙).{0,4}(?:出生|生下来|满月|几天大|个?月大)",
          r"生了(?:个|一个)?(?:娃|孩子|小孩|宝宝|儿子|闺女|女儿|二胎|三胎|老二)|二胎|三胎|坐月子|月子里",
-         r"出生.{0,4}(?:天|个月)(?:内|以内|之内)|上户口.{0,8}(?:医保|参保|合疗|新农合)"),
+         r"出生.{0,4}(?:天|个月)(?:内|以内|之内)|上户口.{0,8}(?:医保|参保|合疗|新农合)",
+         context=True, subject=_NOT_THE_BABY),
     rule("moving", Intent.MOVING, 73,
          r"换参保地|变更参保地|改参保地|参保地(?:变更|转移|迁移|更改|改|换|迁)|参保地址变更",
          rf"转(?:医保|参保|保险|关系|合疗)|{INS}(?:关系)?(?:转|迁)|转移接续|转过来|转回来|转到",
          r"迁户口|户口(?:迁|转|落户|搬|已经迁)|迁了户口|户口随迁|嫁(?:过来|到|来)|搬(?:家|到|过来|来)",
          r"迁(?:回|到|过|来|走|出)|(?:医保|参保)关系|转移",
          r"在(?:外地|外省|外县|别的地方|别处|外面|老家|其他地方)(?:[交缴]|参保|参加|买)",
-         r"暂停(?:原)?参保|停保|重复(?:参保|[交缴])|两(?:个)?地(?:方)?(?:都)?(?:[交缴]|参保)"),
+         r"暂停(?:原)?参保|停保|重复(?:参保|[交缴])|两(?:个)?地(?:方)?(?:都)?(?:[交缴]|参保)",
+         context=True),
     rule("migrant", Intent.MIGRANT, 72,
          r"打工|务工|返乡|回乡|外出(?:务工|打工|人员|的人)|农民工",
          r"过年(?:前|后)?.{0,3}(?:回|再[交缴])|春节.{0,4}(?:回|返)|年后.{0,3}(?:回|再[交缴])",
          r"回来(?:再|才|以后|后)?(?:[交缴]|补|买)",
-         r"在外(?:地|面|省)?(?:上班|工作|干活|挣钱)|出门在外"),
+         r"在外(?:地|面|省)?(?:上班|工作|干活|挣钱)|出门在外",
+         context=True),
     rule("benefit_start", Intent.BENEFIT_START, 65,
          rf"{WHEN}.{{0,8}}(?:报销|能报|报|生效|能用|可以用|享受|有效|起作用|开始用|待遇)",
          r"(?:多久|多长时间|几天)(?:以?后)?(?:才|就)?(?:能|可以)?(?:报销|报|用|生效|享受)",
@@ -214,7 +237,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # A lapse told in words (断了两年, 三年没交, 去年没交) only with a question of when cover starts: a
          # resident who mentions a lapse while asking the deadline is asking the deadline.
          rf"{_LAPSE_WORDS}.{{0,30}}(?:多久|多长时间|{WHEN}|几个月|等多久).{{0,8}}(?:报|用|享受|生效|看病|待遇)",
-         r"补(?:交|缴).{0,8}(?:减少|缩短|少等|等多久)"),
+         r"补(?:交|缴).{0,8}(?:减少|缩短|少等|等多久)",
+         context=True),
     rule("enrolment_reward", Intent.ENROLMENT_REWARD, 89,
          r"连续参保.{0,10}(?:奖励|激励|提高|好处|限额|多报|优惠)|参保激励|激励(?:政策|机制|措施)",
          r"零报销|没(?:有)?(?:报销|报)过.{0,10}(?:奖励|提高|限额|好处)|没(?:有)?用过医保.{0,10}(?:奖励|提高|好处)",
@@ -236,7 +260,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"家庭共济|共济账户|亲情账户|亲情付|亲情(?:代缴|缴费)|家庭账户",
          r"职工(?:医保)?.{0,12}(?:给|帮|替|为|代)",
          rf"(?:个人账户|个账|医保账户|医保卡|统筹账户|账户余额|医保余额|卡里的钱|卡上的钱).{{0,10}}(?:{PAY}|代)",
-         rf"(?:给|帮|替|为){SELF}?(?:的|家)?{FAMILY}代[交缴]|代[交缴].{{0,3}}{FAMILY}"),
+         rf"(?:给|帮|替|为){SELF}?(?:的|家)?{FAMILY}代[交缴]|代[交缴].{{0,3}}{FAMILY}",
+         # a relative paying for someone: 儿子能替我交不, 孙子…他能帮我们老两口交吗, 闺女能用她手机给我交吗
+         rf"{KIN}.{{0,16}}(?:替|帮|给){PAID_FOR}.{{0,6}}[交缴]"),
     rule("registration_employee", Intent.REGISTRATION, 58,
          r"(?:职工医保|单位.{0,4}(?:交|缴|买)了?(?:医保|社保)).{0,10}(?:还要|还用|还需要|要不要|能不能|可以|还能|也要|还得)",
          r"辞职|离职|不上班了|单位不交了|(?:没有|没|不是|不属于)(?:参加)?职工医保"),
@@ -263,7 +289,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"现金|刷卡|pos|银行|代办点|便民服务|服务中心|服务站|柜台|柜面|窗口|营业厅",
          r"邮政|邮局|储蓄所|信用社|农商行|农行|工行|建行|中行|云闪付|代收|代征",
          r"缴费(?:渠道|方式|方法|流程|步骤|途径)|交费方式|交钱方式",
-         r"不会(?:用)?(?:手机|智能手机|微信|操作|弄)|弄不来|村里.{0,4}[交缴]"),
+         r"不会(?:用)?(?:手机|智能手机|微信|操作|弄)|弄不来|村里.{0,4}[交缴]",
+         # someone outside the family paying or filing for you: the offline / 代办 channels
+         r"代办(?!费)|(?:村里|村上|有人|谁).{0,6}帮(?:着|忙)?(?:[交缴]|办)"),
     # -- conversation -----------------------------------------------------------------------------------
     rule("set_region_explicit", Intent.SET_REGION, 30,
          r"切换(?:地区|县|区县|地方|城市|区域)?|换(?:个|一个)?(?:县|地区|区县|城市)|更换地区|改(?:一下)?(?:地区|县)",
@@ -284,8 +312,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
 RULES: tuple[IntentRule, ...] = tuple(sorted(_RULE_TABLE, key=lambda r: -r.priority))
 
 
-def classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) -> RuleMatch | None:
-    """The winning rule for `text`, or None (FALLBACK). `rules` must be sorted by priority, highest first."""
+def _best(text: str, slots: Slots, rules: tuple[IntentRule, ...]) -> RuleMatch | None:
     best: RuleMatch | None = None
     for candidate in rules:
         if best is not None and candidate.priority < best.rule.priority:
@@ -296,3 +323,34 @@ def classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) -> 
         if best is None or (found.rule.priority, -found.position) > (best.rule.priority, -best.position):
             best = found
     return best
+
+
+def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[IntentRule, ...]) -> RuleMatch | None:
+    """The highest question rule matching in a clause of `text` that the context rule does not match."""
+    found: RuleMatch | None = None
+    start = 0
+    for clause in _CLAUSE.split(text):
+        offset = text.find(clause, start)
+        start = offset + len(clause)
+        if not clause or context.match(clause, slots) or _REFERS_BACK.search(clause):
+            continue
+        if context.subject is not None and not context.subject.search(clause):
+            continue
+        for candidate in rules:
+            if not candidate.question or (found is not None and candidate.priority <= found.rule.priority):
+                continue
+            if (hit := candidate.match(clause, slots)) is not None:
+                found = RuleMatch(candidate, offset + hit.position)
+    return found
+
+
+def classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) -> RuleMatch | None:
+    """The winning rule for `text`, or None (FALLBACK). `rules` must be sorted by priority, highest first.
+
+    Topic mentions are context, the question decides: when the winner is a context rule (打工, 搬家, 刚生完孩子,
+    职工医保, 医院) and another clause of the message asks a fee, deadline, channel or family-account question
+    without that mention, the question wins (我在外地打工，今年交多少 is FEE; 打工回来还能交吗 stays MIGRANT)."""
+    best = _best(text, slots, rules)
+    if best is None or not best.rule.context:
+        return best
+    return _question_beside(best.rule, text, slots, rules) or best

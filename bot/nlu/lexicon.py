@@ -24,6 +24,10 @@ FAMILY = (
     r"丈夫|妻子|配偶|爸爸?|妈妈?|爹|娘|爷爷|奶奶|老伴|公婆|岳父|岳母|丈母娘|家庭成员|一家人)"
 )
 SELF = r"(?:我|俺|咱|本人)"
+# Relatives who may pay for the one asking (FAMILY and grandchildren, in-laws), and the one asking as paid for:
+# 儿子能替我交不 is the family account; 我替她交 (the asker paying) is a question of channels.
+KIN = rf"(?:{FAMILY[3:-1]}|孙子|孙女|外孙女?|儿媳妇?|女婿|侄子|侄女)"
+PAID_FOR = rf"(?:{SELF}|老两口)(?:们|俩|两个|家)?"
 
 _SEVERE_GRADE = r"(?:一|二|1|2|一二|一、二|1、2)"
 _GENERAL_GRADE = r"(?:三|四|3|4|三四|三、四|3、4)"
