@@ -1,6 +1,6 @@
 """Understanding: Chinese text (+ the follower's conversation state) -> `Query`.
 
-    understand(text, registry, state=speaker.state)
+    understand(text, registry, state=speaker.state, today=ctx.today)
 
 Text is normalised (bot.nlu.normalize), sound-alikes of the domain's terms are respelt (bot.nlu.sound), slots
 are read with patterns compiled once per registry (bot.nlu.slots), and the intent is the highest-priority
@@ -11,6 +11,7 @@ name and/or an ID number is BIND with extras {"name", "id_number"}, and 取消 c
 
 from __future__ import annotations
 
+import datetime as dt
 import weakref
 from typing import Any
 
@@ -62,15 +63,18 @@ def binding_in_progress(state: dict[str, Any] | None) -> bool:
     return state is not None and "binding" in state
 
 
-def understand(text: str, registry: PolicyRegistry, *, state: dict[str, Any] | None = None) -> Query:
+def understand(
+    text: str, registry: PolicyRegistry, *, state: dict[str, Any] | None = None, today: dt.date | None = None
+) -> Query:
     """What the resident asks, with the slots named in the message. The query depends on the normalised
-    text, the registry and `binding_in_progress(state)`, nothing else."""
+    text, the registry, `binding_in_progress(state)` and, when given, `today` (relative years: 去年 on a day of
+    2024 is 2023), nothing else."""
     binding_now = binding_in_progress(state)
     extractor = extractor_for(registry)
     norm = normalize(text or "")
     if not binding_now:  # a name being bound is never respelt
         norm = extractor.respell(norm)
-    slots = extractor.extract(norm) if norm else Slots()
+    slots = extractor.extract(norm, today) if norm else Slots()
 
     if binding_now:
         if binding.is_cancel(norm):

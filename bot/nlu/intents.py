@@ -117,6 +117,10 @@ _QUESTION_INTENTS = frozenset({Intent.FEE, Intent.DEADLINE, Intent.CHANNELS, Int
 _CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
 # A clause that points back at the mention (到时候还能交不, 具体咋弄) asks about it, not beside it.
 _REFERS_BACK = re.compile(r"到时候?|那时候?|那个时候|那边|这种情况|这样的?话|那样的?话|具体")
+# A clause that asks something itself (户口迁了医保咋转): its mention is a question, not a context.
+_ASKS = re.compile(
+    r"吗|呢|么|嘛|咋|怎么|怎样|如何|啥|什么|多少|几(?:号|月|时|点|块|档|百)|哪|能不能|可不可以|行不行|要不要|中不中|[?？]|不$|没有?$"
+)
 # Someone other than a newborn: the subject of a question that makes 刚生完孩子 a mere mention.
 _NOT_THE_BABY = r"我|俺|咱|自己|两口子|大人|老人|爹|娘|爸|妈|老伴|媳妇|老公|全家|一家"
 
@@ -180,9 +184,10 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?:额外|另外)(?:收|[交缴]|要|加|给)|多收|多要|乱收|加收|另收|多出|多(?:出来)?的\d+(?:元|块)",
          r"比标准(?:高|多|贵)|超(?:过)?标准|高于标准",
          r"(?:代办|代[交缴]|帮(?:着|忙)?[交缴办]).{0,8}(?:给钱|收钱|要钱|花钱|收费|掏钱|给好处)",
+         r"(?:代办|代收|代[交缴]|帮[交缴办]).{0,6}(?:收|要)了?\d{1,2}(?:元|块)",
          r"给(?:代办员?|村干部|村里|收费的人?|经办人)(?:点|些)?(?:钱|好处)"),
     rule("fee_subsidy_for_category", Intent.FEE, 60,
-         r"补助|补贴|资助|补多少|减免|免费|全免|出钱|掏钱|兜底", when=_has_category),
+         r"补助|补贴|资助|补多少|减免|免费|全免|出钱|掏钱|兜底|(?:全|都)(?:给|帮)?[交缴]", when=_has_category),
     rule("fiscal_subsidy", Intent.FISCAL_SUBSIDY, 55,
          r"(?:财政|政府|国家|上面)(?:的|给|每人|每个人|一个人|人均)*(?:补助|补贴|配套|补|出|拿|掏|贴)",
          r"(?:补助|补贴)标准|财政补助|配套资金"),
@@ -199,7 +204,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?:要|用|需要|得)(?:不要)?[交缴](?:钱|费)?(?:吗|不)|要不要[交缴]|用不用[交缴]|还用[交缴]|不用[交缴]",
          r"免费",
          r"自付|个人(?:部分|承担|负担|缴费)|自己(?:要|还要|得|需要)?(?:出|掏)",
-         r"(?:补|减|免|少[交缴])多少|资助(?:多少|标准)|减免"),
+         r"(?:补|减|免|少[交缴])多少|资助(?:多少|标准)|减免",
+         # checking a figure heard elsewhere: 听说今年四百，对吗 / 高档五百四，我没记错吧
+         r"(?<!\d)\d{2,4}(?![\d号月日年天岁点]).{0,12}(?:没记错|没说错|没弄错|对不对|对吗|对吧|是吧|没错吧|是真的吗)"),
     rule("fee_category_or_tier_only", Intent.FEE, 16, r".", when=_has_category_or_tier),
     # -- when -------------------------------------------------------------------------------------------
     rule("newborn", Intent.NEWBORN, 75,
@@ -218,7 +225,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"暂停(?:原)?参保|停保|重复(?:参保|[交缴])|两(?:个)?地(?:方)?(?:都)?(?:[交缴]|参保)",
          context=True),
     rule("migrant", Intent.MIGRANT, 72,
-         r"打工|务工|返乡|回乡|外出(?:务工|打工|人员|的人)|农民工",
+         r"(?<![没不])(?<!没出去)(?<!不出去)(?<!没去)(?<!不去)(?:打工|务工)|返乡|回乡|外出(?:务工|打工|人员|的人)|农民工",
          r"过年(?:前|后)?.{0,3}(?:回|再[交缴])|春节.{0,4}(?:回|返)|年后.{0,3}(?:回|再[交缴])",
          r"回来(?:再|才|以后|后)?(?:[交缴]|补|买)",
          r"在外(?:地|面|省)?(?:上班|工作|干活|挣钱)|出门在外",
@@ -326,13 +333,18 @@ def _best(text: str, slots: Slots, rules: tuple[IntentRule, ...]) -> RuleMatch |
 
 
 def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[IntentRule, ...]) -> RuleMatch | None:
-    """The highest question rule matching in a clause of `text` that the context rule does not match."""
+    """The highest question rule matching in a clause of `text` that the context rule does not match, if the
+    clauses it does match only state something (我在外地打工) rather than ask (户口迁了医保咋转)."""
     found: RuleMatch | None = None
     start = 0
     for clause in _CLAUSE.split(text):
         offset = text.find(clause, start)
         start = offset + len(clause)
-        if not clause or context.match(clause, slots) or _REFERS_BACK.search(clause):
+        if clause and context.match(clause, slots):
+            if _ASKS.search(clause):
+                return None  # the mention's own clause asks about it
+            continue
+        if not clause or _REFERS_BACK.search(clause):
             continue
         if context.subject is not None and not context.subject.search(clause):
             continue

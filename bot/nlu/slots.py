@@ -6,6 +6,7 @@ come from the policy files) and then only runs precompiled patterns.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -18,6 +19,11 @@ from bot.rules.loader import PolicyRegistry
 _YEAR_FULL = re.compile(r"(?<!\d)(20[1-3]\d)(?!\d)(?!\s*年\s*\d{1,2}\s*月)(?![-./]\d)(年度|年)?(?![元块])")
 _YEAR_SHORT = re.compile(r"(?<![\d.])([1-3]\d)(年度|年)(?!\s*\d{1,2}\s*月)(?![了前多来以])")
 _YEAR_MIN, _YEAR_MAX = 2015, 2035
+# Years relative to the date a message is sent (calendar years, read as the insurance year of that number).
+# A message that also says 今年 asks about this year: 去年在外地交的，今年交多少 names no year.
+_RELATIVE_YEAR = re.compile(r"(?<!大)前年|去年|明年|后年(?!头)")
+_RELATIVE_OFFSET = {"前年": -2, "去年": -1, "明年": 1, "后年": 2}
+_THIS_YEAR = re.compile(r"今年|本年")
 
 # Suffixes a resident may drop from a township or village name: 礼义镇 -> 礼义, 宝城街道办事处 -> 宝城街道.
 _TOWNSHIP_SUFFIXES = ("街道办事处", "街道办", "街道", "镇", "乡", "村")
@@ -205,6 +211,14 @@ class SlotExtractor:
         return named.pop() if len(named) == 1 else None
 
     @staticmethod
+    def relative_year_in(text: str, today: dt.date) -> int | None:
+        """去年/前年/明年/后年 against `today`, unless the message also says 今年."""
+        if _THIS_YEAR.search(text):
+            return None
+        m = _RELATIVE_YEAR.search(text)
+        return today.year + _RELATIVE_OFFSET[m.group(0)] if m else None
+
+    @staticmethod
     def year_in(text: str) -> int | None:
         candidates: list[tuple[int, int, int]] = []  # (not 年度, position, year)
         for m in _YEAR_FULL.finditer(text):
@@ -217,7 +231,8 @@ class SlotExtractor:
 
     # -- all together ---------------------------------------------------------------------------------
 
-    def extract(self, text: str) -> Slots:
+    def extract(self, text: str, today: dt.date | None = None) -> Slots:
+        """The slots named in `text`; with `today`, relative years (去年) are read too (a written year wins)."""
         named = self.regions_in(text)
         regions = tuple(dict.fromkeys(r for _, r in named))
         townships = self.townships_in(text, set(regions))
@@ -244,7 +259,7 @@ class SlotExtractor:
         return Slots(
             region=region,
             township=township,
-            year=self.year_in(text),
+            year=self.year_in(text) or (self.relative_year_in(text, today) if today else None),
             categories=self.categories_in(text),
             tier=self.tier_in(text),
             unknown_region=unknown,

@@ -1,6 +1,8 @@
-"""Mentions are context, the question decides (bot.nlu.intents.classify); helping someone pay."""
+"""Mentions are context, the question decides (bot.nlu.intents.classify); helping someone pay; relative years."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 
@@ -38,6 +40,7 @@ def test_a_question_wins_over_a_mention_in_another_clause(
         ("在外地打工的过年回来再交来得及吗", Intent.MIGRANT),
         ("闺女在外省上班，到时候回来还能补交不", Intent.MIGRANT),  # 到时候 points back at the mention
         ("户口迁走了，医保怎么转", Intent.MOVING),
+        ("嫁到罗山了医保咋转过来，罗山一年多少钱", Intent.MOVING),  # the mention's own clause asks: it comes first
         ("孙女刚出生半个月，在哪给她上医保", Intent.NEWBORN),  # the question is about the baby
         ("职工医保一年交多少", Intent.OUT_OF_SCOPE),
         ("乡卫生院在哪", Intent.OUT_OF_SCOPE),
@@ -63,4 +66,59 @@ def test_the_mention_stays_when_it_is_what_is_asked(registry: PolicyRegistry, te
     ],
 )
 def test_helping_someone_pay(registry: PolicyRegistry, text: str, intent: Intent) -> None:
+    assert understand(text, registry).intent is intent
+
+
+# -- relative years ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "year"),
+    [
+        ("后年的医保多少钱", dt.date(2024, 10, 1), 2026),
+        ("明年罗山的合疗几号开始收", dt.date(2024, 12, 30), 2025),
+        ("去年陵川低保户交了多少", dt.date(2025, 1, 2), 2024),  # just after new year: 去年 is 2024
+        ("前年特困人员要交钱吗", dt.date(2026, 6, 1), 2024),
+        ("2025年的呢，不是去年的", dt.date(2026, 6, 1), 2025),  # a written year wins
+        ("去年交过了，今年交多少", dt.date(2024, 11, 10), None),  # 今年 is asked: no year named
+        ("去年的医保多少钱", None, None),  # no date, no guess
+    ],
+)
+def test_relative_years_against_the_date(
+    registry: PolicyRegistry, text: str, today: dt.date | None, year: int | None
+) -> None:
+    assert understand(text, registry, today=today).year == year
+
+
+# -- a region named with a question keeps the question --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "categories"),
+    [
+        ("我是罗山县的，村里说今年交380，对不对", "罗山县", ()),  # checking a figure
+        ("陵川县中档360没说错吧", "陵川县", ()),
+        ("俺是乐至县残疾人，二级，是不是国家都给交了", "乐至县", ("severe_disability",)),
+    ],
+)
+def test_a_region_with_a_question_keeps_the_question(
+    registry: PolicyRegistry, text: str, region: str, categories: tuple[str, ...]
+) -> None:
+    q = understand(text, registry)
+    assert (q.intent, q.region, q.categories) == (Intent.FEE, region, categories)
+
+
+def test_a_figure_checked_is_not_a_date(registry: PolicyRegistry) -> None:
+    assert understand("罗山县12月31号截止对吗", registry).intent is Intent.DEADLINE
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("今年没出去打工，罗山啥时候截止", Intent.DEADLINE),  # a denied mention is no mention at all
+        ("我不打工了在家种地，医保多少钱", Intent.FEE),
+        ("村里代办员帮交收了10块钱，合理吗", Intent.HANDLING_FEE),  # what helping costs
+    ],
+)
+def test_denied_mentions_and_the_cost_of_help(registry: PolicyRegistry, text: str, intent: Intent) -> None:
     assert understand(text, registry).intent is intent
