@@ -244,8 +244,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # A lapse told in words (断了两年, 三年没交, 去年没交) only with a question of when cover starts: a
          # resident who mentions a lapse while asking the deadline is asking the deadline.
          rf"{_LAPSE_WORDS}.{{0,30}}(?:多久|多长时间|{WHEN}|几个月|等多久).{{0,8}}(?:报|用|享受|生效|看病|待遇)",
-         r"补(?:交|缴).{0,8}(?:减少|缩短|少等|等多久)",
-         context=True),
+         r"补(?:交|缴).{0,8}(?:减少|缩短|少等|等多久)"),
     rule("enrolment_reward", Intent.ENROLMENT_REWARD, 89,
          r"连续参保.{0,10}(?:奖励|激励|提高|好处|限额|多报|优惠)|参保激励|激励(?:政策|机制|措施)",
          r"零报销|没(?:有)?(?:报销|报)过.{0,10}(?:奖励|提高|限额|好处)|没(?:有)?用过医保.{0,10}(?:奖励|提高|好处)",
