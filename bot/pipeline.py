@@ -32,11 +32,14 @@ async def respond(message: str | Query, ctx: Context) -> Reply:
     question = ANSWERS.key(message, ctx)
     kept = ANSWERS.get(question, ctx) if question is not None else None
     if kept is None or (pending and _completes(kept.query)):
-        query = message if isinstance(message, Query) else understand(message, ctx.registry, state=speaker.state)
+        if isinstance(message, Query):
+            query = message
+        else:  # relative years (去年, 明年) count from the day asked, which the cache's key holds too
+            query = understand(message, ctx.registry, state=speaker.state, today=ctx.today)
         if pending and _completes(query):
             question = None  # the answer is the waiting question's
             speaker.region, speaker.township = query.region, query.township or speaker.township
-            query = understand(pending, ctx.registry, state=speaker.state)
+            query = understand(pending, ctx.registry, state=speaker.state, today=ctx.today)
             query = replace(query, region=query.region or speaker.region)
         answer_route = route(query.intent)
         answer = await answer_route.handler(query, ctx)
