@@ -22,6 +22,10 @@ from tests.scheduler.conftest import fake_state
 from tests.scheduler.helpers import Person, add_people
 
 ROOT = Path(__file__).resolve().parents[2]
+# The leader lock in this test's database only: pg_locks is the whole server's, other databases (other test runs)
+# hold the same key.
+OURS = ("locktype = 'advisory' AND objid = %s"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
 
 
 async def wait_for(condition, timeout_s: float = 10.0) -> None:
@@ -86,9 +90,8 @@ async def test_a_leader_that_loses_its_lock_stops_its_jobs_at_once(settings, eng
     await second.start()
     await asyncio.sleep(0.3)
     assert second.scheduler is None
-    with psycopg.connect(request.getfixturevalue("pg_url"), autocommit=True) as conn:
-        (pid,) = conn.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND granted",
-                              (LEADER_LOCK,)).fetchone()
+    with psycopg.connect(request.getfixturevalue("pg_database"), autocommit=True) as conn:
+        (pid,) = conn.execute(f"SELECT pid FROM pg_locks WHERE {OURS} AND granted", (LEADER_LOCK,)).fetchone()
         conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
     await wait_for(lambda: not old.running, timeout_s=1.0)
     assert first.scheduler is None
@@ -111,9 +114,8 @@ async def test_stopping_after_the_lock_connection_died_is_clean(settings, engine
     leader = Scheduling(settings, builtin, sessions, engine, client=None, run_sender=False, leader_poll_s=30)
     await leader.start()
     await wait_for(lambda: leader.scheduler is not None)
-    with psycopg.connect(request.getfixturevalue("pg_url"), autocommit=True) as conn:
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s",
-                     (LEADER_LOCK,))
+    with psycopg.connect(request.getfixturevalue("pg_database"), autocommit=True) as conn:
+        conn.execute(f"SELECT pg_terminate_backend(pid) FROM pg_locks WHERE {OURS}", (LEADER_LOCK,))
     await asyncio.sleep(0.1)  # SIGTERM arrives at once: stop() must not raise
     await leader.stop()
 
@@ -163,9 +165,8 @@ async def test_two_scheduler_processes_when_the_leaders_connection_is_terminated
         new = await Child.start(settings)
         try:
             await wait_for(lambda: new.saw("another scheduler holds the leader lock"), timeout_s=60)
-            with psycopg.connect(request.getfixturevalue("pg_url"), autocommit=True) as conn:
-                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-                             " AND objid = %s", (LEADER_LOCK,))
+            with psycopg.connect(request.getfixturevalue("pg_database"), autocommit=True) as conn:
+                conn.execute(f"SELECT pg_terminate_backend(pid) FROM pg_locks WHERE {OURS}", (LEADER_LOCK,))
             await wait_for(lambda: old.saw("lost the scheduler leader lock"), timeout_s=10)
             await wait_for(lambda: new.saw("scheduler started"), timeout_s=30)  # its next poll, within 10 s
         finally:
