@@ -155,6 +155,17 @@ def setup_health(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
 
 
+# Database drivers that log each statement with its parameters at DEBUG: openids, names, masked IDs. They
+# never log below WARNING, whatever the root logger's level (Security in README: logs carry no openid).
+STATEMENT_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "asyncpg")
+
+
+def setup_private_logs() -> None:
+    for name in STATEMENT_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
+
+
 def create_app(
     settings: Settings,
     *,
@@ -167,6 +178,7 @@ def create_app(
     (default: now in Asia/Shanghai); `scheduler=False` is `yibao serve --no-scheduler`."""
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
+    setup_private_logs()
     setup_registry(app, registry)
     setup_db(app)
     setup_wechat_client(app)
