@@ -13,6 +13,7 @@ import sys
 
 from bot.commands import (
     ask,
+    broadcast,
     chat,
     db,
     demo,
@@ -32,7 +33,7 @@ from bot.config import ConfigError
 
 # The order of `yibao --help`.
 COMMANDS = [policy, ask, db, imports, status, demo_data, serve, chat, demo, fake_wechat, remind, jobs, outbox,
-            scheduler]
+            scheduler, broadcast]
 
 
 def _argparse_in_chinese() -> None:

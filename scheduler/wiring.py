@@ -24,7 +24,7 @@ from bot import config
 from bot.config import Settings
 from bot.rules.loader import PolicyRegistry
 from bot.wechat.client import WeChatClient
-from scheduler import jobs
+from scheduler import jobs, tags
 from scheduler.sender import Sender, SenderOptions
 
 log = logging.getLogger("yibao.scheduler")
@@ -58,6 +58,7 @@ class Scheduling:
                              options=self.sender_options)
         if self.run_sender:
             self._tasks.append(asyncio.create_task(self.sender.run(self._stop), name="outbox-sender"))
+            self._tasks.append(asyncio.create_task(tags.run(self.sessions, self.client, self._stop), name="tag-job"))
         if self.run_jobs:
             self._tasks.append(asyncio.create_task(self._lead_logged(), name="scheduler-leader"))
 

@@ -6,7 +6,8 @@ stays the same while valid; force_refresh replaces it), and records every call:
     GET    /_fake/messages            every call so far, as a JSON list (?endpoint=custom/send filters)
     DELETE /_fake/messages            forget them
     POST   /_fake/inject              {"endpoint": "custom/send", "errcode": 45009, "http_status": 500,
-                                       "delay_s": 6, "times": 1}: the next `times` calls fail (or wait)
+                                       "delay_s": 6, "times": 1}: the next `times` calls fail (or wait);
+                                       "answer_late": true does the call, then waits before answering
     DELETE /_fake/inject              drop pending injections
     POST   /_fake/expire              expire every token (the next call gets 42001)
     POST   /_fake/callback            {"url": ..., "token": ..., "aes_key": ...}: where events are pushed
@@ -61,6 +62,9 @@ class Injection:
     http_status: int | None = None
     delay_s: float = 0.0
     times: int = 1
+    # handle the call, then wait `delay_s` before answering: WeChat did the work but its answer is late
+    # (the caller times out and may retry)
+    answer_late: bool = False
 
     def matches(self, endpoint: str) -> bool:
         ep = self.endpoint.strip("/").removeprefix("cgi-bin/")
@@ -437,7 +441,7 @@ def _api(path: str, handler: Endpoint, auth: bool) -> Callable[[web.Request], Aw
         inj = fake.take_injection(name)
         if inj is not None:
             call["injected"] = asdict(inj)
-            if inj.delay_s:
+            if inj.delay_s and not inj.answer_late:
                 await asyncio.sleep(inj.delay_s)
             if inj.http_status:
                 call.update(http_status=inj.http_status, at=time.time())
@@ -461,6 +465,8 @@ def _api(path: str, handler: Endpoint, auth: bool) -> Callable[[web.Request], Aw
         call.update(errcode=result.get("errcode", 0), http_status=200, at=time.time(), delivered=delivered)
         fake.calls.append(call)
         fake.flush()
+        if inj is not None and inj.answer_late:
+            await asyncio.sleep(inj.delay_s)
         return web.json_response(result)
 
     return view
@@ -489,6 +495,7 @@ async def _inject(request: web.Request) -> web.Response:
             http_status=None if raw.get("http_status") is None else int(raw["http_status"]),
             delay_s=float(raw.get("delay_s") or 0),
             times=int(raw.get("times") or 1),
+            answer_late=bool(raw.get("answer_late")),
         )
     except (ValueError, KeyError, TypeError) as exc:
         return web.json_response({"error": f"bad injection: {exc!r}"}, status=400)
