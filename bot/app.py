@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot import config
 from bot.config import Settings
+from bot.console import township
 from bot.pipeline import ANSWERS
 from bot.rules.loader import PolicyRegistry, load_registry
 from bot.store.db import make_engine, make_sessionmaker
@@ -180,6 +181,11 @@ def setup_health(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
 
 
+def setup_township_page(app: web.Application, clock: Clock | None) -> None:
+    """The signed township page a digest links to (bot/console/township.py)."""
+    township.setup(app, app[SETTINGS], lambda: app[SESSIONS], lambda: app[REGISTRY], clock or config.now)
+
+
 def _run_steps(app: web.Application, steps: list[str]) -> None:
     for step in steps:
         module, _, func = step.partition(":")
@@ -211,6 +217,7 @@ def create_app(
     setup_webhook_store(app)
     setup_webhook(app, responder, clock, offline)
     setup_health(app)
+    setup_township_page(app, clock)
     setup_gc(app)
     _run_steps(app, FEATURE_STEPS)
     if scheduler:

@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 async def outbox_command(settings: Settings, status: str | None, limit: int, out: TextIO | None = None) -> None:
     from sqlalchemy import func, select
 
+    from bot.store import receipts
     from bot.store.models import OutboxMessage
 
     out = out or sys.stdout
@@ -39,6 +40,11 @@ async def outbox_command(settings: Settings, status: str | None, limit: int, out
         for st, kind, stage, n in counts:
             if status is None or st == status:
                 print(f"  {st:8} {kind:10} {stage:14} {n}", file=out)
+        outcomes = await receipts.outbox_outcomes(session)
+        if outcomes:
+            names = {**receipts.OUTCOME_NAMES, "waiting": "未收到回执"}
+            print("已发送消息的微信回执：" + "，".join(f"{names[k]}{n}条" for k, n in sorted(outcomes.items())),
+                  file=out)
         wanted = [status] if status else ["failed"]
         rows = (await session.execute(
             select(o.c.key, o.c.status, o.c.attempts, o.c.last_error, o.c.not_before, o.c.sent_at)

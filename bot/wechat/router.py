@@ -16,7 +16,7 @@ from bot.config import TZ
 from bot.handlers.answer import Answer
 from bot.pipeline import Context, Speaker
 from bot.render import render
-from bot.store import followers
+from bot.store import followers, receipts
 from bot.store.followers import STALE, FollowerWrite, Fresh
 from bot.wechat.protocol import Inbound
 
@@ -163,6 +163,23 @@ async def on_click(turn: Turn) -> str | None:
         turn.touch(user_message=False)
         return turn.render("unsupported_message", kind="menu", length=0)
     return await turn.ask(question, user_message=False)
+
+
+@on("event:templatesendjobfinish", "event:masssendjobfinish")
+async def on_receipt(turn: Turn) -> str | None:
+    """A send job's receipt: kept, and matched to its outbox row or broadcast batch (bot/store/receipts.py)."""
+    if turn.pure:
+        raise NotPure("a receipt is written to the database")
+    inbound = turn.inbound
+    counts = None
+    if inbound.event == "masssendjobfinish":
+        counts = {"total": inbound.text("TotalCount"), "filter": inbound.text("FilterCount"),
+                  "sent": inbound.text("SentCount"), "error": inbound.text("ErrorCount")}
+    async with turn.deps.sessions.begin() as session:
+        await receipts.record(session, event=inbound.text("Event").upper(), openid=turn.openid,
+                              msgid=inbound.text("MsgID") or inbound.text("MsgId"),
+                              status=inbound.text("Status"), counts=counts, now=turn.now)
+    return None
 
 
 async def on_other_event(turn: Turn) -> str | None:
