@@ -217,13 +217,15 @@ class WeChatClient:
 
     # -- outreach: mass sends by tag, tags, QR codes, subscription notices -----------------------------
 
-    async def mass_send_text_to_tag(self, tag_id: int, content: str, clientmsgid: str) -> dict[str, Any]:
-        """群发 to every follower carrying `tag_id` (mass/sendall with a tag filter, not the legacy group_id)."""
+    async def mass_send_text_to_tag(self, tag_id: int | None, content: str, clientmsgid: str) -> dict[str, Any]:
+        """群发 to every follower carrying `tag_id` (mass/sendall with a tag filter, not the legacy group_id),
+        or with None to every follower (is_to_all)."""
+        flt: dict[str, Any] = {"is_to_all": True} if tag_id is None else {"is_to_all": False, "tag_id": tag_id}
         return await self.call(
             "POST",
             "/cgi-bin/message/mass/sendall",
             json={
-                "filter": {"is_to_all": False, "tag_id": tag_id},
+                "filter": flt,
                 "msgtype": "text",
                 "text": {"content": content},
                 "clientmsgid": clientmsgid,
