@@ -139,14 +139,14 @@ def _days(env: Mapping[str, str], name: str, default: str) -> tuple[int, ...]:
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
     raw = env.get(name) or default
     if raw not in choices:
-        raise ConfigError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
+        raise ConfigError(name, "choice", raw=raw, choices=" / ".join(choices))
     return raw
 
 
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
     raw = env.get(name) or default
     if not re.match(r"https?://[^/\s]+", raw):
-        raise ConfigError(f"{name}={raw!r}: expected an http(s):// URL")
+        raise ConfigError(name, "http_url", raw=raw)
     return raw.rstrip("/")
 
 

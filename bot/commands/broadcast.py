@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, TextIO
 
 from bot.commands.common import open_sessions, run_async, when
+from bot.commands.text import CommandError, section, t
 from bot.config import Settings
 
 if TYPE_CHECKING:
@@ -27,37 +28,34 @@ if TYPE_CHECKING:
     from bot.store.models import Broadcast
     from bot.wechat.client import WeChatClient
 
-STATUS_NAMES = {"draft": "草稿", "approved": "已审核", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}
-
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("broadcast", help="群发：撰写、预览、审核、发送（遵守微信群发限制）")
+    p = sub.add_parser("broadcast", help=t("broadcast.help"), description=t("broadcast.description"))
     actions = p.add_subparsers(dest="broadcast_command", metavar="ACTION", required=True)
-    new = actions.add_parser("new", help="撰写一条群发（草稿），并显示预览")
+    new = actions.add_parser("new", help=t("broadcast.new"), description=t("broadcast.new_description"))
     what = new.add_mutually_exclusive_group(required=True)
-    what.add_argument("--text", help="群发的文字内容")
-    what.add_argument("--from-policy", nargs=2, metavar=("REGION", "YEAR"), help="由已发布年度的政策生成缴费通知")
-    new.add_argument("--title", help="标题（默认取内容开头）")
+    what.add_argument("--text", help=t("broadcast.text"))
+    what.add_argument("--from-policy", nargs=2, metavar=("REGION", "YEAR"), help=t("broadcast.from_policy"))
+    new.add_argument("--title", help=t("broadcast.title"))
     new.add_argument("--audience", choices=["all", "county", "township", "group"], default="all",
-                     help="受众：全部关注者 / 某县 / 某乡镇 / 未缴费的困难群体")
-    new.add_argument("--region", help="县或镇（陵川县、周集镇、陵川）")
-    new.add_argument("--township", help="乡镇（街道）")
-    new.add_argument("--group", help="困难群体的类别键（tekun、dibao、monitored ...）")
-    new.add_argument("--year", type=int, help="参保年度（困难群体受众：该年度未缴费者）")
-    new.add_argument("--by", default=None, help="撰写人（默认：当前系统用户）")
+                     help=t("broadcast.audience"))
+    new.add_argument("--region", help=t("broadcast.region"))
+    new.add_argument("--township", help=t("broadcast.township"))
+    new.add_argument("--group", help=t("broadcast.group"))
+    new.add_argument("--year", type=int, help=t("broadcast.year"))
+    new.add_argument("--by", default=None, help=t("broadcast.by"))
     new.set_defaults(func=lambda a: run_async(new_command(Settings.from_env(), a)))
-    for name, text in (("preview", "预览：受众人数与月度限额；--openid 发到该微信号预览"),
-                       ("approve", "审核（需另一位工作人员）"), ("send", "发送（需确认）")):
-        action = actions.add_parser(name, help=text)
-        action.add_argument("id", type=int, help="群发编号")
-        action.add_argument("--by", default=None, help="操作人（默认：当前系统用户）")
+    for name in ("preview", "approve", "send"):
+        action = actions.add_parser(name, help=t(f"broadcast.{name}"), description=t(f"broadcast.{name}_description"))
+        action.add_argument("id", type=int, help=t("broadcast.id"))
+        action.add_argument("--by", default=None, help=t("broadcast.by"))
         if name == "preview":
-            action.add_argument("--openid", help="把预览发到这个微信号（mass/preview）")
+            action.add_argument("--openid", help=t("broadcast.openid"))
         if name == "send":
-            action.add_argument("--yes", action="store_true", help="不再询问确认")
+            action.add_argument("--yes", action="store_true", help=t("broadcast.yes"))
         action.set_defaults(func=lambda a, name=name: run_async(ACTIONS[name](Settings.from_env(), a)))
-    listing = actions.add_parser("list", help="最近的群发及其送达回执")
-    listing.add_argument("--limit", type=int, default=20)
+    listing = actions.add_parser("list", help=t("broadcast.list"), description=t("broadcast.list_description"))
+    listing.add_argument("--limit", type=int, default=20, help=t("broadcast.limit"))
     listing.set_defaults(func=lambda a: run_async(list_command(Settings.from_env(), a.limit)))
 
 
@@ -79,13 +77,13 @@ async def wechat_client(settings: Settings, sessions: async_sessionmaker) -> Asy
 def describe_audience(audience: dict) -> str:
     kind = audience.get("kind")
     if kind == "all":
-        return "全部关注者"
+        return t("broadcast.all")
     if kind == "county":
-        return f"{audience['county']}的关注者"
+        return t("broadcast.county", county=audience["county"])
     if kind == "township":
-        return f"{audience['county']}{audience['township']}的关注者"
+        return t("broadcast.in_township", county=audience["county"], township=audience["township"])
     where = audience["county"] + (audience.get("township") or "")
-    return f"{where} {audience['year']}年度尚未缴费的困难群体（{audience['group']}）"
+    return t("broadcast.needy", where=where, year=audience["year"], group=audience["group"])
 
 
 def render_preview(settings: Settings, b: Broadcast, reach: Reach) -> str:
@@ -93,13 +91,14 @@ def render_preview(settings: Settings, b: Broadcast, reach: Reach) -> str:
     from bot.store.broadcasts import split
 
     text = environment().get_template("broadcast_preview.j2").render(
-        b=b, reach=reach, audience=describe_audience(b.audience), status_names=STATUS_NAMES,
+        b=b, reach=reach, audience=describe_audience(b.audience), status_names=section("broadcast.status"),
         limit=settings.mass_monthly_limit, batches=len(split(reach.openids)),
         subscription=settings.account_type == "subscription")
     return "\n".join(line.rstrip() for line in text.splitlines() if line.strip())
 
 
 async def new_command(settings: Settings, args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Save a draft and show its preview; a refusal is a CommandError (printed by `yibao`, status 2)."""
     from bot.commands.jobs import known_region
     from bot.rules.loader import load_registry
     from bot.store import broadcasts as store
@@ -115,10 +114,10 @@ async def new_command(settings: Settings, args: argparse.Namespace, out: TextIO 
         try:
             year = int(args.from_policy[1])
         except ValueError:
-            raise SystemExit(f"yibao: 年度应是数字，不是“{args.from_policy[1]}”") from None
+            raise CommandError(t("broadcast.bad_year", text=args.from_policy[1])) from None
         policy = registry.get(policy_region, year)
         if policy is None:
-            raise SystemExit(f"yibao: 没有{policy_region}{year}年度的政策文件")
+            raise CommandError(t("broadcast.no_policy", region=policy_region, year=year))
         title, content = announcement(policy)
         source = policy.id
     else:
@@ -133,11 +132,10 @@ async def new_command(settings: Settings, args: argparse.Namespace, out: TextIO 
                                        author=_actor(args), source=source)
             reach = await preview_reach(sessions, settings, b, _now())
     except BroadcastError as exc:
-        print(f"yibao: {exc}", file=sys.stderr)
-        return 2
+        raise CommandError(str(exc)) from None
     print(render_preview(settings, b, reach), file=out)
     step = "yibao broadcast approve" if settings.broadcast_approval else "yibao broadcast send"
-    print(f"\n草稿已保存。下一步：{step} {b.id}", file=out)
+    print("\n" + t("broadcast.saved", step=step, id=b.id), file=out)
     return 0
 
 
@@ -159,8 +157,7 @@ async def preview_command(settings: Settings, args: argparse.Namespace, out: Tex
             async with sessions() as session:
                 b = await store.get(session, args.id)
         except BroadcastError as exc:
-            print(f"yibao: {exc}", file=sys.stderr)
-            return 2
+            raise CommandError(str(exc)) from None
         reach = await preview_reach(sessions, settings, b, _now())
         print(render_preview(settings, b, reach), file=out)
         if args.openid:
@@ -168,11 +165,10 @@ async def preview_command(settings: Settings, args: argparse.Namespace, out: Tex
                 try:
                     await client.mass_preview_text(args.openid, b.content)
                 except WeChatAPIError as exc:
-                    print(f"yibao: 预览发送失败：微信返回 {exc.errcode} {exc.errmsg}", file=sys.stderr)
-                    return 1
+                    raise CommandError(t("broadcast.preview_failed", code=exc.errcode, message=exc.errmsg)) from None
             async with sessions.begin() as session:
                 await store.audit(session, _actor(args), "broadcast.preview", broadcast=b.id, openid=args.openid)
-            print(f"\n预览已发送到 {args.openid} 的微信。", file=out)
+            print("\n" + t("broadcast.preview_sent", openid=args.openid), file=out)
     return 0
 
 
@@ -187,9 +183,8 @@ async def approve_command(settings: Settings, args: argparse.Namespace, out: Tex
                 b = await store.get(session, args.id)
                 await store.approve(session, b, _actor(args))
         except BroadcastError as exc:
-            print(f"yibao: {exc}", file=sys.stderr)
-            return 2
-    print(f"群发 #{args.id} 已由{_actor(args)}审核通过。下一步：yibao broadcast send {args.id}", file=out)
+            raise CommandError(str(exc)) from None
+    print(t("broadcast.approved", id=args.id, who=_actor(args)), file=out)
     return 0
 
 
@@ -208,24 +203,21 @@ async def send_command(settings: Settings, args: argparse.Namespace, out: TextIO
                 reach = await preview_reach(sessions, settings, b, _now())
                 print(render_preview(settings, b, reach), file=out)
             if not args.yes:
-                print(f"\n确认发送群发 #{b.id}？输入 yes 确认：", end="", file=out, flush=True)
+                print("\n" + t("broadcast.confirm", id=b.id), end="", file=out, flush=True)
                 answer = (confirm or sys.stdin).readline().strip().lower()
                 if answer not in {"yes", "y", "是", "确认"}:
-                    print("已取消，未发送。", file=out)
+                    print(t("broadcast.cancelled"), file=out)
                     return 1
             async with wechat_client(settings, sessions) as client:
                 result = await send(sessions, client, settings, b.id, _actor(args), _now())
         except BroadcastError as exc:
-            print(f"yibao: {exc}", file=sys.stderr)
-            return 2
+            raise CommandError(str(exc)) from None
     if result.status == "sent":
-        print(f"群发 #{result.broadcast} 已发送：{result.recipients:,}人"
-              + (f"（{result.over_limit:,}人本月群发已满，未发送）" if result.over_limit else "")
-              + "。送达情况以微信回执为准：yibao broadcast list", file=out)
+        skipped = t("broadcast.sent_skipped", n=f"{result.over_limit:,}") if result.over_limit else ""
+        print(t("broadcast.sent", id=result.broadcast, n=f"{result.recipients:,}", skipped=skipped), file=out)
         return 0
-    print(f"群发 #{result.broadcast} 未发送完：已发{result.batches_sent}批，剩{result.batches_left}批。"
-          f"原因：{result.error}。可再次运行 yibao broadcast send {result.broadcast} 继续（不会重复发送）",
-          file=out)
+    print(t("broadcast.incomplete", id=result.broadcast, done=result.batches_sent, left=result.batches_left,
+            error=result.error), file=out)
     return 1
 
 
@@ -236,14 +228,17 @@ async def list_command(settings: Settings, limit: int, out: TextIO | None = None
     async with open_sessions(settings) as sessions, sessions() as session:
         rows = await store.listing(session, limit)
     if not rows:
-        print("还没有群发。", file=out)
+        print(t("broadcast.none"), file=out)
         return 0
+    names = section("broadcast.status")
     for b, r in rows:
-        sent = f"发送于{when(b.sent_at)}" if b.sent_at else f"撰写于{when(b.created_at)}"
-        receipts = (f"；回执{r['receipts']}/{r['batches']}批：送达{r['sent']:,}人，失败{r['errors']:,}人"
-                    if r["receipts"] else "")
-        print(f"#{b.id} {STATUS_NAMES.get(b.status, b.status)} 《{b.title}》 {describe_audience(b.audience)} "
-              f"{sent}；发送{b.recipients:,}人，月度限额跳过{b.over_limit:,}人{receipts}", file=out)
+        sent = (t("broadcast.sent_at", when=when(b.sent_at)) if b.sent_at
+                else t("broadcast.created_at", when=when(b.created_at)))
+        receipts = t("broadcast.row_receipts", got=r["receipts"], batches=r["batches"], sent=f"{r['sent']:,}",
+                     errors=f"{r['errors']:,}") if r["receipts"] else ""
+        print(t("broadcast.row", id=b.id, status=names.get(b.status, b.status), title=b.title,
+                audience=describe_audience(b.audience), when=sent, recipients=f"{b.recipients:,}",
+                skipped=f"{b.over_limit:,}", receipts=receipts), file=out)
     return 0
 
 

@@ -42,9 +42,9 @@ async def outbox_command(settings: Settings, status: str | None, limit: int, out
                 print(f"  {st:8} {kind:10} {stage:14} {n}", file=out)
         outcomes = await receipts.outbox_outcomes(session)
         if outcomes:
-            names = {**receipts.OUTCOME_NAMES, "waiting": "未收到回执"}
-            print("已发送消息的微信回执：" + "，".join(f"{names[k]}{n}条" for k, n in sorted(outcomes.items())),
-                  file=out)
+            names = {**receipts.OUTCOME_NAMES, "waiting": t("outbox.waiting")}
+            counts = "，".join(t("outbox.receipt_count", name=names[k], n=n) for k, n in sorted(outcomes.items()))
+            print(t("outbox.receipts", counts=counts), file=out)
         wanted = [status] if status else ["failed"]
         rows = (await session.execute(
             select(o.c.key, o.c.status, o.c.attempts, o.c.last_error, o.c.not_before, o.c.sent_at)

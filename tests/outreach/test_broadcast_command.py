@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import io
 
+import pytest
+
 from bot.app import SESSIONS
 from bot.commands.broadcast import list_command, new_command, send_command
+from bot.commands.text import CommandError
 from bot.store import broadcasts as store
 from bot.store.models import MassCount
 from tests.outreach.helpers import add_followers, wire
@@ -45,9 +48,5 @@ async def test_preview_counts_those_at_the_monthly_limit_and_send_asks_first(bot
 
 
 async def test_a_township_audience_needs_its_township(bot):
-    err = io.StringIO()
-    import contextlib
-
-    with contextlib.redirect_stderr(err):
-        code = await new_command(bot.settings, args(text="通知", audience="township", region="陵川县"), io.StringIO())
-    assert code == 2 and "请指明乡镇" in err.getvalue()
+    with pytest.raises(CommandError, match="请指明乡镇"):
+        await new_command(bot.settings, args(text="通知", audience="township", region="陵川县"), io.StringIO())
