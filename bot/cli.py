@@ -21,6 +21,7 @@ from bot.commands import (
     fake_wechat,
     imports,
     jobs,
+    officials,
     outbox,
     policy,
     remind,
@@ -33,7 +34,7 @@ from bot.config import ConfigError
 
 # The order of `yibao --help`.
 COMMANDS = [policy, ask, db, imports, status, demo_data, serve, chat, demo, fake_wechat, remind, jobs, outbox,
-            scheduler, broadcast]
+            scheduler, broadcast, officials]
 
 
 def _argparse_in_chinese() -> None:

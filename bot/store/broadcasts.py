@@ -21,8 +21,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import TZ
+from bot.store import audit_log
 from bot.store.models import (
-    AuditLog,
     Broadcast,
     BroadcastBatch,
     Follower,
@@ -129,7 +129,7 @@ def split(openids: Sequence[str], size: int = MASS_BATCH_MAX) -> list[list[str]]
 
 
 async def audit(session: AsyncSession, actor: str, action: str, **detail: Any) -> None:
-    session.add(AuditLog(actor=actor, action=action, detail=detail, created_at=utcnow()))
+    await audit_log.record(session, actor, action, **detail)
 
 
 async def create(session: AsyncSession, *, title: str, content: str, audience: Audience, author: str,

@@ -18,6 +18,7 @@ from bot.pipeline import Context, Speaker
 from bot.render import render
 from bot.store import followers, receipts
 from bot.store.followers import STALE, FollowerWrite, Fresh
+from bot.wechat import outreach
 from bot.wechat.protocol import Inbound
 
 if TYPE_CHECKING:
@@ -93,6 +94,11 @@ class Turn:
         if not followers.needless(write, self.fresh):
             self.writes.append(write)
 
+    def needs_database(self) -> None:
+        """Give way on a pure turn: the message is claimed first, then answered with the database."""
+        if self.pure:
+            raise NotPure(self.inbound.kind)
+
     def render(self, template: str, **data: object) -> str:
         self.intent = template
         return render(Answer(template, data))
@@ -125,6 +131,9 @@ async def on_text(turn: Turn) -> str | None:
     if not text:
         turn.touch(user_message=True)
         return turn.render("unsupported_message", kind="empty", length=0)
+    special = await outreach.on_text(turn, text)  # an official's name, 订阅提醒 / 退订提醒
+    if special is not None:
+        return special
     return await turn.ask(text)
 
 
@@ -141,6 +150,9 @@ async def on_voice(turn: Turn) -> str | None:
 @on("event:subscribe", "event:subscribe_scan")
 async def on_subscribe(turn: Turn) -> str | None:
     turn.write(followers.subscribed_write(turn.openid, turn.now))
+    scene = outreach.official_scene(turn)
+    if scene is not None:  # an official who scanned their township's QR code follows the account
+        return await outreach.scanned(turn, scene)
     registry = turn.deps.registry
     regions = registry.regions()
     # "我是陵川县礼义镇的": the first region whose townships we know, else a bare region name
@@ -156,9 +168,28 @@ async def on_unsubscribe(turn: Turn) -> str | None:
     return None
 
 
+@on("event:scan")
+async def on_scan(turn: Turn) -> str | None:
+    """A follower scanned a parametric QR code: an official's township code, or nothing we made."""
+    scene = outreach.official_scene(turn)
+    if scene is not None:
+        return await outreach.scanned(turn, scene)
+    turn.touch(user_message=False)
+    return None
+
+
+@on("event:subscribe_msg_popup_event")
+async def on_popup(turn: Turn) -> str | None:
+    await outreach.popup(turn)
+    return None
+
+
 @on("event:click")
 async def on_click(turn: Turn) -> str | None:
-    question = MENU_QUESTIONS.get(turn.inbound.text("EventKey"))
+    key = turn.inbound.text("EventKey")
+    if key in outreach.CONSENT_KEYS:
+        return await outreach.set_consent(turn, outreach.CONSENT_KEYS[key], "menu")
+    question = MENU_QUESTIONS.get(key)
     if question is None:
         turn.touch(user_message=False)
         return turn.render("unsupported_message", kind="menu", length=0)
