@@ -326,6 +326,8 @@ class Sender:
                        else self.settings.digest_template_id)
         await self.bucket.acquire()
         out.called = True
+        if row["kind"] in RESIDENT_KINDS and self.settings.reminder_channel == "subscribe":
+            return await self._subscribe_notice(out, fields, now)
         try:
             msgid = await self.client.send_template(row["openid"], template_id, fields, url=link,
                                                     client_msg_id=row["key"])
@@ -333,6 +335,24 @@ class Sender:
             self.quota.give_back()
             return self._failure(out, exc, "template", now)
         self._log(out, "template", "sent", " ".join(f"{k}={v}" for k, v in fields.items()))
+        out.msgid, out.sent_at = str(msgid), self.clock()
+        return out
+
+    async def _subscribe_notice(self, out: Outcome, fields: dict[str, str], now: dt.datetime) -> Outcome:
+        """订阅通知 (YIBAO_REMINDER_CHANNEL=subscribe): 43101 means this resident has no subscription to use,
+        which fails the row without marking the follower unreachable."""
+        try:
+            msgid = await self.client.send_subscribe_notice(out.row["openid"], self.settings.subscribe_template_id,
+                                                            fields)
+        except UserRefusedError as exc:
+            self.quota.give_back()
+            self._log(out, "subscribe", "refused", f"{exc.errcode} {exc.errmsg}")
+            out.status, out.error = "failed", f"no subscription to use: {exc.errcode} {exc.errmsg}"
+            return out
+        except WeChatAPIError as exc:
+            self.quota.give_back()
+            return self._failure(out, exc, "subscribe", now)
+        self._log(out, "subscribe", "sent", " ".join(f"{k}={v}" for k, v in fields.items()))
         out.msgid, out.sent_at = str(msgid), self.clock()
         return out
 
