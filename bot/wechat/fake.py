@@ -99,7 +99,7 @@ class FakeWeChat:
         self.callback_url = callback_url
         self.callback_token = callback_token
         self.callback_aes_key: str | None = None  # set when the webhook runs in safe mode
-        self.pushed: list[dict[str, Any]] = []  # every event pushed to the callback, with its HTTP status
+        self.pushed: list[dict[str, Any]] = []  # every event pushed: its HTTP status and the reply
         self._outgoing: list[tuple[str, str]] = []  # (openid, xml) waiting to be pushed
         self._tasks: set[asyncio.Task] = set()
         self._create_times: dict[str, int] = {}
@@ -130,7 +130,11 @@ class FakeWeChat:
         return dt.date.today().strftime("%Y-%m")
 
     def push(self, openid: str, xml: str) -> None:
-        """Queue an event for the callback URL (sent once the API call has answered)."""
+        """Queue an event for the callback URL (sent once the API call has answered); without a callback it
+        is only recorded."""
+        if not self.callback_url or not self.callback_token:
+            self.pushed.append({"openid": openid, "xml": xml, "status": None, "reply": None})
+            return
         self._outgoing.append((openid, xml))
 
     def create_time(self, sender: str) -> int:
@@ -156,9 +160,6 @@ class FakeWeChat:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def _post_all(self, batch: list[tuple[str, str]]) -> None:
-        if not self.callback_url or not self.callback_token:
-            self.pushed.extend({"openid": o, "xml": x, "status": None} for o, x in batch)
-            return
         signer = Signer(self.callback_token, self.appid, self.callback_aes_key)
         async with aiohttp.ClientSession() as http:
             for openid, xml in batch:
@@ -166,12 +167,11 @@ class FakeWeChat:
                 try:
                     async with http.post(self.callback_url, params=params, data=body,
                                          timeout=aiohttp.ClientTimeout(total=5)) as resp:
-                        status = resp.status
-                        await resp.read()
+                        status, reply = resp.status, await resp.text()
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     log.warning("fake WeChat: pushing an event to %s failed: %s", self.callback_url, exc)
-                    status = 0
-                self.pushed.append({"openid": openid, "xml": xml, "status": status})
+                    status, reply = 0, ""
+                self.pushed.append({"openid": openid, "xml": xml, "status": status, "reply": reply})
 
     def check_credentials(self, appid: str, secret: str) -> Result | None:
         if appid != self.appid:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 
 import pytest
 
@@ -35,11 +36,12 @@ async def test_preview_counts_those_at_the_monthly_limit_and_send_asks_first(bot
     assert "共5人；其中2人本月已收满4条群发，将收不到这条；将发送给3人" in text
     assert "个人缴费标准：每人每年400元" in text and "陵政办函〔2024〕16号" in text
     assert "2024年9月1日至2025年2月25日，每月1—25日可缴" in text
+    (number,) = re.findall(r"草稿已保存。下一步：yibao broadcast send (\d+)", text)
     declined = io.StringIO()
-    assert await send_command(bot.settings, args(id=1), declined, confirm=io.StringIO("no\n")) == 1
+    assert await send_command(bot.settings, args(id=int(number)), declined, confirm=io.StringIO("no\n")) == 1
     assert "已取消" in declined.getvalue() and not state.calls
     sent = io.StringIO()
-    assert await send_command(bot.settings, args(id=1), sent, confirm=io.StringIO("yes\n")) == 0
+    assert await send_command(bot.settings, args(id=int(number)), sent, confirm=io.StringIO("yes\n")) == 0
     assert "已发送：3人（2人本月群发已满，未发送）" in sent.getvalue()
     await state.settle()
     listing = io.StringIO()

@@ -68,7 +68,11 @@ async def test_no_full_id_number_is_stored_anywhere(store: Store, tmp_path: Path
     values = await _every_value(store)
     assert {t for t, _c, _v in values} >= set(Base.metadata.tables) - {"inbound_messages", "access_tokens",
                                                                         "message_log", "outbox", "targets",
-                                                                        "follower_changes"}  # SQLite only
+                                                                        "follower_changes",  # SQLite only
+                                                                        # outreach: no binding fills these
+                                                                        "broadcasts", "broadcast_batches",
+                                                                        "mass_counts", "delivery_receipts",
+                                                                        "follower_tags", "wechat_tags"}
     known = {p[2] for p in people} | set(typed)
     for table, column, value in values:
         assert not any(number in value for number in known), f"{table}.{column} holds an ID number"
