@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.render import environment
@@ -126,7 +126,7 @@ async def send(sessions: async_sessionmaker, client: WeChatClient, settings: Set
         return SendResult(b.id, b.status, recipients, over_limit, sent, len(left), error)
 
 
-async def _freeze_for_subscription(session, b: Broadcast, audience: Audience, now: dt.datetime,
+async def _freeze_for_subscription(session: AsyncSession, b: Broadcast, audience: Audience, now: dt.datetime,
                                    actor: str) -> None:
     """A subscription account: one mass send a day, by tag or to all (openid lists are not open to it)."""
     if await store.sent_today(session, now):

@@ -52,3 +52,26 @@ async def test_preview_counts_those_at_the_monthly_limit_and_send_asks_first(bot
 async def test_a_township_audience_needs_its_township(bot):
     with pytest.raises(CommandError, match="请指明乡镇"):
         await new_command(bot.settings, args(text="通知", audience="township", region="陵川县"), io.StringIO())
+
+
+async def test_preview_to_the_authors_own_wechat(bot, fake):
+    from sqlalchemy import select
+
+    from bot.commands.broadcast import preview_command
+    from bot.store.models import AuditLog
+
+    state = wire(bot, fake)
+    await add_followers(bot, [(f"o{i}", "陵川县", "礼义镇") for i in range(3)])
+    out = io.StringIO()
+    await new_command(bot.settings, args(text="礼义镇居民：本月25日前请缴纳医保。", audience="township",
+                                         region="陵川县", township="礼义镇"), out)
+    (number,) = re.findall(r"yibao broadcast send (\d+)", out.getvalue())
+    shown = io.StringIO()
+    assert await preview_command(bot.settings, args(id=int(number), openid="o-author"), shown) == 0
+    assert "共3人；将发送给3人" in shown.getvalue() and "预览已发送到 o-author 的微信" in shown.getvalue()
+    (call,) = [c for c in state.calls if c["endpoint"] == "message/mass/preview"]
+    assert call["body"]["touser"] == "o-author" and call["body"]["text"]["content"].startswith("礼义镇居民")
+    assert not [c for c in state.calls if c["endpoint"].startswith("message/mass/send")]
+    async with bot.app[SESSIONS]() as session:
+        actions = list((await session.execute(select(AuditLog.action).order_by(AuditLog.id))).scalars())
+    assert actions == ["broadcast.create", "broadcast.preview"]
