@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot import config
 from bot.config import Settings
-from bot.console import township
+from bot.console import setup_console, township
 from bot.pipeline import ANSWERS
 from bot.rules.loader import PolicyRegistry, load_registry
 from bot.store.db import make_engine, make_sessionmaker
+from bot.store.published import CurrentRegistry
 from bot.store.schema import ensure_schema
 from bot.wechat.client import WeChatClient
 from bot.wechat.inbox import Clock, Deps, Inbox, Offline, Responder
@@ -33,7 +34,8 @@ from bot.wechat.webhook import WeChatWebhook
 log = logging.getLogger("yibao.app")
 
 SETTINGS = web.AppKey("settings", Settings)
-REGISTRY = web.AppKey("registry", PolicyRegistry)
+REGISTRY = web.AppKey("registry", PolicyRegistry)  # the policy files
+POLICIES = web.AppKey("policies", CurrentRegistry)  # the files plus what the console published: answer with this
 ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
@@ -55,7 +57,7 @@ SCHEDULER_STEPS: list[str] = ["scheduler.wiring:setup_scheduler"]
 def setup_registry(app: web.Application, registry: PolicyRegistry | None) -> None:
     """Policies are loaded once, here, not per message."""
     app[REGISTRY] = registry if registry is not None else load_registry(app[SETTINGS].policy_dirs)
-
+    app[POLICIES] = CurrentRegistry(app[REGISTRY])
 
 
 def setup_db(app: web.Application) -> None:
@@ -64,7 +66,10 @@ def setup_db(app: web.Application) -> None:
         await ensure_schema(engine, registry=app[REGISTRY])
         app[ENGINE] = engine
         app[SESSIONS] = make_sessionmaker(engine)
+        await app[POLICIES].refresh(app[SESSIONS])  # published policies, before anything answers
+        app[POLICIES].start(app[SESSIONS])  # then every second: a publication reaches every worker
         yield
+        await app[POLICIES].stop()
         await engine.dispose()
 
     app.cleanup_ctx.append(db_ctx)
@@ -112,7 +117,7 @@ def setup_webhook(
     async def webhook_ctx(app: web.Application) -> AsyncIterator[None]:
         deps = Deps(
             settings=app[SETTINGS],
-            registry=app[REGISTRY],
+            policies=app[POLICIES],
             sessions=app[SESSIONS],
             store=app[WEBHOOK_STORE],
             responder=responder,
@@ -176,7 +181,7 @@ def setup_health(app: web.Application) -> None:
                 await session.execute(text("SELECT 1"))
         except Exception as exc:
             return web.json_response({"status": "error", "database": str(exc)}, status=503)
-        return web.json_response({"status": "ok", "policies": len(request.app[REGISTRY].policies)})
+        return web.json_response({"status": "ok", "policies": len(request.app[POLICIES].registry.policies)})
 
     app.router.add_get("/healthz", healthz)
 
@@ -217,6 +222,7 @@ def create_app(
     setup_webhook_store(app)
     setup_webhook(app, responder, clock, offline)
     setup_health(app)
+    setup_console(app, clock=clock)
     setup_township_page(app, clock)
     setup_gc(app)
     _run_steps(app, FEATURE_STEPS)

@@ -28,13 +28,14 @@ from bot.commands import (
     scheduler,
     serve,
     status,
+    user,
 )
 from bot.commands.text import CommandError, section, t
 from bot.config import ConfigError
 
 # The order of `yibao --help`.
 COMMANDS = [policy, ask, db, imports, status, demo_data, serve, chat, demo, fake_wechat, remind, jobs, outbox,
-            scheduler, broadcast, officials]
+            scheduler, user, broadcast, officials]
 
 
 def _argparse_in_chinese() -> None:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 TZ = ZoneInfo("Asia/Shanghai")
 REAL_WECHAT_API = "https://api.weixin.qq.com"
 DEFAULT_DB_PATH = Path("var") / "yibao.sqlite3"
+WECHAT_MODES = ("plain", "compatible", "safe")  # 明文, 兼容, 安全: as chosen in WeChat's 服务器配置
 
 
 class ConfigError(ValueError):
@@ -136,6 +137,21 @@ def _days(env: Mapping[str, str], name: str, default: str) -> tuple[int, ...]:
     return days
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "0").strip().lower()
+    if raw not in ("0", "1", "true", "false", "yes", "no"):
+        raise ConfigError(f"{name}={raw!r}: expected 1 or 0")
+    return raw in ("1", "true", "yes")
+
+
+def _fernet_key(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name) or None
+    if raw is not None and not re.fullmatch(r"[A-Za-z0-9_\-]{43}=", raw):
+        raise ConfigError(f"{name}: expected a Fernet key (44 characters of URL-safe base64), e.g. from `python -c "
+                          "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`")
+    return raw
+
+
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
     raw = env.get(name) or default
     if raw not in choices:
@@ -202,6 +218,21 @@ class Settings:
     answer_cache: int = 10_000
     # the clock's day when not the real one (YIBAO_TODAY, for demos; see now() above)
     today: dt.date | dt.datetime | None = None
+    # the bureau console (bot/console/): the Fernet key of its session cookies (None: one generated and kept
+    # under var/), and whether it is reached over https (then cookies are Secure and X-Forwarded-Proto counts)
+    console_secret: str | None = None
+    console_https: bool = False
+    console_session_idle_s: int = 30 * 60
+    # binding limits (issue 12): failed ID checks a day per follower and per resident being named, and how
+    # many followers may be bound to one resident (family members helping the elderly)
+    bind_max_fails_per_follower: int = 5
+    bind_max_fails_per_resident: int = 8
+    bind_max_followers_per_resident: int = 3
+    # the edge (issue 12; bot/wechat/edge.py): WeChat's message mode and the limits on connections
+    wechat_mode: str = ""  # plain | compatible | safe; "" = safe with an AES key, else plain
+    read_timeout_s: float = 5.0  # a request's headers and body arrive within this of its first byte
+    idle_timeout_s: float = 30.0  # a connection without a request in progress is closed after this
+    max_connections: int = 0  # concurrent connections per process; 0 = just below the descriptor limit
     # reaching people (issue 15; README "Reaching people")
     account_type: str = "service"  # service: 4 mass messages a month per follower; subscription: 1 a day
     mass_monthly_limit: int = 4
@@ -213,6 +244,14 @@ class Settings:
     reminder_channel: str = "template"  # template | subscribe (subscribe/bizsend, long-term subscriptions)
     subscribe_template_id: str = "yibao-payment-subscribe"
     extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        mode = self.wechat_mode or ("safe" if self.wechat_aes_key else "plain")
+        if mode not in WECHAT_MODES:
+            raise ConfigError("YIBAO_WECHAT_MODE", "wechat_mode", raw=mode)
+        if mode != "plain" and not self.wechat_aes_key:
+            raise ConfigError("YIBAO_WECHAT_MODE", "mode_needs_key", raw=mode)
+        object.__setattr__(self, "wechat_mode", mode)
 
     @property
     def sync_database_url(self) -> str:
@@ -269,6 +308,19 @@ class Settings:
             digest_template_id=env.get("YIBAO_DIGEST_TEMPLATE_ID") or cls.digest_template_id,
             answer_cache=_int(env, "YIBAO_ANSWER_CACHE", cls.answer_cache),
             today=parse_today(env[TODAY_SETTING]) if env.get(TODAY_SETTING) else None,
+            console_secret=_fernet_key(env, "YIBAO_CONSOLE_SECRET"),
+            console_https=_flag(env, "YIBAO_CONSOLE_HTTPS"),
+            console_session_idle_s=_int(env, "YIBAO_CONSOLE_SESSION_IDLE_S", cls.console_session_idle_s, 60),
+            bind_max_fails_per_follower=_int(env, "YIBAO_BIND_MAX_FAILS_PER_FOLLOWER",
+                                             cls.bind_max_fails_per_follower, 1),
+            bind_max_fails_per_resident=_int(env, "YIBAO_BIND_MAX_FAILS_PER_RESIDENT",
+                                             cls.bind_max_fails_per_resident, 1),
+            bind_max_followers_per_resident=_int(env, "YIBAO_BIND_MAX_FOLLOWERS_PER_RESIDENT",
+                                                 cls.bind_max_followers_per_resident, 1),
+            wechat_mode=(env.get("YIBAO_WECHAT_MODE") or "").strip().lower(),
+            read_timeout_s=_float(env, "YIBAO_READ_TIMEOUT_S", cls.read_timeout_s, 0.1, 300),
+            idle_timeout_s=_float(env, "YIBAO_IDLE_TIMEOUT_S", cls.idle_timeout_s, 0.1, 3600),
+            max_connections=_int(env, "YIBAO_MAX_CONNECTIONS", cls.max_connections),
             account_type=_choice(env, "YIBAO_WECHAT_ACCOUNT_TYPE", cls.account_type, ("service", "subscription")),
             mass_monthly_limit=_int(env, "YIBAO_MASS_MONTHLY_LIMIT", cls.mass_monthly_limit, 1),
             broadcast_approval=_choice(env, "YIBAO_BROADCAST_APPROVAL", "0", ("0", "1")) == "1",

@@ -25,11 +25,12 @@ from bot.store.broadcasts import Audience, BroadcastError, Reach
 from bot.store.models import Broadcast, WeChatTag, utcnow
 from bot.store.tags import county_tag, township_tag
 from bot.wechat.client import WeChatClient
-from bot.wechat.errors import WeChatAPIError
+from bot.wechat.errors import InDoubtError, WeChatAPIError
 
 log = logging.getLogger("yibao.scheduler.broadcasts")
 
 CLIENTMSGID_USED = 45065
+IN_DOUBT_TRIES = 3  # calls of one batch left without an answer before the send stops (to be run again)
 MAX_TEXT_CHARS = 600  # a mass text is read on a phone; WeChat's own cap is higher
 
 
@@ -105,7 +106,7 @@ async def send(sessions: async_sessionmaker, client: WeChatClient, settings: Set
             async with sessions.begin() as session:
                 batch = await session.get(store.BroadcastBatch, batch_id)
                 batch.last_error = error
-                if not exc.retryable:
+                if not exc.retryable and not isinstance(exc, InDoubtError):  # in doubt: run send again
                     batch.status = "failed"
             break
         async with sessions.begin() as session:
@@ -148,19 +149,32 @@ async def _freeze_for_subscription(session: AsyncSession, b: Broadcast, audience
     await store.audit(session, actor, "broadcast.send", broadcast=b.id, target=target)
 
 
+async def _send_once(client: WeChatClient, openids: list[str], content: str, clientmsgid: str) -> dict:
+    if len(openids) == 1 and openids[0] == "all":
+        return await client.mass_send_text_to_tag(None, content, clientmsgid)
+    if len(openids) == 1 and openids[0].startswith("tag:"):
+        return await client.mass_send_text_to_tag(int(openids[0][4:]), content, clientmsgid)
+    return await client.mass_send_text(openids, content, clientmsgid)
+
+
 async def _call(*, client: WeChatClient, openids: list[str], content: str,
                 clientmsgid: str, broadcast_id: int) -> str | None:
-    """One mass send; the msg_id, or None when an earlier call with this clientmsgid already sent it."""
-    try:
-        if len(openids) == 1 and openids[0] == "all":
-            result = await client.mass_send_text_to_tag(None, content, clientmsgid)
-        elif len(openids) == 1 and openids[0].startswith("tag:"):
-            result = await client.mass_send_text_to_tag(int(openids[0][4:]), content, clientmsgid)
-        else:
-            result = await client.mass_send_text(openids, content, clientmsgid)
-    except WeChatAPIError as exc:
-        if exc.errcode != CLIENTMSGID_USED:
-            raise
-        log.warning("broadcast %s: %s was sent by an earlier call; not sent again", broadcast_id, clientmsgid)
-        return None
-    return str(result.get("msg_id") or "") or None
+    """One mass send; the msg_id, or None when an earlier call with this clientmsgid already sent it. A call
+    left without an answer (InDoubtError) is made again at once: its clientmsgid makes that harmless."""
+    attempt = 1
+    while True:
+        try:
+            result = await _send_once(client, openids, content, clientmsgid)
+        except InDoubtError:
+            if attempt >= IN_DOUBT_TRIES:
+                raise
+            attempt += 1
+            log.warning("broadcast %s: no answer to %s; asking again with the same clientmsgid",
+                        broadcast_id, clientmsgid)
+            continue
+        except WeChatAPIError as exc:
+            if exc.errcode != CLIENTMSGID_USED:
+                raise
+            log.warning("broadcast %s: %s was sent by an earlier call; not sent again", broadcast_id, clientmsgid)
+            return None
+        return str(result.get("msg_id") or "") or None

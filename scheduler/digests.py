@@ -156,13 +156,40 @@ def escalation(policy: Policy, spec: JobSpec, units: Sequence[TownshipProgress])
     }
 
 
-def bulletin(policy: Policy, spec: JobSpec, units: Sequence[TownshipProgress],
-             own: TownshipProgress | None) -> dict[str, Any]:
-    """一周一通报: the county's ranking; every `interview_every_days` the laggards are called in (约谈后进)."""
+def earlier_bulletins(policy: Policy, day: dt.date) -> list[dt.date]:
+    """The bulletin dates an interview rule looks back on (连续两期: the one before `day`), latest first."""
+    b = policy.officials.bulletin
+    if b is None or b.interview is None:
+        return []
+    step = dt.timedelta(days=b.frequency_days)
+    first = policy.collection.start + step
+    days = [day - step * k for k in range(1, b.interview.after_bulletins)]
+    return [d for d in days if d >= first]
+
+
+def _bottom(units: Sequence[TownshipProgress], n: int) -> list[str]:
+    ranked = [u.name for u in units if u.percent is not None]
+    return ranked[-n:]
+
+
+def bulletin(policy: Policy, spec: JobSpec, units: Sequence[TownshipProgress], own: TownshipProgress | None,
+             earlier: Sequence[Sequence[TownshipProgress]] = ()) -> dict[str, Any]:
+    """一周一通报: the county's ranking, and who is called in (约谈) by the notice's rule: every
+    `interview_every_days` the laggards (罗山县), or those in the bottom of `after_bulletins` bulletins running
+    (青禾县: 连续两期排名后三位), `earlier` being the rankings of the bulletins before this one."""
     b = policy.officials.bulletin
     assert b is not None
     elapsed = (spec.cutoff - policy.collection.start).days
     ranked = [_unit(u) for u in units if u.percent is not None]
+    interviewed: list[str] = []
+    if b.interview is not None:
+        rule = b.interview
+        if len(earlier) == rule.after_bulletins - 1:
+            stayed = set(_bottom(units, rule.bottom)).intersection(*(_bottom(e, rule.bottom) for e in earlier))
+            interviewed = [u["name"] for u in ranked if u["name"] in stayed]
+        interview = bool(interviewed)
+    else:
+        interview = bool(b.interview_every_days) and elapsed % (b.interview_every_days or 1) == 0
     return {
         "template": "bulletin",
         **_header(policy, spec),
@@ -172,7 +199,10 @@ def bulletin(policy: Policy, spec: JobSpec, units: Sequence[TownshipProgress],
         "top": ranked[:3],
         "bottom": list(reversed(ranked[-3:])) if len(ranked) > 3 else [],
         "units": len(units),
-        "interview": bool(b.interview_every_days) and elapsed % (b.interview_every_days or 1) == 0,
+        "interview": interview,
+        "interviewed": interviewed,
+        "rule_name": b.name,
+        "rule": b.interview.model_dump(exclude={"source"}) if b.interview else None,
         "own": _unit(own) if own is not None else None,
     }
 

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bot import config
 from bot.config import TZ, Settings
 from bot.rules.loader import PolicyRegistry
+from bot.store.pauses import is_paused
 from scheduler.planner import StagePlan, plan_job
 from scheduler.sender import Sender
 from scheduler.timetable import JobSpec, all_jobs, find_job
@@ -71,6 +72,9 @@ async def run_job(job_id: str) -> StagePlan | None:
         log.warning("job %s: no such stage in the loaded policies any more; nothing planned", job_id)
         return None
     async with rt.sessions.begin() as session:
+        if await is_paused(session, spec.policy_id, spec.stage):  # paused in the console
+            log.info("job %s: its stage is paused; nothing planned", job_id)
+            return None
         plan = await plan_job(session, rt.registry, spec, planned_at=rt.clock())
     log.info("job %s: planned %s new outbox rows for %d recipients%s", job_id, plan.inserted, plan.total,
              f" ({plan.note})" if plan.note else "")

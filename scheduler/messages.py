@@ -17,7 +17,7 @@ from typing import Any
 from bot.render import environment
 from bot.rules.calculator import payable_amount
 from bot.rules.loader import PolicyRegistry
-from bot.rules.schema import Policy
+from bot.rules.schema import Extension, Policy
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -95,6 +95,9 @@ def reminder_data(policy: Policy, row: dict[str, Any], categories: Iterable[str]
     cutoff: dt.date = row["cutoff"]
     payload = row["payload"]
     extension = next((e for e in policy.collection.extensions if e.end == cutoff), None)
+    # The named late periods still ahead (延长缴费期, 补缴期): the reminder says who may pay after the cutoff.
+    later = [_late(policy, e) for e in policy.collection.extensions if e.end > cutoff and e.start is not None]
+    wait = policy.waiting_period
     return {
         "region": policy.region.name,
         "year": policy.insurance_year,
@@ -105,7 +108,20 @@ def reminder_data(policy: Policy, row: dict[str, Any], categories: Iterable[str]
         "window": policy.collection.monthly_window,
         "who": payload.get("who"),
         "benefit_next_day": extension is not None and extension.benefit_start == "day_after_payment",
+        "late": _late(policy, extension),
+        "later": later,
+        "collection_name": policy.collection.name,
+        "wait_months": wait.fixed.months if wait else None,
+        "wait_per_lapsed_year": wait.per_lapsed_year.months if wait and wait.per_lapsed_year else None,
     }
+
+
+def _late(policy: Policy, ext: Extension | None) -> dict[str, Any] | None:
+    """A late period as a reminder names it (延长缴费期, 补缴期): who may pay and when benefits start."""
+    if ext is None:
+        return None
+    return {"name": ext.name, "start": policy.collection.extension_start(ext), "end": ext.end,
+            "who": ext.who, "benefit_start": ext.benefit_start, "named": ext.start is not None}
 
 
 def message_data(registry: PolicyRegistry, row: dict[str, Any], categories: Iterable[str],

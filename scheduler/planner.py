@@ -144,8 +144,8 @@ async def _officials(session: AsyncSession, region: str) -> list[Official]:
 
 
 def _officials_rows(policy: Policy, spec: JobSpec, officials: list[Official],
-                    units: list[TownshipProgress], villages: dict[str, list[digests.VillageProgress]]
-                    ) -> list[tuple[Official, str, dict[str, Any]]]:
+                    units: list[TownshipProgress], villages: dict[str, list[digests.VillageProgress]],
+                    earlier: list[list[TownshipProgress]]) -> list[tuple[Official, str, dict[str, Any]]]:
     """(recipient, unit the message is about, payload) for an officials' job."""
     by_name = {u.name: u for u in units}
     out: list[tuple[Official, str, dict[str, Any]]] = []
@@ -161,7 +161,7 @@ def _officials_rows(policy: Policy, spec: JobSpec, officials: list[Official],
             out.extend((o, "", payload) for o in officials if not o.township and o.role in BUREAU_ROLES)
     elif spec.kind == "bulletin":
         for o in officials:
-            out.append((o, o.township, digests.bulletin(policy, spec, units, by_name.get(o.township))))
+            out.append((o, o.township, digests.bulletin(policy, spec, units, by_name.get(o.township), earlier)))
     elif spec.kind == "incentive":
         for o in officials:
             unit = by_name.get(o.township)
@@ -193,7 +193,11 @@ async def _plan_officials(session: AsyncSession, policy: Policy, spec: JobSpec, 
         units = await township_progress(session, spec.region, spec.insurance_year, on)
     if spec.kind == "digest":
         villages = await digests.village_progress(session, spec.region, spec.insurance_year, on)
-    planned = _officials_rows(policy, spec, officials, units, villages)
+    earlier = []  # the rankings of earlier bulletins, for an interview rule (连续两期排名后三位)
+    if spec.kind == "bulletin":
+        for day in digests.earlier_bulletins(policy, spec.cutoff):
+            earlier.append(await township_progress(session, spec.region, spec.insurance_year, day))
+    planned = _officials_rows(policy, spec, officials, units, villages, earlier)
     if spec.kind == "escalation" and not planned:
         plan.note = "没有落后于进度的乡镇，不发督办提醒"
     rows = [

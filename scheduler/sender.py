@@ -13,9 +13,13 @@ done), which keeps the in-doubt window short without a transaction per message. 
 past `not_after` -> dropped (never sent late); a resident in quiet hours -> deferred to their end, or dropped
 if that passes the cutoff; a resident who has paid since planning -> skipped; an unsubscribed or unreachable
 follower -> skipped; inside the follower's 48-hour window with sends left -> a customer-service text, falling
-back to the template message on 45015/45047; otherwise a template message within the daily quota. 43004/43101
-mark the follower unreachable and fail the row; -1, HTTP 5xx, 45009 and token errors are retried later with
-exponential backoff; any other error fails the row. Every WeChat call is one message_log row
+back to the template message on 45015/45047; otherwise a template message within the daily quota. A kind
+with no template (a binding notice) waits, an hour at a time until `not_after`, for the window to open. 43004/43101
+mark the follower unreachable and fail the row; -1, HTTP 5xx, 45009, a connection that could not be made and
+token errors are retried later with exponential backoff; any other error fails the row. A call without an
+answer (a timeout, a connection dropped after the request went out) is in doubt: WeChat may have delivered it,
+so a customer-service text is not sent again (`in_doubt`), and a template message is sent again with the same
+client_msg_id only within TEMPLATE_DEDUPE of its first unanswered call. Every WeChat call is one message_log row
 (intent `<kind>:<outcome>`), and the row keeps `attempts` and `last_error`.
 """
 
@@ -36,10 +40,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import config
 from bot.config import Settings
 from bot.rules.loader import PolicyRegistry
+from bot.store.binding_limits import NOTICE_KIND
 from bot.store.models import Follower, MessageLog, OutboxMessage, Payment, ResidentCategory, UtcDateTime
 from bot.wechat.client import WeChatClient
 from bot.wechat.errors import (
     TOKEN_ERRORS,
+    InDoubtError,
     NotFollowingError,
     OutsideWindowError,
     UserRefusedError,
@@ -57,8 +63,15 @@ OUT = OutboxMessage.__table__
 F = Follower.__table__
 SERVICE_WINDOW = dt.timedelta(hours=48)
 WINDOW_SENDS = 5  # customer-service messages allowed per user message
+# WeChat answers a repeated template send (same openid and client_msg_id) without delivering it again for about
+# 10 minutes; a template send in doubt is repeated only within half of that from its first unanswered call.
+TEMPLATE_DEDUPE = dt.timedelta(minutes=5)
+# Kinds with no WeChat template: sent only as a customer-service text, waiting (until `not_after`) for the
+# follower's window to open. A binding notice (bot/store/binding_limits.py) is one.
+TEXT_ONLY_KINDS = frozenset({NOTICE_KIND})
+TEXT_ONLY_WAIT = dt.timedelta(hours=1)
 CLAIMED = [OUT.c[name] for name in ("id", "key", "kind", "openid", "resident_id", "insurance_year", "cutoff", "stage",
-                                     "payload", "attempts", "not_after")]
+                                     "payload", "attempts", "not_after", "in_doubt_at")]
 Clock = Callable[[], dt.datetime]
 
 
@@ -112,6 +125,7 @@ class Outcome:
     unreachable: bool = False
     window_sends: int = 0  # customer-service messages used
     window_closed: bool = False  # WeChat said 45015/45047
+    in_doubt_at: dt.datetime | None = None  # a call got no answer: WeChat may have delivered it
     logs: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -245,13 +259,36 @@ class Sender:
                 self._log(out, channel, "failed", error)
                 out.status, out.error = "failed", f"gave up after {out.row['attempts']} attempts: {error}"
             else:
-                delay = min(self.options.backoff_s * 2 ** (out.row["attempts"] - 1), self.options.max_backoff_s)
+                delay = self._backoff(out.row["attempts"])
                 self._log(out, channel, "retry", error)
-                out.status, out.error = "pending", f"retry in {delay:.0f}s: {error}"
-                out.not_before = now + dt.timedelta(seconds=delay)
+                out.status, out.error = "pending", f"retry in {delay.total_seconds():.0f}s: {error}"
+                out.not_before = now + delay
         else:
             self._log(out, channel, "failed", error)
             out.status, out.error = "failed", error
+        return out
+
+    def _backoff(self, attempts: int) -> dt.timedelta:
+        return dt.timedelta(seconds=min(self.options.backoff_s * 2 ** (attempts - 1), self.options.max_backoff_s))
+
+    def _in_doubt(self, out: Outcome, exc: InDoubtError, channel: str, now: dt.datetime) -> Outcome:
+        """A call that got no answer: WeChat may have delivered the message. A customer-service text is never
+        sent again (WeChat has no de-duplication for it); a template message is, with the same
+        client_msg_id, only while WeChat still drops the repeat (TEMPLATE_DEDUPE from the first such call)."""
+        row = out.row
+        since = row["in_doubt_at"] or now
+        out.in_doubt_at = since
+        delay = self._backoff(row["attempts"])
+        error = f"in doubt: {exc.errmsg}"
+        if channel == "template" and row["attempts"] < self.options.max_attempts \
+                and now + delay - since < TEMPLATE_DEDUPE:
+            self._log(out, channel, "retry", error)
+            out.status, out.not_before = "pending", now + delay
+            out.error = f"retry in {delay.total_seconds():.0f}s with the same client_msg_id: {error}"
+        else:
+            self._log(out, channel, "in_doubt", error)
+            out.status = "in_doubt"
+            out.error = f"{error}; WeChat may have delivered it: not sent again"
         return out
 
     def _defer(self, out: Outcome, until: dt.datetime, reason: str) -> Outcome:
@@ -297,6 +334,9 @@ class Sender:
         today = now.astimezone(config.TZ).date()
         link = page_link(self.settings, row["payload"], now)  # a digest's township page
 
+        if row["kind"] in TEXT_ONLY_KINDS and not (follower is not None and follower.in_window(now)):
+            return self._defer(out, now + TEXT_ONLY_WAIT, "outside the customer-service window, no template "
+                               "for this kind: waiting for the follower to write")
         if follower is not None and follower.in_window(now):
             follower.window_sends += 1
             text = self._content(row, categories, today, "text", link)
@@ -308,6 +348,12 @@ class Sender:
                 self._log(out, "text", "fallback", f"{exc.errcode} {exc.errmsg}")
                 follower.window_sends = WINDOW_SENDS
                 out.window_closed = True
+                if row["kind"] in TEXT_ONLY_KINDS:
+                    return self._defer(out, now + TEXT_ONLY_WAIT, f"window closed ({exc.errcode}): waiting for "
+                                       "the follower to write")
+            except InDoubtError as exc:
+                out.window_sends += 1  # it may have used one of the window's sends
+                return self._in_doubt(out, exc, "text", now)
             except WeChatAPIError as exc:
                 return self._failure(out, exc, "text", now)
             else:
@@ -331,6 +377,8 @@ class Sender:
         try:
             msgid = await self.client.send_template(row["openid"], template_id, fields, url=link,
                                                     client_msg_id=row["key"])
+        except InDoubtError as exc:  # it may count against the quota: not given back
+            return self._in_doubt(out, exc, "template", now)
         except WeChatAPIError as exc:
             self.quota.give_back()
             return self._failure(out, exc, "template", now)
@@ -400,12 +448,14 @@ class Sender:
                             attempts=bindparam("b_attempts"),
                             sent_at=bindparam("b_sent_at", type_=UtcDateTime()),
                             wechat_msgid=bindparam("b_msgid"),
+                            in_doubt_at=func.coalesce(OUT.c.in_doubt_at,
+                                                      bindparam("b_in_doubt_at", type_=UtcDateTime())),
                             not_before=func.coalesce(bindparam("b_not_before", type_=UtcDateTime()),
                                                      OUT.c.not_before)),
                     [
                         {"b_id": o.row["id"], "b_claim": o.row["attempts"], "b_status": o.status,
                          "b_error": o.error, "b_sent_at": o.sent_at, "b_msgid": o.msgid,
-                         "b_not_before": o.not_before,
+                         "b_not_before": o.not_before, "b_in_doubt_at": o.in_doubt_at,
                          # `attempts` counts WeChat calls: a claim that made none gives its count back
                          "b_attempts": o.row["attempts"] if o.called else o.row["attempts"] - 1}
                         for o in outcomes

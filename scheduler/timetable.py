@@ -91,7 +91,7 @@ def policy_jobs(policy: Policy, settings: Settings) -> list[JobSpec]:
     if bulletin is not None:
         step = dt.timedelta(days=bulletin.frequency_days)
         day = policy.collection.start + step
-        while day <= policy.collection.end:
+        while day <= (bulletin.end or policy.collection.end):  # 集中参保期和延长缴费期内每周一通报
             run = at(day, settings.digest_time)
             # A bulletin is stale once the next one is due.
             out.append(JobSpec(kind="bulletin", stage="bulletin", cutoff=day, cutoff_kind="bulletin",

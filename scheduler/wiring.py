@@ -3,7 +3,10 @@
 `setup_scheduler(app)` is the app factory's step (bot/app.py SCHEDULER_STEPS, left out by
 `yibao serve --no-scheduler`); it opens a `Scheduling` in a cleanup_ctx. On PostgreSQL only one process runs
 the jobs: the leader holds an advisory lock on its own connection and a second scheduler waits for it (if the
-leader dies, its connection and lock go with it). Every process runs a sender; senders share the outbox safely.
+leader dies, its connection and lock go with it). The leader watches that connection: the moment it is closed
+or terminated (asyncpg's termination listener), or a heartbeat every `leader_heartbeat_s` cannot confirm the
+lock, it stops its jobs and waits for the lock like any other process; a new leader may already run them.
+Every process runs a sender; senders share the outbox safely.
 """
 
 from __future__ import annotations
@@ -31,6 +34,12 @@ log = logging.getLogger("yibao.scheduler")
 
 LEADER_LOCK = 0x79696261  # "yiba": the advisory lock key of the scheduler leader
 LEADER_POLL_S = 10.0
+LEADER_HEARTBEAT_S = 5.0
+# The lock this session holds (a bigint key is classid = high 32 bits, objid = low 32 bits, objsubid = 1).
+HELD = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted"
+    " AND classid = 0 AND objid = CAST(:k AS oid) AND objsubid = 1)"
+)
 
 
 @dataclass
@@ -47,6 +56,7 @@ class Scheduling:
     run_sender: bool = True
     sender_options: SenderOptions | None = None
     leader_poll_s: float = LEADER_POLL_S
+    leader_heartbeat_s: float = LEADER_HEARTBEAT_S
     scheduler: AsyncIOScheduler | None = None
     sender: Sender | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -69,18 +79,71 @@ class Scheduling:
             log.exception("the reminder scheduler could not start")
 
     async def _lead(self) -> None:
-        if self.engine.dialect.name == "postgresql":
-            conn = await self.engine.connect()
-            while not (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK})).scalar():
+        if self.engine.dialect.name != "postgresql":
+            self._start_jobs()
+            return
+        while (conn := await self._acquire()) is not None:
+            self._leader = conn
+            self._start_jobs()
+            if await self._hold(conn):
+                return  # stopping: stop() releases the lock
+            self._stop_jobs()
+            self.scheduler = self._leader = None  # no longer the leader
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+            # Another process has most likely taken the lock meanwhile: let it lead, then wait like it.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.leader_poll_s)
+
+    async def _acquire(self) -> AsyncConnection | None:
+        """Wait for the leader lock, on a connection of its own; None when stopping first."""
+        while not self._stop.is_set():
+            conn = None
+            try:
+                conn = await self.engine.connect()
+                if (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK})).scalar():
+                    await conn.commit()  # the session-level lock outlives the transaction
+                    return conn
                 await conn.rollback()
                 log.info("another scheduler holds the leader lock; waiting")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), self.leader_poll_s)
-                if self._stop.is_set():
+            except Exception as exc:  # the database is away: try again, the webhook goes on serving
+                log.warning("cannot take the leader lock (%s); trying again in %.0fs", exc, self.leader_poll_s)
+            if conn is not None:
+                with contextlib.suppress(Exception):
                     await conn.close()
-                    return
-            await conn.commit()  # the session-level lock outlives the transaction
-            self._leader = conn
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.leader_poll_s)
+        return None
+
+    async def _hold(self, conn: AsyncConnection) -> bool:
+        """Watch the lock while leading: True when told to stop, False the moment the lock is gone (its
+        connection was closed or terminated, or a heartbeat cannot confirm the lock within its timeout)."""
+        lost = asyncio.Event()
+        raw = await conn.get_raw_connection()
+        raw.driver_connection.add_termination_listener(lambda _: lost.set())  # asyncpg: at once
+        while True:
+            waiters = [asyncio.ensure_future(self._stop.wait()), asyncio.ensure_future(lost.wait())]
+            await asyncio.wait(waiters, timeout=self.leader_heartbeat_s, return_when=asyncio.FIRST_COMPLETED)
+            for w in waiters:
+                w.cancel()
+            if self._stop.is_set():
+                return True
+            reason = "its connection was closed"
+            if not lost.is_set():
+                try:
+                    async with asyncio.timeout(max(self.leader_heartbeat_s, 1.0)):
+                        held = (await conn.execute(HELD, {"k": LEADER_LOCK})).scalar()
+                        await conn.rollback()
+                    if held:
+                        continue
+                    reason = "the lock is no longer held"
+                except Exception as exc:
+                    reason = f"the heartbeat failed: {type(exc).__name__}: {exc}"
+            log.error("lost the scheduler leader lock (%s): stopping the jobs until the lock is ours again",
+                      reason)
+            return False
+
+    def _start_jobs(self) -> None:
         self.scheduler = jobs.make_scheduler(self.settings)
         jobs.install(jobs.Runtime(self.settings, self.registry, self.sessions, clock=self.clock,
                                   on_planned=self.sender.wake, scheduler=self.scheduler, sender=self.sender))
@@ -90,19 +153,41 @@ class Scheduling:
         self.scheduler.resume()
         log.info("scheduler started with %d jobs", len(self.scheduler.get_jobs()))
 
+    def policies_changed(self, registry: PolicyRegistry) -> None:
+        """Plan and send with `registry` from now on; if this process leads, its jobs follow it too."""
+        self.registry = registry
+        if self.sender is not None:
+            self.sender.registry = registry
+        if self.scheduler is not None and self.scheduler.running:
+            jobs.reschedule(registry, scheduler=self.scheduler, settings=self.settings, now=self.clock())
+
+    def _stop_jobs(self) -> None:
+        """Stop this process's scheduler (the job store stays as it is, for the next leader)."""
+        if self.scheduler is None:
+            return
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        with contextlib.suppress(RuntimeError):
+            if jobs.current().scheduler is self.scheduler:  # not another leader's runtime (tests run several)
+                jobs.install(None)
+
     async def stop(self) -> None:
         self._stop.set()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
-            jobs.install(None)
+        self._stop_jobs()
         if self._leader is not None:
-            # A pooled connection would keep the session-level lock: give it back unlocked.
-            await self._leader.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK})
-            await self._leader.commit()
-            await self._leader.close()
+            # A pooled connection would keep the session-level lock: give it back unlocked. A connection
+            # that died meanwhile has lost the lock already: nothing to give back, and no error at exit.
+            try:
+                await self._leader.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK})
+                await self._leader.commit()
+                await self._leader.close()
+            except Exception as exc:
+                log.warning("the leader lock's connection was gone at shutdown (%s)", exc)
+                with contextlib.suppress(Exception):
+                    await self._leader.invalidate()
             self._leader = None
 
 
@@ -111,15 +196,16 @@ SCHEDULING = web.AppKey("scheduling", Scheduling)
 
 def setup_scheduler(app: web.Application, settings: Settings | None = None) -> None:
     """The app factory's step: run the scheduler and the outbox sender as long as the app."""
-    from bot.app import ENGINE, HTTP, REGISTRY, SESSIONS, SETTINGS
+    from bot.app import ENGINE, HTTP, POLICIES, SESSIONS, SETTINGS
 
     async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         s = settings or app[SETTINGS]
         client = WeChatClient(app[HTTP], appid=s.wechat_appid, secret=s.wechat_secret, base=s.wechat_api_base,
                               sessions=app[SESSIONS], retries=0)  # the outbox retries, with its own backoff
-        scheduling = Scheduling(s, app[REGISTRY], app[SESSIONS], app[ENGINE], client)
+        scheduling = Scheduling(s, app[POLICIES].registry, app[SESSIONS], app[ENGINE], client)
         await scheduling.start()
         app[SCHEDULING] = scheduling
+        app[POLICIES].listeners.append(scheduling.policies_changed)  # a policy published in the console
         yield
         await scheduling.stop()
 

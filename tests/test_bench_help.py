@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHES = ["nlu", "import", "webhook", "parse", "fanout"]
+BENCHES = ["nlu", "import", "webhook", "parse", "fanout", "hostile"]
 
 
 @pytest.mark.parametrize("name", BENCHES)

@@ -75,7 +75,7 @@ def generate(sync_url: str, residents: int) -> dict[str, int]:
             following = [i for i in ids if (i // 10) % 2 == 0]
             conn.execute(insert(Follower), [
                 {"openid": f"o-bench-{i:08d}", "resident_id": i, "county": REGION, "subscribed": True,
-                 "unreachable": False, "window_sends": 0, "state": {}, "bind_failures": 0}
+                 "unreachable": False, "window_sends": 0, "state": {}}
                 for i in following
             ])
             conn.execute(insert(ReminderConsent), [

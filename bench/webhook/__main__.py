@@ -219,7 +219,7 @@ def seed_followers(sync_url: str) -> None:
         township = towns[(i // len(regions)) % len(towns)] if towns and i % 3 == 0 else None
         rows.append({"openid": f"o_bench_{i}", "county": region, "township": township, "subscribed": True,
                      "subscribed_at": now, "last_interaction_at": now, "unreachable": False, "window_sends": 0,
-                     "state": {}, "bind_failures": 0})
+                     "state": {}})
     engine = create_engine(sync_url)
     try:
         with engine.begin() as conn:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.commands.args import iso_date
 from bot.commands.text import CommandError, t
 from bot.config import Settings, now, today
+
+if TYPE_CHECKING:
+    from bot.rules.loader import PolicyRegistry
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,11 +25,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+async def current_registry(settings: Settings) -> PolicyRegistry:
+    """The policy files plus the policies published from the console in the configured database."""
+    from bot.rules.loader import load_registry
+    from bot.store.db import make_engine, make_sessionmaker
+    from bot.store.published import load_current_registry
+
+    files = load_registry(settings.policy_dirs)
+    if settings.is_sqlite and not Path(settings.database_url.split(":///", 1)[-1]).is_file():
+        return files  # no database yet, so nothing published
+    engine = make_engine(settings)
+    try:
+        return await load_current_registry(files, make_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
 async def ask(text: str, *, region: str | None, on: dt.date, openid: str | None, settings: Settings) -> str:
     from bot.pipeline import Context, Speaker, respond
-    from bot.rules.loader import load_registry
 
-    registry = load_registry(settings.policy_dirs)
+    registry = await current_registry(settings)
     if region is not None and registry.region_name(region) is None:
         raise CommandError(t("errors.unknown_region", region=region, known="、".join(registry.regions())))
     region = registry.region_name(region) if region else None

@@ -21,6 +21,7 @@ from bot.commands.common import check_ports, claim_scheduler
 from bot.commands.outreach_demo import outreach_demo
 from bot.commands.serve import configure_logging
 from bot.commands.text import t
+from bot.commands.user import DEMO_ACCOUNTS, demo_accounts
 from bot.config import TZ, Settings
 
 if TYPE_CHECKING:
@@ -105,6 +106,7 @@ async def prepare_demo_database(settings: Settings, registry: PolicyRegistry) ->
         sessions = make_sessionmaker(engine)
         summary = await load_demo_data(sessions, registry, DEMO_REGION, DEMO_SCALE, settings=settings)
         await clear_demo_outbox(sessions)
+        await demo_accounts(sessions, registry)
         return summary
     finally:
         await engine.dispose()
@@ -137,7 +139,7 @@ def _status(resident: DemoResident, registry: PolicyRegistry) -> str:
 def banner(stack: Stack, summary: DemoSummary, registry: PolicyRegistry, start: dt.datetime,
            stage: JobSpec | None) -> str:
     """What `yibao demo` prints once it listens (templates/cli/zh.toml [demo])."""
-    from bot.commands.jobs import describe_job
+    from scheduler.describe import describe_job
 
     settings = stack.settings
     base = stack.webhook_url.removesuffix("/wechat")
@@ -162,6 +164,8 @@ def banner(stack: Stack, summary: DemoSummary, registry: PolicyRegistry, start: 
     ]
     if any(r.canonical == "/console" for r in stack.app.router.resources()):
         lines.append(t("demo.console", url=f"{base}/console"))
+        lines += [t("demo.console_login", username=name, password=password, role=t(f"user.role_{role}"),
+                    township=township or "") for name, role, township, password in DEMO_ACCOUNTS]
     lines += [
         t("demo.database", database=database),
         t("demo.data", region=summary.region, year=summary.year, scale=f"{DEMO_SCALE:g}",

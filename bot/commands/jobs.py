@@ -15,17 +15,7 @@ from bot.config import TZ, Settings
 
 if TYPE_CHECKING:
     from bot.rules.loader import PolicyRegistry
-    from scheduler.timetable import JobSpec
 
-STAGE_NAMES = {
-    "reminder": "居民缴费状态通知",
-    "digest": "乡镇征缴进度",
-    "escalation": "督办提醒（县局）",
-    "bulletin": "一周一通报",
-    "deadline": "工作节点提醒",
-    "incentive": "以奖代补提醒",
-    "phase": "工作阶段提醒",
-}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,19 +39,10 @@ def known_region(registry: PolicyRegistry, name: str | None) -> str | None:
     return region
 
 
-def describe_job(spec: JobSpec) -> str:
-    from bot.render import cn_date
-
-    what = STAGE_NAMES.get(spec.kind, spec.kind)
-    if spec.kind == "reminder":
-        what += f"（截止前{spec.stage.removeprefix('reminder-').removesuffix('d')}天）"
-    about = {"monthly": "月度截止", "period_end": "缴费期结束", "extension_end": f"延长期结束（{spec.who}）"}
-    return f"{what} · {spec.region} {cn_date(spec.cutoff, False)}{about.get(spec.cutoff_kind, '')}"
-
-
 def print_upcoming_jobs(registry: PolicyRegistry, settings: Settings, *, after: dt.datetime,
                         region: str | None = None, limit: int = 12, out: TextIO | None = None) -> int:
     """The next scheduled jobs after `after` (what `yibao demo` shows); returns how many there are in all."""
+    from scheduler.describe import describe_job
     from scheduler.timetable import all_jobs, upcoming
 
     out = out or sys.stdout

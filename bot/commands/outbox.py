@@ -10,7 +10,9 @@ from bot.commands.common import open_sessions, run_async, when
 from bot.commands.text import section, t
 from bot.config import Settings
 
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dropped", "skipped")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dropped", "skipped", "in_doubt")
+# what the less obvious statuses mean, printed beside them
+STATUS_NOTES = {"in_doubt": "结果未知：微信未应答（超时或连接中断），可能已送达，不再重发"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,13 +41,14 @@ async def outbox_command(settings: Settings, status: str | None, limit: int, out
         print(t("outbox.heading"), file=out)
         for st, kind, stage, n in counts:
             if status is None or st == status:
-                print(f"  {st:8} {kind:10} {stage:14} {n}", file=out)
+                note = f"  （{STATUS_NOTES[st]}）" if st in STATUS_NOTES else ""
+                print(f"  {st:8} {kind:10} {stage:14} {n}{note}", file=out)
         outcomes = await receipts.outbox_outcomes(session)
         if outcomes:
             names = {**receipts.OUTCOME_NAMES, "waiting": t("outbox.waiting")}
             counts = "，".join(t("outbox.receipt_count", name=names[k], n=n) for k, n in sorted(outcomes.items()))
             print(t("outbox.receipts", counts=counts), file=out)
-        wanted = [status] if status else ["failed"]
+        wanted = [status] if status else ["failed", "in_doubt"]
         rows = (await session.execute(
             select(o.c.key, o.c.status, o.c.attempts, o.c.last_error, o.c.not_before, o.c.sent_at)
             .where(o.c.status.in_(wanted)).order_by(o.c.id.desc()).limit(limit)

@@ -5,19 +5,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot import config
 from bot.commands.args import iso_date
 from bot.commands.common import open_sessions, run_async, when
-from bot.commands.jobs import describe_job, known_region
+from bot.commands.jobs import known_region
 from bot.commands.text import t
 from bot.config import Settings
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
 
-    from bot.rules.loader import PolicyRegistry
     from scheduler.planner import StagePlan
 
 
@@ -34,27 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         Settings.from_env(), a.date, a.region, commit=a.commit, stage=a.stage, samples=a.samples)))
 
 
-async def preview(session: AsyncSession, registry: PolicyRegistry, row: dict[str, Any], today: dt.date) -> str:
-    """The customer-service text of a planned row, as the resident or official would read it."""
-    from sqlalchemy import select
-
-    from bot.store.models import ResidentCategory
-    from scheduler.messages import message_data, render_text
-
-    categories: list[str] = []
-    if row.get("resident_id") is not None:
-        categories = list((await session.execute(
-            select(ResidentCategory.category).where(ResidentCategory.resident_id == row["resident_id"],
-                                                    ResidentCategory.insurance_year == row["insurance_year"])
-        )).scalars())
-    template, data = message_data(registry, row, categories, today)
-    return render_text(template, data)
-
-
 async def remind_plan(settings: Settings, on: dt.date, region: str | None, *, commit: bool, stage: str | None,
                       samples: int, out: TextIO | None = None) -> list[StagePlan]:
     from bot.render import cn_date
     from bot.rules.loader import load_registry
+    from scheduler.describe import describe_job, preview
     from scheduler.planner import plan_job
     from scheduler.timetable import all_jobs, next_cutoff_jobs
 

@@ -43,14 +43,13 @@ def warn_about_demo_settings(settings: Settings) -> None:
 
 async def run_until_stopped(app: web.Application, host: str, port: int, *, reuse_port: bool = False,
                             access_log: bool = True, ready: Callable[[], None] | None = None) -> None:
-    """Serve `app` until SIGINT or SIGTERM."""
-    from aiohttp import web
+    """Serve `app` until SIGINT or SIGTERM, behind the edge's deadlines and connection cap."""
+    from bot.app import SETTINGS
+    from bot.wechat import edge
 
-    runner = web.AppRunner(app, access_log=logging.getLogger("aiohttp.access") if access_log else None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
-        await site.start()
+    settings = app.get(SETTINGS) or Settings()  # the fake WeChat has none of its own
+    limits = edge.Limits.from_settings(settings, edge.raise_descriptor_limit())
+    async with edge.serving(app, host, port, limits, reuse_port=reuse_port, access_log=access_log):
         if ready:
             ready()
         stop = asyncio.Event()
@@ -58,8 +57,6 @@ async def run_until_stopped(app: web.Application, host: str, port: int, *, reuse
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
-    finally:
-        await runner.cleanup()
 
 
 def _worker(settings: Settings, host: str, port: int, scheduler: bool, access_log: bool, lock: Any) -> None:

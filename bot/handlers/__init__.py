@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.handlers import binding, calendar, channels, enrolment, fee, general
+from bot.handlers import binding, calendar, channels, enrolment, fee, general, waiting
 from bot.handlers.answer import Answer
 from bot.handlers.router import Handler
 from bot.nlu.query import Intent, Query
@@ -12,7 +12,8 @@ from bot.nlu.query import Intent, Query
 if TYPE_CHECKING:
     from bot.pipeline import Context
 
-ROUTERS = [fee.router, calendar.router, channels.router, enrolment.router, general.router, binding.router]
+ROUTERS = [fee.router, calendar.router, channels.router, enrolment.router, general.router, binding.router,
+           waiting.router]
 
 
 def _compose() -> dict[Intent, Handler]:

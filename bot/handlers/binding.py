@@ -1,8 +1,12 @@
 """绑定 / 解绑 / 我交了吗: linking a follower to a resident of the roster, and that resident's payment status.
 
 Binding matches the keyed HMAC of the ID number and the name against `residents`. Attempts are counted per
-openid and day in `followers` (bind_failures, bind_fail_day) before the identity is checked, atomically, so
-parallel messages cannot get past the limit: the 6th attempt of a day is refused, whatever it carries.
+day before the identity is checked, in the same transaction (bot/store/binding_limits.py), per follower and
+per resident tried (the name given, and the resident whose ID number it is): once a follower has used
+YIBAO_BIND_MAX_FAILS_PER_FOLLOWER attempts, or a resident has had YIBAO_BIND_MAX_FAILS_PER_RESIDENT failed
+attempts from any followers, the next is refused whatever it carries. Only a successful attempt gives its own
+counts back. At most YIBAO_BIND_MAX_FOLLOWERS_PER_RESIDENT followers are bound to one resident (family members
+helping the elderly); those already bound are told when another binds.
 A full ID number is never echoed, stored in the conversation state, or logged: only its masked form.
 """
 
@@ -11,14 +15,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import config
 from bot.handlers.answer import Answer
 from bot.handlers.router import Router
 from bot.nlu.query import Intent, Query
 from bot.rules.calculator import calendar, payable_amount, resolve_policy
+from bot.store import binding_limits as limits
 from bot.store import ids
 from bot.store.cells import normalize_name
 from bot.store.models import Follower, Payment, Resident, ResidentCategory
@@ -28,7 +34,6 @@ if TYPE_CHECKING:
 
 router = Router()
 
-MAX_ATTEMPTS = 5  # a day, per openid
 AWAITING = "await_identity"
 _DEFAULT_ENQUIRY = "所在村（社区）便民服务站或乡镇医保经办人员"
 _DONE = {"binding": None, "binding_name": None}
@@ -52,21 +57,12 @@ def _who(resident: Resident) -> dict[str, Any]:
             "township": resident.township, "village": resident.village}
 
 
-async def _reserve_attempt(session: AsyncSession, openid: str, today: dt.date) -> int:
-    """Count one binding attempt for today and return how many there have been (the follower row is created
-    when missing). Counting before checking keeps the limit exact under concurrent messages."""
+async def _ensure_follower(session: AsyncSession, openid: str) -> None:
+    """The follower's row, for a first message that is a binding (the caller writes the rest later)."""
     table = Follower.__table__
     insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
     await session.execute(insert(table).values(openid=openid, subscribed=True, window_sends=0, unreachable=False,
-                                               state={}, bind_failures=0).on_conflict_do_nothing())
-    same_day = table.c.bind_fail_day == today
-    count = await session.execute(
-        update(table)
-        .where(table.c.openid == openid)
-        .values(bind_failures=case((same_day, table.c.bind_failures + 1), else_=1), bind_fail_day=today)
-        .returning(table.c.bind_failures)
-    )
-    return count.scalar_one()
+                                               state={}).on_conflict_do_nothing())
 
 
 @router.handles(Intent.BIND)
@@ -90,28 +86,49 @@ async def handle_bind(query: Query, ctx: Context) -> Answer:
     if not name:
         return Answer("bind_need_name", {}, remember={"binding": AWAITING})
 
+    settings, day = ctx.settings, ctx.today
     enquiry = _enquiry(ctx, speaker.region)
+    retry = day + dt.timedelta(days=1)
+    resident_locked = Answer("bind_resident_locked", {"retry": retry, "enquiry": enquiry}, remember=_DONE)
     async with ctx.sessions() as session, session.begin():
-        attempts = await _reserve_attempt(session, speaker.openid, ctx.today)
-        if attempts > MAX_ATTEMPTS:
-            return Answer("bind_locked", {"limit": MAX_ATTEMPTS, "retry": ctx.today + dt.timedelta(days=1),
+        await _ensure_follower(session, speaker.openid)
+        counted = [limits.follower_subject(speaker.openid)]
+        attempts = await limits.count_attempt(session, day, counted[0])
+        if attempts > settings.bind_max_fails_per_follower:
+            return Answer("bind_locked", {"limit": settings.bind_max_fails_per_follower, "retry": retry,
                                           "enquiry": enquiry}, remember=_DONE)
-        left = MAX_ATTEMPTS - attempts
+        left = settings.bind_max_fails_per_follower - attempts
         try:
             number = ids.validate(number)
         except ids.InvalidId as exc:
             return Answer("bind_invalid_id", {"reason": str(exc), "left": left, "enquiry": enquiry},
                           remember={"binding": AWAITING, "binding_name": name})
-        digest = ids.id_hmac(number, ctx.settings.id_hmac_key)
-        resident = (await session.execute(select(Resident).where(Resident.id_hmac == digest))).scalar_one_or_none()
+        counted.append(limits.name_subject(name, settings.id_hmac_key))
+        if await limits.count_attempt(session, day, counted[-1]) > settings.bind_max_fails_per_resident:
+            return resident_locked
+        digest = ids.id_hmac(number, settings.id_hmac_key)
+        # locked (PostgreSQL) until commit, so parallel bindings of one resident count each other
+        resident = (await session.execute(
+            select(Resident).where(Resident.id_hmac == digest).with_for_update()
+        )).scalar_one_or_none()
+        if resident is not None:
+            counted.append(limits.resident_subject(resident.id))
+            if await limits.count_attempt(session, day, counted[-1]) > settings.bind_max_fails_per_resident:
+                return resident_locked
         if resident is None or normalize_name(resident.name) != normalize_name(name):
             return Answer("bind_not_found", {"left": left, "region": speaker.region, "enquiry": enquiry},
                           remember={"binding": AWAITING, "binding_name": None})
+        await limits.give_back(session, day, counted)  # this attempt was no failure
+        others = await limits.bound_followers(session, resident.id, but=speaker.openid)
+        if len(others) >= settings.bind_max_followers_per_resident:
+            return Answer("bind_resident_full", {"limit": settings.bind_max_followers_per_resident,
+                                                 "enquiry": enquiry}, remember=_DONE)
         await session.execute(
             update(Follower).where(Follower.openid == speaker.openid)
-            .values(resident_id=resident.id, county=resident.county, bind_failures=0, bind_fail_day=None)
+            .values(resident_id=resident.id, county=resident.county)
         )
-    return Answer("bind_ok", _who(resident),
+        await limits.queue_bind_notices(session, others, resident, speaker.openid, ctx.now or config.now())
+    return Answer("bind_ok", {**_who(resident), "others": len(others)},
                   remember={**_DONE, "resident_id": resident.id, "region": resident.county})
 
 

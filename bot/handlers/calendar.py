@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from bot.handlers.answer import Answer
 from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
+from bot.handlers.sources import benefit_sources
 from bot.nlu.query import Intent, Query
 
 if TYPE_CHECKING:
@@ -41,5 +42,6 @@ async def benefit_start(query: Query, ctx: Context, sit: Situation) -> Answer:
     ext = [e for e in p.collection.extensions if e.benefit_start]
     return Answer("benefit_start", sit.data(
         extensions=ext, newborn=p.newborn, enquiry=p.region.enquiry,
-        cite=cite(p, *(e.source for e in ext), p.newborn.source if p.newborn else None, p.region.enquiry.source),
+        cite=cite(p, *benefit_sources(p), *(e.source for e in ext), p.newborn.source if p.newborn else None,
+                  *(w.source for w in (p.newborn.later if p.newborn else ())), p.region.enquiry.source),
     ))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from bot.handlers.answer import Answer
 from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
+from bot.handlers.sources import extra_fee_sources
 from bot.nlu.query import Intent, Query
 from bot.rules.calculator import category_amount, payable_amount
 
@@ -29,12 +30,15 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
             tiers=shown,
             subsidised=[category_amount(policy, c) for c in policy.categories],
             cite=cite(policy, *(t.source for t in shown),
-                      policy.contribution.payment_rule.source if policy.contribution.payment_rule else None),
+                      policy.contribution.payment_rule.source if policy.contribution.payment_rule else None,
+                      *extra_fee_sources(policy, shown)),
         ))
     pay = payable_amount(policy, query.categories, query.tier)
     sources = [c.category.source for c in pay.considered]
     if pay.rule is not None:
         sources.append(pay.rule.source)
+    if any(c.base for c in pay.considered) and policy.contribution.subsidy_basis is not None:
+        sources.append(policy.contribution.subsidy_basis.source)
     if not pay.considered or (pay.amount is None and not pay.ambiguous):
         sources.append(pay.tier.source)
     names = {key: next((c.name for p in ctx.registry.policies for c in p.categories if c.key == key), key)

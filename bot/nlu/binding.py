@@ -1,7 +1,9 @@
 """Binding details in a message: an ID number (身份证号) and a name, and the words that cancel binding.
 
 Only the shape is checked here (18 characters, the last may be X); the checksum, and whether the person
-exists, are the binding handler's business. ID numbers never stay in `Query.text`: see `mask_ids`.
+exists, are the binding handler's business. Numbers are read by bot.store.digits, the normaliser the log masker
+shares: full-width digits, groups separated by any space, dot or dash. ID numbers never stay in `Query.text`:
+see `mask_ids`.
 """
 
 from __future__ import annotations
@@ -9,10 +11,8 @@ from __future__ import annotations
 import re
 
 from bot.nlu.lexicon import NOT_NAMES, SURNAMES, SURNAMES_COMPOUND
+from bot.store import digits, ids
 
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
-# 4105 2119 9001 0112 34 / 410521-19900101-1234: digits typed in groups.
-_DIGIT_GAP = re.compile(r"(?<=\d)[\s\-](?=[\dXx])")
 _CANCEL = re.compile(
     r"^(?:取消|算了|不绑了|不绑定了|取消绑定|退出|不要了|返回|先不绑了?|不了|不用了|不弄了|停止)(?:吧|了)?[!.。?~]*$"
 )
@@ -27,23 +27,17 @@ def is_cancel(text: str) -> bool:
     return bool(_CANCEL.match(text))
 
 
-def _joined(text: str) -> str:
-    return _DIGIT_GAP.sub("", text)
-
-
 def id_number_in(text: str) -> str | None:
-    m = _ID_NUMBER.search(_joined(text))
-    return m.group(1).upper() if m else None
+    """The first number of the text that has an ID number's shape, folded (ASCII digits, X upper-case)."""
+    for m in digits.numbers_in(text):
+        if digits.is_id_shaped(number := digits.fold(m[0])):
+            return number
+    return None
 
 
 def mask_ids(text: str) -> str:
-    """The text with every ID number reduced to its first 4 and last 4 characters."""
-    if not any(ch.isdigit() for ch in text):
-        return text
-    joined = _joined(text)
-    if not _ID_NUMBER.search(joined):
-        return text
-    return _ID_NUMBER.sub(lambda m: m.group(1)[:4] + "*" * 10 + m.group(1)[-4:].upper(), joined)
+    """The text with every ID number (and phone number) masked, as the message log masks it."""
+    return ids.mask_text(text)
 
 
 def _clean_name(candidate: str) -> str | None:
@@ -70,7 +64,7 @@ def explicit_name_in(text: str) -> str | None:
 
 def bare_name_in(text: str) -> str | None:
     """A message that is nothing but a name (and filler), e.g. "张三" or "姓名 李四"."""
-    rest = _FILLER.sub("", _ID_NUMBER.sub("", _joined(text)))
+    rest = _FILLER.sub("", digits.NUMBER.sub("", text))
     return rest if _looks_like_name(rest) else None
 
 

@@ -5,6 +5,7 @@ the one whose pattern matches earliest. A new intent, or a new way of asking, is
 
 Precedence, highest first (why, where it is not obvious):
   UNBIND 95, BIND 90 ................... account commands are unambiguous
+  ENROLMENT_REWARD 89 .................. 连续参保/零报销 raising the 大病保险 limit is ours, unlike 大病保险 86
   OUT_OF_SCOPE 86-88 ................... 养老保险交了吗 is about pensions even though it says 交了吗
   MY_STATUS 85 ......................... 我交了吗 / 交没交, whatever else is mentioned
   OUT_OF_SCOPE 83-84 ................... 医院, 凭证, 电话
@@ -15,8 +16,10 @@ Precedence, highest first (why, where it is not obvious):
   REGISTRATION (non-local) 74 .......... 外地人在这打工能参加吗 is enrolment, not the migrants' extension
   MOVING 73 > MIGRANT 72 ............... 打工回来还能交吗 -> MIGRANT (not DEADLINE); explicit moving words
                                          (转医保, 户口迁了) win over 打工
+  WAITING_PERIOD 66 .................... 断了两年没交，多久能报销: the wait for a lapse, not BENEFIT_START
   BENEFIT_START 65 ..................... 交了什么时候能报销 is not DEADLINE
   FAMILY_ACCOUNT 62 .................... 用职工医保给父母交 is not OUT_OF_SCOPE(职工医保) nor FEE
+  FEE (tier + 条件/谁能选) 61 ........... 三档谁能选 is the tier's eligibility, not REGISTRATION
   FEE (category + 补助/资助) 60 .......... 低保户政府补助多少 is the category's subsidy, not FISCAL_SUBSIDY
   REGISTRATION (has 职工医保) 58 ......... 有职工医保还要交居民医保吗
   OUT_OF_SCOPE 职工医保 57 ............... 职工医保交多少钱 is not our fee
@@ -86,6 +89,10 @@ def _has_category(slots: Slots) -> bool:
 
 def _has_category_or_tier(slots: Slots) -> bool:
     return bool(slots.categories or slots.tier)
+
+
+def _has_tier(slots: Slots) -> bool:
+    return bool(slots.tier)
 
 
 def _has_place(slots: Slots) -> bool:
@@ -194,6 +201,22 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?:马上|立刻|立即|当天|第二天|次日)?(?:就|才)(?:能|可以)(?:用|报|看病|生效|享受)",
          r"(?:马上|立刻|立即|当天|第二天|次日)(?:能|可以)(?:用|报|看病|生效|享受)",
          r"(?:看病|住院|就医|拿药)(?:能|可以)(?:报|报销|用)"),
+    # -- the national enrolment rules (国办发〔2024〕38号): waiting period and incentives --------------------
+    rule("waiting_period", Intent.WAITING_PERIOD, 66,
+         r"等待期|断保|断缴|断交|断档|停保|中断(?:缴费|参保)|(?:没|未)(?:有)?连续参保",
+         r"断(?:了|掉)(?:\d{1,2}|[一两二三四五六七八九十])(?:个)?年",
+         r"(?:\d{1,2}|[一两二三四五六七八九十])(?:个)?年(?:都|也|一直)?没(?:有)?(?:交|缴|参保|买|续)",
+         r"去年(?:就|也)?没(?:有)?(?:交|缴|参保|买|续)",
+         r"补(?:交|缴).{0,8}(?:减少|缩短|少等|等多久)"),
+    rule("enrolment_reward", Intent.ENROLMENT_REWARD, 89,
+         r"连续参保.{0,10}(?:奖励|激励|提高|好处|限额|多报|优惠)|参保激励|激励(?:政策|机制|措施)",
+         r"零报销|没(?:有)?(?:报销|报)过.{0,10}(?:奖励|提高|限额|好处)|没(?:有)?用过医保.{0,10}(?:奖励|提高|好处)",
+         r"(?:最高)?支付限额.{0,4}(?:提高|增加|涨)|提高.{0,10}(?:支付限额|封顶线?)",
+         r"(?:奖励|激励)(?:额度)?.{0,4}清零"),
+    rule("fee_tier_choice", Intent.FEE, 61,
+         r"条件|谁(?:能|可以)|能(?:不能)?选|可以选|能不能[交缴]|可不可以|限制", when=_has_tier),
+    rule("fee_tiers", Intent.FEE, 50,
+         r"几个档|哪几(?:个)?档|(?:档次|几档)(?:有哪些|是什么|怎么分)|分几档|有哪些档|几档|[交缴选]哪(?:一|个)档"),
     rule("deadline", Intent.DEADLINE, 45,
          r"截止|截至|结束|最后期限|期限|最后一天|最晚|最迟|过期|晚了|错过|来得及|逾期",
          r"还(?:能|可以|让|来得及)(?:[交缴]|补|买|参保)|现在(?:还)?(?:能|可以)(?:[交缴]|买)",

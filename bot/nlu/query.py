@@ -18,6 +18,8 @@ class Intent(StrEnum):
     MOVING = "moving"  # 换参保地, 转到这边
     HANDLING_FEE = "handling_fee"  # 要手续费吗
     BENEFIT_START = "benefit_start"  # 什么时候开始报销 / 享受待遇
+    WAITING_PERIOD = "waiting_period"  # 断了两年没交，现在交了多久能报销 / 待遇等待期
+    ENROLMENT_REWARD = "enrolment_reward"  # 连续参保有什么奖励 / 零报销提高大病保险限额
     GREETING = "greeting"  # 你好
     HELP = "help"  # 你能做什么
     SET_REGION = "set_region"  # 我是陵川县礼义镇的, 切换地区

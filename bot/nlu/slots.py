@@ -125,6 +125,9 @@ class SlotExtractor:
                     tier_patterns.setdefault(tier.key, []).append(
                         rf"(?<!\d){tier.amount}(?:元|块)?(?:钱)?(?:的)?(?:那|这)?(?:个|一)?档"
                     )
+        # ... and the tiers' names and aliases (一档, 中档, 第三档), never inside 哪一档.
+        for alias, key in registry.tier_aliases().items():
+            tier_patterns.setdefault(key, []).append(rf"(?<!哪){re.escape(alias)}")
         self._tier_res = [(key, re.compile("|".join(pats))) for key, pats in tier_patterns.items()]
 
     # -- the pieces -----------------------------------------------------------------------------------

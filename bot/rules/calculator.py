@@ -7,11 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from bot.rules.loader import PolicyRegistry
-from bot.rules.schema import Category, Extension, MultipleCategoriesRule, Policy, Tier
+from bot.rules.schema import (
+    Category,
+    Extension,
+    GroupStandard,
+    MultipleCategoriesRule,
+    NewbornWindow,
+    Policy,
+    Source,
+    Tier,
+)
 
 Status = Literal[
     "in_period",  # inside the collection period, payments open today
@@ -54,7 +63,7 @@ def resolve_policy(registry: PolicyRegistry, region: str, on: dt.date) -> Resolu
         if c.start <= on <= c.end:
             status: Status = "in_period" if _in_monthly_window(p, on) else "between_windows"
             return Resolution(p, status, p.insurance_year, coming)
-        if any(c.end < on <= ext.end for ext in c.extensions):
+        if open_extension(p, on) is not None:
             return Resolution(p, "in_extension", p.insurance_year, coming)
     upcoming = [p for p in policies if p.collection.start > on]
     if upcoming and upcoming[0].insurance_year <= coming:
@@ -67,6 +76,12 @@ def resolve_policy(registry: PolicyRegistry, region: str, on: dt.date) -> Resolu
 
 
 # --- the collection calendar -------------------------------------------------------------------
+
+
+def open_extension(policy: Policy, on: dt.date) -> Extension | None:
+    """The late period (延长期, 补缴期) open on `on`, if any."""
+    c = policy.collection
+    return next((e for e in c.extensions if c.extension_start(e) <= on <= e.end), None)
 
 
 def _in_monthly_window(policy: Policy, on: dt.date) -> bool:
@@ -122,15 +137,16 @@ class CalendarState:
 def calendar(policy: Policy, on: dt.date) -> CalendarState:
     c = policy.collection
     w = c.monthly_window
-    extension = next((e for e in c.extensions if on <= e.end), None)
+    extension = open_extension(policy, on) or next((e for e in c.extensions if on <= e.end), None)
     base = dict(on=on, period_start=c.start, period_end=c.end, monthly=w is not None, extension=extension)
     if on < c.start:
         first_cut = cutoffs(policy)[0].date
         return CalendarState(status="before_period", open_today=False, cutoff=first_cut, next_open=c.start,
                              days_left=None, **base)
     if on > c.end:
-        status: Status = "in_extension" if extension is not None else "ended"
-        cut = extension.end if extension is not None else None
+        is_open = extension is not None and c.extension_start(extension) <= on
+        status: Status = "in_extension" if is_open else "ended"
+        cut = extension.end if is_open and extension is not None else None
         days = (cut - on).days if cut else None
         return CalendarState(status=status, open_today=False, cutoff=cut, next_open=None, days_left=days, **base)
     if w is None:
@@ -159,12 +175,17 @@ def calendar(policy: Policy, on: dt.date) -> CalendarState:
 
 @dataclass(frozen=True)
 class CategoryAmount:
-    """One category's subsidy and the personal amount it leaves (None: the notice gives no figure)."""
+    """One category's subsidy and the personal amount it leaves (None: the notice gives no figure).
+
+    `base` is the tier the subsidy is computed on when the resident chose a dearer one and pays the
+    difference (青禾县: 资助以一档为基数); otherwise None.
+    """
 
     category: Category
     tier: Tier
     subsidy: int | None
     amount: int | None
+    base: Tier | None = None
 
 
 @dataclass(frozen=True)
@@ -181,25 +202,51 @@ class Payable:
     unknown_categories: list[str] = field(default_factory=list)  # keys this notice does not name
     excluded: list[tuple[Category, Category]] = field(default_factory=list)  # (dropped, because of)
     ambiguous: bool = False  # several categories and the notice does not say how they combine
+    group: GroupStandard | None = None  # a group's own standard replaced the tier choice (大学生)
+
+
+def _subsidy_on(tier: Tier, category: Category) -> int | None:
+    s = category.subsidy
+    if s.kind == "full":
+        return tier.amount
+    if s.kind == "fixed":
+        return s.amount
+    if s.kind == "rate":
+        return s.amount if s.amount is not None else tier.amount * (s.rate_percent or 0) // 100
+    return None
 
 
 def category_amount(policy: Policy, category: Category, tier_key: str | None = None) -> CategoryAmount:
-    tier = policy.contribution.tier(category.subsidy.tier or tier_key)
-    s = category.subsidy
-    if s.kind == "full":
-        subsidy: int | None = tier.amount
-    elif s.kind == "fixed":
-        subsidy = s.amount
-    elif s.kind == "rate":
-        subsidy = s.amount if s.amount is not None else tier.amount * (s.rate_percent or 0) // 100
-    else:
-        subsidy = None
-    amount = None if subsidy is None else max(tier.amount - subsidy, 0)
-    return CategoryAmount(category, tier, subsidy, amount)
+    """The subsidy and personal amount of one category at the resident's tier.
+
+    Without a subsidy basis the category's own tier wins (乐至县: 低保按低档次资助). With one (青禾县:
+    资助以一档为基数), the subsidy is worked out on the base tier and a dearer tier costs the difference.
+    """
+    basis = policy.contribution.subsidy_basis
+    if basis is None:
+        tier = policy.contribution.tier(category.subsidy.tier or tier_key)
+        subsidy = _subsidy_on(tier, category)
+        amount = None if subsidy is None else max(tier.amount - subsidy, 0)
+        return CategoryAmount(category, tier, subsidy, amount)
+    base = policy.contribution.tier(category.subsidy.tier or basis.base_tier)
+    chosen = policy.contribution.tier(tier_key or base.key)
+    subsidy = _subsidy_on(base, category)
+    amount = None if subsidy is None else max(chosen.amount - subsidy, 0)
+    return CategoryAmount(category, chosen, subsidy, amount, base if chosen.key != base.key else None)
 
 
 def payable_amount(policy: Policy, categories: Iterable[str] = (), tier: str | None = None) -> Payable:
-    """The personal amount for a resident in `categories` (keys) at `tier` (None: the first tier)."""
+    """The personal amount for a resident in `categories` (keys) at `tier` (None: the first tier).
+
+    A group standard among the keys (大学生) replaces the tier choice and the subsidies: the group pays
+    its own standard.
+    """
+    for key in categories:
+        group = policy.group_standard(key)
+        if group is not None:
+            as_tier = Tier(key=group.key, name=group.name, amount=group.amount, source=group.source)
+            return Payable(amount=group.amount, standard=group.amount, subsidy=0, category=None, tier=as_tier,
+                           group=group)
     base_tier = policy.contribution.tier(tier)
     found: list[Category] = []
     unknown: list[str] = []
@@ -234,3 +281,159 @@ def payable_amount(policy: Policy, categories: Iterable[str] = (), tier: str | N
                        category=best.category, tier=best.tier, rule=rule, **common)
     return Payable(amount=None, standard=base_tier.amount, subsidy=None, category=None, tier=base_tier,
                    ambiguous=True, **common)
+
+
+# --- when benefits start: benefit period, late periods, the waiting period ----------------------------
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later (the month's last day when it has fewer days: 1月31日 + 1 = 2月28日)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+@dataclass(frozen=True)
+class Wait:
+    """待遇等待期 for one resident, from the notice's numbers.
+
+    `variable` is None when the resident lapsed but the notice sets no per-year figure; `months` is then
+    the fixed part only and `complete` is False. `start` / `benefit_from` are None without a payment date
+    or when the notice does not say from when the wait counts.
+    """
+
+    fixed: int
+    variable: int | None
+    lapsed_years: int
+    back_paid_years: int
+    reduction: int  # months taken off the variable part by paying lapsed years back
+    start: dt.date | None
+    benefit_from: dt.date | None
+    sources: tuple[Source, ...]
+
+    @property
+    def months(self) -> int:
+        return self.fixed + (self.variable or 0)
+
+    @property
+    def complete(self) -> bool:
+        return self.variable is not None or self.lapsed_years == 0
+
+
+def waiting_time(policy: Policy, *, lapsed_years: int = 0, back_paid_years: int = 0,
+                 paid_on: dt.date | None = None) -> Wait | None:
+    """The waiting period of a resident who lapsed `lapsed_years` and paid `back_paid_years` of them back,
+    paying on `paid_on`; None when the notice sets no waiting period."""
+    wp = policy.waiting_period
+    if wp is None:
+        return None
+    lapsed = max(lapsed_years, 0)
+    back = min(max(back_paid_years, 0), lapsed)
+    sources: list[Source] = [wp.fixed.source]
+    variable: int | None = 0
+    reduction = 0
+    if lapsed:
+        if wp.per_lapsed_year is None:
+            variable = None
+        else:
+            sources.append(wp.per_lapsed_year.source)
+            variable = wp.per_lapsed_year.months * lapsed
+            if wp.variable_max is not None:
+                sources.append(wp.variable_max.source)
+                variable = min(variable, wp.variable_max.months)
+            if back and wp.back_payment is not None:
+                sources.append(wp.back_payment.source)
+                reduction = min(wp.back_payment.months * back, variable)
+                variable -= reduction
+    start = None
+    if paid_on is not None and wp.counted is not None:
+        sources.append(wp.counted.source)
+        start = paid_on + dt.timedelta(days=1) if wp.counted.start == "day_after_payment" else paid_on
+        c, period = policy.collection, policy.benefit_period
+        if wp.counted.in_collection_from_benefit_period and period is not None and c.start <= paid_on <= c.end:
+            start = max(start, period.start)
+    wait = Wait(wp.fixed.months, variable, lapsed, back, reduction, start, None, tuple(sources))
+    if start is not None and wait.complete:
+        return replace(wait, benefit_from=add_months(start, wait.months))
+    return wait
+
+
+BenefitRule = Literal[
+    "benefit_period",  # paid in the collection period: from the benefit period's start (1月1日)
+    "group_period",  # a group's own benefit period (大学生: 9月1日)
+    "day_after_payment",
+    "payment_date",
+    "waiting_period",
+    "birth",
+    "unspecified",  # the notice does not say
+    "not_open",  # no payment is possible on that day
+]
+
+
+@dataclass(frozen=True)
+class BenefitStart:
+    """From when a resident who pays on a day is covered, and why."""
+
+    rule: BenefitRule
+    date: dt.date | None
+    extension: Extension | None = None  # the late period the payment falls in
+    wait: Wait | None = None
+    newborn_window: NewbornWindow | None = None
+    sources: tuple[Source, ...] = ()
+
+
+def _by_rule(policy: Policy, rule: BenefitRule | None, paid_on: dt.date, lapsed_years: int,
+             back_paid_years: int, **extra: object) -> BenefitStart:
+    if rule == "day_after_payment":
+        return BenefitStart("day_after_payment", paid_on + dt.timedelta(days=1), **extra)
+    if rule == "payment_date":
+        return BenefitStart("payment_date", paid_on, **extra)
+    if rule == "waiting_period":
+        wait = waiting_time(policy, lapsed_years=lapsed_years, back_paid_years=back_paid_years, paid_on=paid_on)
+        if wait is not None:
+            sources = (*extra.pop("sources", ()), *wait.sources)  # type: ignore[misc]
+            return BenefitStart("waiting_period", wait.benefit_from, wait=wait, sources=sources, **extra)
+    return BenefitStart("unspecified", None, **extra)
+
+
+def benefit_start(policy: Policy, paid_on: dt.date, *, lapsed_years: int = 0, back_paid_years: int = 0,
+                  group: str | None = None) -> BenefitStart:
+    """When benefits start for a resident who pays on `paid_on` (after `lapsed_years` without insurance)."""
+    c = policy.collection
+    standard = policy.group_standard(group) if group else None
+    if paid_on < c.start:
+        return BenefitStart("not_open", None)
+    if paid_on <= c.end:
+        if lapsed_years and policy.waiting_period is not None:
+            return _by_rule(policy, "waiting_period", paid_on, lapsed_years, back_paid_years)
+        if standard is not None and standard.benefit_period is not None:
+            period = standard.benefit_period
+            return BenefitStart("group_period", period.start, sources=(period.source,))
+        if policy.benefit_period is not None:
+            return BenefitStart("benefit_period", max(policy.benefit_period.start, paid_on),
+                                sources=(policy.benefit_period.source,))
+        return BenefitStart("unspecified", None)
+    ext = open_extension(policy, paid_on)
+    if ext is None:
+        return BenefitStart("not_open", None)
+    rule = "waiting_period" if lapsed_years and policy.waiting_period is not None else ext.benefit_start
+    return _by_rule(policy, rule, paid_on, lapsed_years, back_paid_years, extension=ext, sources=(ext.source,))
+
+
+def newborn_start(policy: Policy, born: dt.date, paid_on: dt.date) -> BenefitStart:
+    """When a newborn paid for on `paid_on` is covered: the window its age falls in decides."""
+    baby = policy.newborn
+    if baby is None:
+        return BenefitStart("unspecified", None)
+    age = (paid_on - born).days
+    if age <= baby.days:
+        if baby.coverage_from == "birth":
+            return BenefitStart("birth", born, sources=(baby.source,))
+        return BenefitStart("unspecified", None, sources=(baby.source,))
+    for window in baby.later:
+        if window.until_days is None or age <= window.until_days:
+            return _by_rule(policy, window.benefit_start, paid_on, 0, 0, newborn_window=window,
+                            sources=(window.source,))
+    return BenefitStart("unspecified", None)

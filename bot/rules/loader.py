@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from bot.rules.schema import Policy
+from bot.rules.schema import Policy, Tier
 
 BUILTIN_DIR = Path(__file__).parent / "policies"
 
@@ -36,13 +36,20 @@ def _key_path(loc: Iterable[object]) -> str:
 
 def load_policy_file(path: Path) -> Policy:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(path, [("(file)", str(exc))]) from exc
+    return load_policy_text(text, path)
+
+
+def load_policy_text(text: str, path: Path) -> Policy:
+    """A policy from YAML text; `path` names it in errors and its stem is the policy's id."""
+    try:
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
         raise PolicyError(path, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from exc
-    except OSError as exc:
-        raise PolicyError(path, [("(file)", str(exc))]) from exc
     if not isinstance(raw, dict):
         raise PolicyError(path, [("(file)", "expected a mapping at the top level")])
     raw.setdefault("id", path.stem)
@@ -85,12 +92,21 @@ class PolicyRegistry:
         return None
 
     def category_aliases(self) -> dict[str, str]:
-        """alias -> category key over all files (names and keys included)."""
+        """alias -> category key over all files (names and keys included), group standards (大学生) too."""
         table: dict[str, str] = {}
         for p in self.policies:
-            for cat in p.categories:
-                for alias in [cat.name, *cat.aliases]:
-                    table.setdefault(alias, cat.key)
+            for key, words in _group_words(p):
+                for alias in words:
+                    table.setdefault(alias, key)
+        return table
+
+    def tier_aliases(self) -> dict[str, str]:
+        """alias -> tier key over all files (一档 -> low, 三档 -> high); a single "standard" tier has none."""
+        table: dict[str, str] = {}
+        for p in self.policies:
+            for tier in p.contribution.tiers:
+                for alias in _tier_words(tier):
+                    table.setdefault(alias, tier.key)
         return table
 
     def townships(self, region: str) -> list[str]:
@@ -102,17 +118,38 @@ class PolicyRegistry:
         return list(dict.fromkeys(names))
 
 
+def _group_words(policy: Policy) -> list[tuple[str, list[str]]]:
+    """(key, name and aliases) of every category and group standard of a policy."""
+    groups = [(c.key, [c.name, *c.aliases]) for c in policy.categories]
+    return groups + [(g.key, [g.name, *g.aliases]) for g in policy.group_standards]
+
+
+def _tier_words(tier: Tier) -> list[str]:
+    """A tier's name and aliases, where the name is a tier's own word (一档), not 个人缴费标准."""
+    return [tier.name, *tier.aliases] if tier.key != "standard" else list(tier.aliases)
+
+
+def _alias_places(policy: Policy) -> list[tuple[str, str, str, list[str]]]:
+    """(kind, key path, key, words) for every word list of a policy that the NLU matches."""
+    out = [("category", f"categories[{i}].aliases", c.key, [c.name, *c.aliases])
+           for i, c in enumerate(policy.categories)]
+    out += [("category", f"group_standards[{i}].aliases", g.key, [g.name, *g.aliases])
+            for i, g in enumerate(policy.group_standards)]
+    out += [("tier", f"contribution.tiers[{i}].aliases", t.key, _tier_words(t))
+            for i, t in enumerate(policy.contribution.tiers)]
+    return out
+
+
 def _check_aliases(policies: list[Policy], paths: dict[str, Path]) -> None:
-    """An alias (or a category's name) must mean one category key in every file."""
-    owner: dict[str, tuple[str, str]] = {}
+    """An alias (or a category's, group's or tier's name) must mean one key in every file."""
+    owner: dict[tuple[str, str], tuple[str, str]] = {}
     for p in policies:
-        for i, cat in enumerate(p.categories):
-            for alias in [cat.name, *cat.aliases]:
-                key, pid = owner.setdefault(alias, (cat.key, p.id))
-                if key != cat.key:
+        for kind, where, key_here, words in _alias_places(p):
+            for alias in words:
+                key, pid = owner.setdefault((kind, alias), (key_here, p.id))
+                if key != key_here:
                     raise PolicyError(
-                        paths[p.id],
-                        [(f"categories[{i}].aliases", f"{alias!r} means {key!r} in {pid} but {cat.key!r} here")],
+                        paths[p.id], [(where, f"{alias!r} means {key!r} in {pid} but {key_here!r} here")]
                     )
 
 
@@ -135,3 +172,21 @@ def load_registry(dirs: Iterable[Path] | None = None) -> PolicyRegistry:
             registry.paths[policy.id] = path
     _check_aliases(registry.policies, registry.paths)
     return registry
+
+
+def with_policies(registry: PolicyRegistry, extra: Iterable[tuple[Policy, Path]]) -> PolicyRegistry:
+    """A new registry: `registry`'s policies, each replaced by an `extra` one of the same id or the same
+    region and insurance year, plus the other `extra` ones (policies published from the console)."""
+    policies = list(registry.policies)
+    paths = dict(registry.paths)
+    for policy, path in extra:
+        replaced = [p for p in policies if p.id == policy.id or (
+            p.region.name == policy.region.name and p.insurance_year == policy.insurance_year)]
+        for old in replaced:
+            policies.remove(old)
+            paths.pop(old.id, None)
+        policies.append(policy)
+        paths[policy.id] = path
+    out = PolicyRegistry(policies, paths)
+    _check_aliases(out.policies, out.paths)
+    return out

@@ -9,7 +9,12 @@ tekun 特困人员, orphan 孤儿, unsupported_child 事实无人抚养儿童, d
 monitored 防返贫监测对象, returned_poor 返贫致贫人口, tuopin 脱贫人口, severe_disability 重度残疾,
 general_disability 一般残疾, youfu 重点优抚对象, land_requisitioned 被征地农转非超龄人员,
 family_planning 计划生育特别扶助对象, jingjian 精减退休老职工, civil_injured_worker 民政伤残民工.
-A new key is allowed; an alias must mean the same key in every file (the loader checks).
+A county may define its own key for a group none of these describes (青禾县: retired_fisher 退捕渔民);
+it needs aliases of its own. An alias must mean the same key in every file (the loader checks).
+
+Tier keys are shared the same way: "standard" for a single tier, "low" / "middle" / "high" for the
+cheapest, middle and dearest of several; a tier's aliases (一档, 中档, 三档) must mean the same key in
+every file.
 """
 
 from __future__ import annotations
@@ -64,16 +69,27 @@ class Region(Strict):
 
 
 class Tier(Sourced):
-    """A contribution tier (档次); most counties have one, 乐至县 has high and low."""
+    """A contribution tier (档次); most counties have one, 乐至县 has high and low, 青禾县 three."""
 
-    key: str  # "standard", or "high" / "low"
-    name: str  # 个人缴费标准, 高档次, 低档次
+    key: str  # "standard", or "low" / "middle" / "high"
+    name: str  # 个人缴费标准, 高档次, 低档次, 一档
     amount: int = Field(ge=0)  # 元/人/年
+    aliases: list[str] = []  # what residents call it: 第一档, 低档, 400那档
+    eligibility: SourcedText | None = None  # who may choose it (三档仅限上年度已按三档缴费的人员)
+
+
+class SubsidyBasis(Sourced):
+    """资助以一档为基数: subsidies are computed on `base_tier`; a subsidised resident who chooses a dearer
+    tier keeps the same subsidy and pays the rest (高出一档的部分由个人承担)."""
+
+    base_tier: str
+    higher_tiers: Literal["pay_difference"] = "pay_difference"
 
 
 class Contribution(Strict):
     tiers: list[Tier] = Field(min_length=1)
     payment_rule: SourcedText | None = None  # e.g. 按年度一次性足额缴纳
+    subsidy_basis: SubsidyBasis | None = None
 
     def tier(self, key: str | None) -> Tier:
         if key is None:
@@ -129,17 +145,54 @@ class Category(Sourced):
     personal_amount: int | None = Field(default=None, ge=0)  # as printed (or tier - subsidy); validator checks
 
 
+class Period(Sourced):
+    """A span of dates, both days included (待遇享受期 2027年1月1日至12月31日)."""
+
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.end < self.start:
+            raise ValueError(f"period ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class GroupStandard(Sourced):
+    """A group's own standard that replaces the tier choice (在校大学生统一按一档缴纳，由学校代收代缴)."""
+
+    key: str
+    name: str  # the notice's words: 全日制大中专院校在校学生
+    aliases: list[str] = []  # 大学生, 在校大学生
+    amount: int = Field(ge=0)
+    paid_via: str | None = None  # 由所在学校统一组织参保、代收代缴
+    benefit_period: Period | None = None  # its own 待遇享受期 (9月1日至次年8月31日)
+
+
 class MultipleCategoriesRule(Sourced):
     rule: Literal["highest_only"]  # 就高不就低: only the highest subsidy applies
 
 
-class Extension(Sourced):
-    """延长期: a later end date for some people."""
+# When benefits start for someone who pays in a late period: the day after payment (从参保次日),
+# the payment date itself, or after the waiting period (`Policy.waiting_period`).
+BenefitStartRule = Literal["day_after_payment", "payment_date", "waiting_period"]
 
+
+class Extension(Sourced):
+    """A late period (延长期 / 延长缴费期 / 补缴期) after the collection period, for some people or for all."""
+
+    name: str = "延长期"  # the notice's name: 延长缴费期, 补缴期
+    start: dt.date | None = None  # None: the day after the collection period (or the previous late period)
     end: dt.date
-    who: str  # 春节返乡的外出务工人员
+    who: str | None = None  # 春节返乡的外出务工人员; None: every resident who has not paid
     who_aliases: list[str] = []
-    benefit_start: Literal["day_after_payment"] | None = None
+    benefit_start: BenefitStartRule | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Extension:
+        if self.start is not None and self.end < self.start:
+            raise ValueError(f"{self.name} ends ({self.end}) before it starts ({self.start})")
+        return self
 
 
 class Collection(Strict):
@@ -154,10 +207,22 @@ class Collection(Strict):
     def _ordered(self) -> Collection:
         if self.end < self.start:
             raise ValueError(f"collection ends ({self.end}) before it starts ({self.start})")
+        previous = self.end
         for ext in self.extensions:
             if ext.end <= self.end:
                 raise ValueError(f"extension end {ext.end} is not after the collection end {self.end}")
+            if ext.start is not None and ext.start <= previous:
+                raise ValueError(f"{ext.name} starts ({ext.start}) before the previous period ends ({previous})")
+            previous = ext.end
         return self
+
+    def extension_start(self, ext: Extension) -> dt.date:
+        """The first day of a late period: as printed, else the day after the period before it."""
+        if ext.start is not None:
+            return ext.start
+        i = self.extensions.index(ext)
+        before = self.end if i == 0 else self.extensions[i - 1].end
+        return before + dt.timedelta(days=1)
 
 
 class MonthlyWindow(Sourced):
@@ -176,9 +241,77 @@ class MonthlyWindow(Sourced):
 Collection.model_rebuild()
 
 
+class NewbornWindow(Sourced):
+    """A later window for newborns: 出生后91天至1周岁内参保的，自缴费之日起享受待遇."""
+
+    until_days: int | None = Field(default=None, gt=0)  # last day of age in the window; None: no limit
+    benefit_start: BenefitStartRule
+
+
 class Newborn(Sourced):
     days: int = Field(gt=0)  # 出生90天内完成参保缴费
     coverage_from: Literal["birth"] | None = None  # 自出生之日起享受待遇
+    later: list[NewbornWindow] = []  # what applies after `days`, window by window
+
+    @model_validator(mode="after")
+    def _increasing(self) -> Newborn:
+        last = self.days
+        for i, window in enumerate(self.later):
+            if window.until_days is None:
+                if i != len(self.later) - 1:
+                    raise ValueError("only the last newborn window may be open-ended")
+            elif window.until_days <= last:
+                raise ValueError(f"newborn window until_days {window.until_days} is not after {last}")
+            else:
+                last = window.until_days
+        return self
+
+
+class Months(Sourced):
+    months: int = Field(ge=0)
+
+
+class WaitCount(Sourced):
+    """From when a waiting period counts: 自缴费次日起计算; 集中参保期内缴费的自待遇享受期开始计算."""
+
+    start: Literal["payment_date", "day_after_payment"]
+    in_collection_from_benefit_period: bool = False
+
+
+class WaitingPeriod(Strict):
+    """待遇等待期 (国办发〔2024〕38号): a fixed wait for who enrols late or after a lapse, a variable one per
+    lapsed year, reduced by paying lapsed years back."""
+
+    who: SourcedText  # 未在集中参保期内参保或未连续参保的人员
+    fixed: Months  # 固定待遇等待期3个月
+    per_lapsed_year: Months | None = None  # 每断保1年增加1个月变动待遇等待期
+    back_payment: Months | None = None  # 每补缴1年减少1个月变动待遇等待期
+    variable_max: Months | None = None  # 变动待遇等待期最长N个月, where stated
+    counted: WaitCount | None = None
+    notes: list[SourcedText] = []  # 固定待遇等待期不因补缴减少; 补缴费用不享受财政补助
+
+
+class Reward(Sourced):
+    """参保激励: a higher 大病保险 limit for continuous enrolment or for a year without claims."""
+
+    kind: Literal["continuous_enrolment", "claim_free"]
+    after_years: int | None = Field(default=None, ge=0)  # 连续参保满4年后 (continuous enrolment)
+    raise_yuan: int = Field(ge=0)  # 每年提高1000元
+    at_least: bool = False  # 不低于
+    benefit: str = "大病保险最高支付限额"
+
+
+class EnrolmentIncentives(Strict):
+    rewards: list[Reward] = Field(min_length=1)
+    cap_percent: int | None = Field(default=None, ge=0, le=100)  # 累计不超过原最高支付限额的20%
+    cap_source: Source | None = None
+    reset: SourcedText | None = None  # 断保的，此前积累的激励额度清零
+
+    @model_validator(mode="after")
+    def _cap_sourced(self) -> EnrolmentIncentives:
+        if (self.cap_percent is None) != (self.cap_source is None):
+            raise ValueError("cap_percent and cap_source go together")
+        return self
 
 
 class Channel(Sourced):
@@ -214,10 +347,21 @@ class Incentive(Sourced):
     basis: str  # 按照入库总人数
 
 
+class Interview(Sourced):
+    """约谈: the escalation of a bulletin (连续两期排名后三位的乡镇，由分管负责同志约谈主要负责同志)."""
+
+    after_bulletins: int = Field(gt=0)  # in the bottom this many bulletins running
+    bottom: int = Field(gt=0)  # the last N of the ranking
+    who: str  # 县政府分管负责同志约谈其主要负责同志
+
+
 class Bulletin(Sourced):
     frequency_days: int = Field(gt=0)  # 一周一通报 -> 7
     text: str
+    name: str | None = None  # the notice's name for the rule: 一周一通报，两周约谈后进
     interview_every_days: int | None = None  # 两周约谈后进 -> 14
+    interview: Interview | None = None  # 约谈 after N bulletins in the bottom (instead of a fixed rhythm)
+    end: dt.date | None = None  # the last bulletin date when bulletins go on past the collection period
 
 
 class TableColumn(Strict):
@@ -280,6 +424,10 @@ class Policy(Strict):
     multiple_categories: MultipleCategoriesRule | None = None
     collection: Collection
     newborn: Newborn | None = None
+    benefit_period: Period | None = None  # 待遇享受期 for who pays in the collection period
+    group_standards: list[GroupStandard] = []
+    waiting_period: WaitingPeriod | None = None
+    enrolment_incentives: EnrolmentIncentives | None = None
     eligibility: list[SourcedText] = []  # 参保对象 / 参保人员范围
     registration: list[SourcedText] = []  # 参保登记: where and how
     moving: list[SourcedText] = []  # 参保地变更, 暂停原参保地
@@ -301,17 +449,39 @@ class Policy(Strict):
 
     @model_validator(mode="after")
     def _tiers_known(self) -> Policy:
-        tier_keys = {t.key for t in self.contribution.tiers}
+        tier_keys = [t.key for t in self.contribution.tiers]
+        if len(set(tier_keys)) != len(tier_keys):
+            raise ValueError(f"tier keys repeat: {tier_keys}")
         for cat in self.categories:
             if cat.subsidy.tier is not None and cat.subsidy.tier not in tier_keys:
                 raise ValueError(
                     f"category {cat.key!r}: subsidy tier {cat.subsidy.tier!r} is not one of {sorted(tier_keys)}"
                 )
+        basis = self.contribution.subsidy_basis
+        if basis is not None and basis.base_tier not in tier_keys:
+            raise ValueError(f"subsidy_basis.base_tier {basis.base_tier!r} is not one of {sorted(tier_keys)}")
+        return self
+
+    @model_validator(mode="after")
+    def _groups_and_waits(self) -> Policy:
+        keys = {c.key for c in self.categories}
+        for group in self.group_standards:
+            if group.key in keys:
+                raise ValueError(f"group standard {group.key!r} is also a category key")
+            keys.add(group.key)
+        waits = [e.name for e in self.collection.extensions if e.benefit_start == "waiting_period"]
+        if self.newborn is not None:
+            waits += ["newborn" for w in self.newborn.later if w.benefit_start == "waiting_period"]
+        if waits and self.waiting_period is None:
+            raise ValueError(f"{waits[0]}: benefit_start waiting_period needs a waiting_period section")
         return self
 
     @property
     def doc_number(self) -> str:
         return self.document.number
+
+    def group_standard(self, key: str) -> GroupStandard | None:
+        return next((g for g in self.group_standards if g.key == key), None)
 
     def category(self, key: str) -> Category | None:
         """The category that applies to `key`: its own, or one that covers it."""

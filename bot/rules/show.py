@@ -11,8 +11,8 @@ import datetime as dt
 import unicodedata
 from collections.abc import Sequence
 
-from bot.rules.schema import Category, Policy, Source, SourcedText, TargetTable
-from bot.rules.validate import column_sum, computed_subsidy
+from bot.rules.schema import Category, Extension, Policy, Source, SourcedText, TargetTable
+from bot.rules.validate import column_sum, computed_subsidy, subsidy_tier
 
 NOT_SPECIFIED = "通知未规定"
 INDENT = "  "
@@ -26,6 +26,12 @@ KIND_LABEL = {
     "registration": "参保登记",
 }
 LEVEL_LABEL = {"county": "县", "town": "镇"}
+BENEFIT_LABEL = {
+    "day_after_payment": "自缴费次日起享受待遇",
+    "payment_date": "自缴费之日起享受待遇",
+    "waiting_period": "设待遇等待期，等待期满后享受待遇（见“待遇等待期和参保激励”）",
+}
+REWARD_LABEL = {"continuous_enrolment": "连续参保激励", "claim_free": "零报销激励"}
 TABLE_LEVEL_LABEL = {"township": "乡镇", "village": "村别"}
 _NUMERALS = "一二三四五六七八九十"
 
@@ -35,7 +41,9 @@ def render_policy(policy: Policy) -> str:
     sections = [
         ("缴费标准", _contribution(policy)),
         ("资助参保", _categories(policy)),
+        ("特定人群缴费标准", _groups(policy)),
         ("缴费时间", _calendar(policy)),
+        ("待遇等待期和参保激励", _waiting(policy)),
         ("参保对象", _texts(policy, policy.eligibility)),
         ("参保登记", _texts(policy, policy.registration)),
         ("参保地变更", _texts(policy, policy.moving)),
@@ -95,7 +103,17 @@ def _contribution(policy: Policy) -> list[str]:
     lines: list[str] = []
     for tier in policy.contribution.tiers:
         lines.append(f"{tier.name}：{tier.amount}元/人/年（档次 {tier.key}）")
+        if tier.aliases:
+            lines.append(f"{INDENT}群众说法：{'、'.join(tier.aliases)}")
         lines.extend(_cite(policy, tier.source))
+        if tier.eligibility is not None:
+            lines.append(f"{INDENT}选择条件：{tier.eligibility.text}")
+            lines.extend(INDENT + line for line in _cite(policy, tier.eligibility.source, quote=False))
+    basis = policy.contribution.subsidy_basis
+    if basis is not None:
+        base = policy.contribution.tier(basis.base_tier)
+        lines.append(f"资助基数：按{base.name}（{base.amount}元）计算资助；选择更高档次的，资助不变，差额由个人承担")
+        lines.extend(_cite(policy, basis.source))
     rule = policy.contribution.payment_rule
     if rule is not None:
         lines.append(f"缴费要求：{rule.text}")
@@ -111,7 +129,7 @@ def _contribution(policy: Policy) -> list[str]:
 
 def _subsidy_line(policy: Policy, cat: Category) -> list[str]:
     subsidy = cat.subsidy
-    tier = policy.contribution.tier(subsidy.tier)
+    tier = subsidy_tier(policy, cat)
     payer = f"，由{subsidy.payer}支付" if subsidy.payer else ""
     if subsidy.kind == "unspecified":
         note = [f"说明：{subsidy.note}"] if subsidy.note else []
@@ -133,6 +151,10 @@ def _subsidy_line(policy: Policy, cat: Category) -> list[str]:
         lines.append(f"个人缴费：通知印为{cat.personal_amount}元，按{tier.amount}−{amount}计算为{personal}元（不一致）")
     if subsidy.note:
         lines.append(f"说明：{subsidy.note}")
+    if policy.contribution.subsidy_basis is not None:
+        dearer = [t for t in policy.contribution.tiers if t.amount > tier.amount]
+        if dearer:
+            lines.append("选择更高档次：" + "，".join(f"{t.name}个人缴费{t.amount - amount}元" for t in dearer))
     return lines
 
 
@@ -164,6 +186,33 @@ def _categories(policy: Policy) -> list[str]:
     return lines
 
 
+def _groups(policy: Policy) -> list[str]:
+    lines: list[str] = []
+    for group in policy.group_standards:
+        lines.append(f"· {group.name} [{group.key}]：{group.amount}元/人/年，不选择档次")
+        if group.paid_via:
+            lines.append(f"{INDENT}缴费方式：{group.paid_via}")
+        if group.aliases:
+            lines.append(f"{INDENT}群众说法：{'、'.join(group.aliases)}")
+        lines.extend(_cite(policy, group.source))
+        period = group.benefit_period
+        if period is not None:
+            lines.append(f"{INDENT}待遇享受期：{_date(period.start)}至{_date(period.end)}")
+            lines.extend(INDENT + line for line in _cite(policy, period.source))
+    return lines
+
+
+def _extension(policy: Policy, ext: Extension) -> str:
+    if ext.start is None and ext.who:
+        head = f"{ext.name}：{ext.who}可延至{_date(ext.end)}"
+    else:
+        start = policy.collection.extension_start(ext)
+        head = f"{ext.name}：{_date(start)}至{_date(ext.end)}，{ext.who or '未在缴费期内缴费的居民'}可缴费"
+    if ext.benefit_start == "day_after_payment" and ext.start is None:
+        return head + "，延长期缴费的自参保缴费次日起享受待遇"
+    return head + (f"，{BENEFIT_LABEL[ext.benefit_start]}" if ext.benefit_start else "")
+
+
 def _calendar(policy: Policy) -> list[str]:
     col = policy.collection
     lines = [f"{col.name}：{_date(col.start)}至{_date(col.end)}"]
@@ -175,8 +224,7 @@ def _calendar(policy: Policy) -> list[str]:
         lines.append(f"每月可缴日：每月{window.first_day}—{window.last_day}日")
         lines.extend(_cite(policy, window.source, quote=False))
     for ext in col.extensions:
-        start = "，延长期缴费的自参保缴费次日起享受待遇" if ext.benefit_start == "day_after_payment" else ""
-        lines.append(f"延长期：{ext.who}可延至{_date(ext.end)}{start}")
+        lines.append(_extension(policy, ext))
         if ext.who_aliases:
             lines.append(f"{INDENT}群众说法：{'、'.join(ext.who_aliases)}")
         lines.extend(_cite(policy, ext.source))
@@ -189,6 +237,67 @@ def _calendar(policy: Policy) -> list[str]:
         cover = "，自出生之日起享受待遇" if baby.coverage_from == "birth" else ""
         lines.append(f"新生儿参保：出生{baby.days}天内完成参保缴费{cover}")
         lines.extend(_cite(policy, baby.source))
+        last = baby.days
+        for window in baby.later:
+            span = f"出生{last + 1}天至{window.until_days}天" if window.until_days else f"出生{last}天以后"
+            lines.append(f"{INDENT}{span}参保：{BENEFIT_LABEL[window.benefit_start]}")
+            lines.extend(INDENT + line for line in _cite(policy, window.source))
+            last = window.until_days or last
+    period = policy.benefit_period
+    if period is None:
+        lines.append(f"待遇享受期：{NOT_SPECIFIED}")
+    else:
+        lines.append(f"待遇享受期：{_date(period.start)}至{_date(period.end)}（集中缴费期内缴费的）")
+        lines.extend(_cite(policy, period.source))
+    return lines
+
+
+def _waiting(policy: Policy) -> list[str]:
+    lines: list[str] = []
+    wp = policy.waiting_period
+    if wp is not None:
+        lines.append(f"适用人员：{wp.who.text}")
+        lines.extend(_cite(policy, wp.who.source, quote=False))
+        lines.append(f"固定待遇等待期：{wp.fixed.months}个月")
+        lines.extend(_cite(policy, wp.fixed.source))
+        parts = [
+            ("变动待遇等待期：每断保1年增加{}个月", wp.per_lapsed_year),
+            ("缴费修复：每补缴1年减少{}个月变动待遇等待期", wp.back_payment),
+            ("变动待遇等待期最长：{}个月", wp.variable_max),
+        ]
+        for label, item in parts:
+            lines.append(label.format(item.months) if item else label.split("：")[0] + f"：{NOT_SPECIFIED}")
+            if item:
+                lines.extend(_cite(policy, item.source))
+        counted = wp.counted
+        if counted is None:
+            lines.append(f"等待期起算：{NOT_SPECIFIED}")
+        else:
+            start = "缴费次日" if counted.start == "day_after_payment" else "缴费之日"
+            extra = ""
+            if counted.in_collection_from_benefit_period:
+                extra = "；集中参保期内缴费的，自待遇享受期开始之日起算"
+            lines.append(f"等待期起算：自{start}起{extra}")
+            lines.extend(_cite(policy, counted.source))
+        for note in wp.notes:
+            lines.append(f"说明：{note.text}")
+            lines.extend(_cite(policy, note.source, quote=False))
+    inc = policy.enrolment_incentives
+    if inc is not None:
+        for reward in inc.rewards:
+            if reward.after_years:
+                after = f"连续参保满{reward.after_years}年后，每连续参保1年"
+            else:
+                after = "当年度基金零报销的，次年度"
+            least = "不低于" if reward.at_least else ""
+            lines.append(f"{REWARD_LABEL[reward.kind]}：{after}提高{reward.benefit}{least}{reward.raise_yuan}元")
+            lines.extend(_cite(policy, reward.source))
+        if inc.cap_percent is not None and inc.cap_source is not None:
+            lines.append(f"激励上限：累计提高不超过原最高支付限额的{inc.cap_percent}%")
+            lines.extend(_cite(policy, inc.cap_source))
+        if inc.reset is not None:
+            lines.append(f"断保：{inc.reset.text}")
+            lines.extend(_cite(policy, inc.reset.source, quote=False))
     return lines
 
 
@@ -237,8 +346,13 @@ def _officials(policy: Policy) -> list[str]:
     if off.bulletin is not None:
         b = off.bulletin
         every = f"，每{b.interview_every_days}天约谈后进" if b.interview_every_days else ""
-        lines.append(f"通报：每{b.frequency_days}天通报一次{every}")
+        name = f"（{b.name}）" if b.name else ""
+        until = f"，至{_date(b.end)}" if b.end else ""
+        lines.append(f"通报：每{b.frequency_days}天通报一次{every}{until}{name}")
         lines.append(f"{INDENT}{b.text}")
+        if b.interview is not None:
+            i = b.interview
+            lines.append(f"{INDENT}约谈：连续{i.after_bulletins}期排名后{i.bottom}位的，{i.who}")
         lines.extend(_cite(policy, b.source, quote=False))
     return lines
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from bot.rules.loader import PolicyRegistry
-from bot.rules.schema import Category, Policy, Subsidy, TableColumn, TargetTable
+from bot.rules.schema import Category, Policy, Subsidy, TableColumn, TargetTable, Tier
 
 # The category keys shared by all files (see the schema docstring); other keys are allowed but flagged
 # when referenced from `covers` / `excluded_if` without being defined, since that is usually a typo.
@@ -33,7 +34,33 @@ SHARED_CATEGORY_KEYS = frozenset(
 # Officials' dates further than this from the collection period are probably a wrong year.
 PLAUSIBLE_MARGIN = dt.timedelta(days=92)
 
-_PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|0\d{2,3}-\d{7,8})(?!\d)")
+# Phone numbers as notices print them, matched after NFKC (full-width digits, brackets and dashes become
+# ASCII): mobiles 13912345678 / 139-1234-5678 / 139 1234 5678; landlines 0371-12345678, (0371)1234567,
+# 0371 1234 5678; either with +86 or 0086; and a 7-8 digit local number right after 电话/热线/联系方式.
+_SEP = r"[ \-\u2010\u2011]?"
+_COUNTRY = rf"(?:(?:\+|00)86{_SEP})?"
+_PHONE = re.compile(
+    rf"(?<![\d+])(?:"
+    rf"{_COUNTRY}1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}"
+    rf"|{_COUNTRY}(?:\(0\d{{2,3}}\)|0\d{{2,3}}){_SEP}\d{{3,4}}{_SEP}\d{{4}}"
+    rf")(?!\d)"
+)
+_PHONE_CONTEXT = re.compile(r"(?:电话|热线|联系方式|手机|座机|tel)[:：是为 ]{0,3}(\d{3,4}[ \-]?\d{4})(?!\d)", re.I)
+# A table column whose header says it holds phone numbers.
+_PHONE_HEADER = re.compile(r"电话|手机|联系方式|tel", re.I)
+
+
+def find_phones(text: str) -> list[str]:
+    """Every phone number written in `text`, in any usual form (as normalised)."""
+    norm = unicodedata.normalize("NFKC", text)
+    found = [m.group(0) for m in _PHONE.finditer(norm)]
+    found += [m.group(1) for m in _PHONE_CONTEXT.finditer(norm) if not any(m.group(1) in f for f in found)]
+    return found
+
+
+def _looks_like_phone(value: int) -> bool:
+    """A figure in a table that is a mobile number (11 digits, 13x-19x) rather than a count."""
+    return 13_000_000_000 <= value < 20_000_000_000
 
 Level = Literal["warning", "error"]
 LEVEL_LABEL: dict[str, str] = {"warning": "警告", "error": "错误"}
@@ -70,6 +97,12 @@ def computed_subsidy(tier_amount: int, subsidy: Subsidy) -> int | None:
     return None
 
 
+def subsidy_tier(policy: Policy, cat: Category) -> Tier:
+    """The tier a category's subsidy is computed on: its own, else the notice's base tier, else the first."""
+    basis = policy.contribution.subsidy_basis
+    return policy.contribution.tier(cat.subsidy.tier or (basis.base_tier if basis else None))
+
+
 def column_sum(table: TargetTable, column: str) -> int:
     """The sum of the rows' figures in one column (rows without a figure count as nothing)."""
     return sum(v for row in table.rows if (v := row.values.get(column)) is not None)
@@ -90,9 +123,20 @@ def check_policy(policy: Policy, path: Path | str) -> list[Finding]:
     for table in policy.targets:
         for where, level, message in _check_table(table):
             add(level, where, message)
+    for where, level, message in _check_periods(policy):
+        add(level, where, message)
     for where, text in _strings(policy.model_dump(mode="json"), ""):
-        if _PHONE.search(text):
+        if find_phones(text):
             add("error", where, "含有疑似电话号码；政策文件不得写入任何人的姓名或电话")
+    for table in policy.targets:
+        for column in table.columns:
+            if _PHONE_HEADER.search(unicodedata.normalize("NFKC", column.name)):
+                add("error", f"targets[{table.key}].columns[{column.key}]",
+                    f"{column_label(column)}是电话号码列；政策文件不得写入联系人电话")
+        for row in table.rows:
+            for key, value in row.values.items():
+                if value is not None and _looks_like_phone(value):
+                    add("error", f"targets[{table.key}].{row.name}.{key}", "表格中含有疑似手机号码")
     return findings
 
 
@@ -146,6 +190,8 @@ def _check_categories(policy: Policy) -> Iterator[tuple[str, Level, str]]:
     for cat in policy.categories:
         where = f"categories[{cat.key}]"
         yield from _check_amounts(policy, cat, where)
+        if cat.key not in SHARED_CATEGORY_KEYS and not cat.aliases:
+            yield f"{where}.aliases", "warning", f"县定类别“{cat.name}”（{cat.key}）没有群众说法（aliases）"
         for field in ("covers", "excluded_if"):
             for key in getattr(cat, field):
                 if key == cat.key:
@@ -163,7 +209,7 @@ _FIELD_LABEL = {"covers": "包含", "excluded_if": "排除"}
 
 def _check_amounts(policy: Policy, cat: Category, where: str) -> Iterator[tuple[str, Level, str]]:
     subsidy = cat.subsidy
-    tier = policy.contribution.tier(subsidy.tier)
+    tier = subsidy_tier(policy, cat)
     label = f"{cat.name}（{tier.name}{tier.amount}元）"
     if subsidy.kind == "unspecified":
         if cat.personal_amount is not None:
@@ -264,6 +310,30 @@ def _check_dates(policy: Policy) -> Iterator[tuple[str, Level, str]]:
             )
     if policy.newborn is not None and policy.newborn.days > 366:
         yield "newborn.days", "warning", f"新生儿参保期限{policy.newborn.days}天超过一年"
+
+
+def _check_periods(policy: Policy) -> Iterator[tuple[str, Level, str]]:
+    """The benefit periods, the newborn windows and the waiting period against the insurance year."""
+    year = policy.insurance_year
+    periods = [("benefit_period", policy.benefit_period)]
+    periods += [(f"group_standards[{g.key}].benefit_period", g.benefit_period) for g in policy.group_standards]
+    for where, period in periods:
+        if period is not None and year not in (period.start.year, period.end.year):
+            yield where, "warning", f"待遇享受期{period.start}至{period.end}不含{year}年度"
+    tiers = {t.amount for t in policy.contribution.tiers}
+    for g in policy.group_standards:
+        if g.amount not in tiers:
+            yield f"group_standards[{g.key}].amount", "warning", f"{g.name}的标准{g.amount}元不是任何一个档次的金额"
+    wp = policy.waiting_period
+    if wp is not None:
+        if wp.fixed.months > 12:
+            yield "waiting_period.fixed", "warning", f"固定待遇等待期{wp.fixed.months}个月超过一年"
+        if wp.back_payment is not None and wp.per_lapsed_year is None:
+            yield "waiting_period.back_payment", "warning", "规定了补缴减少等待期，却没有规定断保增加的变动等待期"
+    b = policy.officials.bulletin
+    if b is not None and b.end is not None and not policy.collection.start <= b.end <= _last_day(policy):
+        span = f"{policy.collection.start}至{_last_day(policy)}"
+        yield "officials.bulletin.end", "warning", f"通报截止{b.end}不在缴费期（{span}）内"
 
 
 # --- tables ---------------------------------------------------------------------------------------

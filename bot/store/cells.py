@@ -7,13 +7,16 @@ import datetime as dt
 import re
 from typing import Any
 
-from bot.store import ids
+from bot.store import digits, ids
 
 Cell = str | int | float | Any  # str for CSV; openpyxl also gives int, float, datetime, bool or None
 
 _NO_CATEGORY = {"", "无", "-", "—", "普通", "一般", "普通居民", "普通人员", "一般人员"}
 SPACES = re.compile(r"[\s\u3000]+")
 _CATEGORY_SPLIT = re.compile(r"[、,，/;；|\s]+")
+# What a spreadsheet would run rather than show: a formula (= + - @ first, also full-width), a function call
+# (HYPERLINK(, cmd(), DDE (cmd|' /C calc'!A0), or a control character (tab, line break).
+_FORMULA = re.compile(r"^[=+\-@＝＋－＠]|[=|＝｜]|[A-Za-z_][A-Za-z0-9_.]*\s*[(（]|[\x00-\x1f\x7f]")
 
 
 def text_of(cell: Cell) -> str:
@@ -34,13 +37,24 @@ def normalize_name(raw: str) -> str:
     return SPACES.sub(" ", re.sub(r"(?<=[\u3400-\u9fff])[\s\u3000]+(?=[\u3400-\u9fff])", "", raw))
 
 
+def plain_text(value: str, what: str) -> str:
+    """`value` if it is plain text to store, else ValueError: names and places are shown to staff in the files
+    we write, and a cell like =HYPERLINK(…) would run when they open one; an ID or phone number (in the wrong
+    column) would be stored in clear."""
+    if _FORMULA.search(value):
+        raise ValueError(f"{what}含有公式或控制字符（以 = + - @ 开头，或含 =、|、HYPERLINK( 之类），不予导入")
+    if ids.mask_text(value) != value:
+        raise ValueError(f"{what}含有身份证号、电话号码之类的长数字，不予导入（是否填错了列？）")
+    return value
+
+
 def parse_name(cell: Cell) -> str:
     name = normalize_name(text_of(cell))
     if not name:
         raise ValueError("姓名为空")
     if len(name) > 32 or re.search(r"\d", name):
         raise ValueError("姓名不像人名（含数字或过长）")
-    return name
+    return plain_text(name, "姓名")
 
 
 def parse_id(cell: Cell) -> str:
@@ -115,9 +129,10 @@ def parse_year(cell: Cell) -> int:
 
 def parse_phone(cell: Cell) -> str:
     """An 11-digit mobile number (1[3-9]…) or a landline with its area code (0356-1234567)."""
-    raw = re.sub(r"[()（）]", "", ids.normalize(text_of(cell)))
-    raw = re.sub(r"^(\+?86)(?=1[0-9]{10}$)", "", raw)
-    if re.fullmatch(r"1[3-9][0-9]{9}", raw) or re.fullmatch(r"0[0-9]{2,3}[0-9]{7,8}", raw):
+    raw = digits.fold(re.sub(r"[()（）]", "", text_of(cell)))
+    if mobile := digits.mobile(raw):
+        return mobile
+    if re.fullmatch(r"0[0-9]{2,3}[0-9]{7,8}", raw):
         return raw
     raise ValueError("电话号码格式不对（应为11位手机号，或带区号的固定电话）")
 

@@ -268,7 +268,6 @@ async def _followers(session: AsyncSession, dialect: str, region: str, unpaid: S
     rows = [{
         "openid": f"demo-resident-{region_index:02d}{i:03d}", "resident_id": ids_by_hmac[h], "county": region,
         "subscribed": True, "subscribed_at": now, "window_sends": 0, "unreachable": False, "state": {},
-        "bind_failures": 0,
     } for i, h in enumerate(chosen, start=1)]
     await session.execute(_insert(Follower.__table__, dialect), rows)
     # most demo residents agreed to reminders when they bound (是否接收缴费提醒); every tenth said no

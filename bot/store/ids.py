@@ -10,16 +10,11 @@ import hmac
 import re
 from operator import mul
 
+from bot.store import digits
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _SHAPE = re.compile(r"[0-9]{17}[0-9X]")  # ASCII only: \d also matches full-width digits
-# Full-width digits and letters residents type on phones, plus the separators they put inside numbers.
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９ｘＸ", "0123456789XX", " \u3000-")
-# An ID or mobile number inside free text (logs, messages), also typed in groups or with full-width digits,
-# but not part of a longer number.
-_D = "[0-9０-９]"
-_ID_IN_TEXT = re.compile(rf"(?<![0-9０-９]){_D}(?:[ \-]?{_D}){{16}}[ \-]?[0-9０-９XxＸｘ](?![0-9０-９XxＸｘ])")
-_PHONE_IN_TEXT = re.compile(rf"(?<![0-9０-９])[1１][3-9３-９]{_D}(?:[ \-]?{_D}){{8}}(?![0-9０-９])")
 
 
 class InvalidId(ValueError):
@@ -27,10 +22,11 @@ class InvalidId(ValueError):
 
 
 def normalize(raw: str) -> str:
-    """Strip spaces and dashes, turn full-width digits half-width and a lower-case x upper-case."""
+    """The number with spaces, dots and dashes dropped, digits ASCII and the check character X upper-case
+    (bot.store.digits.fold)."""
     if _SHAPE.fullmatch(raw):  # the common case, already clean
         return raw
-    return raw.strip().translate(_FULL_WIDTH).upper()
+    return digits.fold(raw)
 
 
 def check_char(first17: str) -> str:
@@ -101,15 +97,37 @@ def make_id(area: str, born: dt.date, sequence: int) -> str:
 
 def mask_phone(phone: str) -> str:
     """138****0001 for an 11-digit mobile number; other numbers keep only their last four digits."""
-    digits = re.sub(r"\D", "", phone)
-    if len(digits) == 11 and digits[0] == "1":
-        return f"{digits[:3]}****{digits[-4:]}"
-    if len(digits) <= 4:
-        return "*" * len(digits)
-    return "*" * (len(digits) - 4) + digits[-4:]
+    number = re.sub(r"[^0-9]", "", digits.fold(phone))
+    if mobile := digits.mobile(number):
+        return f"{mobile[:3]}****{mobile[-4:]}"
+    if len(number) <= 4:
+        return "*" * len(number)
+    return "*" * (len(number) - 4) + number[-4:]
+
+
+# Numbers shorter than a mobile number (dates, amounts, counts) stay as written.
+_SHORTEST_MASKED = 11
+_DIGIT = re.compile(r"\d")
+
+
+def _masked_number(m: re.Match[str]) -> str:
+    if len(m[0]) < _SHORTEST_MASKED:  # fewer characters than digits needed
+        return m[0]
+    number = digits.fold(m[0])
+    if len(number) < _SHORTEST_MASKED:
+        return m[0]
+    if digits.is_id_shaped(number):
+        return mask(number)
+    # A mobile or landline number, or anything as long (a bank card, an ID and a phone typed together):
+    # nothing of it but the last four digits.
+    return mask_phone(number)
 
 
 def mask_text(text: str) -> str:
-    """Free text (a message, a log line) with every ID number and mobile number in it masked."""
-    text = _ID_IN_TEXT.sub(lambda m: mask(m[0]), text)
-    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(normalize(m[0])), text)
+    """Free text (a message, a log line, a cell of an import report) with every number of 11 or more digits
+    masked: an ID number to its area code and last four characters, a mobile number to 138****5678, any other
+    to its last four digits. Numbers are found as bot.store.digits reads them: full-width, in groups
+    separated by any space, dot or dash, with +86."""
+    if not _DIGIT.search(text):  # most messages: no number at all
+        return text
+    return digits.NUMBER.sub(_masked_number, text)

@@ -8,6 +8,9 @@ inside one transaction. Re-importing a file changes nothing: upserts are keyed o
 (county, township, role, name), and only rows whose values differ are updated.
 
 ID numbers never reach the database, the screen or the error file in clear: only the HMAC and a masked form.
+Every cell quoted in a report goes through bot.store.ids.mask_text (an ID or phone number in a wrong column
+is masked too) and, in FILE.errors.csv, through bot.store.tabular.formula_safe. A file that cannot be read
+at all (damaged, renamed, too large when unpacked) is refused with `ImportRefused`.
 """
 
 from __future__ import annotations
@@ -41,11 +44,12 @@ from bot.store.cells import (
     parse_name,
     parse_phone,
     parse_year,
+    plain_text,
     text_of,
 )
 from bot.store.models import AuditLog, Resident
 from bot.store.regions import Units, known_units
-from bot.store.tabular import TableError, open_table
+from bot.store.tabular import TableError, formula_safe, open_table
 
 KINDS = ("residents", "payments", "contacts")
 ROLES = ("分管领导", "经办人", "包片领导", "负责人", "协调员")
@@ -103,6 +107,10 @@ class RowError:
     column: str
     value: str  # masked when it is (or may be) an ID or phone number
     reason: str
+
+    def masked(self) -> RowError:
+        """The error with every ID or phone number in its texts masked (a cell may hold one in any column)."""
+        return RowError(self.row, ids.mask_text(self.column), ids.mask_text(self.value), ids.mask_text(self.reason))
 
 
 @dataclass
@@ -229,12 +237,13 @@ class _Checker:
             raise ValueError(f"乡镇应为“{units.town}”（本名册按村填写）")
         if not name:
             raise ValueError("乡镇为空")
+        plain_text(name, "乡镇")
         if units is not None and units.known and name not in units.townships:
             raise ValueError(f"“{name}”不是{units.region}的乡镇（以通知任务分解表中的名称为准）")
         return name
 
     def _village(self, cell: Cell, township: str | None) -> str:
-        name = SPACES.sub("", text_of(cell))
+        name = plain_text(SPACES.sub("", text_of(cell)), "村(社区)")
         known = self.units.villages.get(township or "") if self.units is not None else None
         if not known:
             return name
@@ -308,7 +317,7 @@ def _channel(cell: Cell) -> str:
     value = text_of(cell)
     if len(value) > 64:
         raise ValueError("缴费渠道过长（最多64字）")
-    return value
+    return plain_text(value, "缴费渠道")
 
 
 def _role(cell: Cell) -> str:
@@ -330,7 +339,8 @@ def _openid(cell: Cell) -> str:
 
 
 class _ErrorSink:
-    """Writes every problem to FILE.errors.csv (UTF-8 with BOM, so Excel shows the Chinese) as it is found."""
+    """Writes every problem to FILE.errors.csv (UTF-8 with BOM, so Excel shows the Chinese) as it is found,
+    masked (`RowError.masked`) and formula-safe; keeps the first SAMPLE, masked, for the screen."""
 
     def __init__(self, path: Path):
         self.final = path.with_name(path.name + ".errors.csv")
@@ -347,8 +357,8 @@ class _ErrorSink:
             self._file = self.tmp.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._file)
             self._writer.writerow(["行号", "列", "内容", "原因"])
-        for e in sorted(errors, key=lambda e: e.row):
-            self._writer.writerow([e.row, e.column, e.value, e.reason])
+        for e in sorted((error.masked() for error in errors), key=lambda e: e.row):
+            self._writer.writerow([formula_safe(cell) for cell in (e.row, e.column, e.value, e.reason)])
             if len(self.sample) < SAMPLE:
                 self.sample.append(e)
         self.count += len(errors)
@@ -360,6 +370,13 @@ class _ErrorSink:
             return self.final
         self.final.unlink(missing_ok=True)  # a stale report from an earlier, failed attempt
         return None
+
+    def discard(self) -> None:
+        """The file could not be read at all: no report of rows (and no stale one)."""
+        if self._file is not None:
+            self._file.close()
+            self.tmp.unlink(missing_ok=True)
+        self.final.unlink(missing_ok=True)
 
 
 class _Spill:
@@ -441,23 +458,25 @@ async def import_file(
         spill = _Spill(spill_file)
         try:
             await _validate(engine, checker, path, sink, spill, result, progress)
-        except TableError as exc:
-            sink.add([RowError(1, "", "", str(exc))])
-        except UnicodeDecodeError as exc:
-            sink.add([RowError(1, "", "", f"文件编码无法识别（{exc.reason}）：请另存为UTF-8或GBK编码的CSV")])
+        except (TableError, UnicodeDecodeError) as exc:
+            sink.discard()
+            reason = str(exc) if isinstance(exc, TableError) else (
+                f"文件编码无法识别（{exc.reason}）：请另存为UTF-8或GBK编码的CSV")
+            raise ImportRefused(ids.mask_text(f"无法读取 {path.name}：{reason}")) from None
         result.errors, result.error_sample = sink.count, sink.sample
         result.errors_path = sink.finish()
         if not result.ok:
             return result
         async with engine.begin() as conn:
-            merged = await _merge(conn, checker, spill.batches(), path.name, _advance(progress, result.rows))
+            file = ids.mask_text(path.name)  # stored (payments.source, the audit log): a name may hold a number
+            merged = await _merge(conn, checker, spill.batches(), file, _advance(progress, result.rows))
             result.inserted, result.updated = merged.inserted, merged.updated
             result.unchanged = result.rows - merged.inserted - merged.updated
             result.categories_added, result.categories_removed = merged.categories_added, merged.categories_removed
             await conn.execute(AuditLog.__table__.insert().values(
                 actor=actor,
                 action=f"import.{kind}",
-                detail={"file": path.name, "region": name, "year": year, "rows": result.rows,
+                detail={"file": file, "region": name, "year": year, "rows": result.rows,
                         "inserted": result.inserted, "updated": result.updated, "unchanged": result.unchanged},
                 created_at=dt.datetime.now(dt.UTC),
             ))

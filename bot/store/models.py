@@ -172,8 +172,19 @@ class Follower(Base):
     window_sends: Mapped[int] = mapped_column(default=0)  # customer-service sends since last_message_at
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)  # 43004 / 43101
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)  # pending question, binding step
-    bind_failures: Mapped[int] = mapped_column(default=0)
-    bind_fail_day: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class BindFailure(Base):
+    """Failed binding attempts of one day, per subject: a follower (`f:<openid>`), a name being tried
+    (`n:<keyed HMAC of the name>`) or a resident whose ID number was tried (`r:<resident id>`). Counted before
+    the check and given back only by the attempt that succeeds (bot/store/binding_limits.py): a success or an
+    unbind never resets them."""
+
+    __tablename__ = "bind_failures"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # Asia/Shanghai
+    subject: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
 
 
 class FollowerChange(Base):
@@ -249,7 +260,7 @@ class OutboxMessage(Base):
     cutoff: Mapped[dt.date] = mapped_column(Date)
     stage: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # template name + data
-    # pending | sending | sent | failed | dropped | skipped
+    # pending | sending | sent | failed | dropped | skipped | in_doubt (WeChat may have delivered it; not resent)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -258,6 +269,68 @@ class OutboxMessage(Base):
     planned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
     wechat_msgid: Mapped[str | None] = mapped_column(String(64))
+    in_doubt_at: Mapped[dt.datetime | None]  # the first call that got no answer (timeout, dropped connection)
+
+
+# --- the bureau console (bot/console/) ------------------------------------------------------------------
+
+
+class User(Base):
+    """A console account: bureau admin, bureau staff, or a township leader limited to one township."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # admin | staff | township
+    county: Mapped[str | None] = mapped_column(String(64))  # a township leader's policy region
+    township: Mapped[str | None] = mapped_column(String(64))  # a township leader's township
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LoginAttempt(Base):
+    """Failed console logins, per username and per address, for throttling (kept in the database so every
+    worker counts the same)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username", "username", "created_at"),
+        Index("ix_login_attempts_ip", "ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PublishedPolicy(Base):
+    """A policy file published from the console. `version` rises with every publication: the running
+    processes compare the highest one with theirs and reload when it moved (bot/store/published.py)."""
+
+    __tablename__ = "published_policies"
+
+    version: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(64), index=True)
+    region: Mapped[str] = mapped_column(String(64))
+    insurance_year: Mapped[int]
+    yaml_text: Mapped[str] = mapped_column(Text)
+    published_by: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CampaignPause(Base):
+    """A paused campaign stage of one policy (stage "*" = the whole season): its jobs plan nothing."""
+
+    __tablename__ = "campaign_pauses"
+
+    policy_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32), primary_key=True)
+    paused_by: Mapped[str] = mapped_column(String(64))
+    paused_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 # -- reaching people (issue 15): broadcasts, WeChat tags, receipts, consent -----------------------------

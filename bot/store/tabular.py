@@ -1,8 +1,14 @@
-"""Streaming readers for the bureau's rosters: CSV (UTF-8 with or without BOM, GBK/GB18030) and .xlsx.
+"""Streaming readers for the bureau's rosters: CSV (UTF-8 with or without BOM, GBK/GB18030) and .xlsx; and
+`formula_safe`, through which every cell of every CSV or Excel file we write goes.
 
 Rows are numbered as the user sees them in Excel or WPS: the header is row 1. Blank rows keep their number
 and are skipped. Memory stays constant: a CSV is read in chunks, a workbook through openpyxl's read-only
 (streaming) mode.
+
+A file is hostile until read: its first bytes must be what its extension says (an .xlsx is a zip, a CSV is
+text); an .xlsx's zip directory is checked against size limits before a byte is decompressed (an .xlsx of 1 MB
+can expand to gigabytes); no cell may be longer than Excel allows. Whatever fails, the reader raises
+`TableError` with the reason in Chinese, never a parser's own exception.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,10 +26,36 @@ from typing import Any
 from bot.store.cells import Cell
 
 _CHUNK = 1 << 20
+_MiB = 1 << 20
+
+# Limits of an .xlsx, checked on its zip directory before anything is decompressed. Worksheets are streamed:
+# 512 MiB is a roster of some 1,400,000 rows. Every other part (shared strings, styles, ...) is read whole
+# into memory by openpyxl: 128 MiB of shared strings is some 3,000,000 distinct cells.
+MAX_XLSX_TOTAL = 640 * _MiB
+MAX_XLSX_SHEET = 512 * _MiB
+MAX_XLSX_PART = 128 * _MiB
+MAX_XLSX_PARTS = 1000
+# Real parts compress 2 to 10 times (XML of a roster about 8); a bomb, a thousand times.
+MAX_XLSX_RATIO = 100
+_RATIO_FROM = _MiB  # tiny parts may compress better: the ratio is checked from this size on
+_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+MAX_CELL_CHARS = 32_767  # Excel's own limit on a cell
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (and other old Office files)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
 class TableError(ValueError):
-    """The file as a whole cannot be read (format, encoding, no header)."""
+    """The file as a whole cannot be read (format, encoding, size, no header); the message is for staff."""
+
+
+def formula_safe(value: object) -> object:
+    """A cell as it may be written to a CSV or Excel file staff will open: text that a spreadsheet would take
+    for a formula (starting with = + - @, a tab or a line break) is prefixed with a single quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def detect_encoding(path: Path) -> str:
@@ -85,6 +118,11 @@ def _is_blank(cells: list[Cell]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
+def _check_length(row: int, cells: list[Cell] | tuple[Cell, ...]) -> None:
+    if any(isinstance(c, str) and len(c) > MAX_CELL_CHARS for c in cells):
+        raise TableError(f"第{row}行有超过{MAX_CELL_CHARS}字（Excel的上限）的单元格：不是正常的名册")
+
+
 def _delimiter(path: Path, encoding: str) -> str:
     """Comma, or tab / semicolon when the header line has more of those (exports from other systems)."""
     with path.open(encoding=encoding, errors="ignore", newline="") as f:
@@ -101,53 +139,136 @@ def _csv_table(path: Path, encoding: str, closers: list[Any]) -> Table:
     closers.append(text)
     reader = csv.reader(text, delimiter=delimiter)
     header: list[str] | None = None
-    for cells in reader:
-        if not _is_blank(cells):
-            header = [c.strip() for c in cells]
-            break
+    try:
+        for cells in reader:
+            if not _is_blank(cells):
+                header = [c.strip() for c in cells]
+                break
+    except csv.Error as exc:
+        raise TableError(f"表头无法按CSV读取（{exc}）：单元格过长或引号不成对") from exc
     if header is None:
         raise TableError("文件为空：没有表头行")
+    _check_length(reader.line_num, header)
     # csv.reader counts records; quoted fields may span lines but are one row in a spreadsheet.
     first = reader.line_num
 
     def rows() -> Iterator[tuple[int, list[Cell]]]:
-        for n, cells in enumerate(reader, start=first + 1):
-            if not _is_blank(cells):
-                yield n, cells
+        try:
+            for n, cells in enumerate(reader, start=first + 1):
+                _check_length(n, cells)
+                if not _is_blank(cells):
+                    yield n, cells
+        except csv.Error as exc:  # a field over csv.field_size_limit() (128 KiB), an unclosed quote at the end
+            raise TableError(f"第{reader.line_num}行附近无法按CSV读取（{exc}）：单元格过长或引号不成对") from exc
 
     return Table(path, header, path.stat().st_size, rows(), lambda: counter.count)
 
 
-def _xlsx_table(path: Path, closers: list[Any]) -> Table:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+def _worksheet_parts(archive: zipfile.ZipFile) -> set[str]:
+    """The parts [Content_Types].xml declares worksheets (streamed; every other part is read whole)."""
+    from defusedxml.ElementTree import fromstring
 
     try:
+        info = archive.getinfo("[Content_Types].xml")
+    except KeyError:
+        raise TableError("不是有效的Excel .xlsx文件（缺少[Content_Types].xml）") from None
+    if info.file_size > _MiB:
+        raise TableError("不是正常的Excel文件（文件类型清单异常庞大）")
+    root = fromstring(archive.read(info))
+    return {el.get("PartName", "").lstrip("/") for el in root
+            if el.tag.endswith("Override") and el.get("ContentType") == _WORKSHEET_TYPE}
+
+
+def _check_xlsx(path: Path) -> None:
+    """Refuse an .xlsx whose zip directory declares too much (see MAX_XLSX_*): nothing is decompressed but
+    [Content_Types].xml (at most 1 MiB). zipfile never yields more than a part's declared size."""
+    with zipfile.ZipFile(path) as archive:
+        parts = archive.infolist()
+        if len(parts) > MAX_XLSX_PARTS:
+            raise TableError(f"不是正常的Excel文件（包含{len(parts)}个部件，上限{MAX_XLSX_PARTS}）")
+        for p in parts:
+            if p.file_size > _RATIO_FROM and p.file_size > MAX_XLSX_RATIO * max(p.compress_size, 1):
+                ratio = p.file_size // max(p.compress_size, 1)
+                raise TableError(f"不是正常的Excel文件：其中{p.filename}压缩了{ratio}倍（疑似“压缩炸弹”），已拒绝读取")
+        total = sum(p.file_size for p in parts)
+        if total > MAX_XLSX_TOTAL:
+            raise TableError(f"文件解压后有{total // _MiB} MB，超过上限{MAX_XLSX_TOTAL // _MiB} MB："
+                             "请拆分成几个文件，或另存为CSV")
+        sheets = _worksheet_parts(archive)
+        for p in parts:
+            limit = MAX_XLSX_SHEET if p.filename in sheets else MAX_XLSX_PART
+            if p.file_size > limit:
+                raise TableError(f"不是正常的Excel文件：其中{p.filename}解压后有{p.file_size // _MiB} MB，"
+                                 f"超过上限{limit // _MiB} MB")
+
+
+_CORRUPT = "Excel文件已损坏，无法读取：请在Excel或WPS中打开后重新另存为 .xlsx，或另存为CSV"
+
+
+def _xlsx_table(path: Path, closers: list[Any]) -> Table:
+    from openpyxl import load_workbook
+
+    # Anything openpyxl, zipfile, zlib or the XML parser raise on a damaged file (BadZipFile, ParseError,
+    # KeyError, IndexError, ...) is the file's fault here, not ours: it becomes a TableError.
+    try:
+        _check_xlsx(path)
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise TableError(f"无法读取Excel文件：{exc}") from exc
-    closers.append(wb)
-    ws = wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
-    header: list[str] | None = None
-    number = 0
-    for cells in it:
-        number += 1
-        if not _is_blank(list(cells)):
-            header = ["" if c is None else str(c).strip() for c in cells]
-            break
+        closers.append(wb)
+        if not wb.worksheets:
+            raise TableError("Excel文件中没有工作表")
+        ws = wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        header: list[str] | None = None
+        number = 0
+        for cells in it:
+            number += 1
+            if not _is_blank(list(cells)):
+                header = ["" if c is None else str(c).strip() for c in cells]
+                break
+        size = ws.max_row
+    except TableError:
+        raise
+    except zipfile.BadZipFile as exc:
+        raise TableError("不是有效的Excel .xlsx文件（文件不完整或已损坏，或是改了扩展名的其他文件）") from exc
+    except Exception as exc:
+        raise TableError(_CORRUPT) from exc
     if header is None:
         raise TableError("工作表为空：没有表头行")
+    _check_length(number, header)
     state = {"n": number}
 
     def rows() -> Iterator[tuple[int, list[Cell]]]:
-        for cells in it:
+        while True:
+            try:
+                cells = next(it, None)
+            except Exception as exc:
+                raise TableError(f"读到第{state['n'] + 1}行时出错，" + _CORRUPT) from exc
+            if cells is None:
+                return
             state["n"] += 1
             values = list(cells)
+            _check_length(state["n"], values)
             if not _is_blank(values):
                 yield state["n"], values
 
-    return Table(path, header, ws.max_row, rows(), lambda: state["n"])
+    return Table(path, header, size, rows(), lambda: state["n"])
+
+
+def _sniff(path: Path, suffix: str) -> None:
+    """Refuse a file whose first bytes are not what its extension says."""
+    with path.open("rb") as f:
+        head = f.read(1 << 16)
+    if not head:
+        raise TableError("文件为空（0字节）")
+    is_xlsx = suffix in {".xlsx", ".xlsm"}
+    if head.startswith(_OLE_MAGIC):
+        raise TableError("这是旧版 .xls 格式的文件：请在Excel/WPS中另存为 .xlsx 或 CSV")
+    if is_xlsx and not head.startswith(_ZIP_MAGIC):
+        raise TableError("不是有效的Excel .xlsx文件（可能是改了扩展名的文本或其他文件）：请在Excel/WPS中另存为 .xlsx")
+    if not is_xlsx and head.startswith(_ZIP_MAGIC):
+        raise TableError(f"这是Excel .xlsx文件，扩展名却是“{suffix or '无'}”：请把扩展名改为 .xlsx 后再导入")
+    if not is_xlsx and b"\x00" in head:
+        raise TableError("不是文本格式的CSV文件（含二进制内容；若是“Unicode文本”，请另存为UTF-8或GBK编码的CSV）")
 
 
 @contextmanager
@@ -156,10 +277,11 @@ def open_table(path: Path, encoding: str | None = None) -> Iterator[Table]:
     closers: list[Any] = []
     suffix = path.suffix.lower()
     try:
+        if suffix == ".xls":
+            raise TableError("不支持旧版 .xls 文件：请在Excel/WPS中另存为 .xlsx 或 CSV")
+        _sniff(path, suffix)
         if suffix in {".xlsx", ".xlsm"}:
             table = _xlsx_table(path, closers)
-        elif suffix == ".xls":
-            raise TableError("不支持旧版 .xls 文件：请在Excel/WPS中另存为 .xlsx 或 CSV")
         else:
             encoding = encoding or detect_encoding(path)
             try:

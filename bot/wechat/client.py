@@ -4,8 +4,9 @@ The access_token comes from the stable-token endpoint and is cached in the datab
 workers share one; a worker refreshes it a few minutes before expiry (each at a slightly different moment),
 one coroutine at a time, and re-reads the cache first in case another worker already did. A call answered
 with 40001/40014/42001 refreshes the token and is retried once. Every WeChat error becomes a typed
-exception (bot/wechat/errors.py); with `retries` > 0, -1 (busy), HTTP 5xx and 45009 are retried with
-exponential backoff.
+exception (bot/wechat/errors.py); with `retries` > 0, -1 (busy), HTTP 5xx, 45009 and a connection that could
+not be made are retried with exponential backoff. A message send that times out or loses its connection after
+the request went out is in doubt (InDoubtError): WeChat may have delivered it, so it is not retried here.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import aiohttp
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.store.tokens import CachedToken, refresh_shared
-from bot.wechat.errors import TOKEN_ERRORS, ServerError, WeChatAPIError, error_for
+from bot.wechat.errors import TOKEN_ERRORS, InDoubtError, ServerError, WeChatAPIError, error_for
 
 log = logging.getLogger("yibao.wechat.client")
 
@@ -111,7 +112,8 @@ class WeChatClient:
     # -- calls -----------------------------------------------------------------------------------
 
     async def _request(
-        self, method: str, path: str, *, params: Mapping[str, str] | None = None, json: Any = None
+        self, method: str, path: str, *, params: Mapping[str, str] | None = None, json: Any = None,
+        delivers: bool = False,
     ) -> dict[str, Any]:
         try:
             async with self.http.request(
@@ -123,8 +125,12 @@ class WeChatClient:
                     data = await resp.json(content_type=None)
                 except ValueError:
                     raise ServerError(resp.status, "answer is not JSON", endpoint=path) from None
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:  # nothing was sent
             raise ServerError(0, f"{type(exc).__name__}: {exc}", endpoint=path) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # The request may have reached WeChat: for a message that is not "failed" but unknown.
+            cls = InDoubtError if delivers else ServerError
+            raise cls(0, f"{type(exc).__name__}: {exc}", endpoint=path) from None
         if not isinstance(data, dict):
             raise ServerError(resp.status, "answer is not a JSON object", endpoint=path)
         errcode = int(data.get("errcode") or 0)
@@ -133,15 +139,18 @@ class WeChatClient:
         return data
 
     async def call(
-        self, method: str, path: str, *, json: Any = None, params: Mapping[str, str] | None = None
+        self, method: str, path: str, *, json: Any = None, params: Mapping[str, str] | None = None,
+        delivers: bool = False,
     ) -> dict[str, Any]:
-        """An authenticated call: token refresh on 40001/40014/42001, backoff on retryable errors."""
+        """An authenticated call: token refresh on 40001/40014/42001, backoff on retryable errors. A call that
+        `delivers` a message and gets no answer raises InDoubtError, which is never retried here."""
         attempt = 0
         token_renewed = False
         while True:
             token = await self.access_token()
             try:
-                return await self._request(method, path, params={**(params or {}), "access_token": token}, json=json)
+                return await self._request(method, path, params={**(params or {}), "access_token": token}, json=json,
+                                           delivers=delivers)
             except TOKEN_ERRORS:
                 if token_renewed:
                     raise
@@ -163,6 +172,7 @@ class WeChatClient:
             "POST",
             "/cgi-bin/message/custom/send",
             json={"touser": openid, "msgtype": "text", "text": {"content": content}},
+            delivers=True,
         )
 
     async def send_template(
@@ -184,7 +194,7 @@ class WeChatClient:
             payload["url"] = url
         if client_msg_id:
             payload["client_msg_id"] = client_msg_id
-        result = await self.call("POST", "/cgi-bin/message/template/send", json=payload)
+        result = await self.call("POST", "/cgi-bin/message/template/send", json=payload, delivers=True)
         return int(result.get("msgid") or 0)
 
     async def create_menu(self, menu: Mapping[str, Any]) -> None:
@@ -203,6 +213,7 @@ class WeChatClient:
                 "text": {"content": content},
                 "clientmsgid": clientmsgid,
             },
+            delivers=True,
         )
 
     async def mass_preview_text(self, openid: str, content: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """WeChat API errors as typed exceptions, so callers (webhook, scheduler, console) branch on a class.
 
 `error_for(errcode, errmsg)` maps a WeChat `errcode` to its class; codes we have no class for stay the base
-`WeChatAPIError` with the code attached.
+`WeChatAPIError` with the code attached. A call whose outcome is unknown is an `InDoubtError`.
 """
 
 from __future__ import annotations
@@ -62,6 +62,12 @@ class ServerError(WeChatAPIError):
     """An HTTP 5xx, a timeout or a broken connection; `errcode` is the HTTP status (0 when there is none)."""
 
     retryable = True
+
+
+class InDoubtError(WeChatAPIError):
+    """A call sent to WeChat whose answer never came (a timeout, or the connection dropped after the request
+    went out): WeChat may have acted on it. Never "failed", and not retried as if nothing happened: a message
+    may have been delivered (scheduler/sender.py decides per channel). `errcode` is 0."""
 
 
 ERRORS: dict[int, type[WeChatAPIError]] = {

@@ -6,8 +6,9 @@ stays the same while valid; force_refresh replaces it), and records every call:
     GET    /_fake/messages            every call so far, as a JSON list (?endpoint=custom/send filters)
     DELETE /_fake/messages            forget them
     POST   /_fake/inject              {"endpoint": "custom/send", "errcode": 45009, "http_status": 500,
-                                       "delay_s": 6, "times": 1}: the next `times` calls fail (or wait);
-                                       "answer_late": true does the call, then waits before answering
+                                       "delay_s": 6, "late_s": 6, "times": 1}: the next `times` calls fail
+                                       (or wait before acting: delay_s; or act, then wait before answering:
+                                       late_s, a call the caller may give up on though it was delivered)
     DELETE /_fake/inject              drop pending injections
     POST   /_fake/expire              expire every token (the next call gets 42001)
     POST   /_fake/callback            {"url": ..., "token": ..., "aes_key": ...}: where events are pushed
@@ -61,10 +62,8 @@ class Injection:
     errcode: int | None = None
     http_status: int | None = None
     delay_s: float = 0.0
+    late_s: float = 0.0
     times: int = 1
-    # handle the call, then wait `delay_s` before answering: WeChat did the work but its answer is late
-    # (the caller times out and may retry)
-    answer_late: bool = False
 
     def matches(self, endpoint: str) -> bool:
         ep = self.endpoint.strip("/").removeprefix("cgi-bin/")
@@ -441,7 +440,7 @@ def _api(path: str, handler: Endpoint, auth: bool) -> Callable[[web.Request], Aw
         inj = fake.take_injection(name)
         if inj is not None:
             call["injected"] = asdict(inj)
-            if inj.delay_s and not inj.answer_late:
+            if inj.delay_s:
                 await asyncio.sleep(inj.delay_s)
             if inj.http_status:
                 call.update(http_status=inj.http_status, at=time.time())
@@ -465,8 +464,8 @@ def _api(path: str, handler: Endpoint, auth: bool) -> Callable[[web.Request], Aw
         call.update(errcode=result.get("errcode", 0), http_status=200, at=time.time(), delivered=delivered)
         fake.calls.append(call)
         fake.flush()
-        if inj is not None and inj.answer_late:
-            await asyncio.sleep(inj.delay_s)
+        if inj is not None and inj.late_s:
+            await asyncio.sleep(inj.late_s)
         return web.json_response(result)
 
     return view
@@ -494,8 +493,8 @@ async def _inject(request: web.Request) -> web.Response:
             errcode=None if raw.get("errcode") is None else int(raw["errcode"]),
             http_status=None if raw.get("http_status") is None else int(raw["http_status"]),
             delay_s=float(raw.get("delay_s") or 0),
+            late_s=float(raw.get("late_s") or 0),
             times=int(raw.get("times") or 1),
-            answer_late=bool(raw.get("answer_late")),
         )
     except (ValueError, KeyError, TypeError) as exc:
         return web.json_response({"error": f"bad injection: {exc!r}"}, status=400)

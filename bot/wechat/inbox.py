@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.pipeline import Context, Reply
 from bot.rules.loader import PolicyRegistry
 from bot.store import followers
+from bot.store.published import CurrentRegistry
 from bot.wechat import dedupe
 from bot.wechat.client import WeChatClient
 from bot.wechat.errors import WeChatAPIError
@@ -46,7 +47,7 @@ class Deps:
     """What answering a message needs; built once per app."""
 
     settings: Settings
-    registry: PolicyRegistry
+    policies: CurrentRegistry  # the registry to answer with, followed as the console publishes
     sessions: async_sessionmaker
     store: WebhookStore
     responder: Responder
@@ -54,6 +55,10 @@ class Deps:
     client: WeChatClient
     offline: Offline | None = None
     background: set[asyncio.Task] = field(default_factory=set)
+
+    @property
+    def registry(self) -> PolicyRegistry:
+        return self.policies.registry
 
 
 def _logged_content(inbound: Inbound) -> str:
@@ -107,7 +112,8 @@ class Inbox:
         if not job.done():
             await asyncio.wait({job}, timeout=max(0.0, deadline - loop.time()))
         if not job.done():
-            log.info("%s: not answered within %.1fs, will send it by the customer-service API", key, budget)
+            log.info("%s: not answered within %.1fs, will send it by the customer-service API", inbound.log_name,
+                     budget)
             deps.store.log(received())
             self._in_background(self._deliver_late(turn, job))
             return None
@@ -132,7 +138,7 @@ class Inbox:
         try:
             text = await job
         except Exception:
-            log.exception("%s: answering failed", key)
+            log.exception("%s: answering failed", turn.inbound.log_name)
             return
         await deps.store.complete(key, dedupe.DEFERRED, text, turn.writes)
         if not text:
@@ -140,7 +146,7 @@ class Inbox:
         try:
             await deps.client.send_text(openid, text)
         except WeChatAPIError as exc:
-            log.warning("%s: late answer not delivered: %s", key, exc)
+            log.warning("%s: late answer not delivered: %s", turn.inbound.log_name, exc)
             return
         async with deps.sessions.begin() as session:
             await followers.count_window_send(session, openid)

@@ -211,6 +211,11 @@ class Inbound:
         value = self.fields.get(name)
         return value if isinstance(value, str) else ""
 
+    @property
+    def log_name(self) -> str:
+        """The message as logs name it: its MsgId, or an event's kind and time; never the openid."""
+        return self.dedupe_key if self.dedupe_key.startswith("msg:") else f"{self.kind}@{self.text('CreateTime')}"
+
 
 def _inbound(fields: dict[str, Any], encrypted: bool) -> Inbound:
     for name in ("ToUserName", "FromUserName", "MsgType"):
@@ -223,13 +228,31 @@ def make_crypto(token: str, aes_key: str | None, appid: str) -> WeChatCrypto | N
     return WeChatCrypto(token, aes_key, appid) if aes_key else None
 
 
-def open_message(body: bytes, params: Mapping[str, str], token: str, crypto: WeChatCrypto | None) -> Inbound:
-    """Parse a POST body; in safe and compatible mode (`encrypt_type=aes`) check msg_signature and decrypt.
+def is_encrypted(params: Mapping[str, str]) -> bool:
+    """The request says it carries an AES envelope (`encrypt_type=aes`: compatible or safe mode)."""
+    return params.get("encrypt_type", "raw").lower() == "aes"
 
+
+def check_mode(params: Mapping[str, str], mode: str) -> None:
+    """In safe mode WeChat sends only ciphertext: a plaintext POST is not from WeChat (a replayed signature
+    with a body of the sender's choosing), refused before its body is read."""
+    if mode == "safe" and not is_encrypted(params):
+        raise Forbidden("plaintext message refused in safe mode")
+
+
+def open_message(
+    body: bytes, params: Mapping[str, str], token: str, crypto: WeChatCrypto | None, mode: str
+) -> Inbound:
+    """Parse a POST body as `mode` allows; an AES envelope (`encrypt_type=aes`) has its msg_signature checked
+    and is decrypted.
+
+    safe: only envelopes. compatible: either, each answered in its own mode. plain (`crypto` is None): plain
+    bodies, and the plaintext copy of a compatible-mode envelope; an envelope without one cannot be read.
     The plain `signature` is checked by the caller before the body is read.
     """
+    check_mode(params, mode)
     outer = parse_xml(body)
-    if params.get("encrypt_type", "raw").lower() != "aes":
+    if not is_encrypted(params):
         return _inbound(outer, encrypted=False)
     encrypt = outer.get("Encrypt")
     if not isinstance(encrypt, str) or not encrypt:
@@ -238,9 +261,9 @@ def open_message(body: bytes, params: Mapping[str, str], token: str, crypto: WeC
     if not hmac.compare_digest(expected, params.get("msg_signature", "")):
         raise Forbidden("bad msg_signature")
     if crypto is None:
-        if "MsgType" in outer:  # compatible mode, but no EncodingAESKey configured: use the plaintext copy
+        if "MsgType" in outer:  # plain mode, WeChat in compatible mode: the plaintext copy
             return _inbound(outer, encrypted=False)
-        raise BadRequest("safe-mode message but YIBAO_WECHAT_AES_KEY is not set")
+        raise BadRequest("encrypted message in plain mode: set YIBAO_WECHAT_AES_KEY and YIBAO_WECHAT_MODE")
     try:
         xml = crypto.decrypt_message(
             {"Encrypt": encrypt}, params["msg_signature"], params["timestamp"], params["nonce"]

@@ -1,7 +1,10 @@
 """The `/wechat` endpoint: GET verification (echostr) and POST messages in plain, compatible and safe mode.
 
-Every request passes the timestamp window and a signature (403), a declared or streamed body over the cap
-is refused before it is buffered (413), and XML with a DTD, entities or bad syntax is refused (400).
+Every request passes the timestamp window and a signature (403); in safe mode a plaintext POST is refused
+(403) before its body is read; a declared or streamed body over the cap is refused before it is buffered
+(413), and XML with a DTD, entities or bad syntax is refused (400). In safe mode every answer goes out
+encrypted, in compatible mode in the mode of the request. Nothing from the query string (signature, nonce,
+openid) is logged.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from bot.wechat.protocol import (
     SUCCESS,
     ProtocolError,
     TooLarge,
+    check_mode,
     make_crypto,
     open_message,
     seal,
@@ -53,7 +57,10 @@ class WeChatWebhook:
     def __init__(self, settings: Settings, inbox: Inbox):
         self.settings = settings
         self.inbox = inbox
-        self.crypto = make_crypto(settings.wechat_token, settings.wechat_aes_key, settings.wechat_appid)
+        self.mode = settings.wechat_mode
+        # plain mode reads no envelope, whatever key is configured
+        key = settings.wechat_aes_key if self.mode != "plain" else None
+        self.crypto = make_crypto(settings.wechat_token, key, settings.wechat_appid)
 
     def _check(self, request: web.Request) -> None:
         params = request.query
@@ -78,17 +85,18 @@ class WeChatWebhook:
             if declared is not None and declared > self.settings.max_body_bytes:  # refused before any reading
                 raise TooLarge(f"body of {declared} bytes")
             self._check(request)
+            check_mode(params, self.mode)
             if declared is not None:  # within the cap: the parser reads exactly that many bytes
                 body = await request.read()
             else:  # chunked: counted as it comes
                 body = await read_capped(request, self.settings.max_body_bytes)
-            inbound = open_message(body, params, self.settings.wechat_token, self.crypto)
+            inbound = open_message(body, params, self.settings.wechat_token, self.crypto, self.mode)
         except ProtocolError as exc:
             return _refuse(request, exc)
         try:
             text = await self.inbox.answer(inbound)
         except Exception:
-            log.exception("answering %s failed", inbound.dedupe_key)
+            log.exception("answering %s failed", inbound.log_name)
             return web.Response(status=500, text="")
         if not text:
             return web.Response(text=SUCCESS, content_type="text/plain")

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect
 
 from bot.cli import main
 from bot.config import sync_url
-from tests.store import rosters
+from tests.store import hostile, rosters
 from tests.store.backends import HMAC_KEY
 
 
@@ -78,3 +78,15 @@ def test_db_upgrade_keeps_the_demo_targets(env: str, capsys: pytest.CaptureFixtu
     assert after == before and "0.01 倍" in after
     code, out = yibao(capsys, "db", "load-targets", "--replace")  # asked for: the notices' figures again
     assert code == 0 and "演示数据" not in yibao(capsys, "status", "--region", "陵川县", "--date", "2025-02-25")[1]
+
+
+def test_import_refuses_every_unreadable_file_in_chinese(env: str, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    files = [builder(tmp_path / name) for name, builder in hostile.HOSTILE_XLSX.values()]
+    files.append(hostile.xlsx_as_csv(tmp_path / "residents.csv"))
+    for path in files:
+        code = main(["import", "residents", str(path), "--region", "陵川县"])
+        out, err = capsys.readouterr()
+        assert code == 1, path.name
+        assert f"未导入：无法读取 {path.name}：" in out, out
+        assert "Traceback" not in out + err and "Error" not in out + err, out + err

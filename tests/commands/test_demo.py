@@ -91,6 +91,10 @@ def test_make_run_shows_the_season(demo) -> None:
     assert len(residents) >= 2 and "未缴费" in residents[0] and any("已缴费" in r for r in residents)
     assert "演示居民（虚构姓名和身份证号" in banner
     assert "YIBAO_TODAY=2024-11-20 .venv/bin/yibao jobs --region 陵川县" in banner
+    assert f"管理后台     http://127.0.0.1:{port}/console" in banner
+    assert "演示密码" in banner and "admin / demo-admin-2024" in banner and "liyi / demo-liyi-2024" in banner
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/console/login", timeout=10) as page:
+        assert page.status == 200 and "登录控制台" in page.read().decode()
 
     reply = ask_webhook(port, "o_acceptance", "陵川县低保户交多少")
     assert reply.findtext("ToUserName") == "o_acceptance" and reply.findtext("MsgType") == "text"

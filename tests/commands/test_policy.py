@@ -39,7 +39,7 @@ def _copy_as(folder: Path, policy_id: str, region: str, short: str, **changes: o
 def test_check_lists_the_real_disagreement(capsys: pytest.CaptureFixture[str]) -> None:
     assert run("policy", "check") == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[-1] == "共 5 个政策文件：0 个错误，1 个警告"
+    assert out[-1] == "共 6 个政策文件：0 个错误，1 个警告"
     (warning,) = out[:-1]
     assert warning.startswith("[警告] ") and "luoshan-2025.yaml" in warning
     assert "《罗山县2025年度城乡居民医疗保险参保目标分解表》" in warning and "「任务数」" in warning
@@ -58,7 +58,7 @@ def test_check_reads_policy_dirs_and_counts_their_warnings(
     out = capsys.readouterr().out
     assert "testtown-2025.yaml targets[villages].new_plan" in out
     assert "各行相加为3072，印刷合计为3000（相差+72）" in out
-    assert out.splitlines()[-1].startswith("共 6 个政策文件：0 个错误，2 个警告")
+    assert out.splitlines()[-1].startswith("共 7 个政策文件：0 个错误，2 个警告")
 
 
 def test_check_prints_a_broken_file_and_fails(

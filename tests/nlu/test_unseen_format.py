@@ -13,6 +13,11 @@ from bot.nlu import Intent
 from bot.rules.loader import PolicyRegistry
 from tests.nlu.table import KINDS, ROWS, load_unseen, today_of, turns
 
+# The set was written blind from the five notices and is never edited: it covers the intents and regions there
+# were then. Those added since (issue 17: the waiting period, incentives, 青禾县) are measured elsewhere
+# (tests/commands/test_ask_qinghe.py).
+LATER_INTENTS = {Intent.WAITING_PERIOD.value, Intent.ENROLMENT_REWARD.value}
+WRITTEN_FOR_REGIONS = {"陵川县", "罗山县", "周集镇", "乐至县"}
 ITEMS = load_unseen()
 MESSAGES = [turn for item in ITEMS for turn in turns(item)]
 SLOTS = {"region", "township", "year", "categories", "tier", "topic", "extras"}
@@ -52,11 +57,11 @@ def test_item_is_well_formed(item: dict[str, Any], registry: PolicyRegistry) -> 
         assert isinstance(turn.get("extras", {}), dict), turn
 
 
-def test_set_is_large_new_and_covers_every_kind_intent_and_region(registry: PolicyRegistry) -> None:
+def test_set_is_large_new_and_covers_every_kind_intent_and_region() -> None:
     texts = [turn["text"] for turn in MESSAGES]
     assert len(texts) >= 150
     assert len(set(texts)) == len(texts), "duplicate phrasings"
     assert not set(texts) & {row["text"] for row in ROWS}, "a phrasing already in phrasings.yaml"
     assert {item["kind"] for item in ITEMS} == set(KINDS)
-    assert {i for turn in MESSAGES for i in _intents(turn)} == {i.value for i in Intent}
-    assert {turn.get("region") for turn in MESSAGES} >= set(registry.regions())
+    assert {i for turn in MESSAGES for i in _intents(turn)} == {i.value for i in Intent} - LATER_INTENTS
+    assert {turn.get("region") for turn in MESSAGES} >= WRITTEN_FOR_REGIONS

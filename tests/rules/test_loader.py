@@ -9,7 +9,7 @@ import yaml
 
 from bot.rules.loader import BUILTIN_DIR, PolicyError, load_policy_file, load_registry
 
-POLICY_IDS = ["lingchuan-2023", "lingchuan-2025", "luoshan-2025", "zhouji-2025", "lezhi-2025"]
+POLICY_IDS = ["lingchuan-2023", "lingchuan-2025", "luoshan-2025", "zhouji-2025", "lezhi-2025", "qinghe-2027"]
 
 
 def _raw(policy_id: str) -> dict:
@@ -33,10 +33,10 @@ def test_each_builtin_file_loads(policy_id: str) -> None:
     assert policy.insurance_year == int(policy_id.rsplit("-", 1)[1])
 
 
-def test_registry_holds_the_five_notices() -> None:
+def test_registry_holds_the_builtin_notices() -> None:
     registry = load_registry()
     assert sorted(p.id for p in registry.policies) == sorted(POLICY_IDS)
-    assert set(registry.regions()) == {"陵川县", "罗山县", "周集镇", "乐至县"}
+    assert set(registry.regions()) == {"陵川县", "罗山县", "周集镇", "乐至县", "青禾县"}
     assert [p.insurance_year for p in registry.for_region("陵川")] == [2023, 2025]
 
 
@@ -136,7 +136,7 @@ def test_a_valid_extra_folder_is_loaded(tmp_path: Path) -> None:
     _write(tmp_path, "testtown-2025", _other_town(tmp_path))
     registry = load_registry([tmp_path])
     assert registry.get("测试", 2025) is not None
-    assert len(registry.policies) == 6
+    assert len(registry.policies) == len(POLICY_IDS) + 1
 
 
 def test_duplicate_region_year_is_refused(tmp_path: Path) -> None:

@@ -358,14 +358,18 @@ def test_lezhi_channels(registry: PolicyRegistry) -> None:
 
 def test_rules_only_where_a_notice_states_them(registry: PolicyRegistry) -> None:
     by = {p.id: p for p in registry.policies}
-    assert [i for i, p in by.items() if p.handling_fee_ban] == ["lezhi-2025"]
+    assert [i for i, p in by.items() if p.handling_fee_ban] == ["lezhi-2025", "qinghe-2027"]
     assert sorted(i for i, p in by.items() if p.collection.monthly_window) == ["lingchuan-2023", "lingchuan-2025"]
-    assert [i for i, p in by.items() if p.collection.extensions] == ["zhouji-2025"]
-    assert [i for i, p in by.items() if p.newborn] == ["zhouji-2025"]
-    assert [i for i, p in by.items() if p.multiple_categories] == ["lezhi-2025"]
-    assert sorted(i for i, p in by.items() if p.fiscal_subsidy) == ["lezhi-2025", "luoshan-2025"]
-    assert sorted(i for i, p in by.items() if p.family_account) == ["lezhi-2025", "lingchuan-2025"]
+    assert [i for i, p in by.items() if p.collection.extensions] == ["qinghe-2027", "zhouji-2025"]
+    assert [i for i, p in by.items() if p.newborn] == ["qinghe-2027", "zhouji-2025"]
+    assert [i for i, p in by.items() if p.multiple_categories] == ["lezhi-2025", "qinghe-2027"]
+    assert sorted(i for i, p in by.items() if p.fiscal_subsidy) == ["lezhi-2025", "luoshan-2025", "qinghe-2027"]
+    assert sorted(i for i, p in by.items() if p.family_account) == ["lezhi-2025", "lingchuan-2025", "qinghe-2027"]
     assert [i for i, p in by.items() if p.officials.incentives] == ["luoshan-2025"]
+    # The rules of 国办发〔2024〕38号 only where a notice adopts them.
+    for field in ("benefit_period", "waiting_period", "enrolment_incentives", "group_standards"):
+        assert [i for i, p in by.items() if getattr(p, field)] == ["qinghe-2027"], field
+    assert [i for i, p in by.items() if p.contribution.subsidy_basis] == ["qinghe-2027"]
 
 
 @pytest.mark.parametrize(
@@ -376,7 +380,7 @@ def test_region_short_forms(registry: PolicyRegistry, text: str, name: str) -> N
     assert registry.region_name(text) == name
 
 
-REGIONS = {"陵川县": "山西省", "罗山县": "河南省", "周集镇": "安徽省", "乐至县": "四川省"}
+REGIONS = {"陵川县": "山西省", "罗山县": "河南省", "周集镇": "安徽省", "乐至县": "四川省", "青禾县": "东川省"}
 
 
 def test_regions_provinces(registry: PolicyRegistry) -> None:
@@ -414,7 +418,7 @@ def test_every_category_has_its_key_aliases_in_each_file(registry: PolicyRegistr
     # A policy's own categories carry the shared words, so a per-policy lookup finds them too.
     for policy in registry.policies:
         for cat in policy.categories:
-            assert set(ALIASES[cat.key]) <= {cat.name, *cat.aliases}, (policy.id, cat.key)
+            assert set(ALIASES.get(cat.key, ())) <= {cat.name, *cat.aliases}, (policy.id, cat.key)
 
 
 def test_sources_cite_a_clause_of_the_files_own_document(registry: PolicyRegistry) -> None:

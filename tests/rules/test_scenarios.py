@@ -1,7 +1,8 @@
 """Plain-language scenarios (tests/rules/scenarios/*.yaml) run against the calculator.
 
-Each scenario: name, region, date, optional input (categories, tier), expected figures and dates taken
-from the notices. Keys in `expected` are checked only when present.
+Each scenario: name, region, date, optional input (categories, tier; for when benefits start: paid_on
+(default: the date), lapsed_years, back_paid_years, group, born), expected figures and dates taken from
+the notices. Keys in `expected` are checked only when present.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.rules.calculator import calendar, payable_amount, resolve_policy
+from bot.rules.calculator import benefit_start, calendar, newborn_start, payable_amount, resolve_policy, waiting_time
 from bot.rules.loader import load_registry
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
@@ -44,6 +45,13 @@ def test_scenario(scenario: dict, registry) -> None:
     assert res.policy is not None, "every scenario region has a policy"
     pay = payable_amount(res.policy, inputs.get("categories", ()), inputs.get("tier"))
     cal = calendar(res.policy, on)
+    paid_on = _as_date(inputs.get("paid_on", on))
+    lapse = {"lapsed_years": inputs.get("lapsed_years", 0), "back_paid_years": inputs.get("back_paid_years", 0)}
+    if "born" in inputs:
+        start = newborn_start(res.policy, _as_date(inputs["born"]), paid_on)
+    else:
+        start = benefit_start(res.policy, paid_on, group=inputs.get("group"), **lapse)
+    wait = waiting_time(res.policy, **lapse)
     actual = {
         "policy": res.policy.id,
         "status": res.status,
@@ -61,8 +69,16 @@ def test_scenario(scenario: dict, registry) -> None:
         "next_open": cal.next_open,
         "days_left": cal.days_left,
         "extension_end": cal.extension.end if cal.extension else None,
+        "extension": cal.extension.name if cal.extension and cal.status == "in_extension" else None,
+        "subsidy_base": pay.considered[0].base.key if pay.considered and pay.considered[0].base else None,
+        "group": pay.group.key if pay.group else None,
+        "tier_eligibility": pay.tier.eligibility is not None,
+        "benefit_rule": start.rule,
+        "benefit_from": start.date,
+        "wait_months": wait.months if wait else None,
+        "wait_variable": wait.variable if wait else None,
     }
     for key, want in expected.items():
-        if key in {"cutoff", "next_open", "extension_end"}:
+        if key in {"cutoff", "next_open", "extension_end", "benefit_from"}:
             want = _as_date(want)
         assert actual[key] == want, f"{scenario['name']}: {key} is {actual[key]!r}, the notice says {want!r}"

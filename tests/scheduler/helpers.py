@@ -94,7 +94,7 @@ async def add_unpaid_followers(sessions: async_sessionmaker, n: int, *, region: 
                   "county": region, "township": township, "village": "", "created_at": dt.datetime.now(TZ)}
                  for i in range(1, n + 1)]
     followers = [{"openid": f"o-bulk-{i:07d}", "resident_id": i, "county": region, "subscribed": True,
-                  "unreachable": False, "window_sends": 0, "state": {}, "bind_failures": 0}
+                  "unreachable": False, "window_sends": 0, "state": {}}
                  for i in range(1, n + 1)]
     async with sessions.begin() as session:
         await session.execute(insert(Resident), residents)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import time
 from collections import Counter
 from dataclasses import replace
@@ -13,14 +14,17 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+from bot.commands.outbox import outbox_command
 from bot.config import TZ, Settings
-from bot.store.models import Follower, MessageLog, OutboxMessage, Payment
+from bot.store.ids import id_hmac, make_id, mask
+from bot.store.models import Follower, MessageLog, OutboxMessage, Payment, Resident
 from bot.wechat.client import WeChatClient
 from scheduler.planner import plan_job
 from scheduler.sender import Sender, SenderOptions
 from scheduler.timetable import find_job
 from tests.scheduler.conftest import fake_state
 from tests.scheduler.helpers import Person, add_contacts, add_people, add_targets
+from tests.store.chat import say, use_binding_handlers
 
 REMIND_5D = "lingchuan-2025:2024-11-25:reminder-5d"
 REMIND_1D = "lingchuan-2025:2024-11-25:reminder-1d"
@@ -282,3 +286,103 @@ async def test_a_sender_that_lost_its_claim_cannot_overwrite_the_row(sessions, r
     await slow.write([await slow.process(claim.rows[0], claim)])
     row = (await rows(sessions))[person.openid]
     assert (row.status, row.attempts, row.wechat_msgid) == ("sent", 2, taken_over.wechat_msgid)
+
+
+async def test_binding_notice_reaches_the_followers_already_bound(sessions, registry, make_sender, fake, clock,
+                                                                  settings, monkeypatch) -> None:
+    """A second follower binds a resident: the first, inside its 48-hour window, gets a customer-service text;
+    one whose window is closed gets it once they write again (a binding notice has no template)."""
+    use_binding_handlers(monkeypatch)
+    number = make_id("140524", dt.date(1950, 5, 6), 17)
+    async with sessions.begin() as session:
+        session.add(Resident(id_hmac=id_hmac(number, settings.id_hmac_key), id_masked=mask(number), name="郭秀兰",
+                             county="陵川县", township="崇文镇"))
+    day = clock().date()
+    for openid, on in (("o-first", day - dt.timedelta(days=3)), ("o-second", day), ("o-third", day)):
+        await say(settings, "绑定", openid=openid, on=on)
+        assert "绑定成功" in await say(settings, f"郭秀兰 {number}", openid=openid, on=on)
+    clock.set(2024, 11, 20, 12, 5)  # `say` speaks at noon
+    sender = make_sender()
+    assert await sender.drain() == Counter(sent=1, pending=2)
+    (text,) = sends(fake, "message/custom/send")
+    assert text["body"]["touser"] == "o-second"
+    content = text["body"]["text"]["content"]
+    assert "郭秀兰（140524********" in content and "又被另一个微信号绑定" in content and number not in content
+    async with sessions() as session:
+        waiting = (await session.execute(select(OutboxMessage).where(OutboxMessage.status == "pending"))).scalars()
+        waiting = list(waiting)
+    assert [r.openid for r in waiting] == ["o-first", "o-first"]
+    assert all(r.last_error.startswith("deferred: outside the customer-service window") for r in waiting)
+    await say(settings, "交多少钱", openid="o-first", on=day)  # o-first writes: the window opens
+    clock.advance(hours=1)
+    assert await sender.drain() == Counter(sent=2)
+    assert sorted(c["body"]["touser"] for c in sends(fake, "message/custom/send")) == ["o-first", "o-first",
+                                                                                       "o-second"]
+    assert not sends(fake)  # never a template
+
+
+async def test_binding_notice_is_dropped_when_the_window_never_opens(sessions, registry, make_sender, fake, clock,
+                                                                     settings, monkeypatch) -> None:
+    use_binding_handlers(monkeypatch)
+    number = make_id("140524", dt.date(1950, 5, 6), 17)
+    async with sessions.begin() as session:
+        session.add(Resident(id_hmac=id_hmac(number, settings.id_hmac_key), id_masked=mask(number), name="郭秀兰",
+                             county="陵川县", township="崇文镇"))
+    for openid, on in (("o-first", dt.date(2024, 11, 10)), ("o-second", dt.date(2024, 11, 20))):
+        await say(settings, "绑定", openid=openid, on=on)
+        await say(settings, f"郭秀兰 {number}", openid=openid, on=on)
+    clock.set(2024, 11, 20, 12, 5)
+    assert await make_sender().drain() == Counter(pending=1)
+    clock.advance(days=3)
+    assert await make_sender().drain() == Counter(dropped=1)
+    (row,) = (await rows(sessions)).values()
+    assert row.kind == "bind_notice" and row.status == "dropped" and "never sent late" in row.last_error
+    assert not sends(fake, "message/custom/send") and not sends(fake)
+
+
+async def fan_out_with_delays(sessions, registry, settings, fake, clock, http, *, window: bool):
+    """60 reminders; WeChat answers 12 of the first calls after the client gave up (0.5 s > 0.2 s) but acts
+    on them all the same. Returns (the first drain's outcomes, deliveries per resident at the fake)."""
+    now = clock()
+    last = now - dt.timedelta(hours=1) if window else None
+    await add_people(sessions, [Person("崇文镇", last_message_at=last) for _ in range(60)])
+    assert await plan(sessions, registry, REMIND_5D, clock) == 60
+    endpoint = "custom/send" if window else "template/send"
+    await inject(http, fake, endpoint=endpoint, late_s=0.5, times=12)
+    client = WeChatClient(http, appid=settings.wechat_appid, secret=settings.wechat_secret,
+                          base=settings.wechat_api_base, sessions=sessions, timeout_s=0.2)
+    sender = Sender(sessions, client, registry, settings, clock=clock, options=SenderOptions(concurrency=8))
+    first = await sender.drain()
+    for _ in range(6):
+        clock.advance(minutes=2)
+        await sender.drain()
+    delivered = Counter(c["body"]["touser"] for c in sends(fake, "message/" + endpoint) if c["delivered"])
+    return first, delivered
+
+
+async def test_texts_in_doubt_are_never_sent_twice(sessions, registry, settings, fake, clock, http) -> None:
+    first, delivered = await fan_out_with_delays(sessions, registry, settings, fake, clock, http, window=True)
+    assert len(delivered) == 60 and max(delivered.values()) == 1  # before: 12 residents got it twice
+    assert first == Counter(sent=48, in_doubt=12)
+    async with sessions() as session:
+        doubt = list((await session.execute(select(OutboxMessage).where(OutboxMessage.status == "in_doubt"))
+                      ).scalars())
+        logs = Counter((await session.execute(select(MessageLog.intent))).scalars())
+    assert len(doubt) == 12 and all(r.attempts == 1 and r.in_doubt_at == r.planned_at for r in doubt)
+    assert all("may have delivered it" in r.last_error for r in doubt)
+    assert logs == Counter({"reminder:sent": 48, "reminder:in_doubt": 12})
+    shown = io.StringIO()
+    await outbox_command(settings, None, 20, out=shown)
+    assert "in_doubt reminder   reminder-5d    12  （结果未知：微信未应答（超时或连接中断），可能已送达，不再重发）" \
+        in shown.getvalue()
+    assert shown.getvalue().count("WeChat may have delivered it: not sent again") == 12
+
+
+async def test_templates_in_doubt_are_sent_again_only_with_the_same_client_msg_id(
+        sessions, registry, settings, fake, clock, http) -> None:
+    first, delivered = await fan_out_with_delays(sessions, registry, settings, fake, clock, http, window=False)
+    assert len(delivered) == 60 and max(delivered.values()) == 1  # WeChat dropped the repeats
+    assert first == Counter(sent=48, pending=12)
+    async with sessions() as session:
+        statuses = Counter((await session.execute(select(OutboxMessage.status))).scalars())
+    assert statuses == Counter(sent=60)

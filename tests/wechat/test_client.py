@@ -19,6 +19,7 @@ from bot.store.tokens import read_token, write_token
 from bot.wechat.client import WeChatClient
 from bot.wechat.errors import (
     BusyError,
+    InDoubtError,
     InvalidTokenError,
     NotFollowingError,
     OutsideWindowError,
@@ -158,10 +159,27 @@ async def test_http_5xx_is_a_server_error(env):
     assert info.value.errcode == 502
 
 
-async def test_slow_wechat_is_a_server_error(env):
-    env.inject("custom/send", delay_s=1.0)
+async def test_a_message_send_without_an_answer_is_in_doubt_and_not_retried(env):
+    env.inject("custom/send", late_s=1.0)  # WeChat delivers it, then answers too late
+    with pytest.raises(InDoubtError) as caught:
+        await env.client(retries=2, timeout_s=0.2).send_text("o1", "你好")
+    assert not caught.value.retryable and len(env.calls("message/custom/send")) == 1
+
+
+async def test_a_slow_token_fetch_is_a_server_error(env):
+    env.inject("stable_token", delay_s=1.0)
     with pytest.raises(ServerError):
         await env.client(retries=0, timeout_s=0.2).send_text("o1", "你好")
+    assert env.calls("message/custom/send") == []
+
+
+async def test_a_connection_that_cannot_be_made_is_a_retryable_server_error(env):
+    client = env.client(retries=0)
+    await client.send_text("o1", "你好")  # a token in hand
+    client.base = "http://127.0.0.1:9"  # nothing listens on the discard port
+    with pytest.raises(ServerError) as caught:
+        await client.send_text("o1", "你好")
+    assert caught.value.retryable and not isinstance(caught.value, InDoubtError)
 
 
 @pytest.mark.parametrize(

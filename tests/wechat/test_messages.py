@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.store.models import Follower, MessageLog
-from bot.wechat.protocol import parse_xml, signature
+from bot.wechat.protocol import signature
 from tests.wechat import samples
 from tests.wechat.conftest import TODAY, TOKEN, now_ts
 from tests.wechat.samples import fresh
@@ -29,7 +29,7 @@ async def test_get_verification_echoes_echostr(bot):
 async def test_text_reply_is_wechat_xml_with_the_answer(bot):
     resp = await bot.post(fresh(samples.TEXT, content="陵川县低保户交多少"))
     assert resp.status == 200
-    reply = parse_xml(await resp.read())
+    reply = await bot.reply_fields(resp)
     assert reply["ToUserName"] == "fromUser"
     assert reply["FromUserName"] == "toUser"
     assert reply["MsgType"] == "text"

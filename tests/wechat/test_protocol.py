@@ -11,6 +11,7 @@ from bot.config import ConfigError, Settings
 from bot.wechat.protocol import (
     BadRequest,
     Forbidden,
+    make_crypto,
     open_message,
     parse_xml,
     signature,
@@ -19,6 +20,7 @@ from bot.wechat.protocol import (
     verify_timestamp,
 )
 from tests.wechat import samples
+from tests.wechat.conftest import AES_KEY
 
 
 def test_signature_is_sha1_of_the_sorted_parts():
@@ -68,15 +70,15 @@ def test_parse_xml_refuses(body):
 
 
 def test_dedupe_keys():
-    text = open_message(samples.TEXT.encode(), {}, "t", None)
+    text = open_message(samples.TEXT.encode(), {}, "t", None, "plain")
     assert text.dedupe_key == "msg:1234567890123456"
-    click = open_message(samples.CLICK.encode(), {}, "t", None)
+    click = open_message(samples.CLICK.encode(), {}, "t", None, "plain")
     assert click.dedupe_key == "evt:FromUser:123456789:click"
     assert click.kind == "event:click"
 
 
 def test_text_reply_survives_cdata_terminators():
-    inbound = open_message(samples.TEXT.encode(), {}, "t", None)
+    inbound = open_message(samples.TEXT.encode(), {}, "t", None, "plain")
     reply = parse_xml(text_reply(inbound, "a]]>b <&> 💰"))
     assert reply["Content"] == "a]]>b <&> 💰"
     assert (reply["ToUserName"], reply["FromUserName"]) == ("fromUser", "toUser")
@@ -88,3 +90,43 @@ def test_reply_budget_setting():
         Settings.from_env({"YIBAO_REPLY_BUDGET_S": "6"})
     with pytest.raises(ConfigError, match="YIBAO_WECHAT_AES_KEY"):
         Settings.from_env({"YIBAO_WECHAT_AES_KEY": "tooshort"})
+
+
+def test_wechat_mode_setting():
+    assert Settings.from_env({}).wechat_mode == "plain"
+    assert Settings.from_env({"YIBAO_WECHAT_AES_KEY": AES_KEY}).wechat_mode == "safe"  # a key: safe by default
+    compatible = {"YIBAO_WECHAT_AES_KEY": AES_KEY, "YIBAO_WECHAT_MODE": "Compatible"}
+    assert Settings.from_env(compatible).wechat_mode == "compatible"
+    assert Settings.from_env({"YIBAO_WECHAT_AES_KEY": AES_KEY, "YIBAO_WECHAT_MODE": "plain"}).wechat_mode == "plain"
+    for mode in ("safe", "compatible"):
+        with pytest.raises(ConfigError) as refused:
+            Settings.from_env({"YIBAO_WECHAT_MODE": mode})
+        assert (refused.value.name, refused.value.problem) == ("YIBAO_WECHAT_MODE", "mode_needs_key")
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({"YIBAO_WECHAT_MODE": "secure"})
+    assert refused.value.problem == "wechat_mode"
+
+
+def test_a_mode_without_its_key_stops_the_command_in_chinese(monkeypatch, capsys):
+    from bot.cli import main
+
+    monkeypatch.setenv("YIBAO_WECHAT_MODE", "safe")
+    monkeypatch.delenv("YIBAO_WECHAT_AES_KEY", raising=False)
+    assert main(["ask", "--region", "陵川县", "交多少钱"]) == 2
+    err = capsys.readouterr().err
+    assert "YIBAO_WECHAT_MODE=safe 需要 YIBAO_WECHAT_AES_KEY" in err and "EncodingAESKey" in err
+
+
+def test_edge_settings():
+    settings = Settings.from_env({"YIBAO_READ_TIMEOUT_S": "2.5", "YIBAO_IDLE_TIMEOUT_S": "10",
+                                  "YIBAO_MAX_CONNECTIONS": "500"})
+    assert (settings.read_timeout_s, settings.idle_timeout_s, settings.max_connections) == (2.5, 10, 500)
+    with pytest.raises(ConfigError, match="YIBAO_IDLE_TIMEOUT_S"):
+        Settings.from_env({"YIBAO_IDLE_TIMEOUT_S": "0"})
+
+
+def test_safe_mode_refuses_a_plaintext_body_whatever_its_signature():
+    crypto = make_crypto("t", AES_KEY, "wx1234567890abcdef")
+    with pytest.raises(Forbidden, match="safe mode"):
+        open_message(samples.TEXT.encode(), {}, "t", crypto, "safe")
+    assert not open_message(samples.TEXT.encode(), {}, "t", crypto, "compatible").encrypted

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
-import pytest
 from sqlalchemy import select
 
 from bot.pipeline import respond
@@ -60,12 +60,11 @@ async def test_same_msgid_three_times_runs_once_and_replies_identically(make_bot
     assert await bot.count(InboundMessage) == 1
 
 
-@pytest.mark.parametrize("aes", [False, True], ids=["plain", "safe"])
-async def test_concurrent_retries_wait_for_the_first_answer(make_bot, aes):
+async def test_concurrent_retries_wait_for_the_first_answer(make_bot):
     responder = CountingResponder(delay_s=0.3)
     bot = await make_bot(responder=responder)
     xml = fresh(samples.TEXT, openid="o_race", content="陵川县低保户交多少")
-    replies = await asyncio.gather(*(bot.ask(xml, aes=aes) for _ in range(3)))
+    replies = await asyncio.gather(*(bot.ask(xml) for _ in range(3)))
     assert responder.calls == 1
     assert len(set(replies)) == 1 and "80元" in replies[0]
     assert await bot.conversation("o_race") == [("in", "陵川县低保户交多少", replies[0])]
@@ -143,6 +142,23 @@ async def test_late_answer_refused_by_wechat_is_logged_not_fatal(make_bot, fake,
     assert any("late answer not delivered" in r.getMessage() for r in caplog.records)
     responder.delay_s = 0
     assert "80元" in await bot.ask(fresh(samples.TEXT, openid="o_window", content="陵川县低保户交多少"))
+
+
+async def test_slow_and_failed_answers_are_logged_without_the_openid(make_bot, caplog):
+    """An event's dedupe key holds the follower's openid: the logs name the event by kind and time."""
+    responder = CountingResponder(delay_s=0.4, fail=True)
+    bot = await make_bot(responder=responder, reply_budget_s=0.1)
+    with caplog.at_level(logging.INFO):
+        resp = await bot.post(fresh(samples.CLICK, openid="o_private_click", key="FEE"))
+        assert await resp.text() == "success"  # too slow: to be sent later, and then it fails
+        await asyncio.sleep(0.6)
+        responder.delay_s = 0
+        resp = await bot.post(fresh(samples.CLICK, openid="o_private_click", key="FEE"))
+        assert resp.status == 500  # fails at once
+    # the test server's own access log aside (`yibao serve` logs no query: tests/wechat/test_edge.py)
+    logged = "\n".join(line for line in caplog.text.splitlines() if "aiohttp.access" not in line)
+    assert "not answered within" in logged and "answering failed" in logged and "event:click@" in logged
+    assert "o_private_click" not in logged
 
 
 async def test_failed_processing_is_500_and_the_retry_runs_afresh(make_bot):

@@ -59,7 +59,7 @@ async def test_a_new_follower_gets_the_model_defaults_and_reads_back(env):
     await env.store.complete("msg:d1", dedupe.DONE, "答", [followers.speaker_write(after, NOW)], rows)
     f = await env.follower("o_new")
     assert (f.county, f.township, f.resident_id, f.state) == ("陵川县", "礼义镇", None, {"pending": "交多少钱"})
-    assert (f.subscribed, f.unreachable, f.window_sends, f.bind_failures) == (True, False, 0, 0)
+    assert (f.subscribed, f.unreachable, f.window_sends) == (True, False, 0)
     assert f.last_interaction_at == NOW and f.last_message_at == NOW
     assert f.last_interaction_at.tzinfo is not None
     await env.store.flush_logs()

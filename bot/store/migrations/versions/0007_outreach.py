@@ -1,8 +1,8 @@
 """Reaching people (issue 15): broadcasts and their batches, monthly mass counts, delivery receipts, reminder
 consent, WeChat tags and the region tags each follower carries.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-06 20:40:00
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

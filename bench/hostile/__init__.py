@@ -1,0 +1,1 @@
+"""Slow and idle clients against `yibao serve` (`python -m bench.hostile`)."""

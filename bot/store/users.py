@@ -1,0 +1,185 @@
+"""Console accounts, login throttling and the audit log.
+
+Passwords are stored as argon2id hashes (argon2-cffi, memory-hard); a hash made with older parameters is
+replaced at the next successful login. Failed logins are rows in the database, so every worker of
+`yibao serve --workers N` counts the same ones; a login is refused while a username or an address has too
+many failures within the window, whatever the password.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.rules.loader import PolicyRegistry
+from bot.store.models import AuditLog, LoginAttempt, User, utcnow
+
+ROLES = {"admin": "县局管理员", "staff": "县局工作人员", "township": "乡镇负责人"}
+MIN_PASSWORD = 8
+MAX_FAILURES_PER_USER = 5  # within FAILURE_WINDOW
+MAX_FAILURES_PER_IP = 20
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+
+_hasher = PasswordHasher()
+
+
+class UserError(ValueError):
+    """A refused account change; the message is for the person who asked (Simplified Chinese)."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """What a request knows of the signed-in user."""
+
+    id: int
+    username: str
+    role: str
+    county: str | None
+    township: str | None
+
+    @property
+    def role_name(self) -> str:
+        return ROLES[self.role]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_bureau(self) -> bool:
+        return self.role in ("admin", "staff")
+
+
+def _account(user: User) -> Account:
+    return Account(user.id, user.username, user.role, user.county, user.township)
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"密码至少{MIN_PASSWORD}个字符")
+    return _hasher.hash(password)
+
+
+def find_township(registry: PolicyRegistry, township: str, county: str | None = None) -> tuple[str, str]:
+    """(county, township) for a township named in a notice's target table; refused with the choices."""
+    regions = [registry.region_name(county) or county] if county else registry.regions()
+    for region in regions:
+        if township in registry.townships(region):
+            return region, township
+    known = "、".join(t for r in regions for t in registry.townships(r)[:40])
+    raise UserError(f"通知的任务分解表里没有乡镇“{township}”。可选：{known}")
+
+
+async def add_user(session: AsyncSession, registry: PolicyRegistry, username: str, role: str, password: str,
+                   *, township: str | None = None, county: str | None = None, actor: str = "cli") -> Account:
+    username = username.strip()
+    if not username or len(username) > 64 or any(c.isspace() for c in username):
+        raise UserError("用户名不能为空、不能含空格，最长64个字符")
+    if role not in ROLES:
+        raise UserError(f"角色只能是 {'、'.join(ROLES)}")
+    if role == "township":
+        if not township:
+            raise UserError("乡镇负责人账号需要 --township 指定乡镇")
+        county, township = find_township(registry, township, county)
+    elif township:
+        raise UserError("只有乡镇负责人（township）账号才指定乡镇")
+    else:
+        county = None
+    if await session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise UserError(f"用户“{username}”已存在")
+    user = User(username=username, role=role, county=county, township=township,
+                password_hash=hash_password(password))
+    session.add(user)
+    await session.flush()
+    await audit(session, actor, "user.add", {"user": username, "role": role, "township": township})
+    return _account(user)
+
+
+async def list_users(session: AsyncSession) -> list[User]:
+    return list((await session.scalars(select(User).order_by(User.role, User.username))).all())
+
+
+async def _user(session: AsyncSession, username: str) -> User:
+    user = await session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserError(f"没有用户“{username}”")
+    return user
+
+
+async def set_disabled(session: AsyncSession, username: str, disabled: bool, *, actor: str = "cli") -> None:
+    user = await _user(session, username)
+    user.disabled = disabled
+    # A disabled account's sessions end at their next request: the session check reads `disabled`.
+    await audit(session, actor, "user.disable" if disabled else "user.enable", {"user": username})
+
+
+async def set_password(session: AsyncSession, username: str, password: str, *, actor: str = "cli") -> None:
+    user = await _user(session, username)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()  # sessions from before the change end
+    await audit(session, actor, "user.passwd", {"user": username})
+
+
+async def session_account(session: AsyncSession, user_id: int, issued_at: dt.datetime) -> Account | None:
+    """The account a console session belongs to, or None when it is gone, disabled, or its password
+    changed after the session began."""
+    user = await session.get(User, user_id)
+    if user is None or user.disabled or user.password_changed_at > issued_at:
+        return None
+    return _account(user)
+
+
+async def throttled(session: AsyncSession, username: str, ip: str, now: dt.datetime | None = None) -> bool:
+    """Whether logins for `username` or from `ip` are refused for now (too many recent failures)."""
+    since = (now or utcnow()) - FAILURE_WINDOW
+    by_user = await session.scalar(
+        select(func.count()).where(LoginAttempt.username == username, LoginAttempt.created_at > since))
+    if by_user >= MAX_FAILURES_PER_USER:
+        return True
+    by_ip = await session.scalar(select(func.count()).where(LoginAttempt.ip == ip, LoginAttempt.created_at > since))
+    return by_ip >= MAX_FAILURES_PER_IP
+
+
+async def authenticate(session: AsyncSession, username: str, password: str, ip: str) -> Account | None:
+    """The account for a correct username and password of an enabled user; a failure is recorded (the
+    caller checks `throttled` first and commits either way)."""
+    user = await session.scalar(select(User).where(User.username == username))
+    ok = False
+    if user is not None and not user.disabled:
+        try:
+            ok = _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+    else:
+        _hasher.hash(password)  # the same work for an unknown name: no timing difference to probe
+    if not ok:
+        session.add(LoginAttempt(username=username[:64], ip=ip[:64]))
+        await audit(session, username[:64], "login.failed", {"ip": ip})
+        return None
+    assert user is not None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
+    await audit(session, username, "login", {"ip": ip})
+    return _account(user)
+
+
+async def audit(session: AsyncSession, actor: str, action: str, detail: dict[str, Any]) -> None:
+    """One audit-log row, in the caller's transaction: who, what, when."""
+    session.add(AuditLog(actor=actor, action=action, detail=detail))
+
+
+async def recent_audit(session: AsyncSession, *, limit: int = 200, offset: int = 0,
+                       action: str | None = None) -> list[AuditLog]:
+    query = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit).offset(offset)
+    if action:
+        query = query.where(AuditLog.action.startswith(action))
+    return list((await session.scalars(query)).all())
+
+

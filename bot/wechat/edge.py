@@ -1,0 +1,281 @@
+"""The HTTP edge of `yibao serve`: deadlines, an idle limit and a cap on connections; a private access log.
+
+aiohttp's server closes a connection idle for its keep-alive timeout but has no deadline for a request's
+headers and body: a client sending headers and never the body, or a body one byte a second, holds its
+connection (and a file descriptor) for as long as it likes. So every accepted connection goes through a
+`Connection`, a thin asyncio protocol in front of aiohttp's RequestHandler that passes every call on, and
+the `Edge` keeps each connection in one of three states:
+
+- idle: no request in progress (also before its first byte): closed `idle_timeout_s` after it became idle;
+- reading: a request's first byte has arrived, its body has not all arrived: closed `read_timeout_s` after
+  that first byte, whether the headers or the body are late;
+- handling: the application is answering (no deadline here: the webhook keeps its own reply budget).
+
+A middleware sees a request start and end, and its body arrive (the payload's `on_eof`). Over
+`max_connections` the oldest idle connection is closed, else the one reading for longest; when all the
+others are handling a request, the newcomer is closed. Accept errors (EMFILE: out of descriptors) are logged
+at most once a minute, with a count. The access log records method, path, status, size and time: never the
+query string, which carries `signature`, `nonce` and `openid`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import resource
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_protocol import RequestHandler
+
+from bot.config import Settings
+
+log = logging.getLogger("yibao.edge")
+ACCESS_LOG = logging.getLogger("aiohttp.access")
+
+ACCEPT_ERROR_LOG_INTERVAL_S = 60.0
+BACKLOG = 1024
+MAX_LOGGED_PATH = 200
+
+
+def descriptor_reserve(limit: int) -> int:
+    """Descriptors kept for what is not a client connection: the database, the WeChat API client's pool,
+    log files, the listening socket."""
+    return max(256, limit // 10)
+
+
+def raise_descriptor_limit() -> int:
+    """Raise this process's soft RLIMIT_NOFILE to its hard limit; the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 16)
+    if target > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as exc:
+            log.warning("could not raise the descriptor limit from %d to %d: %s", soft, target, exc)
+    return soft
+
+
+@dataclass(frozen=True)
+class Limits:
+    read_timeout_s: float
+    idle_timeout_s: float
+    max_connections: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings, descriptor_limit: int) -> Limits:
+        """The limits of `settings`, the connection cap kept below the descriptor limit."""
+        ceiling = max(1, descriptor_limit - descriptor_reserve(descriptor_limit))
+        cap = settings.max_connections or ceiling
+        if cap > ceiling:
+            log.warning("YIBAO_MAX_CONNECTIONS=%d is over what %d descriptors allow: capped at %d",
+                        cap, descriptor_limit, ceiling)
+            cap = ceiling
+        return cls(settings.read_timeout_s, settings.idle_timeout_s, cap)
+
+
+class AccessLog(AbstractAccessLogger):
+    """One line per request: method, path, status, size, seconds. No query string, no address, no headers."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        path = request.path[:MAX_LOGGED_PATH].encode("unicode_escape").decode("ascii")  # no forged lines
+        self.logger.info("%s %s %d %d %.3fs", request.method, path, response.status, response.body_length, time)
+
+
+class Connection(asyncio.Protocol):
+    """One accepted connection: passes asyncio's calls on to aiohttp's handler, and tells the edge when a
+    request's first byte arrives and when the connection is gone."""
+
+    def __init__(self, edge: Edge, handler: RequestHandler):
+        self.edge = edge
+        self.handler = handler
+        self.reading_since: float | None = None  # a request's first byte, until its body has arrived
+        self.handling = False  # the application is answering a request
+        self.timer: asyncio.TimerHandle | None = None
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.handler.connection_made(transport)
+        self.edge.opened(self)
+
+    def data_received(self, data: bytes) -> None:
+        if data and self.reading_since is None:
+            self.edge.reading(self)
+        self.handler.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self.handler.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.edge.forget(self)
+        self.handler.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self.handler.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.handler.resume_writing()
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Edge:
+    """The connections of one server process, their deadlines and the cap."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.loop = asyncio.get_running_loop()
+        self.connections: dict[RequestHandler, Connection] = {}
+        self.idle: OrderedDict[Connection, None] = OrderedDict()  # in the order they became idle
+        self.busy_reading: OrderedDict[Connection, None] = OrderedDict()  # in the order of their first byte
+        self.closed = {"idle": 0, "read": 0, "cap": 0, "accept": 0}  # connections the edge closed, by reason
+        self.port = 0  # the port listened on, once listening
+
+    def protocol_factory(self, server: web.Server) -> Callable[[], Connection]:
+        return lambda: Connection(self, server())
+
+    # the states
+
+    def opened(self, conn: Connection) -> None:
+        self.connections[conn.handler] = conn
+        self._settle(conn)
+        if len(self.connections) > self.limits.max_connections:
+            self._make_room(conn)
+
+    def reading(self, conn: Connection) -> None:
+        conn.reading_since = self.loop.time()
+        self.busy_reading[conn] = None
+        self._settle(conn)
+
+    def body_arrived(self, conn: Connection) -> None:
+        if conn.closed or conn.reading_since is None:
+            return
+        conn.reading_since = None
+        self.busy_reading.pop(conn, None)
+        self._settle(conn)
+
+    def handling(self, conn: Connection, handling: bool) -> None:
+        if not conn.closed:
+            conn.handling = handling
+            self._settle(conn)
+
+    def forget(self, conn: Connection) -> None:
+        if conn.closed:
+            return
+        conn.closed = True
+        if conn.timer is not None:
+            conn.timer.cancel()
+        self.connections.pop(conn.handler, None)
+        self.idle.pop(conn, None)
+        self.busy_reading.pop(conn, None)
+
+    def _settle(self, conn: Connection) -> None:
+        """The connection's deadline and place in the idle order, after any change of state."""
+        if conn.timer is not None:
+            conn.timer.cancel()
+            conn.timer = None
+        self.idle.pop(conn, None)
+        if conn.reading_since is not None:
+            conn.timer = self.loop.call_at(conn.reading_since + self.limits.read_timeout_s, self.close, conn, "read")
+        elif not conn.handling:
+            self.idle[conn] = None
+            conn.timer = self.loop.call_later(self.limits.idle_timeout_s, self.close, conn, "idle")
+
+    def _make_room(self, newcomer: Connection) -> None:
+        victim = next(iter(self.idle), newcomer)
+        if victim is newcomer:
+            victim = next(iter(self.busy_reading), newcomer)
+        self.close(victim, "cap")
+
+    def close_oldest_idle(self, reason: str) -> None:
+        if self.idle:
+            self.close(next(iter(self.idle)), reason)
+
+    def close(self, conn: Connection, reason: str) -> None:
+        self.forget(conn)
+        self.closed[reason] += 1
+        conn.handler.force_close()
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        conn = self.connections.get(request.protocol)
+        if conn is None:  # closed already
+            return await handler(request)
+        self.handling(conn, True)
+        request.content.on_eof(lambda: self.body_arrived(conn))
+        try:
+            return await handler(request)
+        except ConnectionError:
+            if not conn.closed:
+                raise
+            # closed at its deadline (or by the client) while the body was awaited: one access-log line,
+            # not a traceback per slow client
+            raise web.HTTPRequestTimeout() from None
+        finally:
+            self.handling(conn, False)
+
+
+class AcceptErrors:
+    """The event loop's exception handler while serving: an accept that failed for lack of descriptors (or
+    memory) is logged once a minute with the count since, and frees the oldest idle connection; anything else
+    goes to the handler that was there before."""
+
+    MESSAGE = "socket.accept() out of system resource"  # asyncio's, for EMFILE, ENFILE, ENOBUFS, ENOMEM
+
+    def __init__(self, edge: Edge, previous: Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object] | None):
+        self.edge = edge
+        self.previous = previous
+        self.last_logged: float | None = None
+        self.unlogged = 0
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if context.get("message") != self.MESSAGE:
+            if self.previous is not None:
+                self.previous(loop, context)
+            else:
+                loop.default_exception_handler(context)
+            return
+        self.edge.close_oldest_idle("accept")  # a descriptor for the next try
+        self.unlogged += 1
+        now = loop.time()
+        if self.last_logged is None or now - self.last_logged >= ACCEPT_ERROR_LOG_INTERVAL_S:
+            log.error("cannot accept connections: %s (%d time(s) since the last message; %d connections open)",
+                      context.get("exception"), self.unlogged, len(self.edge.connections))
+            self.last_logged, self.unlogged = now, 0
+
+
+@asynccontextmanager
+async def serving(app: web.Application, host: str, port: int, limits: Limits, *, reuse_port: bool = False,
+                  access_log: bool = True) -> AsyncIterator[Edge]:
+    """Serve `app` on host:port behind the edge until the block ends."""
+    edge = Edge(limits)
+    app.middlewares.append(edge.middleware)
+    runner = web.AppRunner(app, access_log=ACCESS_LOG if access_log else None, access_log_class=AccessLog,
+                           keepalive_timeout=limits.idle_timeout_s)
+    await runner.setup()
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(AcceptErrors(edge, previous))
+    listener: asyncio.base_events.Server | None = None
+    try:
+        assert runner.server is not None
+        listener = await loop.create_server(edge.protocol_factory(runner.server), host, port,
+                                            reuse_port=reuse_port or None, backlog=BACKLOG)
+        edge.port = listener.sockets[0].getsockname()[1]
+        yield edge
+    finally:
+        if listener is not None:
+            listener.close()
+        await runner.cleanup()
+        if listener is not None:
+            with suppress(Exception):
+                await listener.wait_closed()
+        loop.set_exception_handler(previous)
+

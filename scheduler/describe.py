@@ -1,0 +1,46 @@
+"""How a job and a planned message read to staff: the stage names, one line per job, and a planned row's
+text exactly as its recipient will read it. Shared by `yibao jobs`, `yibao remind plan` and the console."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.render import cn_date
+from bot.rules.loader import PolicyRegistry
+from bot.store.models import ResidentCategory
+from scheduler.messages import message_data, render_text
+from scheduler.timetable import JobSpec
+
+STAGE_NAMES = {
+    "reminder": "居民缴费状态通知",
+    "digest": "乡镇征缴进度",
+    "escalation": "督办提醒（县局）",
+    "bulletin": "一周一通报",
+    "deadline": "工作节点提醒",
+    "incentive": "以奖代补提醒",
+    "phase": "工作阶段提醒",
+}
+
+
+def describe_job(spec: JobSpec) -> str:
+    what = STAGE_NAMES.get(spec.kind, spec.kind)
+    if spec.kind == "reminder":
+        what += f"（截止前{spec.stage.removeprefix('reminder-').removesuffix('d')}天）"
+    about = {"monthly": "月度截止", "period_end": "缴费期结束", "extension_end": f"延长期结束（{spec.who}）"}
+    return f"{what} · {spec.region} {cn_date(spec.cutoff, False)}{about.get(spec.cutoff_kind, '')}"
+
+
+async def preview(session: AsyncSession, registry: PolicyRegistry, row: dict[str, Any], today: dt.date) -> str:
+    """The customer-service text of a planned row, as the resident or official would read it."""
+    categories: list[str] = []
+    if row.get("resident_id") is not None:
+        categories = list((await session.execute(
+            select(ResidentCategory.category).where(ResidentCategory.resident_id == row["resident_id"],
+                                                    ResidentCategory.insurance_year == row["insurance_year"])
+        )).scalars())
+    template, data = message_data(registry, row, categories, today)
+    return render_text(template, data)

@@ -1,0 +1,140 @@
+"""The console in headless Chromium: log in and out, refusals, the dashboard's figures against the
+database, a township leader's 403, and the pages at a phone's 360 px."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Browser, expect
+from sqlalchemy import func, select
+
+from bot.app import SESSIONS
+from bot.store.models import Resident
+from bot.store.progress import township_progress
+
+from .browser import PHONE, login, screenshot
+from .conftest import PASSWORDS, TODAY, Console
+from .policy_files import BAD, lingchuan_2025_at
+from .test_imports import BAD_ID, GOOD_ID, ROSTER
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def base_of(console: Console) -> str:
+    server: TestServer = console.client.server
+    return str(server.make_url("")).rstrip("/")
+
+
+async def test_login_dashboard_logout(console: Console, browser: Browser) -> None:
+    base = base_of(console)
+    page = await browser.new_page()
+    await page.goto(f"{base}/console/")
+    await expect(page).to_have_url(f"{base}/console/login?next=/console/")
+    await screenshot(page, "login")
+    await login(page, base, "admin", PASSWORDS["admin"])
+    await expect(page.locator("h1")).to_have_text("陵川县 2025年度 征缴进度")
+    async with console.app[SESSIONS]() as session:
+        units = await township_progress(session, "陵川县", 2025, TODAY.date(), console.registry)
+    await expect(page.locator("#total-paid")).to_have_text(f"{sum(u.paid for u in units):,}")
+    for unit in units:
+        row = page.locator(f"tr[data-unit='{unit.name}'] td.paid")
+        await expect(row).to_have_text(f"{unit.paid:,}")
+    await screenshot(page, "dashboard")
+    await page.set_viewport_size(PHONE)
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"] + 1  # nothing wider than the phone: tables scroll inside their panel
+    await screenshot(page, "dashboard-phone")
+    await page.click("text=退出")
+    await expect(page).to_have_url(f"{base}/console/login")
+    await page.goto(f"{base}/console/")
+    await expect(page.locator("h1")).to_have_text("登录控制台")
+
+
+async def test_wrong_password_and_missing_csrf_token(console: Console, browser: Browser) -> None:
+    base = base_of(console)
+    page = await browser.new_page()
+    await login(page, base, "admin", "not-the-password", ok=False)
+    await expect(page.locator("[role=alert]")).to_have_text("用户名或密码不正确。")
+    await page.goto(f"{base}/console/login")
+    await page.evaluate("document.querySelector('input[name=csrf_token]').remove()")
+    await page.fill("input[name=username]", "admin")
+    await page.fill("input[name=password]", PASSWORDS["admin"])
+    await page.click("main button[type=submit]")
+    await expect(page.locator("h1")).to_contain_text("无权访问（403）")
+    await page.goto(f"{base}/console/")
+    await expect(page.locator("h1")).to_have_text("登录控制台")
+
+
+async def test_township_leader_gets_403_on_another_township(console: Console, browser: Browser) -> None:
+    base = base_of(console)
+    page = await browser.new_page(viewport=PHONE)
+    await login(page, base, "liyi", PASSWORDS["liyi"])
+    await expect(page.locator("h1")).to_have_text("陵川县礼义镇 2025年度 征缴进度")
+    await screenshot(page, "township-phone")
+    response = await page.goto(f"{base}/console/township/陵川县/崇文镇")
+    assert response is not None and response.status == 403
+    await expect(page.locator(".error")).to_contain_text("只能查看陵川县礼义镇")
+
+
+async def test_upload_with_a_bad_row_shows_the_errors_and_imports_nothing(console: Console, browser: Browser) -> None:
+    base = base_of(console)
+    page = await browser.new_page()
+    await login(page, base, "staff", PASSWORDS["staff"])
+    async with console.app[SESSIONS]() as session:
+        before = await session.scalar(select(func.count()).select_from(Resident))
+    await page.goto(f"{base}/console/imports")
+    await screenshot(page, "imports")
+    bad = ROSTER.decode("utf-8-sig").replace(GOOD_ID, BAD_ID).encode("utf-8-sig")
+    await page.select_option("select[name=kind]", "residents")
+    await page.set_input_files("input[name=file]", files=[{"name": "名册.csv", "mimeType": "text/csv", "buffer": bad}])
+    await page.click("main button[type=submit]")
+    await expect(page.locator("#import-errors-summary")).to_contain_text("整份文件未导入", timeout=30_000)
+    await expect(page.locator("#import-errors tr").nth(1)).to_contain_text("校验位不正确")
+    await screenshot(page, "import-errors")
+    async with console.app[SESSIONS]() as session:
+        assert await session.scalar(select(func.count()).select_from(Resident)) == before
+
+
+async def test_publishing_a_policy_changes_the_answer(console: Console, browser: Browser) -> None:
+    base = base_of(console)
+    assert "400元" in await console.ask_webhook("陵川县交多少钱")
+    page = await browser.new_page()
+    await login(page, base, "admin", PASSWORDS["admin"])
+    await page.goto(f"{base}/console/policy-upload")
+    await page.set_input_files("input[name=file]", files=[{
+        "name": "lingchuan-2026.yaml", "mimeType": "application/yaml", "buffer": BAD.encode()}])
+    await page.click("main button[type=submit]")
+    await expect(page.locator("#policy-errors")).to_contain_text("此文件有错误，未发布")
+    await expect(page.locator("#policy-errors")).to_contain_text("insurance_year")
+    await screenshot(page, "policy-errors")
+    await page.goto(f"{base}/console/policy-upload")
+    await page.set_input_files("input[name=file]", files=[{
+        "name": "lingchuan-2025.yaml", "mimeType": "application/yaml", "buffer": lingchuan_2025_at(420).encode()}])
+    await page.click("main button[type=submit]")
+    await expect(page.locator("#policy-ok")).to_contain_text("校验通过")
+    await screenshot(page, "policy-review")
+    await page.click("main button:has-text(\"发布\")")
+    await expect(page.locator("[role=status]")).to_contain_text("已发布（第1版）")
+    await expect(page.locator("#policy-text")).to_contain_text("个人缴费标准：420元/人/年")
+    answer = await console.ask_webhook("陵川县交多少钱")
+    assert "420元" in answer and "400元" not in answer
+
+
+async def test_other_pages_render(console: Console, browser: Browser) -> None:
+    """The campaign, preview, outbox, unanswered and audit pages, for the README's screenshots too."""
+    base = base_of(console)
+    await console.ask_webhook("医保卡丢了怎么补办")
+    page = await browser.new_page()
+    await login(page, base, "admin", PASSWORDS["admin"])
+    for path, name, heading in [
+        ("/console/campaigns?region=陵川县", "campaigns", "陵川县 2025年度 提醒任务"),
+        ("/console/campaigns/preview?job=lingchuan-2025:2024-11-25:reminder-1d", "campaign-preview", "预演"),
+        ("/console/outbox", "outbox", "发件箱与发送记录"),
+        ("/console/unanswered", "unanswered", "居民问了、机器人答不了的问题"),
+        ("/console/policies", "policies", "政策文件"),
+        ("/console/audit", "audit", "审计日志"),
+    ]:
+        response = await page.goto(base + path)
+        assert response is not None and response.status == 200, path
+        await expect(page.locator("h1")).to_contain_text(heading)
+        await screenshot(page, name)
