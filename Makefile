@@ -25,10 +25,12 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	@test -n "$$YIBAO_TEST_PG_URL" || echo "make test: YIBAO_TEST_PG_URL is not set, so the PostgreSQL runs of the \
 	database tests are skipped (set it, e.g. postgresql://postgres@127.0.0.1:5432/test, or run bash .ci/run)"
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.nlu

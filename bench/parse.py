@@ -1,5 +1,4 @@
-"""`python -m bench.parse`: µs per parse_xml call on the bodies WeChat sends, best of several runs, next to
-the expat parser it falls back to.
+"""`python -m bench.parse`: µs per parse_xml call on the bodies WeChat sends, best of several runs.
 
     .venv/bin/python -m bench.parse
     .venv/bin/python -m bench.parse --runs 9 --number 50000
@@ -43,9 +42,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     parsers: dict[str, Callable[[bytes | str], Any]] = {"parse_xml": protocol.parse_xml}
-    expat = getattr(protocol, "_parse_xml_expat", None)  # absent before the fast path
-    if expat is not None:
-        parsers["expat path"] = expat
     print(f"µs per call, best of {args.runs} runs of {args.number:,} calls")
     for name, body in bodies().items():
         assert all(parse(body) == protocol.parse_xml(body) for parse in parsers.values())

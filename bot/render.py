@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jinja2
 
-from bot.handlers.answer import Answer
+from bot.types import Answer
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "messages"
 
@@ -35,6 +35,9 @@ def environment() -> jinja2.Environment:
 
 
 def render(answer: Answer) -> str:
+    """The answer's text; "" for an answer that says nothing."""
+    if answer.template is None:
+        return ""
     text = environment().get_template(f"{answer.template}.j2").render(**answer.data)
     # One statement per line, no blank lines: block tags leave empty lines behind, and a phone
     # screen has no room for them.

@@ -12,23 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.render import cn_date
 from bot.rules.loader import PolicyRegistry
 from bot.store.models import ResidentCategory
+from scheduler.kinds import KINDS
 from scheduler.messages import message_data, render_text
 from scheduler.timetable import JobSpec
 
-STAGE_NAMES = {
-    "reminder": "居民缴费状态通知",
-    "digest": "乡镇征缴进度",
-    "escalation": "督办提醒（县局）",
-    "bulletin": "一周一通报",
-    "deadline": "工作节点提醒",
-    "incentive": "以奖代补提醒",
-    "phase": "工作阶段提醒",
-}
+STAGE_NAMES = {kind.name: kind.label for kind in KINDS.values()}
 
 
 def describe_job(spec: JobSpec) -> str:
-    what = STAGE_NAMES.get(spec.kind, spec.kind)
-    if spec.kind == "reminder":
+    what = spec.stage_kind.label
+    if spec.stage_kind.for_residents:
         what += f"（截止前{spec.stage.removeprefix('reminder-').removesuffix('d')}天）"
     about = {"monthly": "月度截止", "period_end": "缴费期结束", "extension_end": f"延长期结束（{spec.who}）"}
     return f"{what} · {spec.region} {cn_date(spec.cutoff, False)}{about.get(spec.cutoff_kind, '')}"

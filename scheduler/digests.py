@@ -23,6 +23,7 @@ from bot.rules.schema import Policy
 from bot.store import signing
 from bot.store.models import Payment, Resident
 from bot.store.progress import TownshipProgress
+from scheduler.kinds import BULLETIN, DEADLINE, DIGEST, ESCALATION, INCENTIVE, PHASE
 from scheduler.timetable import JobSpec
 
 LAGGARD_VILLAGES = 3  # villages named in a digest, lowest paid share first
@@ -120,7 +121,7 @@ def digest(policy: Policy, spec: JobSpec, unit: TownshipProgress, units: int,
     expected = expected_percent(policy, spec.cutoff)
     laggards = sorted((v for v in villages if v.paid < v.roster), key=lambda v: (v.percent, -v.roster))
     return {
-        "template": "digest",
+        "template": DIGEST.template,
         **_header(policy, spec),
         **_unit(unit),
         "units": units,
@@ -146,7 +147,7 @@ def escalation(policy: Policy, spec: JobSpec, units: Sequence[TownshipProgress])
     if not behind:
         return None
     return {
-        "template": "escalation",
+        "template": ESCALATION.template,
         **_header(policy, spec),
         "expected_percent": expected,
         "units": len(units),
@@ -191,7 +192,7 @@ def bulletin(policy: Policy, spec: JobSpec, units: Sequence[TownshipProgress], o
     else:
         interview = bool(b.interview_every_days) and elapsed % (b.interview_every_days or 1) == 0
     return {
-        "template": "bulletin",
+        "template": BULLETIN.template,
         **_header(policy, spec),
         "number": elapsed // b.frequency_days,
         "county": county_totals(units),
@@ -210,7 +211,7 @@ def bulletin(policy: Policy, spec: JobSpec, units: Sequence[TownshipProgress], o
 def deadline(policy: Policy, spec: JobSpec) -> dict[str, Any]:
     items = [d for d in policy.officials.deadlines if d.date == spec.cutoff]
     return {
-        "template": "phase_deadline",
+        "template": DEADLINE.template,
         **_header(policy, spec),
         "items": [{"name": d.name, "who": d.who, "text": d.text} for d in items],
     }
@@ -220,7 +221,7 @@ def incentive(policy: Policy, spec: JobSpec, unit: TownshipProgress) -> dict[str
     """以奖代补: how far a township is from its target before an incentive deadline."""
     items = [i for i in policy.officials.incentives if i.deadline == spec.cutoff]
     return {
-        "template": "phase_incentive",
+        "template": INCENTIVE.template,
         **_header(policy, spec),
         **_unit(unit),
         "done": unit.target is not None and unit.paid >= unit.target,
@@ -236,7 +237,7 @@ def incentive(policy: Policy, spec: JobSpec, unit: TownshipProgress) -> dict[str
 def phase_start(policy: Policy, spec: JobSpec) -> dict[str, Any]:
     phases = [p for p in policy.officials.phases if p.start == spec.cutoff]
     return {
-        "template": "phase_start",
+        "template": PHASE.template,
         **_header(policy, spec),
         "phases": [
             {"name": p.name, "start": p.start.isoformat() if p.start else None, "end": p.end.isoformat(),

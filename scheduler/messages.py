@@ -18,6 +18,7 @@ from bot.render import environment
 from bot.rules.calculator import payable_amount
 from bot.rules.loader import PolicyRegistry
 from bot.rules.schema import Extension, Policy
+from scheduler.kinds import REMINDER
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -129,7 +130,7 @@ def message_data(registry: PolicyRegistry, row: dict[str, Any], categories: Iter
     """(template name, data) for an outbox row (`row` has at least kind, cutoff and payload)."""
     payload = row["payload"]
     template = payload["template"]
-    if template == "reminder":
+    if template == REMINDER.template:
         policy = next(p for p in registry.policies if p.id == payload["policy"])
         return template, reminder_data(policy, row, categories, today)
     return template, _dates(payload)

@@ -30,6 +30,7 @@ from bot.rules.schema import Policy
 from bot.store.models import Contact, Follower, OutboxMessage, Payment, ReminderConsent, Resident, UtcDateTime
 from bot.store.progress import TownshipProgress, township_progress
 from scheduler import digests
+from scheduler.kinds import BULLETIN, DEADLINE, DIGEST, ESCALATION, INCENTIVE, PHASE, REMINDER
 from scheduler.timetable import JobSpec
 
 OUTBOX = OutboxMessage.__table__
@@ -76,7 +77,7 @@ def _unpaid_followers(spec: JobSpec):
 
 
 def reminder_payload(spec: JobSpec) -> dict[str, Any]:
-    return {"template": "reminder", "policy": spec.policy_id, "cutoff_kind": spec.cutoff_kind, "who": spec.who}
+    return {"template": REMINDER.template, "policy": spec.policy_id, "cutoff_kind": spec.cutoff_kind, "who": spec.who}
 
 
 async def _plan_reminders(session: AsyncSession, spec: JobSpec, plan: StagePlan, *, commit: bool,
@@ -149,28 +150,29 @@ def _officials_rows(policy: Policy, spec: JobSpec, officials: list[Official],
     """(recipient, unit the message is about, payload) for an officials' job."""
     by_name = {u.name: u for u in units}
     out: list[tuple[Official, str, dict[str, Any]]] = []
-    if spec.kind == "digest":
+    kind = spec.stage_kind
+    if kind is DIGEST:
         for o in officials:
             unit = by_name.get(o.township)
             if unit is not None:
                 laggards = [] if unit.village else villages.get(unit.township, [])  # a village has no villages
                 out.append((o, unit.name, digests.digest(policy, spec, unit, len(units), laggards)))
-    elif spec.kind == "escalation":
+    elif kind is ESCALATION:
         payload = digests.escalation(policy, spec, units)
         if payload is not None:
             out.extend((o, "", payload) for o in officials if not o.township and o.role in BUREAU_ROLES)
-    elif spec.kind == "bulletin":
+    elif kind is BULLETIN:
         for o in officials:
             out.append((o, o.township, digests.bulletin(policy, spec, units, by_name.get(o.township), earlier)))
-    elif spec.kind == "incentive":
+    elif kind is INCENTIVE:
         for o in officials:
             unit = by_name.get(o.township)
             if unit is not None and unit.target is not None:
                 out.append((o, unit.name, digests.incentive(policy, spec, unit)))
-    elif spec.kind == "deadline":
+    elif kind is DEADLINE:
         payload = digests.deadline(policy, spec)
         out.extend((o, "", payload) for o in _one_per_person(officials))
-    elif spec.kind == "phase":
+    elif kind is PHASE:
         payload = digests.phase_start(policy, spec)
         out.extend((o, "", payload) for o in _one_per_person(officials))
     return out
@@ -189,16 +191,16 @@ async def _plan_officials(session: AsyncSession, policy: Policy, spec: JobSpec, 
     on = spec.run_at.date()  # progress counts payments dated up to the day the job runs
     units: list[TownshipProgress] = []
     villages: dict[str, list[digests.VillageProgress]] = {}
-    if spec.kind in {"digest", "escalation", "bulletin", "incentive"}:
+    if spec.stage_kind.progress:
         units = await township_progress(session, spec.region, spec.insurance_year, on)
-    if spec.kind == "digest":
+    if spec.stage_kind.villages:
         villages = await digests.village_progress(session, spec.region, spec.insurance_year, on)
     earlier = []  # the rankings of earlier bulletins, for an interview rule (连续两期排名后三位)
-    if spec.kind == "bulletin":
+    if spec.stage_kind is BULLETIN:
         for day in digests.earlier_bulletins(policy, spec.cutoff):
             earlier.append(await township_progress(session, spec.region, spec.insurance_year, day))
     planned = _officials_rows(policy, spec, officials, units, villages, earlier)
-    if spec.kind == "escalation" and not planned:
+    if spec.stage_kind is ESCALATION and not planned:
         plan.note = "没有落后于进度的乡镇，不发督办提醒"
     rows = [
         {

@@ -16,15 +16,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
 
 from bot.config import TZ, Settings
 from bot.rules.calculator import cutoffs
 from bot.rules.loader import PolicyRegistry
 from bot.rules.schema import Policy
+from scheduler.kinds import BULLETIN, DEADLINE, INCENTIVE, KINDS, PAYMENT_KINDS, PHASE, RESIDENT_KINDS, StageKind
 
-Kind = Literal["reminder", "digest", "escalation", "bulletin", "deadline", "incentive", "phase"]
-RESIDENT_KINDS = frozenset({"reminder"})
+__all__ = ["RESIDENT_KINDS", "JobSpec", "all_jobs", "find_job", "next_cutoff_jobs", "policy_jobs", "upcoming"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class JobSpec:
     policy_id: str
     region: str
     insurance_year: int
-    kind: Kind
+    kind: str  # a StageKind's name (scheduler/kinds.py)
     stage: str  # reminder-5d, reminder-1d, digest, escalation, bulletin, deadline, incentive, phase
     cutoff: dt.date
     cutoff_kind: str  # monthly | period_end | extension_end (payment cutoffs), else the kind itself
@@ -52,8 +51,12 @@ class JobSpec:
         return f"{self.policy_id}:{self.cutoff.isoformat()}:{self.stage}"
 
     @property
+    def stage_kind(self) -> StageKind:
+        return KINDS[self.kind]
+
+    @property
     def for_residents(self) -> bool:
-        return self.kind in RESIDENT_KINDS
+        return self.stage_kind.for_residents
 
     @property
     def grace_s(self) -> int:
@@ -74,44 +77,35 @@ def policy_jobs(policy: Policy, settings: Settings) -> list[JobSpec]:
     """Every job of one policy's calendar, past and future, in run order."""
     base = {"policy_id": policy.id, "region": policy.region.name, "insurance_year": policy.insurance_year}
     out: list[JobSpec] = []
+
+    def add(kind: StageKind, day: dt.date, not_after: dt.datetime, **extra: object) -> None:
+        for stage, run_at in kind.runs(day, settings):
+            out.append(JobSpec(kind=kind.name, stage=stage, cutoff=day, run_at=run_at, not_after=not_after,
+                               **base, **extra))
+
     for cut in cutoffs(policy):
-        common = dict(base, cutoff=cut.date, cutoff_kind=cut.kind, not_after=end_of(cut.date), who=cut.who)
-        for days in settings.reminder_days:
-            run = at(cut.date - dt.timedelta(days=days), settings.reminder_time)
-            out.append(JobSpec(kind="reminder", stage=f"reminder-{days}d", run_at=run, **common))
-        out.append(JobSpec(kind="digest", stage="digest",
-                           run_at=at(cut.date - dt.timedelta(days=settings.digest_days), settings.digest_time),
-                           **common))
-        out.append(JobSpec(kind="escalation", stage="escalation",
-                           run_at=at(cut.date - dt.timedelta(days=settings.escalation_days),
-                                     settings.escalation_time),
-                           **common))
+        for kind in PAYMENT_KINDS:
+            add(kind, cut.date, end_of(cut.date), cutoff_kind=cut.kind, who=cut.who)
     officials = policy.officials
     bulletin = officials.bulletin
     if bulletin is not None:
         step = dt.timedelta(days=bulletin.frequency_days)
         day = policy.collection.start + step
         while day <= (bulletin.end or policy.collection.end):  # 集中参保期和延长缴费期内每周一通报
-            run = at(day, settings.digest_time)
             # A bulletin is stale once the next one is due.
-            out.append(JobSpec(kind="bulletin", stage="bulletin", cutoff=day, cutoff_kind="bulletin",
-                               run_at=run, not_after=run + step, **base))
+            add(BULLETIN, day, BULLETIN.runs(day, settings)[0][1] + step, cutoff_kind=BULLETIN.name)
             day += step
-    lead = dt.timedelta(days=settings.digest_days)
     # Several deadlines (or incentives, or phases) on one date make one job and one message.
     for day in sorted({d.date for d in officials.deadlines}):
-        out.append(JobSpec(kind="deadline", stage="deadline", cutoff=day, cutoff_kind="deadline",
-                           run_at=at(day - lead, settings.digest_time), not_after=end_of(day), **base))
+        add(DEADLINE, day, end_of(day), cutoff_kind=DEADLINE.name)
     for day in sorted({i.deadline for i in officials.incentives}):
-        out.append(JobSpec(kind="incentive", stage="incentive", cutoff=day, cutoff_kind="incentive",
-                           run_at=at(day - lead, settings.digest_time), not_after=end_of(day), **base))
+        add(INCENTIVE, day, end_of(day), cutoff_kind=INCENTIVE.name)
     phase_ends: dict[dt.date, dt.date] = {}
     for phase in officials.phases:
         if phase.start is not None:
             phase_ends[phase.start] = max(phase.end, phase_ends.get(phase.start, phase.end))
     for day, last in sorted(phase_ends.items()):
-        out.append(JobSpec(kind="phase", stage="phase", cutoff=day, cutoff_kind="phase",
-                           run_at=at(day, settings.digest_time), not_after=end_of(last), **base))
+        add(PHASE, day, end_of(last), cutoff_kind=PHASE.name)
     return sorted(out, key=lambda j: (j.run_at, j.id))
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 
 from bot import config
 from bot.config import Settings
+from bot.keys import ENGINE, HTTP, POLICIES, SESSIONS, SETTINGS
 from bot.rules.loader import PolicyRegistry
 from bot.wechat.client import WeChatClient
 from scheduler import jobs, tags
@@ -196,8 +197,6 @@ SCHEDULING = web.AppKey("scheduling", Scheduling)
 
 def setup_scheduler(app: web.Application, settings: Settings | None = None) -> None:
     """The app factory's step: run the scheduler and the outbox sender as long as the app."""
-    from bot.app import ENGINE, HTTP, POLICIES, SESSIONS, SETTINGS
-
     async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         s = settings or app[SETTINGS]
         client = WeChatClient(app[HTTP], appid=s.wechat_appid, secret=s.wechat_secret, base=s.wechat_api_base,
@@ -219,6 +218,7 @@ async def standalone(settings: Settings, *, registry: PolicyRegistry | None = No
     """The database, HTTP session and client that `yibao scheduler` (and the tests) run the scheduling on."""
     from bot.rules.loader import load_registry
     from bot.store.db import make_engine, make_sessionmaker
+    from bot.store.published import CurrentRegistry
     from bot.store.schema import ensure_schema
 
     registry = registry or load_registry(settings.policy_dirs)
@@ -226,18 +226,22 @@ async def standalone(settings: Settings, *, registry: PolicyRegistry | None = No
     try:
         await ensure_schema(engine, registry=registry)
         sessions = make_sessionmaker(engine)
+        policies = CurrentRegistry(registry)  # the files plus what the console published, followed
+        await policies.refresh(sessions)
         connector = aiohttp.TCPConnector(limit=max(100, (sender_options or SenderOptions()).concurrency * 2))
         async with aiohttp.ClientSession(connector=connector) as http:
             client = WeChatClient(http, appid=settings.wechat_appid, secret=settings.wechat_secret,
                                   base=settings.wechat_api_base, sessions=sessions, retries=0,
                                   timeout_s=(sender_options or SenderOptions()).call_timeout_s)
-            scheduling = Scheduling(settings, registry or load_registry(settings.policy_dirs), sessions, engine,
-                                    client, clock=clock, run_jobs=run_jobs, run_sender=run_sender,
-                                    sender_options=sender_options)
+            scheduling = Scheduling(settings, policies.registry, sessions, engine, client, clock=clock,
+                                    run_jobs=run_jobs, run_sender=run_sender, sender_options=sender_options)
             await scheduling.start()
+            policies.listeners.append(scheduling.policies_changed)
+            policies.start(sessions)
             try:
                 yield scheduling
             finally:
+                await policies.stop()
                 await scheduling.stop()
     finally:
         await engine.dispose()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.nlu.query import Intent
-from bot.pipeline import Context, Speaker, respond
+from bot.pipeline import respond
 from bot.rules.loader import load_registry
+from bot.types import Context, Speaker
 
 REGISTRY = load_registry()
 

@@ -18,8 +18,9 @@ from typing import Any
 import yaml
 
 from bot.nlu import Query, understand
-from bot.pipeline import Context, Speaker, respond
+from bot.pipeline import respond
 from bot.rules.loader import PolicyRegistry, load_registry
+from bot.types import Context, Speaker
 from tests.nlu.table import KINDS, TABLE, UNSEEN, UNSEEN_TODAY, actual, expected, load_unseen, today_of, turns
 
 SLOTS = ("region", "township", "year", "categories", "tier", "topic", "extras")

@@ -11,7 +11,7 @@ from bot.app import create_app
 from bot.commands.serve import run_until_stopped
 from bot.config import Settings
 from bot.nlu.query import Intent, Query
-from bot.pipeline import Context, Reply
+from bot.types import Context, Reply
 
 ANSWER = (
     "【陵川县 2025年度城乡居民医保】\n"
@@ -21,8 +21,8 @@ ANSWER = (
 )
 
 
-async def canned(text: str, ctx: Context) -> Reply:
-    return Reply(text=ANSWER, intent=Intent.FEE, query=Query(intent=Intent.FEE, text=text), speaker=ctx.speaker)
+async def canned(message: str | Query, ctx: Context) -> Reply:
+    return Reply(text=ANSWER, intent=Intent.FEE, query=Query(intent=Intent.FEE, text=str(message)), speaker=ctx.speaker)
 
 
 if __name__ == "__main__":
@@ -30,5 +30,5 @@ if __name__ == "__main__":
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    app = create_app(Settings.from_env(), responder=canned, offline=canned, scheduler=False)
+    app = create_app(Settings.from_env(), responder=canned, scheduler=False)
     asyncio.run(run_until_stopped(app, args.host, args.port, access_log=False))

@@ -42,7 +42,8 @@ async def current_registry(settings: Settings) -> PolicyRegistry:
 
 
 async def ask(text: str, *, region: str | None, on: dt.date, openid: str | None, settings: Settings) -> str:
-    from bot.pipeline import Context, Speaker, respond
+    from bot.pipeline import respond
+    from bot.types import Context, Speaker
 
     registry = await current_registry(settings)
     if region is not None and registry.region_name(region) is None:

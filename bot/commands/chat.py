@@ -37,7 +37,7 @@ HISTORY = Path("var") / "chat_history"  # the lines typed at earlier `yibao chat
 
 
 def help_text() -> str:
-    from bot.wechat.router import MENU_QUESTIONS
+    from bot.wechat.inbox import MENU_QUESTIONS
 
     return t("chat.usage", keys="、".join(MENU_QUESTIONS))
 

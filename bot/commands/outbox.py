@@ -11,8 +11,6 @@ from bot.commands.text import section, t
 from bot.config import Settings
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dropped", "skipped", "in_doubt")
-# what the less obvious statuses mean, printed beside them
-STATUS_NOTES = {"in_doubt": "结果未知：微信未应答（超时或连接中断），可能已送达，不再重发"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,7 +39,7 @@ async def outbox_command(settings: Settings, status: str | None, limit: int, out
         print(t("outbox.heading"), file=out)
         for st, kind, stage, n in counts:
             if status is None or st == status:
-                note = f"  （{STATUS_NOTES[st]}）" if st in STATUS_NOTES else ""
+                note = t("outbox.in_doubt_note") if st == "in_doubt" else ""
                 print(f"  {st:8} {kind:10} {stage:14} {n}{note}", file=out)
         outcomes = await receipts.outbox_outcomes(session)
         if outcomes:

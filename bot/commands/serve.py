@@ -12,7 +12,7 @@ import logging
 import multiprocessing
 import signal
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.commands.args import positive
 from bot.commands.common import check_ports, claim_scheduler
@@ -44,7 +44,7 @@ def warn_about_demo_settings(settings: Settings) -> None:
 async def run_until_stopped(app: web.Application, host: str, port: int, *, reuse_port: bool = False,
                             access_log: bool = True, ready: Callable[[], None] | None = None) -> None:
     """Serve `app` until SIGINT or SIGTERM, behind the edge's deadlines and connection cap."""
-    from bot.app import SETTINGS
+    from bot.keys import SETTINGS
     from bot.wechat import edge
 
     settings = app.get(SETTINGS) or Settings()  # the fake WeChat has none of its own
@@ -59,11 +59,11 @@ async def run_until_stopped(app: web.Application, host: str, port: int, *, reuse
         await stop.wait()
 
 
-def _worker(settings: Settings, host: str, port: int, scheduler: bool, access_log: bool, lock: Any) -> None:
+def _worker(settings: Settings, host: str, port: int, scheduler: bool, access_log: bool) -> None:
     from bot.app import create_app
 
     configure_logging()
-    app = create_app(settings, scheduler=scheduler, workers_lock=lock)
+    app = create_app(settings, scheduler=scheduler)
     asyncio.run(run_until_stopped(app, host, port, reuse_port=True, access_log=access_log))
 
 
@@ -92,11 +92,10 @@ def serve(settings: Settings, host: str, port: int, *, workers: int = 1, schedul
 
     asyncio.run(migrate_once())
     ctx = multiprocessing.get_context("spawn")
-    lock = ctx.Lock()  # the workers' turns at the database's write lock (bot/wechat/store.py)
     procs = [
         ctx.Process(
             target=_worker,
-            args=(settings, host, port, scheduler and i == 0, access_log, lock),
+            args=(settings, host, port, scheduler and i == 0, access_log),
             name=f"yibao-worker-{i}",
         )
         for i in range(workers)

@@ -50,7 +50,7 @@ def session_key(settings: Settings, path: Path = SECRET_FILE) -> bytes:
 
 def setup_console(app: web.Application, *, clock: Callable | None = None) -> None:
     """Mount the console at /console on `app` (after its database and policy steps)."""
-    from bot.app import ENGINE, POLICIES, SESSIONS, SETTINGS  # TODO(typedefs): the app keys' leaf module
+    from bot.keys import ENGINE, POLICIES, SESSIONS, SETTINGS
 
     settings = app[SETTINGS]
     storage = EncryptedCookieStorage(

@@ -16,6 +16,7 @@ import re
 import secrets
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -33,6 +34,7 @@ routes = web.RouteTableDef()
 WORK_DIR = Path("var") / "console" / "imports"
 KIND_NAMES = {"residents": "参保人员名册", "payments": "缴费明细", "contacts": "联系人"}
 SHOWN_ERRORS = 200
+KEPT_S = 7 * 24 * 3600  # an import's page and error report stay this long
 TOKEN = re.compile(r"[A-Za-z0-9_-]{20,40}")
 
 
@@ -53,6 +55,15 @@ def _write_state(folder: Path, state: dict[str, Any]) -> None:
 
 def _read_state(folder: Path) -> dict[str, Any]:
     return json.loads((folder / "state.json").read_text(encoding="utf-8"))
+
+
+def forget_old_imports(now: float | None = None) -> None:
+    """Remove the folders of imports older than KEPT_S (their error reports with them)."""
+    now = time.time() if now is None else now
+    if WORK_DIR.is_dir():
+        for folder in WORK_DIR.iterdir():
+            if folder.is_dir() and now - folder.stat().st_mtime > KEPT_S:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run(c: Console, folder: Path, state: dict[str, Any]) -> None:
@@ -125,6 +136,7 @@ async def start_import(request: web.Request) -> web.StreamResponse:
         return aiohttp_jinja2.render_template("imports.html", request, {
             "kinds": KIND_NAMES, "regions": c.registry.regions(), "recent": recent, "error": error}, status=422)
     assert isinstance(upload, web.FileField)
+    forget_old_imports()
     token = secrets.token_urlsafe(18)
     folder = WORK_DIR / token
     folder.mkdir(parents=True)

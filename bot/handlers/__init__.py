@@ -1,34 +1,33 @@
-"""The composition root of the handlers: every intent family's router, composed into one dispatch."""
+"""The composition root of the handlers: every family's router (questions and events), composed into one."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bot.handlers import binding, calendar, channels, enrolment, fee, general, waiting
-from bot.handlers.answer import Answer
-from bot.handlers.router import Handler
+from bot.handlers import binding, calendar, channels, enrolment, events, fee, general, waiting
+from bot.handlers.router import Route
 from bot.nlu.query import Intent, Query
-
-if TYPE_CHECKING:
-    from bot.pipeline import Context
+from bot.types import Answer, Context
 
 ROUTERS = [fee.router, calendar.router, channels.router, enrolment.router, general.router, binding.router,
-           waiting.router]
+           waiting.router, events.router]
 
 
-def _compose() -> dict[Intent, Handler]:
-    table: dict[Intent, Handler] = {}
+def _compose() -> dict[Intent, Route]:
+    table: dict[Intent, Route] = {}
     for router in ROUTERS:
-        for intent, handler in router.handlers.items():
+        for intent, route in router.routes.items():
             if intent in table:
                 raise ValueError(f"{intent} is handled by two routers")
-            table[intent] = handler
+            table[intent] = route
     return table
 
 
-HANDLERS = _compose()
+ROUTES = _compose()
+
+
+def route(intent: Intent) -> Route:
+    """The route of `intent` (not understood: FALLBACK's)."""
+    return ROUTES.get(intent) or ROUTES[Intent.FALLBACK]
 
 
 async def dispatch(query: Query, ctx: Context) -> Answer:
-    handler = HANDLERS.get(query.intent) or HANDLERS[Intent.FALLBACK]
-    return await handler(query, ctx)
+    return await route(query.intent).handler(query, ctx)

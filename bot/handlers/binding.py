@@ -13,14 +13,13 @@ A full ID number is never echoed, stored in the conversation state, or logged: o
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import config
-from bot.handlers.answer import Answer
 from bot.handlers.router import Router
 from bot.nlu.query import Intent, Query
 from bot.rules.calculator import calendar, payable_amount, resolve_policy
@@ -28,9 +27,7 @@ from bot.store import binding_limits as limits
 from bot.store import ids
 from bot.store.cells import normalize_name
 from bot.store.models import Follower, Payment, Resident, ResidentCategory
-
-if TYPE_CHECKING:
-    from bot.pipeline import Context
+from bot.types import Answer, Context
 
 router = Router()
 

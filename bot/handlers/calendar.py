@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bot.handlers.answer import Answer
 from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
 from bot.handlers.sources import benefit_sources
 from bot.nlu.query import Intent, Query
-
-if TYPE_CHECKING:
-    from bot.pipeline import Context
+from bot.types import Answer, Context
 
 router = Router()
 
 
-@router.handles(Intent.DEADLINE)
+@router.handles(Intent.DEADLINE, cacheable=True)
 @situated
 async def deadline(query: Query, ctx: Context, sit: Situation) -> Answer:
     c = sit.policy.collection
@@ -25,7 +20,7 @@ async def deadline(query: Query, ctx: Context, sit: Situation) -> Answer:
     return Answer("deadline", sit.data(enquiry=sit.policy.region.enquiry, cite=cite(sit.policy, *sources)))
 
 
-@router.handles(Intent.MIGRANT)
+@router.handles(Intent.MIGRANT, cacheable=True)
 @situated
 async def migrant(query: Query, ctx: Context, sit: Situation) -> Answer:
     c = sit.policy.collection
@@ -35,7 +30,7 @@ async def migrant(query: Query, ctx: Context, sit: Situation) -> Answer:
     ))
 
 
-@router.handles(Intent.BENEFIT_START)
+@router.handles(Intent.BENEFIT_START, cacheable=True)
 @situated
 async def benefit_start(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bot.handlers.answer import Answer
 from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
 from bot.nlu.query import Intent, Query
-
-if TYPE_CHECKING:
-    from bot.pipeline import Context
+from bot.types import Answer, Context
 
 router = Router()
 
 CHANNEL_ORDER = ["online", "offline", "bank", "school", "family"]
 
 
-@router.handles(Intent.CHANNELS)
+@router.handles(Intent.CHANNELS, cacheable=True)
 @situated
 async def channels(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
@@ -29,7 +24,7 @@ async def channels(query: Query, ctx: Context, sit: Situation) -> Answer:
     ))
 
 
-@router.handles(Intent.FAMILY_ACCOUNT)
+@router.handles(Intent.FAMILY_ACCOUNT, cacheable=True)
 @situated
 async def family_account(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
@@ -40,7 +35,7 @@ async def family_account(query: Query, ctx: Context, sit: Situation) -> Answer:
     ))
 
 
-@router.handles(Intent.HANDLING_FEE)
+@router.handles(Intent.HANDLING_FEE, cacheable=True)
 @situated
 async def handling_fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy

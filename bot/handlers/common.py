@@ -5,15 +5,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.handlers.answer import Answer
 from bot.nlu.query import Query
 from bot.rules.calculator import CalendarState, Resolution, calendar, resolve_policy
 from bot.rules.schema import Policy, Source
-
-if TYPE_CHECKING:
-    from bot.pipeline import Context
+from bot.types import Answer, Context
 
 
 @dataclass(frozen=True)

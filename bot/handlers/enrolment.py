@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bot.handlers.answer import Answer
 from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
 from bot.nlu.query import Intent, Query
-
-if TYPE_CHECKING:
-    from bot.pipeline import Context
+from bot.types import Answer, Context
 
 router = Router()
 
 
-@router.handles(Intent.REGISTRATION)
+@router.handles(Intent.REGISTRATION, cacheable=True)
 @situated
 async def registration(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
@@ -28,7 +23,7 @@ async def registration(query: Query, ctx: Context, sit: Situation) -> Answer:
     ))
 
 
-@router.handles(Intent.NEWBORN)
+@router.handles(Intent.NEWBORN, cacheable=True)
 @situated
 async def newborn(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
@@ -38,7 +33,7 @@ async def newborn(query: Query, ctx: Context, sit: Situation) -> Answer:
     ))
 
 
-@router.handles(Intent.MOVING)
+@router.handles(Intent.MOVING, cacheable=True)
 @situated
 async def moving(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy

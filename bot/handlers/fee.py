@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bot.handlers.answer import Answer
 from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
 from bot.handlers.sources import extra_fee_sources
 from bot.nlu.query import Intent, Query
 from bot.rules.calculator import category_amount, payable_amount
-
-if TYPE_CHECKING:
-    from bot.pipeline import Context
+from bot.types import Answer, Context
 
 router = Router()
 
 
-@router.handles(Intent.FEE)
+@router.handles(Intent.FEE, cacheable=True)
 @situated
 async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     policy = sit.policy
@@ -51,7 +46,7 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     ))
 
 
-@router.handles(Intent.FISCAL_SUBSIDY)
+@router.handles(Intent.FISCAL_SUBSIDY, cacheable=True)
 @situated
 async def fiscal_subsidy(query: Query, ctx: Context, sit: Situation) -> Answer:
     fs = sit.policy.fiscal_subsidy

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bot.handlers.answer import Answer
 from bot.handlers.router import Router
 from bot.nlu.query import Intent, Query
-
-if TYPE_CHECKING:
-    from bot.pipeline import Context
+from bot.types import Answer, Context
 
 router = Router()
 
@@ -18,27 +13,27 @@ def _menu(ctx: Context) -> dict[str, object]:
     return {"regions": ctx.registry.regions(), "region": ctx.speaker.region, "township": ctx.speaker.township}
 
 
-@router.handles(Intent.GREETING)
+@router.handles(Intent.GREETING, cacheable=True, reads=("region", "township"))
 async def greeting(query: Query, ctx: Context) -> Answer:
     return Answer("greeting", _menu(ctx))
 
 
-@router.handles(Intent.HELP)
+@router.handles(Intent.HELP, cacheable=True, reads=("region", "township"))
 async def help_(query: Query, ctx: Context) -> Answer:
     return Answer("help", _menu(ctx))
 
 
-@router.handles(Intent.OUT_OF_SCOPE)
+@router.handles(Intent.OUT_OF_SCOPE, cacheable=True, reads=("region", "township"))
 async def out_of_scope(query: Query, ctx: Context) -> Answer:
     return Answer("out_of_scope", {"topic": query.topic, **_menu(ctx)})
 
 
-@router.handles(Intent.FALLBACK)
+@router.handles(Intent.FALLBACK, cacheable=True, reads=("region", "township"))
 async def fallback(query: Query, ctx: Context) -> Answer:
     return Answer("fallback", _menu(ctx))
 
 
-@router.handles(Intent.SET_REGION)
+@router.handles(Intent.SET_REGION, cacheable=True, reads=("region", "township"))
 async def set_region(query: Query, ctx: Context) -> Answer:
     if query.region is None:
         unknown = query.extras.get("unknown_region")

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bot.handlers.answer import Answer
 from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
 from bot.nlu.lapse import lapse_in
 from bot.nlu.query import Intent, Query
 from bot.rules.calculator import benefit_start, waiting_time
-
-if TYPE_CHECKING:
-    from bot.pipeline import Context
+from bot.types import Answer, Context
 
 router = Router()
 
 
-@router.handles(Intent.WAITING_PERIOD)
+@router.handles(Intent.WAITING_PERIOD, cacheable=True)
 @situated
 async def waiting_period(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
@@ -42,7 +37,7 @@ async def waiting_period(query: Query, ctx: Context, sit: Situation) -> Answer:
     ))
 
 
-@router.handles(Intent.ENROLMENT_REWARD)
+@router.handles(Intent.ENROLMENT_REWARD, cacheable=True)
 @situated
 async def enrolment_reward(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy

@@ -16,7 +16,9 @@ Precedence, highest first (why, where it is not obvious):
   REGISTRATION (non-local) 74 .......... 外地人在这打工能参加吗 is enrolment, not the migrants' extension
   MOVING 73 > MIGRANT 72 ............... 打工回来还能交吗 -> MIGRANT (not DEADLINE); explicit moving words
                                          (转医保, 户口迁了) win over 打工
-  WAITING_PERIOD 66 .................... 断了两年没交，多久能报销: the wait for a lapse, not BENEFIT_START
+  WAITING_PERIOD 66 .................... 断了两年没交，多久能报销: the wait for a lapse, not BENEFIT_START; a
+                                         lapse told in words counts only with a when-covered question
+                                         (两年没交了现在还能交吗 stays DEADLINE)
   BENEFIT_START 65 ..................... 交了什么时候能报销 is not DEADLINE
   FAMILY_ACCOUNT 62 .................... 用职工医保给父母交 is not OUT_OF_SCOPE(职工医保) nor FEE
   FEE (tier + 条件/谁能选) 61 ........... 三档谁能选 is the tier's eligibility, not REGISTRATION
@@ -100,6 +102,11 @@ def _has_place(slots: Slots) -> bool:
 
 
 INS = r"(?:医保|医疗保险|合疗|新农合|农合|合作医疗|城乡医保|居民医保|保险)"
+_LAPSE_WORDS = (
+    r"(?:断(?:了|掉)(?:\d{1,2}|[一两二三四五六七八九十])(?:个)?年"
+    r"|(?:\d{1,2}|[一两二三四五六七八九十])(?:个)?年(?:都|也|一直)?没(?:有)?(?:交|缴|参保|买|续)"
+    r"|去年(?:就|也)?没(?:有)?(?:交|缴|参保|买|续))"
+)
 _OOS = Intent.OUT_OF_SCOPE
 
 _RULE_TABLE: tuple[IntentRule, ...] = (
@@ -204,9 +211,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     # -- the national enrolment rules (国办发〔2024〕38号): waiting period and incentives --------------------
     rule("waiting_period", Intent.WAITING_PERIOD, 66,
          r"等待期|断保|断缴|断交|断档|停保|中断(?:缴费|参保)|(?:没|未)(?:有)?连续参保",
-         r"断(?:了|掉)(?:\d{1,2}|[一两二三四五六七八九十])(?:个)?年",
-         r"(?:\d{1,2}|[一两二三四五六七八九十])(?:个)?年(?:都|也|一直)?没(?:有)?(?:交|缴|参保|买|续)",
-         r"去年(?:就|也)?没(?:有)?(?:交|缴|参保|买|续)",
+         # A lapse told in words (断了两年, 三年没交, 去年没交) only with a question of when cover starts: a
+         # resident who mentions a lapse while asking the deadline is asking the deadline.
+         rf"{_LAPSE_WORDS}.{{0,30}}(?:多久|多长时间|{WHEN}|几个月|等多久).{{0,8}}(?:报|用|享受|生效|看病|待遇)",
          r"补(?:交|缴).{0,8}(?:减少|缩短|少等|等多久)"),
     rule("enrolment_reward", Intent.ENROLMENT_REWARD, 89,
          r"连续参保.{0,10}(?:奖励|激励|提高|好处|限额|多报|优惠)|参保激励|激励(?:政策|机制|措施)",

@@ -28,6 +28,18 @@ class Intent(StrEnum):
     MY_STATUS = "my_status"  # 我交了吗, 我的缴费状态
     OUT_OF_SCOPE = "out_of_scope"  # 养老保险, 天气
     FALLBACK = "fallback"  # not understood
+    # Events and messages that are not questions: built by the WeChat edge (bot/wechat/inbox.py), never by
+    # understanding a text.
+    SUBSCRIBE = "subscribe"  # 关注 (also by scanning the account's QR code)
+    UNSUBSCRIBE = "unsubscribe"  # 取消关注
+    UNSUPPORTED = "unsupported"  # a picture, a location, an unknown menu key, ...: topic says which
+    VOICE_UNRECOGNIZED = "voice_unrecognized"  # a voice message without speech-to-text
+    EVENT = "event"  # any other event (location report, scan, template/mass send receipts): topic says which
+
+
+# The intents no text is understood as.
+EVENT_INTENTS = frozenset({Intent.SUBSCRIBE, Intent.UNSUBSCRIBE, Intent.UNSUPPORTED, Intent.VOICE_UNRECOGNIZED,
+                           Intent.EVENT})
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,31 @@
-"""Engine and sessions for the configured database (async drivers: aiosqlite, asyncpg)."""
+"""Engine and sessions for the configured database (async drivers: aiosqlite, asyncpg), and the one place the
+SQL dialects differ in what the bot writes: INSERT ... ON CONFLICT.
+
+SQLite is set up here, once, for every connection: WAL (readers and one writer work together, and the
+workers of `yibao serve --workers N` share the file), synchronous=NORMAL (a power cut may lose the last
+transactions, never corrupt the file), foreign keys, and a busy timeout: a connection waits for another's
+write lock (in the driver's thread, not on the event loop) instead of failing.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import Insert, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from bot.config import Settings
+
+SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000")
+
+
+def sqlite_setup(dbapi_conn: object, _record: object = None) -> None:
+    """The pragmas every SQLite connection gets (a "connect" listener)."""
+    cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    for pragma in SQLITE_PRAGMAS:
+        cur.execute(f"PRAGMA {pragma}")
+    cur.close()
 
 
 def make_engine(settings: Settings) -> AsyncEngine:
@@ -17,18 +35,16 @@ def make_engine(settings: Settings) -> AsyncEngine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # WAL lets readers and one writer work together
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
+        event.listen(engine.sync_engine, "connect", sqlite_setup)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def insert(dialect: str, table: Table) -> Insert:
+    """INSERT into `table` for the dialect named ("postgresql" or "sqlite"): both have
+    on_conflict_do_nothing() and on_conflict_do_update()."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)

@@ -2,7 +2,8 @@
 
 Every change is a `FollowerWrite`: an upsert (INSERT ... ON CONFLICT DO UPDATE), so a follower who followed
 before the bot existed, or whose subscribe event was lost, gets a row the first time they speak. The
-statements are built here and run by the async helpers below or by the webhook's batching store.
+webhook's writes go with the message's reply (bot/store/inbox.py); `yibao ask --openid` uses the helpers
+below.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Insert, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from bot.pipeline import Speaker
+from bot.store.db import insert
 from bot.store.models import Follower
+from bot.types import Speaker
 
 _T = Follower.__table__
 
@@ -32,122 +33,55 @@ class FollowerWrite:
     update: tuple[str, ...]
 
 
-def _window(now: dt.datetime, user_message: bool) -> dict[str, Any]:
-    # A user message (text, voice, ...) reopens the 48-hour customer-service window: no sends used yet.
-    return {"last_message_at": now, "window_sends": 0} if user_message else {}
+def _subscription(subscribed: bool | None, now: dt.datetime) -> dict[str, Any]:
+    if subscribed is None:
+        return {}
+    if subscribed:  # 关注: (re)subscribed; a returning follower keeps the region they bound before
+        return {"subscribed": True, "subscribed_at": now, "unsubscribed_at": None, "unreachable": False}
+    return {"subscribed": False, "unsubscribed_at": now}  # 取消关注: nothing more may be sent to them
 
 
 def speaker_write(
     speaker: Speaker, now: dt.datetime, *, user_message: bool = True, before: Speaker | None = None
 ) -> FollowerWrite:
-    """What the pipeline left in `Reply.speaker`; a menu click is an interaction, not a user message.
+    """What the pipeline left in `Reply.speaker`; a menu click or another event is an interaction, not a
+    user message (which reopens the 48-hour customer-service window: no sends used yet).
 
     With `before` (the follower as loaded when the message arrived), an existing row gets only the speaker
     fields that changed, and the timestamps: a change made meanwhile by someone else (a binding, another
-    message of the same follower) is not overwritten with the stale value, and an unchanged row's indexes
-    are left alone. A new follower's row gets every field."""
+    message of the same follower) is not overwritten with the stale value. A new follower's row gets every
+    field."""
     if speaker.openid is None:
         raise ValueError("a follower write needs a speaker with an openid")
+    window = {"last_message_at": now, "window_sends": 0} if user_message else {}
+    subscription = _subscription(speaker.subscribed, now)
     values = {
         "county": speaker.region,
         "township": speaker.township,
         "resident_id": speaker.resident_id,
         "state": speaker.state,
         "last_interaction_at": now,
-        **_window(now, user_message),
+        **window,
+        **subscription,
     }
     if before is None:
-        update = tuple(values)
+        changed = tuple(values)
     else:
-        update = tuple(
-            column for column, changed in (
-                ("county", speaker.region != before.region),
-                ("township", speaker.township != before.township),
-                ("resident_id", speaker.resident_id != before.resident_id),
-                ("state", speaker.state != before.state),
-            ) if changed
-        ) + _TIMES[user_message]
-    return FollowerWrite(speaker.openid, {"subscribed": True, **values}, update)
-
-
-_TIMES = {True: ("last_interaction_at", "last_message_at", "window_sends"), False: ("last_interaction_at",)}
-
-# A follower's timestamps are not rewritten for every message of a conversation: a write that would only
-# move them forward is skipped while the stored ones are younger than this. The customer-service window
-# (48 hours from the last user message) is then counted from a moment at most this much earlier: it closes
-# up to a minute early, never late.
-TOUCH_INTERVAL_S = 60
-
-
-@dataclass(frozen=True)
-class Fresh:
-    """How recent a follower's stored timestamps were when their message arrived (see TOUCH_INTERVAL_S)."""
-
-    interaction: bool = False  # last_interaction_at within TOUCH_INTERVAL_S
-    message: bool = False  # that, and last_message_at too, with no customer-service send since
-
-
-STALE = Fresh()
-
-
-def needless(write: FollowerWrite, fresh: Fresh) -> bool:
-    """True when `write` would only move timestamps that are fresh enough forward: it may be skipped."""
-    update = write.update
-    if not update or not fresh.interaction:
-        return False
-    if update == _TIMES[False]:
-        return True
-    return fresh.message and set(update) <= set(_TIMES[True])
-
-
-def unchanged(before: Speaker, after: Speaker, fresh: Fresh, *, user_message: bool) -> bool:
-    """needless(speaker_write(after, ..., before=before), fresh), without building the write: the pipeline
-    changed none of the follower's fields and the timestamps it would move are fresh."""
-    return (fresh.message if user_message else fresh.interaction) and (
-        after.region, after.township, after.resident_id, after.state
-    ) == (before.region, before.township, before.resident_id, before.state)
-
-
-def touch_write(openid: str, now: dt.datetime, *, user_message: bool = False) -> FollowerWrite:
-    """An interaction that did not go through the pipeline (an image, a location event, ...)."""
-    changed = {"last_interaction_at": now, **_window(now, user_message)}
-    return FollowerWrite(openid, {"subscribed": True, **changed}, tuple(changed))
-
-
-def subscribed_write(openid: str, now: dt.datetime) -> FollowerWrite:
-    """关注: (re)subscribed; a returning follower keeps the region they bound before."""
-    changed = {
-        "subscribed": True,
-        "subscribed_at": now,
-        "unsubscribed_at": None,
-        "unreachable": False,
-        "last_interaction_at": now,
-    }
-    return FollowerWrite(openid, changed, tuple(changed))
-
-
-def unsubscribed_write(openid: str, now: dt.datetime) -> FollowerWrite:
-    """取消关注: nothing more may be sent to them."""
-    changed = {"subscribed": False, "unsubscribed_at": now, "last_interaction_at": now}
-    return FollowerWrite(openid, changed, tuple(changed))
+        fields = (("county", speaker.region != before.region), ("township", speaker.township != before.township),
+                  ("resident_id", speaker.resident_id != before.resident_id), ("state", speaker.state != before.state))
+        changed = (*(column for column, differs in fields if differs), "last_interaction_at", *window, *subscription)
+    return FollowerWrite(speaker.openid, {"subscribed": True, **values}, changed)
 
 
 @cache
 def _upsert(dialect: str, columns: tuple[str, ...]) -> Insert:
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_T)
+    stmt = insert(dialect, _T)
     return stmt.on_conflict_do_update(index_elements=[_T.c.openid], set_={c: stmt.excluded[c] for c in columns})
 
 
-def runs(writes: Iterable[FollowerWrite]) -> list[list[FollowerWrite]]:
+def _runs(writes: Iterable[FollowerWrite]) -> list[list[FollowerWrite]]:
     """The writes in order, cut into runs of one kind (the same columns given and updated): running each run
-    as one executemany, in order, is running the writes one after the other. (Writes for distinct followers
-    touch distinct rows: then one run per kind.)"""
-    writes = list(writes)
-    if len({w.openid for w in writes}) == len(writes):
-        kinds: dict[tuple[tuple[str, ...], tuple[str, ...]], list[FollowerWrite]] = {}
-        for w in writes:
-            kinds.setdefault((tuple(w.values), w.update), []).append(w)
-        return list(kinds.values())
+    as one executemany, in order, is running the writes one after the other."""
     out: list[list[FollowerWrite]] = []
     kind: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     for w in writes:
@@ -159,41 +93,34 @@ def runs(writes: Iterable[FollowerWrite]) -> list[list[FollowerWrite]]:
     return out
 
 
-def upserts(dialect: str, writes: Iterable[FollowerWrite]) -> list[tuple[Insert, list[dict[str, Any]]]]:
+async def apply_writes(db: AsyncConnection | AsyncSession, writes: Iterable[FollowerWrite]) -> None:
     """One executemany upsert per run of writes of one kind, in order. Of several writes of a run for one
     follower the last wins (PostgreSQL refuses to update a row twice in one statement)."""
-    out = []
-    for run in runs(writes):
+    dialect = db.bind.dialect.name if isinstance(db, AsyncSession) else db.dialect.name
+    for run in _runs(writes):
         rows = {w.openid: {"openid": w.openid, **w.values} for w in run}
-        out.append((_upsert(dialect, run[0].update), list(rows.values())))
-    return out
+        await db.execute(_upsert(dialect, run[0].update), list(rows.values()))
 
 
 # Execute with {"openids": [...]}.
-SPEAKERS = select(_T.c.openid, _T.c.county, _T.c.township, _T.c.resident_id, _T.c.state).where(
+_SPEAKERS = select(_T.c.openid, _T.c.county, _T.c.township, _T.c.resident_id, _T.c.state).where(
     _T.c.openid.in_(bindparam("openids", expanding=True))
 )
 
 
-def speaker_from_row(row: Any) -> Speaker:
-    return Speaker(
-        openid=row.openid,
-        region=row.county,
-        township=row.township,
-        resident_id=row.resident_id,
-        state=dict(row.state or {}),
-    )
+def _speaker(row: Any) -> Speaker:
+    return Speaker(openid=row.openid, region=row.county, township=row.township, resident_id=row.resident_id,
+                   state=dict(row.state or {}))
 
 
-async def apply_writes(session: AsyncSession, writes: Iterable[FollowerWrite]) -> None:
-    for stmt, rows in upserts(session.bind.dialect.name, writes):
-        await session.execute(stmt, rows)
+async def load_speakers(db: AsyncConnection | AsyncSession, openids: list[str]) -> dict[str, Speaker]:
+    """The stored followers among `openids` (strangers left out)."""
+    return {row.openid: _speaker(row) for row in await db.execute(_SPEAKERS, {"openids": openids})}
 
 
 async def load_speaker(session: AsyncSession, openid: str) -> Speaker:
     """The follower's bound region, resident and conversation state (a blank Speaker for a stranger)."""
-    row = (await session.execute(SPEAKERS, {"openids": [openid]})).first()
-    return speaker_from_row(row) if row else Speaker(openid=openid)
+    return (await load_speakers(session, [openid])).get(openid) or Speaker(openid=openid)
 
 
 async def save_speaker(

@@ -187,17 +187,6 @@ class BindFailure(Base):
     failures: Mapped[int] = mapped_column(default=0)
 
 
-class FollowerChange(Base):
-    """Which follower rows changed, in order: on SQLite, triggers on `followers` append a row for every
-    insert, update and delete, whoever makes it (migration 0002), so a webhook worker that remembers
-    followers' rows knows which to read again (bot/wechat/store.py). Unused on PostgreSQL."""
-
-    __tablename__ = "follower_changes"
-
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    openid: Mapped[str] = mapped_column(String(64))
-
-
 class InboundMessage(Base):
     """Dedupe of WeChat retries: MsgId, or FromUserName + CreateTime + Event for events."""
 
@@ -231,7 +220,7 @@ class MessageLog(Base):
     intent: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # An inbound message answered by passive reply: its dedupe key. The reply is not copied here, it is
-    # inbound_messages.reply of that key (the webhook writes each reply once; see bot/wechat/message_log.py).
+    # inbound_messages.reply of that key (the webhook writes each reply once; see bot/store/inbox.py).
     reply_key: Mapped[str | None] = mapped_column(String(128))
 
 

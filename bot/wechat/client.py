@@ -40,6 +40,10 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
 class WeChatClient:
     def __init__(
         self,
@@ -126,11 +130,11 @@ class WeChatClient:
                 except ValueError:
                     raise ServerError(resp.status, "answer is not JSON", endpoint=path) from None
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:  # nothing was sent
-            raise ServerError(0, f"{type(exc).__name__}: {exc}", endpoint=path) from None
+            raise ServerError(0, _describe(exc), endpoint=path) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             # The request may have reached WeChat: for a message that is not "failed" but unknown.
             cls = InDoubtError if delivers else ServerError
-            raise cls(0, f"{type(exc).__name__}: {exc}", endpoint=path) from None
+            raise cls(0, _describe(exc), endpoint=path) from None
         if not isinstance(data, dict):
             raise ServerError(resp.status, "answer is not a JSON object", endpoint=path)
         errcode = int(data.get("errcode") or 0)

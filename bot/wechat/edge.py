@@ -8,7 +8,8 @@ the `Edge` keeps each connection in one of three states:
 
 - idle: no request in progress (also before its first byte): closed `idle_timeout_s` after it became idle;
 - reading: a request's first byte has arrived, its body has not all arrived: closed `read_timeout_s` after
-  that first byte, whether the headers or the body are late;
+  that first byte, whether the headers or the body are late (a declared body adds its length at
+  MIN_UPLOAD_BYTES_PER_S);
 - handling: the application is answering (no deadline here: the webhook keeps its own reply budget).
 
 A middleware sees a request start and end, and its body arrive (the payload's `on_eof`). Over
@@ -39,6 +40,9 @@ log = logging.getLogger("yibao.edge")
 ACCESS_LOG = logging.getLogger("aiohttp.access")
 
 ACCEPT_ERROR_LOG_INTERVAL_S = 60.0
+# a declared body adds its length at this rate to the read deadline: a roster uploaded to the console over
+# a slow line is not cut off, a 256 KB webhook body adds at most 4 s
+MIN_UPLOAD_BYTES_PER_S = 64 * 1024
 BACKLOG = 1024
 MAX_LOGGED_PATH = 200
 
@@ -95,7 +99,7 @@ class Connection(asyncio.Protocol):
     def __init__(self, edge: Edge, handler: RequestHandler):
         self.edge = edge
         self.handler = handler
-        self.reading_since: float | None = None  # a request's first byte, until its body has arrived
+        self.read_by: float | None = None  # while a request is read: when it must have arrived
         self.handling = False  # the application is answering a request
         self.timer: asyncio.TimerHandle | None = None
         self.closed = False
@@ -105,7 +109,7 @@ class Connection(asyncio.Protocol):
         self.edge.opened(self)
 
     def data_received(self, data: bytes) -> None:
-        if data and self.reading_since is None:
+        if data and self.read_by is None:
             self.edge.reading(self)
         self.handler.data_received(data)
 
@@ -150,14 +154,14 @@ class Edge:
             self._make_room(conn)
 
     def reading(self, conn: Connection) -> None:
-        conn.reading_since = self.loop.time()
+        conn.read_by = self.loop.time() + self.limits.read_timeout_s
         self.busy_reading[conn] = None
         self._settle(conn)
 
     def body_arrived(self, conn: Connection) -> None:
-        if conn.closed or conn.reading_since is None:
+        if conn.closed or conn.read_by is None:
             return
-        conn.reading_since = None
+        conn.read_by = None
         self.busy_reading.pop(conn, None)
         self._settle(conn)
 
@@ -182,8 +186,8 @@ class Edge:
             conn.timer.cancel()
             conn.timer = None
         self.idle.pop(conn, None)
-        if conn.reading_since is not None:
-            conn.timer = self.loop.call_at(conn.reading_since + self.limits.read_timeout_s, self.close, conn, "read")
+        if conn.read_by is not None:
+            conn.timer = self.loop.call_at(conn.read_by, self.close, conn, "read")
         elif not conn.handling:
             self.idle[conn] = None
             conn.timer = self.loop.call_later(self.limits.idle_timeout_s, self.close, conn, "idle")
@@ -208,6 +212,8 @@ class Edge:
         conn = self.connections.get(request.protocol)
         if conn is None:  # closed already
             return await handler(request)
+        if conn.read_by is not None and request.content_length:  # a large upload (the console's rosters)
+            conn.read_by += request.content_length / MIN_UPLOAD_BYTES_PER_S
         self.handling(conn, True)
         request.content.on_eof(lambda: self.body_arrived(conn))
         try:

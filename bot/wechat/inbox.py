@@ -1,14 +1,17 @@
 """From a parsed inbound message to the passive reply text: once per message, within WeChat's 5 seconds.
 
-- Dedupe: the first delivery claims its key in inbound_messages; a retry (any worker) gets the stored
+    claim the message ──(a retry)──> the first delivery's stored reply, or "success"
+         │ the follower as stored
+    the pipeline (bot/pipeline.py): text or event -> reply, and the follower after it
+         │
+    store the reply (for retries), the follower and the log row, together
+
+- Dedupe: the first delivery claims its key (bot/store/inbox.py); a retry, to any worker, gets the stored
   reply, waits briefly while the first is still being answered, or gets "success".
-- Fast path: a message whose answer needs no database (most questions, events; see `Deps.offline`) is
-  answered first, then claimed and completed in one write; a delivery that loses the claim to another is
-  a retry. The rest (binding, payment status) is claimed first, then answered.
 - Budget: an answer not ready within `reply_budget_s` is sent afterwards as a customer-service message,
   and the passive reply is "success" (None here).
-- Side effects happen once: follower state committed with the stored reply; the message's message_log row,
-  which names that reply, buffered once it is committed and written within a second (bot/wechat/store.py).
+- Events and messages that are not questions become Queries of their intents here (`message_of`), answered by
+  the same pipeline and handlers as questions (bot/handlers/events.py).
 """
 
 from __future__ import annotations
@@ -21,44 +24,56 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.config import Settings
-from bot.pipeline import Context, Reply
+from bot.config import TZ, Settings
+from bot.nlu.query import Intent, Query
 from bot.rules.loader import PolicyRegistry
 from bot.store import followers
+from bot.store.inbox import DEFERRED, DONE, InboxStore, log_row
 from bot.store.published import CurrentRegistry
-from bot.wechat import dedupe
+from bot.types import Context, Reply, Speaker
+from bot.wechat import outreach
 from bot.wechat.client import WeChatClient
 from bot.wechat.errors import WeChatAPIError
-from bot.wechat.message_log import log_row
 from bot.wechat.protocol import Inbound
-from bot.wechat.router import NotPure, Turn, route
-from bot.wechat.store import WebhookStore
 
 log = logging.getLogger("yibao.wechat.inbox")
 
-Responder = Callable[[str, Context], Awaitable[Reply]]
-# The responder's answer when giving it needs no database (None when it would): bot.pipeline.respond_offline
-Offline = Callable[[str, Context], Awaitable[Reply | None]]
+Responder = Callable[[str | Query, Context], Awaitable[Reply]]
 Clock = Callable[[], dt.datetime]
 
+# Menu CLICK keys and the question each one asks.
+MENU_QUESTIONS = {
+    "FEE": "交多少钱",
+    "DEADLINE": "截止时间",
+    "CHANNELS": "怎么交",
+    "MY_STATUS": "我的缴费状态",
+}
+MAX_QUESTION_CHARS = 500  # longer texts are pasted documents, not questions
 
-@dataclass
-class Deps:
-    """What answering a message needs; built once per app."""
 
-    settings: Settings
-    policies: CurrentRegistry  # the registry to answer with, followed as the console publishes
-    sessions: async_sessionmaker
-    store: WebhookStore
-    responder: Responder
-    clock: Clock
-    client: WeChatClient
-    offline: Offline | None = None
-    background: set[asyncio.Task] = field(default_factory=set)
+def _event(intent: Intent, topic: str = "", **extras: str) -> Query:
+    return Query(intent=intent, text="", topic=topic, extras=extras)
 
-    @property
-    def registry(self) -> PolicyRegistry:
-        return self.policies.registry
+
+def message_of(inbound: Inbound) -> str | Query:
+    """What the pipeline answers: a question's text, or the Query of an event or a message it cannot read."""
+    kind = inbound.kind
+    if kind == "text":
+        text = inbound.text("Content").strip()
+        if len(text) > MAX_QUESTION_CHARS:
+            return _event(Intent.UNSUPPORTED, "too_long", length=str(len(text)))
+        return text or _event(Intent.UNSUPPORTED, "empty")
+    if kind == "voice":  # speech-to-text in `Recognition`, when the account has it switched on
+        return inbound.text("Recognition").strip().rstrip("。.!！") or _event(Intent.VOICE_UNRECOGNIZED)
+    if kind == "event:click":
+        return MENU_QUESTIONS.get(inbound.text("EventKey")) or _event(Intent.UNSUPPORTED, "menu")
+    if kind in ("event:subscribe", "event:subscribe_scan"):
+        return _event(Intent.SUBSCRIBE)
+    if kind == "event:unsubscribe":
+        return _event(Intent.UNSUBSCRIBE)
+    if inbound.is_event:  # LOCATION, VIEW, SCAN, send-job receipts, ...
+        return _event(Intent.EVENT, inbound.event)
+    return _event(Intent.UNSUPPORTED, inbound.msg_type)  # pictures, video, links, locations, files
 
 
 def _logged_content(inbound: Inbound) -> str:
@@ -71,7 +86,38 @@ def _logged_content(inbound: Inbound) -> str:
     return ""  # no coordinates, picture URLs or media ids in the log
 
 
+# Receipts of the account's own sends: not the follower's doing, so no interaction of theirs.
+_RECEIPTS = frozenset({"templatesendjobfinish", "masssendjobfinish"})
+
+
+@dataclass
+class Deps:
+    """What answering a message needs; built once per app."""
+
+    settings: Settings
+    policies: CurrentRegistry  # the registry to answer with, followed as the console publishes
+    sessions: async_sessionmaker
+    store: InboxStore
+    responder: Responder
+    clock: Clock
+    client: WeChatClient
+    background: set[asyncio.Task] = field(default_factory=set)
+
+    @property
+    def registry(self) -> PolicyRegistry:
+        return self.policies.registry
+
+
+@dataclass
+class _Answered:
+    text: str | None  # None: "success"
+    intent: str
+    writes: list[followers.FollowerWrite]
+
+
 class Inbox:
+    """Answers inbound messages (the HTTP side is bot/wechat/webhook.py)."""
+
     def __init__(self, deps: Deps):
         self.deps = deps
 
@@ -83,74 +129,73 @@ class Inbox:
         deadline = loop.time() + budget  # WeChat's clock started when it sent the request
         now = deps.clock()
         key = inbound.dedupe_key
-
-        def received(turn: Turn | None = None, text: str | None = None) -> dict:
-            """The message's log row; with its passive reply, the reply's intent and key (bot/wechat/message_log.py)."""
-            return log_row(inbound.openid, "in", inbound.kind, _logged_content(inbound), now,
-                           turn.intent if turn else None, key if text else None)
-
-        # the fast path: answered before it is claimed, then claimed with its answer
-        seen, speaker, fresh = await deps.store.peek(key, inbound.openid, now)
-        if seen is not None:
-            return await self._retry(key, deadline)
-        turn = Turn(inbound=inbound, now=now, deps=deps, speaker=speaker, pure=True, fresh=fresh)
-        try:
-            text = await route(turn)
-        except NotPure:
-            pass
-        else:
-            if await deps.store.settle(key, inbound.openid, now, text, turn.writes, [received(turn, text)]):
-                return text
-            return await self._retry(key, deadline)  # another delivery claimed it meanwhile
-
-        speaker = await deps.store.arrive(key, inbound.openid, now)
+        speaker = await deps.store.claim(key, inbound.openid, now)
         if speaker is None:  # a retry
             return await self._retry(key, deadline)
-        turn = Turn(inbound=inbound, now=now, deps=deps, speaker=speaker)
-        job = asyncio.create_task(route(turn))
+        job = asyncio.create_task(self._respond(inbound, speaker, now))
         await asyncio.sleep(0)  # most answers need no I/O: the job's first step finishes them, no timer needed
         if not job.done():
             await asyncio.wait({job}, timeout=max(0.0, deadline - loop.time()))
         if not job.done():
             log.info("%s: not answered within %.1fs, will send it by the customer-service API", inbound.log_name,
                      budget)
-            deps.store.log(received())
-            self._in_background(self._deliver_late(turn, job))
+            self._in_background(self._deliver_late(inbound, now, job))
             return None
         try:
-            text = job.result()
+            answered = job.result()
         except Exception:
-            async with deps.sessions.begin() as session:
-                await dedupe.release(session, key)
+            await deps.store.release(key)
             raise
-        await deps.store.complete(key, dedupe.DONE, text, turn.writes, [received(turn, text)])
-        return text
+        row = self._received(inbound, now, answered.intent, key if answered.text else None)
+        await deps.store.finish(key, DONE, answered.text, answered.writes, [row])
+        return answered.text
+
+    async def _respond(self, inbound: Inbound, speaker: Speaker, now: dt.datetime) -> _Answered:
+        deps = self.deps
+        special = await outreach.respond(inbound, speaker, now, deps)  # officials' QR codes, consent, receipts
+        if special is not None:
+            return _Answered(*special)
+        ctx = Context(today=now.astimezone(TZ).date(), registry=deps.registry, speaker=speaker,
+                      settings=deps.settings, sessions=deps.sessions, now=now)
+        reply = await deps.responder(message_of(inbound), ctx)
+        interaction = not inbound.is_event or inbound.event not in _RECEIPTS
+        user_message = not inbound.is_event
+        writes = [followers.speaker_write(reply.speaker, now, user_message=user_message, before=speaker)
+                  ] if interaction else []
+        return _Answered(reply.text or None, str(reply.intent), writes)
+
+    @staticmethod
+    def _received(inbound: Inbound, now: dt.datetime, intent: str | None, reply_key: str | None) -> dict:
+        """The message's log row; with its passive reply, the reply's intent and key (bot/store/inbox.py)."""
+        return log_row(inbound.openid, "in", inbound.kind, _logged_content(inbound), now, intent, reply_key)
 
     async def _retry(self, key: str, deadline: float) -> str | None:
         """Another delivery of the message claimed it: its reply, once there is one in time."""
         left = max(0.0, deadline - asyncio.get_running_loop().time())
-        seen = await dedupe.wait_for_first(self.deps.sessions, key, left)
-        return seen.reply if seen is not None and seen.status == dedupe.DONE else None
+        seen = await self.deps.store.wait_for_first(key, left)
+        return seen.reply if seen is not None and seen.status == DONE else None
 
-    async def _deliver_late(self, turn: Turn, job: asyncio.Task) -> None:
-        deps, key, openid = self.deps, turn.inbound.dedupe_key, turn.inbound.openid
-        await deps.store.complete(key, dedupe.DEFERRED, None)  # retries from now on answer "success"
+    async def _deliver_late(self, inbound: Inbound, now: dt.datetime, job: asyncio.Task) -> None:
+        deps, key, openid = self.deps, inbound.dedupe_key, inbound.openid
+        await deps.store.finish(key, DEFERRED, None)  # retries from now on answer "success"
         try:
-            text = await job
+            answered = await job
         except Exception:
-            log.exception("%s: answering failed", turn.inbound.log_name)
+            log.exception("%s: answering failed", inbound.log_name)
+            await deps.store.finish(key, DEFERRED, None, logs=[self._received(inbound, now, None, None)])
             return
-        await deps.store.complete(key, dedupe.DEFERRED, text, turn.writes)
-        if not text:
+        row = self._received(inbound, now, answered.intent, None)
+        await deps.store.finish(key, DEFERRED, answered.text, answered.writes, [row])
+        if not answered.text:
             return
         try:
-            await deps.client.send_text(openid, text)
+            await deps.client.send_text(openid, answered.text)
         except WeChatAPIError as exc:
-            log.warning("%s: late answer not delivered: %s", turn.inbound.log_name, exc)
+            log.warning("%s: late answer not delivered: %s", inbound.log_name, exc)
             return
         async with deps.sessions.begin() as session:
             await followers.count_window_send(session, openid)
-        deps.store.log(log_row(openid, "out", "custom", text, deps.clock(), turn.intent))
+        await deps.store.log(log_row(openid, "out", "custom", answered.text, deps.clock(), answered.intent))
 
     def _in_background(self, coro: Awaitable[None]) -> None:
         async def guarded() -> None:

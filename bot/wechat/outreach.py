@@ -8,19 +8,96 @@
 - subscribe_msg_popup_event: the user's choice in WeChat's subscription-notice popup, recorded as consent
   when it is for our reminder template.
 
-Each needs the database, so a pure turn gives way (Turn.needs_database) and the message is claimed first.
+`respond` answers those (the inbox asks it before the pipeline); None leaves the message to the pipeline.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from bot.pipeline import Speaker
-from bot.store import audit_log, consent, followers, officials
+from bot.render import render
+from bot.store import audit_log, consent, followers, officials, receipts
 from bot.store.signing import BadSignature, check_scene
+from bot.types import Answer, Speaker
+from bot.wechat.protocol import Inbound
 
 if TYPE_CHECKING:
-    from bot.wechat.router import Turn
+    from bot.wechat.inbox import Deps
+
+@dataclass
+class Turn:
+    """One message being answered here: the follower as loaded, and the writes the answer makes to them."""
+
+    inbound: Inbound
+    now: dt.datetime
+    deps: Deps
+    speaker: Speaker
+    intent: str = "outreach"
+    writes: list[followers.FollowerWrite] = field(default_factory=list)
+
+    @property
+    def openid(self) -> str:
+        return self.inbound.openid
+
+    def needs_database(self) -> None:
+        """Every message is claimed before it is answered (bot/wechat/inbox.py): nothing to do."""
+
+    def render(self, template: str, **data: object) -> str:
+        self.intent = template
+        return render(Answer(template, data))
+
+    def write(self, write: followers.FollowerWrite) -> None:
+        self.writes.append(write)
+
+    def touch(self, *, user_message: bool) -> None:
+        self.write(followers.speaker_write(self.speaker, self.now, user_message=user_message, before=self.speaker))
+
+
+async def respond(inbound: Inbound, speaker: Speaker, now: dt.datetime,
+                  deps: Deps) -> tuple[str | None, str, list[followers.FollowerWrite]] | None:
+    """(reply text or None for "success", intent, follower writes), or None: not an outreach message."""
+    turn = Turn(inbound, now, deps, speaker)
+    kind = inbound.kind
+    if kind in ("event:subscribe", "event:scan"):
+        scene = official_scene(turn)
+        if scene is None:
+            return None
+        if kind == "event:subscribe":
+            turn.speaker = replace(turn.speaker, subscribed=True)
+        text = await scanned(turn, scene)
+        if not turn.writes:
+            turn.touch(user_message=False)
+    elif kind in ("event:templatesendjobfinish", "event:masssendjobfinish"):
+        await receipt(turn)
+        return None, "receipt", []
+    elif kind == "event:subscribe_msg_popup_event":
+        await popup(turn)
+        text = None
+    elif kind == "event:click" and inbound.text("EventKey") in CONSENT_KEYS:
+        text = await set_consent(turn, CONSENT_KEYS[inbound.text("EventKey")], "menu")
+    elif kind == "text":
+        text = await on_text(turn, inbound.text("Content").strip())
+        if text is None:
+            return None
+    else:
+        return None
+    return text, turn.intent, turn.writes
+
+
+async def receipt(turn: Turn) -> None:
+    """A send job's receipt: kept, and matched to its outbox row or broadcast batch (bot/store/receipts.py)."""
+    inbound = turn.inbound
+    counts = None
+    if inbound.event == "masssendjobfinish":
+        counts = {"total": inbound.text("TotalCount"), "filter": inbound.text("FilterCount"),
+                  "sent": inbound.text("SentCount"), "error": inbound.text("ErrorCount")}
+    async with turn.deps.sessions.begin() as session:
+        await receipts.record(session, event=inbound.text("Event").upper(), openid=turn.openid,
+                              msgid=inbound.text("MsgID") or inbound.text("MsgId"),
+                              status=inbound.text("Status"), counts=counts, now=turn.now)
+
 
 CONSENT_WORDS = {
     "订阅提醒": True, "接收提醒": True, "开启提醒": True, "接收缴费提醒": True,
@@ -34,7 +111,7 @@ SCENE_PREFIX = "o."  # an official's scene (bot/store/signing.scene)
 def _set_state(turn: Turn, state: dict, *, region: str | None = None, township: str | None = None,
                user_message: bool) -> None:
     s = turn.speaker
-    after = Speaker(turn.openid, region or s.region, township or s.township, s.resident_id, state)
+    after = replace(s, openid=turn.openid, region=region or s.region, township=township or s.township, state=state)
     turn.write(followers.speaker_write(after, turn.now, user_message=user_message, before=s))
     turn.speaker = after
 

@@ -1,17 +1,16 @@
 """The inbound protocol: signatures, the timestamp window, safe XML parsing, AES envelopes, passive replies.
 
 Pure functions with no I/O, so the webhook, `yibao chat`, the tests and the benchmark share them. Bodies are
-parsed once, WeChat's flat shape by a strict regex and anything else on expat with DTDs and entities forbidden
-(as defusedxml does): the resulting field dict is what the rest of the bot reads (wechatpy's parse_message
-would parse the same XML a second time, through xmltodict, for typed objects nothing here needs). wechatpy
-does the AES envelope; the passive reply is rendered here in wechatpy's TextReply format.
+parsed once, on expat with DTDs and entities forbidden (as defusedxml does): the resulting field dict is what
+the rest of the bot reads (wechatpy's parse_message would parse the same XML a second time, through xmltodict,
+for typed objects nothing here needs). wechatpy does the AES envelope; the passive reply is rendered here in
+wechatpy's TextReply format.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -81,56 +80,8 @@ _REFUSE_EXTERNAL = _refuse("ExternalReferenceForbidden")
 
 def parse_xml(body: bytes | str) -> dict[str, Any]:
     """The children of `<xml>` as a dict (like xmltodict: a leaf's text, or a dict of its children),
-    refusing DTDs, entities and malformed XML.
-
-    The flat shape WeChat sends goes through a strict regex (`_parse_flat`); anything else, and anything it is
-    unsure of, goes to expat with DTDs and entities refused (`_parse_xml_expat`), which gives the same dict."""
-    fields = _parse_flat(body)
-    return fields if fields is not None else _parse_xml_expat(body)
-
-
-# Not characters in XML 1.0: C0 controls but tab, newline and CR; lone surrogates; U+FFFE and U+FFFF.
-_NOT_XML = r"\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
-_S = r"[ \t\n]*+"  # after end-of-line normalisation there is no CR
-_NAME = r"[A-Za-z_][A-Za-z0-9_.\-]*+"
-
-
-def _leaf(excluded: str) -> str:
-    """One CDATA section (ending at the first "]]>") or plain text without markup, "&" or "]" (so no "]]>"),
-    either without the characters `excluded`. Possessive: no backtracking, so linear time on any body."""
-    return rf"<!\[CDATA\[([^{excluded}\]]*+(?:\](?!\]>)[^{excluded}\]]*+)*+)\]\]>|([^{excluded}<&\]]*+)"
-
-
-_FLAT = re.compile(rf"{_S}<xml>()(?:{_S}<(?P<tag>{_NAME})>(?:{_leaf(_NOT_XML)})</(?P=tag)>)*+{_S}</xml>{_S}")
-# The children of a body _FLAT matched (so without non-characters), without the costly character sets.
-_CHILD = re.compile(rf"<({_NAME})>(?:{_leaf('')})</\1>")
-
-
-def _parse_flat(body: bytes | str) -> dict[str, Any] | None:
-    """`<xml>` holding only leaves of one CDATA section or plain text, whitespace between them: what expat
-    would give (line ends normalised, the last of duplicate tags winning). None for anything else, to let
-    expat decide: an XML declaration, a BOM, attributes, nesting, entities, comments, invalid UTF-8..."""
-    if isinstance(body, bytes):
-        try:
-            text = body.decode()
-        except UnicodeDecodeError:
-            return None
-    elif isinstance(body, str):
-        text = body
-    else:
-        return None
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    match = _FLAT.fullmatch(text)
-    if match is None:
-        return None
-    # The document is valid: the children are found one after the other from the end of <xml>.
-    return {tag: cdata or plain or None for tag, cdata, plain in _CHILD.findall(text, match.end(1))}
-
-
-def _parse_xml_expat(body: bytes | str) -> dict[str, Any]:
-    """Straight on expat, as defusedxml does it (a DOCTYPE, an entity declaration or an external reference
-    stops the parse), without building an ElementTree through Python-level parser callbacks first."""
+    refusing DTDs, entities and malformed XML: straight on expat, as defusedxml does it (a DOCTYPE, an entity
+    declaration or an external reference stops the parse)."""
     stack: list[list[Any]] = []  # [tag, children dict or None, text parts]
     root: list[tuple[str, Any]] = []
 

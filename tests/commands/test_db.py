@@ -10,8 +10,8 @@ from sqlalchemy import create_engine, inspect
 
 from bot.cli import main
 from bot.config import sync_url
+from tests.conftest import HMAC_KEY
 from tests.store import hostile, rosters
-from tests.store.backends import HMAC_KEY
 
 
 @pytest.fixture

@@ -21,15 +21,10 @@ import pytest
 
 from bot.config import Settings
 from bot.wechat.simulate import Signer, text_xml
+from tests.commands.processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_MINUTE_S = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -49,12 +44,7 @@ def demo(env: dict[str, str], tmp_path: Path) -> Iterator[tuple[subprocess.Popen
                              str(fake_port)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     yield proc, port, fake_port, started
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    stop(proc, signal.SIGINT)
 
 
 def read_banner(proc: subprocess.Popen) -> str:
@@ -141,8 +131,7 @@ def test_a_second_scheduler_on_the_same_sqlite_database_is_refused(env: dict[str
         assert f"已有一个调度器在运行（进程 {first.pid}）" in second.stderr and "--no-scheduler" in second.stderr
         assert first.poll() is None  # the first one runs on
     finally:
-        first.send_signal(signal.SIGINT)
-        first.wait(15)
+        stop(first, signal.SIGINT)
 
 
 def test_make_run_shows_a_broadcast_preview_and_a_township_qr_code(demo) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,14 +19,9 @@ from bot.commands.demo import start_stack
 from bot.config import Settings
 from bot.wechat.protocol import parse_xml
 from bot.wechat.simulate import Signer
+from tests.commands.processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_a_malformed_setting_is_named(monkeypatch, capsys):
@@ -104,12 +98,7 @@ def running(env, tmp_path) -> Iterator:
 
     yield start
     for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(proc)
 
 
 async def _say(url: str, openid: str, text: str, signer: Signer | None = None) -> str | None:

@@ -4,13 +4,16 @@ bad row, an audit entry either way."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import time
 from pathlib import Path
 
 from aiohttp import FormData
 from sqlalchemy import func, select
 
 from bot.app import SESSIONS
+from bot.console.imports import KEPT_S, WORK_DIR
 from bot.store.models import AuditLog, Resident
 
 from .conftest import Console
@@ -91,3 +94,15 @@ async def test_a_township_leader_cannot_import(console: Console) -> None:
     assert (await console.client.get("/console/imports")).status == 403
     resp = await upload(console, ROSTER)
     assert resp.status == 403
+
+
+async def test_old_imports_are_forgotten(console: Console) -> None:
+    old = WORK_DIR / ("o" * 24)
+    old.mkdir(parents=True, exist_ok=True)
+    (old / "state.json").write_text("{}", encoding="utf-8")
+    week_ago = time.time() - KEPT_S - 60
+    os.utime(old, (week_ago, week_ago))
+    assert await console.login("staff") == 303
+    resp = await upload(console, ROSTER)
+    assert resp.status == 303 and not old.exists()
+    await finished(console, resp.headers["Location"])

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from bot.app import POLICIES, SESSIONS, create_app
 from bot.commands.ask import ask
 from bot.store.models import AuditLog, PublishedPolicy
+from scheduler.wiring import standalone
 
 from .conftest import Console, csrf_of, fixed_clock, webhook_answer
 from .policy_files import BAD, lingchuan_2025_at
@@ -101,3 +102,20 @@ async def test_publish_needs_the_csrf_token(console: Console) -> None:
     assert resp.status == 403
     assert await published_count(console) == 0
     assert csrf_of(await (await console.client.get("/console/policies")).text())
+
+
+async def test_a_separate_scheduler_process_follows_a_publication(console: Console) -> None:
+    """`yibao scheduler` beside `yibao serve --no-scheduler` workers: it plans and sends with what the console
+    published, within about a second."""
+    async with standalone(console.settings, registry=console.registry, clock=fixed_clock, run_jobs=False,
+                          run_sender=False) as scheduling:
+        assert scheduling.registry.get("陵川县", 2025).contribution.tiers[0].amount == 400
+        assert await console.login("admin") == 303
+        resp = await upload(console, "lingchuan-2025.yaml", lingchuan_2025_at(420), path="/console/policy-publish")
+        assert resp.status == 303
+        for _ in range(40):
+            if scheduling.registry.get("陵川县", 2025).contribution.tiers[0].amount == 420:
+                break
+            await asyncio.sleep(0.1)
+        assert scheduling.registry.get("陵川县", 2025).contribution.tiers[0].amount == 420
+        assert scheduling.sender is not None and scheduling.sender.registry is scheduling.registry

@@ -12,17 +12,15 @@ from sqlalchemy import select
 
 from bot.handlers.binding import handle_bind, handle_my_status
 from bot.nlu.query import Intent, Query
-from bot.pipeline import Context, Speaker
 from bot.render import render
 from bot.store.imports import import_file
 from bot.store.models import BindFailure, Follower, OutboxMessage
+from bot.types import Context, Speaker
 from tests.store import rosters
 from tests.store.chat import say, use_binding_handlers
 
 if TYPE_CHECKING:
-    from tests.store.backends import Store
-
-pytest_plugins = ["tests.store.backends"]  # the store fixtures: every test runs on SQLite and PostgreSQL
+    from tests.conftest import Store
 
 DAY = dt.date(2024, 11, 20)
 

@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from bot.handlers import HANDLERS, dispatch
+from bot.handlers import ROUTES, dispatch
 from bot.nlu.query import Intent, Query
-from bot.pipeline import Context, Speaker
 from bot.render import render
 from bot.rules.loader import load_registry
+from bot.types import Context, Speaker
 
 REGISTRY = load_registry()
 POLICY_INTENTS = [
@@ -22,7 +22,7 @@ DATES = ["2022-10-10", "2024-08-20", "2024-10-08", "2024-11-27", "2025-01-10", "
 
 
 def test_every_intent_has_a_handler():
-    missing = [i for i in Intent if i not in HANDLERS and i not in {Intent.BIND, Intent.UNBIND, Intent.MY_STATUS}]
+    missing = [i for i in Intent if i not in ROUTES and i not in {Intent.BIND, Intent.UNBIND, Intent.MY_STATUS}]
     assert missing == []
 
 

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.wechat.conftest import (  # noqa: F401  (fixtures)
+from tests.wechat.conftest import (  # noqa: F401  (fixtures; database_url and registry are tests/conftest.py's)
     bot,
-    database_url,
     fake,
     make_bot,
-    pg_url,
-    registry,
     settings,
 )
 

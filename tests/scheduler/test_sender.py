@@ -373,9 +373,10 @@ async def test_texts_in_doubt_are_never_sent_twice(sessions, registry, settings,
     assert logs == Counter({"reminder:sent": 48, "reminder:in_doubt": 12})
     shown = io.StringIO()
     await outbox_command(settings, None, 20, out=shown)
-    assert "in_doubt reminder   reminder-5d    12  （结果未知：微信未应答（超时或连接中断），可能已送达，不再重发）" \
+    assert "in_doubt reminder   reminder-5d    12  （结果不明：微信未应答（超时或连接中断），可能已送达，不再重发）" \
         in shown.getvalue()
-    assert shown.getvalue().count("WeChat may have delivered it: not sent again") == 12
+    assert "最近的失败、结果不明" in shown.getvalue()
+    assert shown.getvalue().count("原因：结果不明（微信未应答）：TimeoutError；微信可能已送达：不再重发") == 12
 
 
 async def test_templates_in_doubt_are_sent_again_only_with_the_same_client_msg_id(

@@ -14,8 +14,8 @@ from bot.handlers import binding
 
 def use_binding_handlers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Route BIND, UNBIND and MY_STATUS to bot.handlers.binding (a no-op once the composition root does)."""
-    for intent, handler in binding.router.handlers.items():
-        monkeypatch.setitem(handlers.HANDLERS, intent, handler)
+    for intent, route in binding.router.routes.items():
+        monkeypatch.setitem(handlers.ROUTES, intent, route)
 
 
 async def say(settings: Settings, text: str, *, openid: str = "o-test-1", on: dt.date = dt.date(2024, 11, 20),

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.store.demo import load_demo_data
 from bot.store.models import Contact, Follower, Payment, Resident, ResidentCategory, Target
 from bot.store.progress import township_progress
-from tests.store.backends import Store
+from tests.conftest import Store
 from tests.store.test_imports import snapshot
 
 

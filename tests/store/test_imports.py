@@ -13,8 +13,8 @@ from sqlalchemy import func, select, text
 from bot.store import digits, ids
 from bot.store.imports import ImportRefused, ImportResult, import_file
 from bot.store.models import AuditLog, Contact, Payment, Resident, ResidentCategory
+from tests.conftest import HMAC_KEY, Store
 from tests.store import hostile, rosters
-from tests.store.backends import HMAC_KEY, Store
 
 TODAY = dt.date(2024, 11, 20)
 

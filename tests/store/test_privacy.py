@@ -27,8 +27,8 @@ from bot.store.imports import import_file
 from bot.store.models import Base
 from bot.wechat.fake import create_fake_app
 from bot.wechat.simulate import Signer
+from tests.conftest import HMAC_KEY, Store
 from tests.store import rosters
-from tests.store.backends import HMAC_KEY, Store
 from tests.store.chat import say, use_binding_handlers
 from tests.store.variants import id_variants, id_with_x, phone_variants
 from tests.wechat import samples

@@ -8,8 +8,8 @@ from pathlib import Path
 from bot.store.imports import import_file
 from bot.store.progress import township_progress
 from bot.store.regions import known_units, load_targets
+from tests.conftest import Store
 from tests.store import rosters
-from tests.store.backends import Store
 
 TODAY = dt.date(2025, 1, 10)
 

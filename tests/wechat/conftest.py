@@ -1,8 +1,6 @@
 """Fixtures for the webhook tests: the app on SQLite and PostgreSQL, a fake WeChat, and WeChat-like posting.
 
-Store-touching tests take the `backend` fixture and run on SQLite (a file per test) and on PostgreSQL when
-YIBAO_TEST_PG_URL is set (a database of our own for the session, emptied before each test); PostgreSQL is
-skipped when unset, unless YIBAO_TEST_PG_REQUIRED=1.
+Store-touching tests run on SQLite and PostgreSQL (the database fixtures are tests/conftest.py's).
 
 Tests of the webhook (`bot`, `make_bot`) run in each message mode, plain, compatible and safe, posting as
 WeChat does in that mode (`Bot.post`, `Bot.post_body`); the modes do not touch the database, so on
@@ -13,31 +11,26 @@ PostgreSQL they run in safe mode only. A test about one mode says so with `@pyte
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-import psycopg
 import pytest
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 from wechatpy.crypto import WeChatCrypto
 
-from bot.app import SESSIONS, WEBHOOK_STORE, create_app
-from bot.config import TZ, Settings, async_url
-from bot.rules.loader import PolicyRegistry, load_registry
-from bot.store.models import Base, InboundMessage, MessageLog
+from bot.app import create_app
+from bot.config import TZ, Settings
+from bot.keys import SESSIONS
+from bot.rules.loader import PolicyRegistry
+from bot.store.models import InboundMessage, MessageLog
 from bot.wechat.fake import FAKE, FakeWeChat, create_fake_app
 from bot.wechat.protocol import parse_xml, signature
 from bot.wechat.simulate import Signer
-from tests.pg import private_database
-
-PG_URL = os.environ.get("YIBAO_TEST_PG_URL")
-PG_REQUIRED = os.environ.get("YIBAO_TEST_PG_REQUIRED") == "1"
 
 TOKEN = "test-token"
 APPID = "wx1234567890abcdef"
@@ -48,31 +41,6 @@ TODAY = dt.datetime(2024, 11, 20, 10, 0, tzinfo=TZ)  # inside 陵川县 2025年�
 
 def fixed_clock() -> dt.datetime:
     return TODAY
-
-
-def _pg(url: str) -> psycopg.Connection:
-    return psycopg.connect(url, autocommit=True)
-
-
-@pytest.fixture(scope="session")
-def registry() -> PolicyRegistry:
-    return load_registry()
-
-
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    yield from private_database("yibao_wechat")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'yibao.sqlite3'}"
-    url = request.getfixturevalue("pg_url")
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with _pg(url) as conn:
-        conn.execute(f"TRUNCATE {tables} CASCADE")
-    return async_url(url)
 
 
 @pytest.fixture
@@ -164,12 +132,10 @@ class Bot:
         return parse_xml(crypto.decrypt_message(fields, fields["MsgSignature"], fields["TimeStamp"], fields["Nonce"]))
 
     async def scalar(self, stmt) -> Any:
-        await self.app[WEBHOOK_STORE].flush_logs()  # message_log rows are written in bulk, within a second
         async with self.app[SESSIONS]() as session:
             return (await session.execute(stmt)).scalar()
 
     async def rows(self, stmt) -> list[Any]:
-        await self.app[WEBHOOK_STORE].flush_logs()
         async with self.app[SESSIONS]() as session:
             return list((await session.execute(stmt)).all())
 

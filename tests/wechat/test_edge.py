@@ -124,6 +124,20 @@ async def test_a_request_trickled_a_byte_at_a_time_is_closed_at_the_read_deadlin
         assert server.edge.closed["read"] == 1
 
 
+async def test_a_large_body_arriving_steadily_gets_time_by_its_length(tmp_path, registry, fake):
+    """A roster uploaded over a slow line is not cut off: a declared body adds its length at 64 KB/s."""
+    async with started(tmp_path, registry, fake) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.edge.port)
+        size = 128 * 1024  # two seconds' allowance on top of the read deadline
+        writer.write(request_head(server, size))
+        for _ in range(8):  # 16 KB every 0.1 s: the body takes longer than READ_S
+            writer.write(b"x" * (size // 8))
+            await asyncio.sleep(0.1)
+        assert b" 400 " in await asyncio.wait_for(reader.readline(), 5)  # read whole, then refused as not XML
+        assert server.edge.closed["read"] == 0
+        writer.close()
+
+
 async def test_a_keep_alive_connection_is_idle_between_requests(tmp_path, registry, fake):
     """A request answered, then nothing: the idle limit applies, not the read deadline."""
     async with started(tmp_path, registry, fake) as server:

@@ -7,8 +7,9 @@ import logging
 
 from sqlalchemy import select
 
+from bot.keys import SESSIONS
 from bot.pipeline import respond
-from bot.store.models import Follower, InboundMessage, MessageLog
+from bot.store.models import Follower, InboundMessage, MessageLog, Resident
 from tests.wechat import samples
 from tests.wechat.conftest import fake_state
 from tests.wechat.samples import fresh
@@ -170,3 +171,17 @@ async def test_failed_processing_is_500_and_the_retry_runs_afresh(make_bot):
     responder.fail = False
     assert "80元" in await bot.ask(xml)
     assert responder.calls == 2
+
+
+async def test_a_bound_followers_payment_status_is_answered_once_and_retried_identically(bot):
+    """An answer read from the roster, within the message's handling: a retry gets the stored reply."""
+    async with bot.app[SESSIONS].begin() as session:
+        session.add(Resident(id=41, id_hmac="f" * 64, id_masked="1405**********0000", name="张三",
+                             county="陵川县", township="礼义镇"))
+        await session.flush()
+        session.add(Follower(openid="o_status", county="陵川县", resident_id=41, state={}))
+    xml = fresh(samples.TEXT, openid="o_status", content="我交了吗")
+    first = await bot.ask(xml)
+    assert first and "张三" in first
+    assert await bot.ask(xml) == first
+    assert await bot.conversation("o_status") == [("in", "我交了吗", first)]

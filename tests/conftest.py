@@ -1,10 +1,11 @@
-"""Fixtures of the store contract tests: each test runs on SQLite and on PostgreSQL (tests/store/conftest.py
-brings them in; a test module elsewhere imports the ones it uses from here).
+"""Fixtures every suite shares: the policies, and an empty database on each backend.
 
-PostgreSQL runs when YIBAO_TEST_PG_URL is set (e.g. postgresql://postgres@127.0.0.1:5432/test); it is
-skipped otherwise, and fails instead when YIBAO_TEST_PG_REQUIRED=1 (CI). The suite never touches the
-database named in the URL beyond creating (and finally dropping) its own database, so other test modules
-and other people's runs sharing that server are unaffected; each test starts from an empty schema.
+A test that takes `database_url` (or `settings`, `engine`, `sessions`) runs on SQLite (a file of its own) and
+on PostgreSQL. PostgreSQL runs when YIBAO_TEST_PG_URL is set (e.g. postgresql://postgres@127.0.0.1:5432/test);
+it is skipped otherwise, and fails instead when YIBAO_TEST_PG_REQUIRED=1 (CI). The suite never touches the
+database named in the URL beyond creating (and finally dropping) a database of its own for the session, so
+other people's runs sharing that server are unaffected; each test starts from an empty schema. A suite
+overrides `settings` with what it needs besides the database.
 """
 
 from __future__ import annotations
@@ -30,33 +31,34 @@ BACKENDS = ["sqlite", "postgresql"]
 HMAC_KEY = "test-hmac-key"
 
 
-def _psycopg_connect(url: str) -> psycopg.Connection:
+def _connect(url: str) -> psycopg.Connection:
     return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
 
 
-def _with_database(url: str, database: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{database}"
+def _unusable(reason: str) -> None:
+    if PG_REQUIRED:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def registry() -> PolicyRegistry:
+    return load_registry()
 
 
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A database of our own on the PostgreSQL server, for the whole session (plain postgresql:// URL)."""
     if not PG_URL:
-        message = "PostgreSQL store tests need YIBAO_TEST_PG_URL"
-        if PG_REQUIRED:
-            pytest.fail(message + " (YIBAO_TEST_PG_REQUIRED=1)")
-        pytest.skip(message)
-    name = f"yibao_store_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        _unusable("PostgreSQL tests need YIBAO_TEST_PG_URL (YIBAO_TEST_PG_REQUIRED=1 makes them mandatory)")
+    name = f"yibao_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
-        with _psycopg_connect(PG_URL) as conn:
+        with _connect(PG_URL) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error as exc:
-        if PG_REQUIRED:
-            pytest.fail(f"PostgreSQL at YIBAO_TEST_PG_URL is not usable: {exc}")
-        pytest.skip(f"PostgreSQL at YIBAO_TEST_PG_URL is not usable: {exc}")
-    yield _with_database(PG_URL, name)
-    with _psycopg_connect(PG_URL) as conn:
+        _unusable(f"PostgreSQL at YIBAO_TEST_PG_URL is not usable: {exc}")
+    yield f"{PG_URL.rpartition('/')[0]}/{name}"
+    with _connect(PG_URL) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -69,9 +71,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     """An empty database on `backend` (async URL)."""
     if backend == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'store.sqlite3'}"
+        return f"sqlite+aiosqlite:///{tmp_path / 'yibao.sqlite3'}"
     url = request.getfixturevalue("pg_database")
-    with _psycopg_connect(url) as conn:
+    with _connect(url) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
     return async_url(url)
@@ -84,6 +86,7 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """The database of `settings`, migrated."""
     engine = make_engine(settings)
     await ensure_schema(engine)
     yield engine
@@ -93,11 +96,6 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def sessions(engine: AsyncEngine) -> async_sessionmaker:
     return make_sessionmaker(engine)
-
-
-@pytest.fixture(scope="session")
-def registry() -> PolicyRegistry:
-    return load_registry()
 
 
 @dataclass

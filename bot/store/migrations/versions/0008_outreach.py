@@ -1,8 +1,8 @@
 """Reaching people (issue 15): broadcasts and their batches, monthly mass counts, delivery receipts, reminder
 consent, WeChat tags and the region tags each follower carries.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-06 20:40:00
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

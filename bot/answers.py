@@ -1,0 +1,109 @@
+"""The answer cache: rendered answers of the intents their router declares `cacheable=True`.
+
+Such an answer depends only on the question, the speaker fields its route names (`reads`: the region, or
+the region and township), the date, the default region and the policies (bot/handlers/router.py). The key is
+exactly that: the normalised text of a question (its Query is a function of that text and the policies, when
+no binding is in progress) or the Query of an event, today's date, the default region, and the values of
+the fields its route reads (learnt with its first answer); the whole cache is dropped when the policies
+change. A speaker with conversation state (a binding in progress) is answered afresh, and so is a text
+carrying a long number (an ID or phone number perhaps, which is not kept in memory); a question waiting
+for its county is no bar (the pipeline drops it first). Bounded (`Settings.answer_cache` answers, least
+recently used out; YIBAO_ANSWER_CACHE=0 switches it off); one per process.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from bot.nlu import normalize
+from bot.nlu.query import Query
+from bot.rules.loader import PolicyRegistry
+from bot.rules.schema import Policy
+from bot.types import Context, Speaker
+
+_LONG_NUMBER = re.compile(r"[0-9０-９](?:[ \-]?[0-9０-９]){6}")
+
+Question = tuple[Any, ...]  # what was asked, on which day, with which default region
+
+
+@dataclass(frozen=True)
+class Kept:
+    query: Query
+    text: str
+    remember: dict[str, Any] | None
+
+
+class AnswerCache:
+    def __init__(self) -> None:
+        self._reads: dict[Question, tuple[str, ...]] = {}  # the fields a question's answer depends on
+        self._kept: OrderedDict[tuple[Question, tuple[Any, ...]], Kept] = OrderedDict()
+        self._registry: PolicyRegistry | None = None
+        self._policies: list[Policy] = []
+        self.hits = self.misses = self.bypassed = 0
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def clear(self) -> None:
+        self._reads.clear()
+        self._kept.clear()
+        self._registry, self._policies = None, []
+        self.hits = self.misses = self.bypassed = 0
+
+    def key(self, message: str | Query, ctx: Context) -> Question | None:
+        """The question `message` (a text, or an event's Query) asks in `ctx`; None when its answer may not be
+        kept (the cache is off, the speaker has conversation state, the text carries a long number)."""
+        what: Any = None
+        if ctx.settings.answer_cache <= 0 or ctx.speaker.state:
+            pass
+        elif isinstance(message, Query):
+            what = (message.intent, message.topic, tuple(sorted(message.extras.items())))
+        elif not _LONG_NUMBER.search(message) and not _LONG_NUMBER.search(normal := normalize(message)):
+            what = normal
+        if what is None:
+            self.bypassed += 1
+            return None
+        return what, ctx.today, ctx.settings.default_region
+
+    def get(self, question: Question, ctx: Context) -> Kept | None:
+        self._check(ctx.registry)
+        reads = self._reads.get(question)
+        kept = None if reads is None else self._kept.get((question, _values(ctx.speaker, reads)))
+        if kept is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+            self._kept.move_to_end((question, _values(ctx.speaker, reads)))  # type: ignore[arg-type]
+        return kept
+
+    def put(self, question: Question, reads: tuple[str, ...], ctx: Context, kept: Kept) -> None:
+        self._check(ctx.registry)
+        size = ctx.settings.answer_cache
+        if len(self._reads) >= 4 * size:  # questions whose answers were all evicted
+            self._reads = {q: self._reads[q] for q, _ in self._kept}
+        self._reads[question] = reads
+        self._kept[question, _values(ctx.speaker, reads)] = kept
+        while len(self._kept) > size:
+            self._kept.popitem(last=False)
+
+    def _check(self, registry: PolicyRegistry) -> None:
+        """Drop every answer when the policies changed (another registry, a policy reloaded)."""
+        if registry is not self._registry or registry.policies != self._policies:
+            self._reads.clear()
+            self._kept.clear()
+            self._registry, self._policies = registry, list(registry.policies)
+
+    @property
+    def hit_ratio(self) -> float:
+        looked_up = self.hits + self.misses
+        return self.hits / looked_up if looked_up else 0.0
+
+
+def _values(speaker: Speaker, reads: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(getattr(speaker, name) for name in reads)
+
+
+ANSWERS = AnswerCache()

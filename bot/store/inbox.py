@@ -1,0 +1,252 @@
+"""The webhook's reads and writes: claiming a message, its follower, its stored reply and its log row.
+
+Every worker shares these tables, so any worker can answer any retry:
+- inbound_messages: the first delivery of a key claims it (INSERT ... ON CONFLICT DO NOTHING: two workers
+  can never both claim a key); a retry finds it and gets the stored reply (`DONE`), or "success" when the
+  answer went out later by the customer-service API (`DEFERRED`).
+- followers: loaded with the claim; saved with the reply (bot/store/followers.py builds the write).
+- message_log: one row per message, IDs and phone numbers masked. A passive reply is not copied into the
+  log: the inbound message's row names its key (`reply_key`), and the reply is inbound_messages.reply of that
+  key (a conversation is message_log LEFT JOIN inbound_messages ON key = reply_key). Every other message the
+  bot sends (customer-service, template) is an "out" row of its own.
+
+Group commit: a message costs two writes, its claim (with its follower loaded) and its completion (follower,
+reply and log row). `InboxStore` runs them in shared transactions, one at a time: whatever arrives while one is
+running goes into the next, so under load a transaction serves many messages (a transaction per message
+caps one SQLite process at a few hundred messages a second). A batch that fails is run again one message at
+a time, so one bad message cannot fail its neighbours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.store import followers
+from bot.store.db import insert as dialect_insert
+from bot.store.followers import FollowerWrite
+from bot.store.ids import mask_text
+from bot.store.models import InboundMessage, MessageLog
+from bot.types import Speaker
+
+log = logging.getLogger("yibao.store.inbox")
+
+_T = InboundMessage.__table__
+_LOG = MessageLog.__table__
+
+PROCESSING = "processing"
+DONE = "done"  # answered by passive reply; `reply` holds its text (NULL: "success")
+DEFERRED = "deferred"  # answered "success"; the text goes (or went) out as a customer-service message
+
+MAX_BATCH = 500  # messages per transaction
+MAX_CONTENT = 4000  # characters of a message kept in the log
+
+
+@dataclass(frozen=True)
+class Seen:
+    status: str
+    reply: str | None
+
+
+def _masked(content: str) -> str:
+    return mask_text(content)[:MAX_CONTENT]
+
+
+# The bot's own replies repeat (the same answers to the same questions): each text is masked once. Residents'
+# messages are masked afresh every time, so no ID number they typed stays in memory.
+_masked_reply = lru_cache(maxsize=2048)(_masked)
+
+
+def log_row(
+    openid: str, direction: str, msg_type: str, content: str, at: dt.datetime, intent: str | None = None,
+    reply_key: str | None = None,
+) -> dict[str, Any]:
+    """A message_log row; `direction` is "in" or "out"; `reply_key` for an inbound message answered by
+    passive reply (whose `intent` it then carries)."""
+    return {
+        "reply_key": reply_key,
+        "openid": openid,
+        "direction": direction,
+        "msg_type": msg_type[:32],
+        "content": _masked_reply(content) if direction == "out" else _masked(content),
+        "intent": intent,
+        "created_at": at,
+    }
+
+
+# Record the outcome of a delivery, so retries get the same reply: executemany with k, s(tatus), r(eply).
+_FINISH = update(_T).where(_T.c.key == bindparam("k")).values(status=bindparam("s"), reply=bindparam("r"))
+
+
+async def lookup(conn: AsyncConnection, key: str) -> Seen | None:
+    row = (await conn.execute(select(_T.c.status, _T.c.reply).where(_T.c.key == key))).first()
+    return Seen(row.status, row.reply) if row else None
+
+
+@dataclass
+class _Claim:
+    key: str
+    openid: str
+    at: dt.datetime
+    done: asyncio.Future = field(repr=False)
+
+
+@dataclass
+class _Finish:
+    key: str
+    status: str
+    reply: str | None
+    writes: list[FollowerWrite]
+    logs: list[dict[str, Any]]
+    done: asyncio.Future = field(repr=False)
+
+
+_Op = _Claim | _Finish
+
+
+class InboxStore:
+    """The inbox tables of one database, written in shared transactions (see the module's docstring)."""
+
+    def __init__(self, engine: AsyncEngine, max_batch: int = MAX_BATCH):
+        self.engine = engine
+        self.max_batch = max_batch
+        self._queue: list[_Op] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._closing = False
+
+    # -- what the webhook asks -----------------------------------------------------------------------------
+
+    async def claim(self, key: str, openid: str, at: dt.datetime) -> Speaker | None:
+        """Claim the first delivery of `key`: the follower as stored (a blank Speaker for a stranger); None
+        when `key` was claimed before (a retry)."""
+        return await self._submit(_Claim(key, openid, at, self._future()))
+
+    async def finish(
+        self, key: str, status: str, reply: str | None, writes: list[FollowerWrite] | None = None,
+        logs: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Record the outcome of `key` (its reply, for retries), with the follower's writes and the log rows."""
+        await self._submit(_Finish(key, status, reply, writes or [], logs or [], self._future()))
+
+    async def log(self, row: dict[str, Any]) -> None:
+        """A message_log row of its own (a late answer sent by the customer-service API)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(_LOG), [row])
+
+    async def release(self, key: str) -> None:
+        """Forget a delivery whose answering failed, so WeChat's retry runs it afresh."""
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(_T).where(_T.c.key == key))
+
+    async def wait_for_first(self, key: str, timeout_s: float) -> Seen | None:
+        """The first delivery's outcome once it is no longer processing, or None if it is not ready in time."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        pause = 0.05
+        while True:
+            async with self.engine.connect() as conn:
+                seen = await lookup(conn, key)
+            if seen is None or seen.status != PROCESSING:
+                return seen
+            left = deadline - loop.time()
+            if left <= 0:
+                return None
+            await asyncio.sleep(min(pause, left))
+            pause = min(pause * 2, 0.5)
+
+    # -- the writer ----------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="inbox-writer")
+
+    async def close(self) -> None:
+        """Finish every queued claim and completion, then stop."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+
+    @staticmethod
+    def _future() -> asyncio.Future:
+        return asyncio.get_running_loop().create_future()
+
+    async def _submit(self, op: _Op) -> Any:
+        if self._task is None or self._closing:
+            raise RuntimeError("the inbox writer is not running")
+        self._queue.append(op)
+        self._wake.set()
+        return await op.done
+
+    async def _run(self) -> None:
+        while self._queue or not self._closing:
+            if not self._queue:
+                await self._wake.wait()
+                self._wake.clear()
+                continue
+            await asyncio.sleep(0)  # let the requests that are ready join this batch
+            batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
+            for op, outcome in zip(batch, await self._run_safely(batch), strict=True):
+                if op.done.done():
+                    continue
+                if isinstance(outcome, BaseException):
+                    op.done.set_exception(outcome)
+                else:
+                    op.done.set_result(outcome)
+
+    async def _run_safely(self, batch: list[_Op]) -> list[Any]:
+        """Per operation its result or exception: the batch in one transaction, else one at a time."""
+        try:
+            return await self._transaction(batch)
+        except Exception as exc:
+            if len(batch) == 1:
+                return [exc]
+            log.warning("a batch of %d failed; running it one by one", len(batch), exc_info=True)
+        outcomes: list[Any] = []
+        for op in batch:
+            try:
+                outcomes.extend(await self._transaction([op]))
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    async def _transaction(self, batch: list[_Op]) -> list[Any]:
+        claims = [op for op in batch if isinstance(op, _Claim)]
+        finishes = [op for op in batch if isinstance(op, _Finish)]
+        async with self.engine.begin() as conn:
+            speakers = await _claim(conn, claims) if claims else {}
+            if finishes:
+                await _finish(conn, finishes)
+        return [speakers.get(id(op)) if isinstance(op, _Claim) else None for op in batch]
+
+
+async def _claim(conn: AsyncConnection, claims: list[_Claim]) -> dict[int, Speaker]:
+    """Insert the claims; per claim that won (by id()), the follower as stored. Of two deliveries of one key
+    in one batch, the first wins."""
+    stmt = dialect_insert(conn.dialect.name, _T).on_conflict_do_nothing(index_elements=[_T.c.key])
+    rows = {op.key: {"key": op.key, "openid": op.openid, "received_at": op.at, "status": PROCESSING}
+            for op in reversed(claims)}
+    won = set((await conn.execute(stmt.returning(_T.c.key), list(rows.values()))).scalars())
+    first: dict[str, _Claim] = {}
+    for op in claims:
+        if op.key in won:
+            first.setdefault(op.key, op)
+    wanted = sorted({op.openid for op in first.values()})
+    known = await followers.load_speakers(conn, wanted) if wanted else {}
+    return {id(op): known.get(op.openid) or Speaker(openid=op.openid) for op in first.values()}
+
+
+async def _finish(conn: AsyncConnection, finishes: list[_Finish]) -> None:
+    outcomes = {op.key: {"k": op.key, "s": op.status, "r": op.reply} for op in finishes}  # the last wins
+    await conn.execute(_FINISH, list(outcomes.values()))
+    await followers.apply_writes(conn, [w for op in finishes for w in op.writes])
+    logs = [row for op in finishes for row in op.logs]
+    if logs:
+        await conn.execute(insert(_LOG), logs)

@@ -1,0 +1,142 @@
+"""The inbox's store: claims, completions in shared transactions, isolation of a bad message, two workers on
+one SQLite file, SQLite lock waits off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import TZ, Settings
+from bot.store import followers
+from bot.store.db import make_engine
+from bot.store.inbox import DONE, InboxStore, Seen, log_row, lookup
+from bot.store.models import Follower, InboundMessage, MessageLog
+from bot.store.schema import ensure_schema
+from bot.types import Speaker
+from tests.wechat import samples
+from tests.wechat.samples import fresh
+
+NOW = dt.datetime(2024, 11, 20, 10, 0, tzinfo=TZ)
+
+
+@dataclass
+class Env:
+    store: InboxStore
+    engine: AsyncEngine  # for the assertions
+
+    async def count(self, model, *where) -> int:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(select(func.count()).select_from(model).where(*where))).scalar()
+
+
+@pytest.fixture
+async def env(database_url: str) -> AsyncIterator[Env]:
+    engine = make_engine(Settings(database_url=database_url))
+    await ensure_schema(engine)
+    store = InboxStore(engine)
+    store.start()
+    yield Env(store, engine)
+    await store.close()
+    await engine.dispose()
+
+
+async def test_first_delivery_claims_and_a_retry_does_not(env):
+    speaker = await env.store.claim("msg:1", "o1", NOW)
+    assert speaker == Speaker(openid="o1")
+    assert await env.store.claim("msg:1", "o1", NOW) is None
+
+
+async def test_the_same_key_twice_in_one_batch(env):
+    results = await asyncio.gather(*(env.store.claim("msg:2", "o2", NOW) for _ in range(5)))
+    assert sum(r is not None for r in results) == 1
+
+
+async def test_completion_saves_follower_reply_and_log(env):
+    store = env.store
+    await store.claim("msg:3", "o3", NOW)
+    after = Speaker(openid="o3", region="陵川县", township="礼义镇", state={"pending": "交多少钱"})
+    rows = [log_row("o3", "in", "text", "电话13812345678", NOW), log_row("o3", "out", "text", "答", NOW)]
+    await store.finish("msg:3", DONE, "答", [followers.speaker_write(after, NOW)], rows)
+    # the next message of the follower sees the saved state
+    speaker = await store.claim("msg:4", "o3", NOW)
+    assert (speaker.region, speaker.township, speaker.state) == ("陵川县", "礼义镇", {"pending": "交多少钱"})
+    async with env.engine.connect() as conn:
+        seen = await lookup(conn, "msg:3")
+        logged = (await conn.execute(select(MessageLog.content).order_by(MessageLog.id))).scalars().all()
+    assert seen == Seen(DONE, "答")
+    assert logged == ["电话138****5678", "答"]
+
+
+async def test_one_bad_message_does_not_fail_its_batch(env):
+    store = env.store
+    bad = followers.speaker_write(Speaker(openid="o5", resident_id=987654321), NOW)  # no such resident
+    await store.claim("msg:5", "o5", NOW)
+    results = await asyncio.gather(
+        store.finish("msg:5", DONE, "x", [bad]),
+        store.claim("msg:6", "o6", NOW),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], Exception)
+    assert results[1] == Speaker(openid="o6")
+    assert await env.count(InboundMessage, InboundMessage.key == "msg:6") == 1
+    assert await env.count(Follower, Follower.openid == "o5") == 0
+
+
+async def test_two_workers_on_one_sqlite_file_claim_each_key_once(tmp_path):
+    """Two stores on one SQLite file, each with its own engine, as two workers of `yibao serve --workers 2`:
+    SQLite's lock (with its busy timeout) keeps them apart; every key is claimed by one delivery."""
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'workers.sqlite3'}")
+    engines = [make_engine(settings) for _ in range(2)]
+    await ensure_schema(engines[0])
+    stores = [InboxStore(engine) for engine in engines]
+    for store in stores:
+        store.start()
+    results = await asyncio.gather(*(stores[i % 2].claim(f"msg:w{i // 2}", "o_w", NOW) for i in range(200)))
+    assert sum(r is not None for r in results) == 100
+    for store, engine in zip(stores, engines, strict=True):
+        await store.close()
+        await engine.dispose()
+
+
+async def test_close_writes_what_is_queued(database_url):
+    engine = make_engine(Settings(database_url=database_url))
+    await ensure_schema(engine)
+    store = InboxStore(engine)
+    store.start()
+    claim = asyncio.create_task(store.claim("msg:c", "o8", NOW))
+    await asyncio.sleep(0)
+    await store.close()
+    assert await claim == Speaker(openid="o8")
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(InboundMessage))).scalar() == 1
+    await engine.dispose()
+
+
+async def test_sqlite_lock_held_elsewhere_does_not_block_the_event_loop(make_bot, settings):
+    """Another process holding SQLite's write lock delays the answer, not the server."""
+    if not settings.is_sqlite:
+        pytest.skip("SQLite only")
+    bot = await make_bot()
+    assert "80元" in await bot.ask(fresh(samples.TEXT, content="陵川县低保户交多少"))  # schema in place
+    path = settings.database_url.split(":///", 1)[1]
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # e.g. a large import in another process
+    try:
+        answer = asyncio.create_task(bot.ask(fresh(samples.TEXT, content="陵川县低保户交多少")))
+        await asyncio.sleep(0.3)
+        assert not answer.done()
+        started = time.monotonic()
+        resp = await bot.client.get("/healthz")  # the loop still serves
+        assert resp.status == 200 and time.monotonic() - started < 0.5
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    assert "80元" in await answer
