@@ -15,14 +15,13 @@ from aiohttp.test_utils import TestClient
 from cryptography.fernet import Fernet
 from playwright.async_api import Browser, async_playwright
 
-from bot.app import SESSIONS, create_app
+from bot.app import create_app
 from bot.config import TZ, Settings, async_url
-from bot.rules.loader import PolicyRegistry, load_registry
+from bot.keys import SESSIONS
+from bot.rules.loader import PolicyRegistry
 from bot.store.demo import load_demo_data
-from bot.store.models import Base
 from bot.store.users import add_user
 from bot.wechat.simulate import Signer, text_xml
-from tests.pg import private_database
 
 from .browser import ARGS, CHROMIUM
 
@@ -36,24 +35,14 @@ def fixed_clock() -> dt.datetime:
     return TODAY
 
 
-@pytest.fixture(scope="session")
-def registry() -> PolicyRegistry:
-    return load_registry()
-
-
-@pytest.fixture(scope="session")
-def pg_url():
-    yield from private_database("yibao_console")
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'console.sqlite3'}"
-    url = request.getfixturevalue("pg_url")
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    url = request.getfixturevalue("pg_database")  # tests/conftest.py's
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"TRUNCATE {tables} CASCADE")
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
     return async_url(url)
 
 

@@ -10,8 +10,8 @@ from dataclasses import replace
 
 from sqlalchemy import func, select
 
-from bot.app import SESSIONS
 from bot.console.context import CONSOLE
+from bot.keys import SESSIONS
 from bot.store.models import AuditLog, LoginAttempt
 from bot.store.users import MAX_FAILURES_PER_USER, set_disabled, set_password
 

@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, expect
 from sqlalchemy import func, select
 
-from bot.app import SESSIONS
+from bot.keys import SESSIONS
 from bot.store.models import Resident
 from bot.store.progress import township_progress
 

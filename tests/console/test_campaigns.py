@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.app import SESSIONS
+from bot.keys import SESSIONS
 from bot.store.models import AuditLog, OutboxMessage
 from scheduler import jobs
 from scheduler.describe import preview

@@ -12,8 +12,8 @@ from pathlib import Path
 from aiohttp import FormData
 from sqlalchemy import func, select
 
-from bot.app import SESSIONS
 from bot.console.imports import KEPT_S, WORK_DIR
+from bot.keys import SESSIONS
 from bot.store.models import AuditLog, Resident
 
 from .conftest import Console

@@ -9,8 +9,9 @@ import re
 
 from sqlalchemy import func, select
 
-from bot.app import POLICIES, SESSIONS, create_app
+from bot.app import create_app
 from bot.commands.ask import ask
+from bot.keys import POLICIES, SESSIONS
 from bot.store.models import AuditLog, PublishedPolicy
 from scheduler.wiring import standalone
 
