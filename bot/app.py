@@ -18,7 +18,7 @@ from sqlalchemy import text
 from bot import config
 from bot.answers import ANSWERS
 from bot.config import Settings
-from bot.console import setup_console
+from bot.console import setup_console, township
 from bot.keys import ENGINE, HTTP, POLICIES, REGISTRY, SESSIONS, SETTINGS, WECHAT
 from bot.pipeline import respond
 from bot.rules.loader import PolicyRegistry, load_registry
@@ -166,6 +166,11 @@ def setup_private_logs() -> None:
         logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
 
 
+def setup_township_page(app: web.Application, clock: Clock | None) -> None:
+    """The signed township page a digest links to (bot/console/township.py)."""
+    township.setup(app, app[SETTINGS], lambda: app[SESSIONS], lambda: app[REGISTRY], clock or config.now)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -185,6 +190,7 @@ def create_app(
     setup_webhook(app, responder, clock)
     setup_health(app)
     setup_console(app, clock=clock)
+    setup_township_page(app, clock)
     setup_gc(app)
     if scheduler:  # `yibao serve --no-scheduler` leaves it out
         setup_scheduler(app)

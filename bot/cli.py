@@ -13,6 +13,7 @@ import sys
 
 from bot.commands import (
     ask,
+    broadcast,
     chat,
     db,
     demo,
@@ -20,6 +21,7 @@ from bot.commands import (
     fake_wechat,
     imports,
     jobs,
+    officials,
     outbox,
     policy,
     remind,
@@ -33,7 +35,7 @@ from bot.config import ConfigError
 
 # The order of `yibao --help`.
 COMMANDS = [policy, ask, db, imports, status, demo_data, serve, chat, demo, fake_wechat, remind, jobs, outbox,
-            scheduler, user]
+            scheduler, user, broadcast, officials]
 
 
 def _argparse_in_chinese() -> None:

@@ -152,6 +152,20 @@ def _fernet_key(env: Mapping[str, str], name: str) -> str | None:
     return raw
 
 
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name) or default
+    if raw not in choices:
+        raise ConfigError(name, "choice", raw=raw, choices=" / ".join(choices))
+    return raw
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name) or default
+    if not re.match(r"https?://[^/\s]+", raw):
+        raise ConfigError(name, "http_url", raw=raw)
+    return raw.rstrip("/")
+
+
 def sync_url(url: str) -> str:
     """The synchronous URL of the same database (APScheduler's job store, Alembic)."""
     return (
@@ -219,6 +233,16 @@ class Settings:
     read_timeout_s: float = 5.0  # a request's headers and body arrive within this of its first byte
     idle_timeout_s: float = 30.0  # a connection without a request in progress is closed after this
     max_connections: int = 0  # concurrent connections per process; 0 = just below the descriptor limit
+    # reaching people (issue 15; README "Reaching people")
+    account_type: str = "service"  # service: 4 mass messages a month per follower; subscription: 1 a day
+    mass_monthly_limit: int = 4
+    broadcast_approval: bool = False  # a second staff member approves each broadcast before it is sent
+    public_url: str = "http://127.0.0.1:8000"  # where residents' phones reach this server (township page links)
+    link_key: str = "yibao-demo-link-key"  # HMAC key of township page links and QR scenes (demo default)
+    page_link_days: int = 7  # a digest's township page link works this long
+    qr_expire_days: int = 30  # officials' QR codes (WeChat's temporary codes live at most 30 days)
+    reminder_channel: str = "template"  # template | subscribe (subscribe/bizsend, long-term subscriptions)
+    subscribe_template_id: str = "yibao-payment-subscribe"
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -297,4 +321,13 @@ class Settings:
             read_timeout_s=_float(env, "YIBAO_READ_TIMEOUT_S", cls.read_timeout_s, 0.1, 300),
             idle_timeout_s=_float(env, "YIBAO_IDLE_TIMEOUT_S", cls.idle_timeout_s, 0.1, 3600),
             max_connections=_int(env, "YIBAO_MAX_CONNECTIONS", cls.max_connections),
+            account_type=_choice(env, "YIBAO_WECHAT_ACCOUNT_TYPE", cls.account_type, ("service", "subscription")),
+            mass_monthly_limit=_int(env, "YIBAO_MASS_MONTHLY_LIMIT", cls.mass_monthly_limit, 1),
+            broadcast_approval=_choice(env, "YIBAO_BROADCAST_APPROVAL", "0", ("0", "1")) == "1",
+            public_url=_url(env, "YIBAO_PUBLIC_URL", cls.public_url),
+            link_key=env.get("YIBAO_LINK_KEY") or cls.link_key,
+            page_link_days=_int(env, "YIBAO_PAGE_LINK_DAYS", cls.page_link_days, 1),
+            qr_expire_days=min(_int(env, "YIBAO_QR_EXPIRE_DAYS", cls.qr_expire_days, 1), 30),
+            reminder_channel=_choice(env, "YIBAO_REMINDER_CHANNEL", cls.reminder_channel, ("template", "subscribe")),
+            subscribe_template_id=env.get("YIBAO_SUBSCRIBE_TEMPLATE_ID") or cls.subscribe_template_id,
         )

@@ -18,7 +18,9 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.rules.schema import Policy
+from bot.store import signing
 from bot.store.models import Payment, Resident
 from bot.store.progress import TownshipProgress
 from scheduler.kinds import BULLETIN, DEADLINE, DIGEST, ESCALATION, INCENTIVE, PHASE
@@ -96,6 +98,15 @@ def _header(policy: Policy, spec: JobSpec) -> dict[str, Any]:
         "days_left": (spec.cutoff - spec.run_at.date()).days,
         "who": spec.who,
     }
+
+
+def page_link(settings: Settings, payload: dict[str, Any], now: dt.datetime) -> str | None:
+    """The signed, expiring link of a digest's township page (bot/console/township.py); None for others."""
+    if payload.get("template") != "digest":
+        return None
+    expires = now + dt.timedelta(days=settings.page_link_days)
+    return signing.page_url(settings.public_url, settings.link_key, payload["region"], payload["name"],
+                            payload["year"], expires)
 
 
 def county_totals(units: Sequence[TownshipProgress]) -> dict[str, Any]:

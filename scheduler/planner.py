@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.loader import PolicyRegistry
 from bot.rules.schema import Policy
-from bot.store.models import Contact, Follower, OutboxMessage, Payment, Resident, UtcDateTime
+from bot.store.models import Contact, Follower, OutboxMessage, Payment, ReminderConsent, Resident, UtcDateTime
 from bot.store.progress import TownshipProgress, township_progress
 from scheduler import digests
 from scheduler.kinds import BULLETIN, DEADLINE, DIGEST, ESCALATION, INCENTIVE, PHASE, REMINDER
@@ -65,12 +65,14 @@ class StagePlan:
 
 
 def _unpaid_followers(spec: JobSpec):
-    """FROM/WHERE of the residents of the region who follow the account and have not paid for the year."""
-    r, f, p = Resident.__table__, Follower.__table__, Payment.__table__
+    """FROM/WHERE of the residents of the region who follow the account, agreed to reminders (是否接收缴费提醒:
+    yes, bot/store/consent.py) and have not paid for the year."""
+    r, f, p, c = Resident.__table__, Follower.__table__, Payment.__table__, ReminderConsent.__table__
     unpaid = ~exists().where(p.c.resident_id == r.c.id, p.c.insurance_year == spec.insurance_year)
+    agreed = exists().where(c.c.openid == f.c.openid, c.c.consent.is_(True))
     return (
         r.join(f, f.c.resident_id == r.c.id),
-        [r.c.county == spec.region, f.c.subscribed.is_(True), f.c.unreachable.is_(False), unpaid],
+        [r.c.county == spec.region, f.c.subscribed.is_(True), f.c.unreachable.is_(False), agreed, unpaid],
     )
 
 

@@ -52,6 +52,7 @@ from bot.wechat.errors import (
     WeChatAPIError,
     WindowCountExceededError,
 )
+from scheduler.digests import page_link
 from scheduler.limits import DailyQuota, TokenBucket, quiet_until, start_of_day
 from scheduler.messages import message_data, render_fields, render_text
 from scheduler.timetable import RESIDENT_KINDS
@@ -331,13 +332,14 @@ class Sender:
             return out
         categories = claim.categories.get((row["resident_id"], row["insurance_year"]), ())
         today = now.astimezone(config.TZ).date()
+        link = page_link(self.settings, row["payload"], now)  # a digest's township page
 
         if row["kind"] in TEXT_ONLY_KINDS and not (follower is not None and follower.in_window(now)):
             return self._defer(out, now + TEXT_ONLY_WAIT, "outside the customer-service window, no template "
                                "for this kind: waiting for the follower to write")
         if follower is not None and follower.in_window(now):
             follower.window_sends += 1
-            text = self._content(row, categories, today, "text")
+            text = self._content(row, categories, today, "text", link)
             await self.bucket.acquire()
             out.called = True
             try:
@@ -365,13 +367,16 @@ class Sender:
         if not self.quota.take():
             tomorrow = start_of_day(now.astimezone(config.TZ).date() + dt.timedelta(days=1))
             return self._defer(out, tomorrow, "daily template quota used up")
-        fields = self._content(row, categories, today, "template")
+        fields = self._content(row, categories, today, "template", link)
         template_id = (self.settings.reminder_template_id if row["payload"]["template"] == "reminder"
                        else self.settings.digest_template_id)
         await self.bucket.acquire()
         out.called = True
+        if row["kind"] in RESIDENT_KINDS and self.settings.reminder_channel == "subscribe":
+            return await self._subscribe_notice(out, fields, now)
         try:
-            msgid = await self.client.send_template(row["openid"], template_id, fields, client_msg_id=row["key"])
+            msgid = await self.client.send_template(row["openid"], template_id, fields, url=link,
+                                                    client_msg_id=row["key"])
         except InDoubtError as exc:  # it may count against the quota: not given back
             return self._in_doubt(out, exc, "template", now)
         except WeChatAPIError as exc:
@@ -381,7 +386,26 @@ class Sender:
         out.msgid, out.sent_at = str(msgid), self.clock()
         return out
 
-    def _content(self, row: dict[str, Any], categories: Any, today: dt.date, channel: str) -> Any:
+    async def _subscribe_notice(self, out: Outcome, fields: dict[str, str], now: dt.datetime) -> Outcome:
+        """订阅通知 (YIBAO_REMINDER_CHANNEL=subscribe): 43101 means this resident has no subscription to use,
+        which fails the row without marking the follower unreachable."""
+        try:
+            msgid = await self.client.send_subscribe_notice(out.row["openid"], self.settings.subscribe_template_id,
+                                                            fields)
+        except UserRefusedError as exc:
+            self.quota.give_back()
+            self._log(out, "subscribe", "refused", f"{exc.errcode} {exc.errmsg}")
+            out.status, out.error = "failed", f"no subscription to use: {exc.errcode} {exc.errmsg}"
+            return out
+        except WeChatAPIError as exc:
+            self.quota.give_back()
+            return self._failure(out, exc, "subscribe", now)
+        self._log(out, "subscribe", "sent", " ".join(f"{k}={v}" for k, v in fields.items()))
+        out.msgid, out.sent_at = str(msgid), self.clock()
+        return out
+
+    def _content(self, row: dict[str, Any], categories: Any, today: dt.date, channel: str,
+                 link: str | None = None) -> Any:
         """The text (channel "text") or template fields of a row. A reminder depends only on the key below
         (scheduler.messages.reminder_data), so a stage's thousands of reminders render a handful of times."""
         payload = row["payload"]
@@ -392,6 +416,8 @@ class Sender:
             if key in self._rendered:
                 return self._rendered[key]
         template, data = message_data(self.registry, row, categories, today)
+        if link:
+            data = {**data, "page_url": link}
         content = render_text(template, data) if channel == "text" else render_fields(template, data)
         if key is not None:
             if len(self._rendered) >= 10_000:

@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.keys import ENGINE, HTTP, POLICIES, SESSIONS, SETTINGS
 from bot.rules.loader import PolicyRegistry
 from bot.wechat.client import WeChatClient
-from scheduler import jobs
+from scheduler import jobs, tags
 from scheduler.sender import Sender, SenderOptions
 
 log = logging.getLogger("yibao.scheduler")
@@ -69,6 +69,7 @@ class Scheduling:
                              options=self.sender_options)
         if self.run_sender:
             self._tasks.append(asyncio.create_task(self.sender.run(self._stop), name="outbox-sender"))
+            self._tasks.append(asyncio.create_task(tags.run(self.sessions, self.client, self._stop), name="tag-job"))
         if self.run_jobs:
             self._tasks.append(asyncio.create_task(self._lead_logged(), name="scheduler-leader"))
 

@@ -50,7 +50,7 @@ def generate(sync_url: str, residents: int) -> dict[str, int]:
     from sqlalchemy import create_engine, insert
 
     from bot.rules.loader import load_registry
-    from bot.store.models import Follower, Payment, Resident
+    from bot.store.models import Follower, Payment, ReminderConsent, Resident
 
     policy = load_registry().get(REGION, 2025)
     townships = [row.name for row in policy.targets[0].rows]
@@ -76,6 +76,10 @@ def generate(sync_url: str, residents: int) -> dict[str, int]:
             conn.execute(insert(Follower), [
                 {"openid": f"o-bench-{i:08d}", "resident_id": i, "county": REGION, "subscribed": True,
                  "unreachable": False, "window_sends": 0, "state": {}}
+                for i in following
+            ])
+            conn.execute(insert(ReminderConsent), [
+                {"openid": f"o-bench-{i:08d}", "consent": True, "via": "binding", "answered_at": now}
                 for i in following
             ])
             counts["residents"] += len(ids)

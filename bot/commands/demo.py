@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from bot import config
 from bot.commands.common import check_ports, claim_scheduler
+from bot.commands.outreach_demo import outreach_demo
 from bot.commands.serve import configure_logging
 from bot.commands.text import t
 from bot.commands.user import DEMO_ACCOUNTS, demo_accounts
@@ -66,7 +67,7 @@ async def start_stack(settings: Settings, host: str = "127.0.0.1", port: int = 0
     from aiohttp import web
 
     from bot.app import create_app
-    from bot.wechat.fake import create_fake_app
+    from bot.wechat.fake import FAKE, create_fake_app
 
     fake_runner = web.AppRunner(create_fake_app(settings.wechat_appid, settings.wechat_secret), access_log=None)
     await fake_runner.setup()
@@ -86,6 +87,9 @@ async def start_stack(settings: Settings, host: str = "127.0.0.1", port: int = 0
         await fake_runner.cleanup()
         raise
     webhook_url = f"http://{host}:{_port(runner)}/wechat"
+    fake = fake_runner.app[FAKE]  # receipts and QR scans are pushed to the webhook, signed like WeChat's
+    fake.callback_url, fake.callback_token, fake.callback_aes_key = (
+        webhook_url, settings.wechat_token, settings.wechat_aes_key)
     return Stack(app, [fake_runner, runner], webhook_url, fake_base, settings)
 
 
@@ -200,6 +204,7 @@ async def _demo(settings: Settings, host: str, port: int, fake_port: int, on: dt
         loop.add_signal_handler(sig, stop.set)
     print_upcoming_jobs(registry, stack.settings, after=config.now(), region=DEMO_REGION, limit=6)
     print(banner(stack, summary, registry, start, stage), flush=True)
+    print(await outreach_demo(stack, registry, DEMO_REGION), flush=True)
     try:
         await stop.wait()
     finally:

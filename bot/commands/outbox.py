@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 async def outbox_command(settings: Settings, status: str | None, limit: int, out: TextIO | None = None) -> None:
     from sqlalchemy import func, select
 
+    from bot.store import receipts
     from bot.store.models import OutboxMessage
 
     out = out or sys.stdout
@@ -40,6 +41,11 @@ async def outbox_command(settings: Settings, status: str | None, limit: int, out
             if status is None or st == status:
                 note = t("outbox.in_doubt_note") if st == "in_doubt" else ""
                 print(f"  {st:8} {kind:10} {stage:14} {n}{note}", file=out)
+        outcomes = await receipts.outbox_outcomes(session)
+        if outcomes:
+            names = {**receipts.OUTCOME_NAMES, "waiting": t("outbox.waiting")}
+            counts = "，".join(t("outbox.receipt_count", name=names[k], n=n) for k, n in sorted(outcomes.items()))
+            print(t("outbox.receipts", counts=counts), file=out)
         wanted = [status] if status else ["failed", "in_doubt"]
         rows = (await session.execute(
             select(o.c.key, o.c.status, o.c.attempts, o.c.last_error, o.c.not_before, o.c.sent_at)

@@ -27,6 +27,7 @@ from bot.store.models import (
     OutboxMessage,
     Payment,
     Region,
+    ReminderConsent,
     Resident,
     ResidentCategory,
     Target,
@@ -269,4 +270,8 @@ async def _followers(session: AsyncSession, dialect: str, region: str, unpaid: S
         "subscribed": True, "subscribed_at": now, "window_sends": 0, "unreachable": False, "state": {},
     } for i, h in enumerate(chosen, start=1)]
     await session.execute(_insert(Follower.__table__, dialect), rows)
+    # most demo residents agreed to reminders when they bound (是否接收缴费提醒); every tenth said no
+    consents = [{"openid": r["openid"], "consent": i % 10 != 9, "via": "binding", "answered_at": now}
+                for i, r in enumerate(rows)]
+    await session.execute(_insert(ReminderConsent.__table__, dialect), consents)
     return len(rows), set(chosen)

@@ -320,3 +320,103 @@ class CampaignPause(Base):
     stage: Mapped[str] = mapped_column(String(32), primary_key=True)
     paused_by: Mapped[str] = mapped_column(String(64))
     paused_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# -- reaching people (issue 15): broadcasts, WeChat tags, receipts, consent -----------------------------
+
+
+class Broadcast(Base):
+    """A mass message (群发) composed by bureau staff: draft -> approved -> sending -> sent."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(64), default="")  # "" = typed; else the policy id it announces
+    audience: Mapped[dict[str, Any]] = mapped_column(default=dict)  # kind, county, township, group, year
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft|approved|sending|sent|failed
+    author: Mapped[str] = mapped_column(String(64))
+    approver: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    approved_at: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None]
+    recipients: Mapped[int] = mapped_column(default=0)  # openids sent to
+    over_limit: Mapped[int] = mapped_column(default=0)  # skipped: their monthly mass messages were used up
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class BroadcastBatch(Base):
+    """One mass/send call of a broadcast: at most 10,000 openids, its own clientmsgid, so a retried call is
+    refused by WeChat (45065) instead of sent twice. The MASSSENDJOBFINISH counts arrive later by msg_id."""
+
+    __tablename__ = "broadcast_batches"
+    __table_args__ = (UniqueConstraint("broadcast_id", "seq", name="uq_broadcast_batch"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    seq: Mapped[int]
+    clientmsgid: Mapped[str] = mapped_column(String(64), unique=True)
+    openids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
+    msg_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    sent_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    total_count: Mapped[int | None]
+    filter_count: Mapped[int | None]
+    sent_count: Mapped[int | None]
+    error_count: Mapped[int | None]
+    receipt_at: Mapped[dt.datetime | None]
+
+
+class MassCount(Base):
+    """Mass messages each follower received in a calendar month (Asia/Shanghai), counted before sending."""
+
+    __tablename__ = "mass_counts"
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # 2024-11
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class DeliveryReceipt(Base):
+    """A TEMPLATESENDJOBFINISH or MASSSENDJOBFINISH event, by WeChat's msg id (the outbox's wechat_msgid,
+    a broadcast batch's msg_id)."""
+
+    __tablename__ = "delivery_receipts"
+
+    msgid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event: Mapped[str] = mapped_column(String(32))
+    openid: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(64))  # success | failed:user block | failed: system failed
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ReminderConsent(Base):
+    """A follower's answer to 是否接收缴费提醒, with when and how it was given; no row = never asked."""
+
+    __tablename__ = "reminder_consents"
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    consent: Mapped[bool] = mapped_column(Boolean)
+    via: Mapped[str] = mapped_column(String(32))  # binding | text | menu | popup
+    answered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class WeChatTag(Base):
+    """A tag created on WeChat (at most 100 per account): our name -> WeChat's id."""
+
+    __tablename__ = "wechat_tags"
+
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    tag_id: Mapped[int]
+
+
+class FollowerTag(Base):
+    """The region tags a follower carries on WeChat, as last applied. Followers whose region differs from
+    their tags here are the queue the tag job drains (scheduler/tags.py), never the 5-second reply."""
+
+    __tablename__ = "follower_tags"
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(30), primary_key=True)

@@ -31,6 +31,9 @@ log = logging.getLogger("yibao.wechat.client")
 REFRESH_MARGIN_S = (180.0, 270.0)
 RECENT_FETCH_S = 30.0  # a token fetched this recently is used even if WeChat gave it a short life
 MASS_SEND_MAX = 10_000
+TAG_BATCH_MAX = 50  # openids per batchtagging call
+QR_SCENE_MAX = 64  # characters of a QR code's scene_str
+QR_EXPIRE_MAX_S = 30 * 24 * 3600  # a temporary QR code lives at most 30 days
 
 
 def _utcnow() -> dt.datetime:
@@ -226,3 +229,73 @@ class WeChatClient:
 
     async def user_info(self, openid: str, lang: str = "zh_CN") -> dict[str, Any]:
         return await self.call("GET", "/cgi-bin/user/info", params={"openid": openid, "lang": lang})
+
+    # -- outreach: mass sends by tag, tags, QR codes, subscription notices -----------------------------
+
+    async def mass_send_text_to_tag(self, tag_id: int | None, content: str, clientmsgid: str) -> dict[str, Any]:
+        """群发 to every follower carrying `tag_id` (mass/sendall with a tag filter, not the legacy group_id),
+        or with None to every follower (is_to_all)."""
+        flt: dict[str, Any] = {"is_to_all": True} if tag_id is None else {"is_to_all": False, "tag_id": tag_id}
+        return await self.call(
+            "POST",
+            "/cgi-bin/message/mass/sendall",
+            json={
+                "filter": flt,
+                "msgtype": "text",
+                "text": {"content": content},
+                "clientmsgid": clientmsgid,
+            },
+        )
+
+    async def create_tag(self, name: str) -> int:
+        """A new tag (at most 100 per account, names up to 30 bytes); returns its id."""
+        result = await self.call("POST", "/cgi-bin/tags/create", json={"tag": {"name": name}})
+        return int(result["tag"]["id"])
+
+    async def get_tags(self) -> dict[str, int]:
+        """The account's tags, name -> id."""
+        result = await self.call("GET", "/cgi-bin/tags/get")
+        return {str(t["name"]): int(t["id"]) for t in result.get("tags", [])}
+
+    async def tag_users(self, tag_id: int, openids: Sequence[str]) -> None:
+        """Put `tag_id` on up to 50 followers (a follower carries at most 20 tags)."""
+        if not 1 <= len(openids) <= TAG_BATCH_MAX:
+            raise ValueError(f"batchtagging takes 1 to {TAG_BATCH_MAX} openids, got {len(openids)}")
+        await self.call("POST", "/cgi-bin/tags/members/batchtagging",
+                        json={"openid_list": list(openids), "tagid": tag_id})
+
+    async def untag_users(self, tag_id: int, openids: Sequence[str]) -> None:
+        if not 1 <= len(openids) <= TAG_BATCH_MAX:
+            raise ValueError(f"batchuntagging takes 1 to {TAG_BATCH_MAX} openids, got {len(openids)}")
+        await self.call("POST", "/cgi-bin/tags/members/batchuntagging",
+                        json={"openid_list": list(openids), "tagid": tag_id})
+
+    async def user_tags(self, openid: str) -> list[int]:
+        result = await self.call("POST", "/cgi-bin/tags/getidlist", json={"openid": openid})
+        return [int(t) for t in result.get("tagid_list", [])]
+
+    async def create_qrcode(self, scene: str, *, expire_s: int | None) -> dict[str, Any]:
+        """A parametric QR code for `scene` (1-64 characters): temporary for `expire_s` seconds (at most 30
+        days), or permanent with None. Returns WeChat's answer: ticket, url and, if temporary, expire_seconds."""
+        if not 1 <= len(scene) <= QR_SCENE_MAX:
+            raise ValueError(f"scene_str is 1 to {QR_SCENE_MAX} characters, got {len(scene)}")
+        body: dict[str, Any] = {"action_info": {"scene": {"scene_str": scene}}}
+        if expire_s is None:
+            body["action_name"] = "QR_LIMIT_STR_SCENE"
+        else:
+            body |= {"action_name": "QR_STR_SCENE", "expire_seconds": min(expire_s, QR_EXPIRE_MAX_S)}
+        return await self.call("POST", "/cgi-bin/qrcode/create", json=body)
+
+    async def send_subscribe_notice(
+        self, openid: str, template_id: str, data: Mapping[str, str], *, url: str | None = None
+    ) -> int:
+        """订阅通知 (subscribe/bizsend): 43101 (UserRefusedError) when the user has not accepted it."""
+        payload: dict[str, Any] = {
+            "touser": openid,
+            "template_id": template_id,
+            "data": {k: {"value": v} for k, v in data.items()},
+        }
+        if url:
+            payload["page"] = url
+        result = await self.call("POST", "/cgi-bin/message/subscribe/bizsend", json=payload)
+        return int(result.get("msgid") or 0)

@@ -31,6 +31,7 @@ from bot.store import followers
 from bot.store.inbox import DEFERRED, DONE, InboxStore, log_row
 from bot.store.published import CurrentRegistry
 from bot.types import Context, Reply, Speaker
+from bot.wechat import outreach
 from bot.wechat.client import WeChatClient
 from bot.wechat.errors import WeChatAPIError
 from bot.wechat.protocol import Inbound
@@ -151,6 +152,9 @@ class Inbox:
 
     async def _respond(self, inbound: Inbound, speaker: Speaker, now: dt.datetime) -> _Answered:
         deps = self.deps
+        special = await outreach.respond(inbound, speaker, now, deps)  # officials' QR codes, consent, receipts
+        if special is not None:
+            return _Answered(*special)
         ctx = Context(today=now.astimezone(TZ).date(), registry=deps.registry, speaker=speaker,
                       settings=deps.settings, sessions=deps.sessions, now=now)
         reply = await deps.responder(message_of(inbound), ctx)

@@ -132,3 +132,18 @@ def test_a_second_scheduler_on_the_same_sqlite_database_is_refused(env: dict[str
         assert first.poll() is None  # the first one runs on
     finally:
         stop(first, signal.SIGINT)
+
+
+def test_make_run_shows_a_broadcast_preview_and_a_township_qr_code(demo) -> None:
+    proc, _port, fake_port, _started = demo
+    read_banner(proc)
+    lines = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        if "在模拟微信上扫码" in line:
+            break
+    shown = "".join(lines)
+    assert "群发预览" in shown and "受众：陵川县的关注者" in shown and "依据：陵政办函〔2024〕16号" in shown
+    assert "陵川县崇文镇 分管领导 登记二维码" in shown and "showqrcode?ticket=" in shown
+    assert f"127.0.0.1:{fake_port}/_fake/scan" in shown

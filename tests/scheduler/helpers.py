@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.config import TZ
 from bot.rules.loader import PolicyRegistry
-from bot.store.models import Contact, Follower, Payment, Resident, ResidentCategory
+from bot.store.models import Contact, Follower, Payment, ReminderConsent, Resident, ResidentCategory
 from bot.store.regions import load_targets
 
 
@@ -43,6 +43,7 @@ class Person:
     unreachable: bool = False
     last_message_at: dt.datetime | None = None
     window_sends: int = 0
+    consents: bool | None = True  # 是否接收缴费提醒: None = never asked
     openid: str = field(default="", init=False)
     resident_id: int = field(default=0, init=False)
 
@@ -62,6 +63,8 @@ async def add_people(sessions: async_sessionmaker, people: list[Person], *, regi
                 session.add(Follower(openid=person.openid, resident_id=resident.id, county=region,
                                      subscribed=person.subscribed, unreachable=person.unreachable,
                                      last_message_at=person.last_message_at, window_sends=person.window_sends))
+                if person.consents is not None:
+                    session.add(ReminderConsent(openid=person.openid, consent=person.consents, via="binding"))
             if person.paid:
                 session.add(Payment(resident_id=resident.id, insurance_year=year, amount=400, paid_on=paid_on))
             for cat in person.categories:
@@ -96,4 +99,7 @@ async def add_unpaid_followers(sessions: async_sessionmaker, n: int, *, region: 
     async with sessions.begin() as session:
         await session.execute(insert(Resident), residents)
         await session.execute(insert(Follower), followers)
+        await session.execute(insert(ReminderConsent), [
+            {"openid": f["openid"], "consent": True, "via": "binding", "answered_at": dt.datetime.now(TZ)}
+            for f in followers])
     return [f["openid"] for f in followers]

@@ -1,0 +1,93 @@
+"""Officials joining by QR code: the roles a code can carry, the township it names, and the contacts table
+(the one `yibao import contacts` fills) gaining the official's WeChat openid once they confirm their name.
+
+A re-import of contacts.csv keeps a linked openid (the importer overwrites an openid only with another one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store.models import Contact, Region
+
+# QR role keys (ASCII, they go into the scene) -> the roles of contacts.csv
+ROLES = {"leader": "分管领导", "clerk": "经办人", "area": "包片领导", "head": "负责人", "coordinator": "协调员"}
+NAME = re.compile(r"[\u4e00-\u9fff·]{2,10}")  # a Chinese personal name, as officials write it
+PENDING_MINUTES = 30  # how long a scan waits for the official's name
+
+
+@dataclass(frozen=True)
+class Unit:
+    """The township (or, for a town, the village) a QR code is for."""
+
+    id: int
+    county: str
+    township: str
+
+
+async def find_unit(session: AsyncSession, county: str, township: str) -> Unit | None:
+    row = (await session.execute(
+        select(Region.id, Region.county, Region.township, Region.village)
+        .where(Region.county == county, Region.level.in_(("township", "village")),
+               (Region.township == township) | (Region.village == township))
+        .order_by(Region.level.desc())  # a township row before a village of the same name
+    )).first()
+    return None if row is None else Unit(row.id, row.county, row.village or row.township)
+
+
+async def unit_by_id(session: AsyncSession, region_id: int) -> Unit | None:
+    r = await session.get(Region, region_id)
+    if r is None or r.level not in {"township", "village"}:
+        return None
+    return Unit(r.id, r.county, r.village or r.township)
+
+
+def valid_name(text: str) -> str | None:
+    name = text.strip().removeprefix("我是").removeprefix("我叫").strip()
+    return name if NAME.fullmatch(name) else None
+
+
+async def link(session: AsyncSession, unit: Unit, role: str, name: str, openid: str) -> tuple[Contact, bool]:
+    """Bind `openid` as `unit`'s `role` named `name`: the imported contact of that name gets the openid, or a
+    new contact is made. (contact, True when it was already in the roster)."""
+    contact = (await session.execute(
+        select(Contact).where(Contact.county == unit.county, Contact.township == unit.township,
+                              Contact.role == role, Contact.name == name))).scalar_one_or_none()
+    known = contact is not None
+    if contact is None:
+        contact = Contact(role=role, county=unit.county, township=unit.township, name=name, phone="")
+        session.add(contact)
+    # one person, one link per role and township: an openid that was someone else's there is moved here
+    await session.execute(update(Contact).where(
+        Contact.county == unit.county, Contact.township == unit.township, Contact.role == role,
+        Contact.openid == openid).values(openid=None))
+    contact.openid = openid
+    await session.flush()
+    return contact, known
+
+
+async def listing(session: AsyncSession, county: str | None = None) -> list[Contact]:
+    q = select(Contact).order_by(Contact.county, Contact.township, Contact.role, Contact.name)
+    if county:
+        q = q.where(Contact.county == county)
+    return list((await session.execute(q)).scalars())
+
+
+def pending(unit: Unit, role: str, now: dt.datetime) -> dict[str, object]:
+    """What a follower's state remembers between the scan and the name."""
+    until = now + dt.timedelta(minutes=PENDING_MINUTES)
+    return {"region_id": unit.id, "role": role, "until": until.isoformat()}
+
+
+def still_pending(state: dict[str, object] | None, now: dt.datetime) -> bool:
+    if not isinstance(state, dict) or "until" not in state:
+        return False
+    try:
+        return dt.datetime.fromisoformat(str(state["until"])) > now
+    except ValueError:
+        return False

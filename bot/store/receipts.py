@@ -1,0 +1,55 @@
+"""Delivery receipts: WeChat's TEMPLATESENDJOBFINISH (one template message's fate) and MASSSENDJOBFINISH (a
+mass send's counts) events, kept by msg id. A template receipt is matched to its outbox row through
+outbox.wechat_msgid; a mass receipt updates its broadcast batch. A receipt delivered twice is kept once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store.broadcasts import record_mass_receipt
+from bot.store.models import DeliveryReceipt, OutboxMessage
+
+# WeChat's Status strings and what we call them
+OUTCOMES = {"success": "delivered", "failed:user block": "user_block", "failed: system failed": "system_failed"}
+OUTCOME_NAMES = {"delivered": "已送达", "user_block": "用户拒收", "system_failed": "微信系统失败", "other": "其他"}
+
+
+def outcome(status: str) -> str:
+    return OUTCOMES.get(status.strip(), "other")
+
+
+def _int(value: str) -> int | None:
+    return int(value) if value.strip().isdigit() else None
+
+
+async def record(session: AsyncSession, *, event: str, openid: str, msgid: str, status: str,
+                 counts: dict[str, str] | None, now: dt.datetime) -> None:
+    """Keep a receipt (once), and for a mass send put its counts on the batch."""
+    if not msgid:
+        return
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    await session.execute(
+        dialect.insert(DeliveryReceipt.__table__)
+        .values(msgid=msgid, event=event[:32], openid=openid[:64], status=status[:64], received_at=now)
+        .on_conflict_do_nothing(index_elements=["msgid"])
+    )
+    if event == "MASSSENDJOBFINISH" and counts is not None:
+        await record_mass_receipt(session, msgid, {k: _int(v) for k, v in counts.items()}, now)
+
+
+async def outbox_outcomes(session: AsyncSession) -> dict[str, int]:
+    """Sent outbox rows by their receipt's outcome ("waiting": no receipt yet)."""
+    o, r = OutboxMessage.__table__, DeliveryReceipt.__table__
+    rows = await session.execute(
+        select(r.c.status, func.count()).select_from(o.outerjoin(r, r.c.msgid == o.c.wechat_msgid))
+        .where(o.c.status == "sent", o.c.wechat_msgid.is_not(None)).group_by(r.c.status)
+    )
+    out: dict[str, int] = {}
+    for status, n in rows:
+        key = "waiting" if status is None else outcome(status)
+        out[key] = out.get(key, 0) + n
+    return out

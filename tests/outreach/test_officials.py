@@ -1,0 +1,138 @@
+"""Officials join by QR code, end to end against the fake WeChat: the code is made, scanned (the fake pushes
+the subscribe event to the webhook), the official confirms their name and is bound as the township's
+contact; that township's digest then reaches them with a township page link that works."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from dataclasses import replace
+from urllib.parse import urlsplit
+
+import aiohttp
+from sqlalchemy import select
+
+from bot.app import REGISTRY, SESSIONS
+from bot.commands.officials import contacts_command, make_qrcode
+from bot.config import Settings
+from bot.store.models import Contact
+from bot.store.signing import scene
+from bot.wechat.client import WeChatClient
+from bot.wechat.fake import FAKE
+from bot.wechat.simulate import event_xml, text_xml
+from scheduler.planner import plan_job
+from scheduler.sender import Sender
+from scheduler.timetable import find_job
+from tests.outreach.helpers import wechat, wire
+from tests.scheduler.helpers import Person, add_contacts, add_people
+from tests.wechat.conftest import TODAY
+
+DIGEST = "lingchuan-2025:2024-11-25:digest"
+REMIND_5D = "lingchuan-2025:2024-11-25:reminder-5d"
+OFFICIAL = "o-official-liyi"
+
+
+async def scan(bot, fake, ticket: str, *, new: bool = True) -> str | None:
+    body = {"openid": OFFICIAL, "ticket": ticket, "new": new}
+    async with aiohttp.ClientSession() as http, http.post(fake.make_url("/_fake/scan"), json=body):
+        pass
+    pushed = fake.app[FAKE].pushed[-1]
+    assert pushed["status"] == 200
+    return bot.signer(aes=True).open_reply(pushed["reply"])
+
+
+async def run_job(bot, job_id: str) -> None:
+    """Plan a job and send its messages at the time it runs."""
+    sessions, registry = bot.app[SESSIONS], bot.app[REGISTRY]
+    spec = find_job(registry, Settings(), job_id)
+    async with sessions.begin() as session:
+        await plan_job(session, registry, spec, planned_at=spec.run_at)
+    settings = replace(bot.settings, send_rate_per_s=0)
+    async with aiohttp.ClientSession() as http:
+        client = WeChatClient(http, appid=settings.wechat_appid, secret=settings.wechat_secret,
+                              base=settings.wechat_api_base, sessions=sessions)
+        await Sender(sessions, client, registry, settings, clock=lambda: spec.run_at).drain()
+
+
+async def test_an_official_scans_confirms_and_gets_the_township_digest_with_a_working_link(bot, fake):
+    state = wire(bot, fake)
+    sessions = bot.app[SESSIONS]
+    await add_contacts(sessions, "陵川县", [("分管领导", "礼义镇", "秦秀文", None),
+                                            ("经办人", "崇文镇", "卢阳英", None)])
+    await add_people(sessions, [Person("礼义镇", "东村", paid=True), Person("礼义镇", "西村"), Person("崇文镇")])
+    async with wechat(bot) as client:
+        code = await make_qrcode(sessions, client, bot.settings, "陵川县", "礼义镇", "leader", "张敏", TODAY)
+    assert code.url.startswith("http") and code.image.endswith(code.ticket.replace("=", "%3D"))
+
+    reply = await scan(bot, fake, code.ticket)
+    assert "您正在登记为陵川县礼义镇的分管领导" in reply and "请回复您的姓名" in reply
+    assert "请回复您的姓名" in await bot.ask(text_xml(OFFICIAL, "秦"))  # not a name: asked again
+    reply = await bot.ask(text_xml(OFFICIAL, "秦秀文"))
+    assert "登记成功：秦秀文，陵川县礼义镇分管领导" in reply and "原来没有您" not in reply
+    async with sessions() as session:
+        linked = (await session.execute(select(Contact.name).where(Contact.openid == OFFICIAL))).scalars().all()
+    assert linked == ["秦秀文"]
+    out = io.StringIO()
+    await contacts_command(bot.settings, "陵川县", out)
+    assert "联系人2人：已绑定微信1人，未绑定1人" in out.getvalue()
+    assert "礼义镇 分管领导 秦秀文  已绑定微信" in out.getvalue()
+
+    await run_job(bot, DIGEST)
+    # they wrote to the account a moment ago: the digest goes as a customer-service text, link included
+    (digest,) = [c for c in state.calls if c["endpoint"] == "message/custom/send"]
+    text = digest["body"]["text"]["content"]
+    assert digest["body"]["touser"] == OFFICIAL and text.startswith("【礼义镇医保征缴进度】")
+    page = urlsplit(re.search(r"本乡镇详细进度：(\S+)", text).group(1))
+    resp = await bot.client.get(f"{page.path}?{page.query}")
+    assert resp.status == 200
+    html = await resp.text()
+    assert "陵川县礼义镇" in html and "西村" in html and "崇文镇" not in html
+
+
+async def test_a_digest_by_template_message_carries_the_page_link(bot, fake):
+    state = wire(bot, fake)
+    await add_contacts(bot.app[SESSIONS], "陵川县", [("分管领导", "礼义镇", "秦秀文", OFFICIAL)])
+    await add_people(bot.app[SESSIONS], [Person("礼义镇")])
+    await run_job(bot, DIGEST)
+    (digest,) = [c for c in state.calls if c["endpoint"] == "message/template/send"]
+    assert digest["body"]["data"]["thing2"]["value"] == "礼义镇"
+    page = urlsplit(digest["body"]["url"])
+    assert f"{page.scheme}://{page.netloc}" == bot.settings.public_url
+    resp = await bot.client.get(f"{page.path}?{page.query}")
+    assert resp.status == 200 and "陵川县礼义镇" in await resp.text()
+
+
+async def test_a_tampered_or_expired_code_binds_nobody(bot, fake):
+    wire(bot, fake)
+    good = scene(bot.settings.link_key, 1, "leader", TODAY + dt.timedelta(days=1))
+    forged = good[:-1] + ("a" if good[-1] != "a" else "b")
+    reply = await bot.ask(event_xml(OFFICIAL, "SCAN", forged))
+    assert "这个登记二维码无效" in reply
+    old = scene(bot.settings.link_key, 1, "leader", TODAY - dt.timedelta(days=1))
+    assert "已过期" in await bot.ask(event_xml(OFFICIAL, "subscribe", "qrscene_" + old))
+    assert "登记成功" not in (await bot.ask(text_xml(OFFICIAL, "秦秀文")) or "")
+    async with bot.app[SESSIONS]() as session:
+        assert not (await session.execute(select(Contact).where(Contact.openid == OFFICIAL))).all()
+
+
+async def test_only_residents_who_agreed_get_reminders(bot, fake):
+    state = wire(bot, fake)
+    yes, _no, _never = await add_people(bot.app[SESSIONS], [
+        Person("礼义镇", consents=True), Person("礼义镇", consents=False), Person("礼义镇", consents=None)])
+    await run_job(bot, REMIND_5D)
+    sent = [c["body"]["touser"] for c in state.calls if c["endpoint"] == "message/template/send"]
+    assert sent == [yes.openid]
+
+
+async def test_consent_is_changed_by_a_word_or_the_menu(bot, fake):
+    state = wire(bot, fake)
+    (person,) = await add_people(bot.app[SESSIONS], [Person("礼义镇", consents=None)])
+    assert "已开启缴费提醒" in await bot.ask(text_xml(person.openid, "订阅提醒"))
+    assert "已关闭缴费提醒" in await bot.ask(event_xml(person.openid, "CLICK", "REMIND_OFF"))
+    await run_job(bot, REMIND_5D)
+    assert not [c for c in state.calls if c["endpoint"] == "message/template/send"]
+    assert "已开启" in await bot.ask(text_xml(person.openid, "订阅提醒"))
+    await run_job(bot, "lingchuan-2025:2024-11-25:reminder-1d")
+    (call,) = [c for c in state.calls if c["endpoint"] == "message/template/send"]
+    assert call["body"]["touser"] == person.openid

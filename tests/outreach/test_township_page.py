@@ -1,0 +1,57 @@
+"""The township page a digest links to: signed and expiring, only that township, refused in Chinese (403)
+when tampered with or expired."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from bot.app import SESSIONS
+from bot.config import TZ
+from bot.store.signing import page_url
+from tests.scheduler.helpers import Person, add_people
+from tests.wechat.conftest import TODAY
+
+
+def link(bot, township: str, expires: dt.datetime) -> str:
+    url = page_url(bot.settings.public_url, bot.settings.link_key, "陵川县", township, 2025, expires)
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+async def test_the_page_shows_that_township_only(bot):
+    await add_people(bot.app[SESSIONS], [
+        Person("礼义镇", "东村", paid=True), Person("礼义镇", "东村"), Person("礼义镇", "西村"),
+        Person("礼义镇", "西村", categories=("dibao",)), Person("崇文镇", "南村", paid=True),
+    ])
+    resp = await bot.client.get(link(bot, "礼义镇", TODAY + dt.timedelta(days=7)))
+    assert resp.status == 200
+    html = await resp.text()
+    assert "陵川县礼义镇 2025年度医保征缴进度" in html
+    assert "花名册4人，尚未缴费3人" in html
+    assert "西村" in html and "东村" in html and "南村" not in html  # another township's village
+    assert "低保" in html and "陵政办函〔2024〕16号" in html
+    assert resp.headers["Cache-Control"] == "no-store"
+
+
+async def test_tampered_and_expired_links_are_refused(bot):
+    good = link(bot, "礼义镇", TODAY + dt.timedelta(days=7))
+    path, query = good.split("?")
+    params = dict(parse_qsl(query))
+    for changed in ({"t": "崇文镇"}, {"e": str(int(params["e"]) + 86400)}, {"s": "0" * 32}, {"y": "2023"}):
+        resp = await bot.client.get(path + "?" + urlencode({**params, **changed}))
+        assert resp.status == 403
+        assert "链接无效" in await resp.text()
+    resp = await bot.client.get(path)
+    assert resp.status == 403
+    expired = link(bot, "礼义镇", TODAY - dt.timedelta(seconds=1))
+    resp = await bot.client.get(expired)
+    assert resp.status == 403 and "链接已过期" in await resp.text()
+
+
+async def test_a_link_made_with_another_key_is_refused(make_bot):
+    bot = await make_bot(link_key="the-real-key")
+    forged = page_url("http://x", "yibao-demo-link-key", "陵川县", "礼义镇", 2025,
+                      dt.datetime(2030, 1, 1, tzinfo=TZ))
+    resp = await bot.client.get("/township?" + urlsplit(forged).query)
+    assert resp.status == 403
