@@ -11,14 +11,14 @@ from dataclasses import dataclass
 _DIGITS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _N = r"(\d{1,2}|十|[一两二三四五六七八九])"
 _YEAR = r"(?:个)?(?:年|年度)"
-_STOPPED = r"(?:断(?:保|缴|交|档|了|掉)?|停(?:保|缴|交|了)?|没(?:有)?(?:交|缴|参保|参加|买|续)|未(?:交|缴|参保))"
+STOPPED = r"(?:断(?:保|缴|交|档|了|掉)?|停(?:保|缴|交|了)?|没(?:有)?(?:交|缴|参保|参加|买|续)|未(?:交|缴|参保))"
 
 _LAPSED = (
-    re.compile(rf"{_STOPPED}了?(?:有)?{_N}{_YEAR}"),  # 断了两年, 断保2年, 停了三年, 没交两年
-    re.compile(rf"{_N}{_YEAR}(?:都|也|一直|就)?{_STOPPED}"),  # 两年没交, 三年都没缴
-    re.compile(rf"(?:已经)?有{_N}{_YEAR}(?:都|也)?{_STOPPED}"),
+    re.compile(rf"{STOPPED}了?(?:有)?{_N}{_YEAR}"),  # 断了两年, 断保2年, 停了三年, 没交两年
+    re.compile(rf"{_N}{_YEAR}(?:都|也|一直|就)?{STOPPED}"),  # 两年没交, 三年都没缴
+    re.compile(rf"(?:已经)?有{_N}{_YEAR}(?:都|也)?{STOPPED}"),
 )
-_LAST_YEAR = re.compile(rf"去年(?:就|也)?{_STOPPED}")  # 去年没交: one year
+_LAST_YEAR = re.compile(rf"去年(?:就|也)?{STOPPED}")  # 去年没交: one year
 _BACK_PAID = (
     re.compile(rf"补(?:交|缴)(?:了|上)?{_N}{_YEAR}"),  # 补缴了一年, 补交两年
     re.compile(rf"{_N}{_YEAR}(?:都|也)?补(?:交|缴|上)"),  # 两年都补交

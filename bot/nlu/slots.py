@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.nlu import lexicon
+from bot.nlu.lapse import STOPPED
 from bot.nlu.sound import SoundAlike
 from bot.rules.loader import PolicyRegistry
 
@@ -24,6 +25,8 @@ _YEAR_MIN, _YEAR_MAX = 2015, 2035
 _RELATIVE_YEAR = re.compile(r"(?<!大)前年|去年|明年|后年(?!头)")
 _RELATIVE_OFFSET = {"前年": -2, "去年": -1, "明年": 1, "后年": 2}
 _THIS_YEAR = re.compile(r"今年|本年")
+# "去年没交": the year a lapse happened, not the insurance year asked about (the waiting period reads it).
+_LAPSED_IN = re.compile(rf"(?:就|也|都)?{STOPPED}")
 
 # Suffixes a resident may drop from a township or village name: 礼义镇 -> 礼义, 宝城街道办事处 -> 宝城街道.
 _TOWNSHIP_SUFFIXES = ("街道办事处", "街道办", "街道", "镇", "乡", "村")
@@ -215,8 +218,10 @@ class SlotExtractor:
         """去年/前年/明年/后年 against `today`, unless the message also says 今年."""
         if _THIS_YEAR.search(text):
             return None
-        m = _RELATIVE_YEAR.search(text)
-        return today.year + _RELATIVE_OFFSET[m.group(0)] if m else None
+        for m in _RELATIVE_YEAR.finditer(text):
+            if not _LAPSED_IN.match(text, m.end()):
+                return today.year + _RELATIVE_OFFSET[m.group(0)]
+        return None
 
     @staticmethod
     def year_in(text: str) -> int | None:

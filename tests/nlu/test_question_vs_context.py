@@ -82,6 +82,8 @@ def test_helping_someone_pay(registry: PolicyRegistry, text: str, intent: Intent
         ("2025年的呢，不是去年的", dt.date(2026, 6, 1), 2025),  # a written year wins
         ("去年交过了，今年交多少", dt.date(2024, 11, 10), None),  # 今年 is asked: no year named
         ("去年的医保多少钱", None, None),  # no date, no guess
+        ("去年没交，现在交了多久能报销", dt.date(2027, 3, 10), None),  # the year of a lapse is not the year asked
+        ("前年断保了，明年的交多少", dt.date(2024, 11, 10), 2025),
     ],
 )
 def test_relative_years_against_the_date(
