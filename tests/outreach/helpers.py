@@ -5,15 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import aiohttp
 from aiohttp.test_utils import TestServer
 from sqlalchemy import insert
 
-from bot.app import SESSIONS
+from bot.app import REGISTRY, SESSIONS
+from bot.config import Settings
 from bot.store.models import Follower
 from bot.wechat.client import WeChatClient
 from bot.wechat.fake import FAKE, FakeWeChat
+from scheduler.planner import plan_job
+from scheduler.sender import Sender
+from scheduler.timetable import find_job
 from tests.wechat.conftest import Bot
 
 
@@ -43,3 +48,16 @@ async def wechat(bot: Bot, **options) -> AsyncIterator[WeChatClient]:
         s = bot.settings
         yield WeChatClient(http, appid=s.wechat_appid, secret=s.wechat_secret, base=s.wechat_api_base,
                            sessions=bot.app[SESSIONS], backoff_s=0.01, **options)
+
+
+async def run_job(bot, job_id: str) -> None:
+    """Plan a job and send its messages at the time it runs."""
+    sessions, registry = bot.app[SESSIONS], bot.app[REGISTRY]
+    spec = find_job(registry, Settings(), job_id)
+    async with sessions.begin() as session:
+        await plan_job(session, registry, spec, planned_at=spec.run_at)
+    settings = replace(bot.settings, send_rate_per_s=0)
+    async with aiohttp.ClientSession() as http:
+        client = WeChatClient(http, appid=settings.wechat_appid, secret=settings.wechat_secret,
+                              base=settings.wechat_api_base, sessions=sessions)
+        await Sender(sessions, client, registry, settings, clock=lambda: spec.run_at).drain()

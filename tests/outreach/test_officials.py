@@ -7,24 +7,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from dataclasses import replace
 from urllib.parse import urlsplit
 
 import aiohttp
 from sqlalchemy import select
 
-from bot.app import REGISTRY, SESSIONS
+from bot.app import SESSIONS
 from bot.commands.officials import contacts_command, make_qrcode
-from bot.config import Settings
 from bot.store.models import Contact
 from bot.store.signing import scene
-from bot.wechat.client import WeChatClient
 from bot.wechat.fake import FAKE
 from bot.wechat.simulate import event_xml, text_xml
-from scheduler.planner import plan_job
-from scheduler.sender import Sender
-from scheduler.timetable import find_job
-from tests.outreach.helpers import wechat, wire
+from tests.outreach.helpers import run_job, wechat, wire
 from tests.scheduler.helpers import Person, add_contacts, add_people
 from tests.wechat.conftest import TODAY
 
@@ -40,19 +34,6 @@ async def scan(bot, fake, ticket: str, *, new: bool = True) -> str | None:
     pushed = fake.app[FAKE].pushed[-1]
     assert pushed["status"] == 200
     return bot.signer(aes=True).open_reply(pushed["reply"])
-
-
-async def run_job(bot, job_id: str) -> None:
-    """Plan a job and send its messages at the time it runs."""
-    sessions, registry = bot.app[SESSIONS], bot.app[REGISTRY]
-    spec = find_job(registry, Settings(), job_id)
-    async with sessions.begin() as session:
-        await plan_job(session, registry, spec, planned_at=spec.run_at)
-    settings = replace(bot.settings, send_rate_per_s=0)
-    async with aiohttp.ClientSession() as http:
-        client = WeChatClient(http, appid=settings.wechat_appid, secret=settings.wechat_secret,
-                              base=settings.wechat_api_base, sessions=sessions)
-        await Sender(sessions, client, registry, settings, clock=lambda: spec.run_at).drain()
 
 
 async def test_an_official_scans_confirms_and_gets_the_township_digest_with_a_working_link(bot, fake):
