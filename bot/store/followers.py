@@ -4,6 +4,9 @@ Every change is a `FollowerWrite`: an upsert (INSERT ... ON CONFLICT DO UPDATE),
 before the bot existed, or whose subscribe event was lost, gets a row the first time they speak. The
 webhook's writes go with the message's reply (bot/store/inbox.py); `yibao ask --openid` uses the helpers
 below.
+
+`read_speakers` and `apply_writes` are synchronous (a SQLAlchemy Connection or Session): the inbox runs them
+inside its batch function on its own thread (bot/store/inbox.py); async callers go through `run_sync`.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import Connection, Insert, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.store.db import insert
 from bot.store.models import Follower
@@ -93,13 +97,13 @@ def _runs(writes: Iterable[FollowerWrite]) -> list[list[FollowerWrite]]:
     return out
 
 
-async def apply_writes(db: AsyncConnection | AsyncSession, writes: Iterable[FollowerWrite]) -> None:
+def apply_writes(db: Connection | Session, writes: Iterable[FollowerWrite]) -> None:
     """One executemany upsert per run of writes of one kind, in order. Of several writes of a run for one
     follower the last wins (PostgreSQL refuses to update a row twice in one statement)."""
-    dialect = db.bind.dialect.name if isinstance(db, AsyncSession) else db.dialect.name
+    dialect = db.get_bind().dialect.name if isinstance(db, Session) else db.dialect.name
     for run in _runs(writes):
         rows = {w.openid: {"openid": w.openid, **w.values} for w in run}
-        await db.execute(_upsert(dialect, run[0].update), list(rows.values()))
+        db.execute(_upsert(dialect, run[0].update), list(rows.values()))
 
 
 # Execute with {"openids": [...]}.
@@ -113,21 +117,21 @@ def _speaker(row: Any) -> Speaker:
                    state=dict(row.state or {}))
 
 
-async def load_speakers(db: AsyncConnection | AsyncSession, openids: list[str]) -> dict[str, Speaker]:
+def read_speakers(db: Connection | Session, openids: list[str]) -> dict[str, Speaker]:
     """The stored followers among `openids` (strangers left out)."""
-    return {row.openid: _speaker(row) for row in await db.execute(_SPEAKERS, {"openids": openids})}
+    return {row.openid: _speaker(row) for row in db.execute(_SPEAKERS, {"openids": openids})}
 
 
 async def load_speaker(session: AsyncSession, openid: str) -> Speaker:
     """The follower's bound region, resident and conversation state (a blank Speaker for a stranger)."""
-    return (await load_speakers(session, [openid])).get(openid) or Speaker(openid=openid)
+    return (await session.run_sync(read_speakers, [openid])).get(openid) or Speaker(openid=openid)
 
 
 async def save_speaker(
     session: AsyncSession, speaker: Speaker, now: dt.datetime, *, user_message: bool = True
 ) -> None:
     """Persist what the pipeline left in `Reply.speaker`."""
-    await apply_writes(session, [speaker_write(speaker, now, user_message=user_message)])
+    await session.run_sync(apply_writes, [speaker_write(speaker, now, user_message=user_message)])
 
 
 async def count_window_send(session: AsyncSession, openid: str) -> None:
