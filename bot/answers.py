@@ -9,6 +9,11 @@ change. A speaker with conversation state (a binding in progress) is answered af
 carrying a long number (an ID or phone number perhaps, which is not kept in memory); a question waiting
 for its county is no bar (the pipeline drops it first). Bounded (`Settings.answer_cache` answers, least
 recently used out; YIBAO_ANSWER_CACHE=0 switches it off); one per process.
+
+Normalising a text (bot/nlu/normalize.py, about 20 µs for the benchmark's questions) costs far more than
+looking its answer up, and residents ask the same few hundred questions: the normalised form of a text whose
+answer may be kept is remembered (`_texts`, bounded like `_reads`), so a repeated question is one dict
+lookup. Texts carrying a long number are never remembered.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ class Kept:
 class AnswerCache:
     def __init__(self) -> None:
         self._reads: dict[Question, tuple[str, ...]] = {}  # the fields a question's answer depends on
+        self._texts: dict[str, str] = {}  # a question's text as asked -> normalised (no long numbers)
         self._kept: OrderedDict[tuple[Question, tuple[Any, ...]], Kept] = OrderedDict()
         self._registry: PolicyRegistry | None = None
         self._policies: list[Policy] = []
@@ -49,6 +55,7 @@ class AnswerCache:
 
     def clear(self) -> None:
         self._reads.clear()
+        self._texts.clear()
         self._kept.clear()
         self._registry, self._policies = None, []
         self.hits = self.misses = self.bypassed = 0
@@ -61,12 +68,21 @@ class AnswerCache:
             pass
         elif isinstance(message, Query):
             what = (message.intent, message.topic, tuple(sorted(message.extras.items())))
-        elif not _LONG_NUMBER.search(message) and not _LONG_NUMBER.search(normal := normalize(message)):
-            what = normal
+        else:
+            what = self._texts.get(message) or self._normal(message, ctx.settings.answer_cache)
         if what is None:
             self.bypassed += 1
             return None
         return what, ctx.today, ctx.settings.default_region
+
+    def _normal(self, text: str, size: int) -> str | None:
+        """The normalised text, remembered; None for a text carrying a long number (in either form)."""
+        if _LONG_NUMBER.search(text) or _LONG_NUMBER.search(normal := normalize(text)):
+            return None
+        if len(self._texts) >= 4 * size:
+            self._texts.clear()
+        self._texts[text] = normal
+        return normal
 
     def get(self, question: Question, ctx: Context) -> Kept | None:
         self._check(ctx.registry)
