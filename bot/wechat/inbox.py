@@ -12,6 +12,16 @@
   and the passive reply is "success" (None here).
 - Events and messages that are not questions become Queries of their intents here (`message_of`), answered by
   the same pipeline and handlers as questions (bot/handlers/events.py).
+
+Why not one transaction per message (load the speaker, run the pipeline, save the speaker, store the reply):
+the writes are group-committed (bot/store/inbox.py), many messages to a transaction, and a transaction per
+message caps one SQLite process at a few hundred messages a second. So the follower is loaded with the claim's
+(shared) transaction and saved with the completion's, and between the two no transaction is open while the
+pipeline runs. What keeps a follower's state from two of their messages answered at once: the completion
+writes only the speaker fields this message changed (`speaker_write(..., before=...)`) plus the timestamps,
+so a binding or a region set by one message is not undone by the other's stale copy; when both messages
+change the same field (both move a binding on), the later completion's value stands. A follower types one
+message at a time, so that needs two messages a few milliseconds apart.
 """
 
 from __future__ import annotations
