@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Insert, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from bot.store.db import insert
+from bot.store.db import execute_many, insert
 from bot.store.models import Follower
 from bot.types import Speaker
 
@@ -100,10 +100,10 @@ def _runs(writes: Iterable[FollowerWrite]) -> list[list[FollowerWrite]]:
 def apply_writes(db: Connection | Session, writes: Iterable[FollowerWrite]) -> None:
     """One executemany upsert per run of writes of one kind, in order. Of several writes of a run for one
     follower the last wins (PostgreSQL refuses to update a row twice in one statement)."""
-    dialect = db.get_bind().dialect.name if isinstance(db, Session) else db.dialect.name
+    conn = db.connection() if isinstance(db, Session) else db
     for run in _runs(writes):
         rows = {w.openid: {"openid": w.openid, **w.values} for w in run}
-        db.execute(_upsert(dialect, run[0].update), list(rows.values()))
+        execute_many(conn, _upsert(conn.dialect.name, run[0].update), list(rows.values()))
 
 
 # Execute with {"openids": [...]}.

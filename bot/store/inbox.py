@@ -37,8 +37,8 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store import followers
+from bot.store.db import execute_many, sqlite_file_engine
 from bot.store.db import insert as dialect_insert
-from bot.store.db import sqlite_file_engine
 from bot.store.followers import FollowerWrite
 from bot.store.ids import mask_text
 from bot.store.models import InboundMessage, MessageLog
@@ -89,6 +89,7 @@ def log_row(
     }
 
 
+_INSERT_LOG = insert(_LOG)
 # Record the outcome of a delivery, so retries get the same reply: executemany with k, s(tatus), r(eply).
 _FINISH = update(_T).where(_T.c.key == bindparam("k")).values(status=bindparam("s"), reply=bindparam("r"))
 
@@ -272,8 +273,6 @@ def _claim(conn: Connection, claims: list[_Claim]) -> dict[int, Speaker]:
 
 def _finish(conn: Connection, finishes: list[_Finish]) -> None:
     outcomes = {op.key: {"k": op.key, "s": op.status, "r": op.reply} for op in finishes}  # the last wins
-    conn.execute(_FINISH, list(outcomes.values()))
+    execute_many(conn, _FINISH, list(outcomes.values()))
     followers.apply_writes(conn, [w for op in finishes for w in op.writes])
-    logs = [row for op in finishes for row in op.logs]
-    if logs:
-        conn.execute(insert(_LOG), logs)
+    execute_many(conn, _INSERT_LOG, [row for op in finishes for row in op.logs])
