@@ -30,10 +30,10 @@ import datetime as dt
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Insert, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store import followers
@@ -129,6 +129,7 @@ class InboxStore:
         # a SQLite file: batches run on this thread, with a synchronous engine (see the module's docstring)
         self._sqlite = sqlite_file_engine(engine)
         self._thread = ThreadPoolExecutor(1, "inbox-writer") if self._sqlite is not None else None
+        self._sqlite_conn: Connection | None = None  # the writer's own connection, opened on its thread
         self._queue: list[_Op] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -185,8 +186,8 @@ class InboxStore:
         self._wake.set()
         if self._task is not None:
             await self._task
-        if self._thread is not None and self._sqlite is not None:
-            await asyncio.get_running_loop().run_in_executor(self._thread, self._sqlite.dispose)
+        if self._thread is not None:
+            await asyncio.get_running_loop().run_in_executor(self._thread, self._sqlite_close)
             self._thread.shutdown()
 
     @staticmethod
@@ -239,10 +240,19 @@ class InboxStore:
             return await conn.run_sync(_write_batch, batch)
 
     def _sqlite_transaction(self, batch: list[_Op]) -> list[Any]:
-        """On the writer's thread."""
+        """On the writer's thread, on its own connection (kept: no pool checkout per batch)."""
         assert self._sqlite is not None
-        with self._sqlite.begin() as conn:
-            return _write_batch(conn, batch)
+        if self._sqlite_conn is None:
+            self._sqlite_conn = self._sqlite.connect()
+        with self._sqlite_conn.begin():
+            return _write_batch(self._sqlite_conn, batch)
+
+    def _sqlite_close(self) -> None:
+        """On the writer's thread."""
+        if self._sqlite_conn is not None:
+            self._sqlite_conn.close()
+        if self._sqlite is not None:
+            self._sqlite.dispose()
 
 
 def _write_batch(conn: Connection, batch: list[_Op]) -> list[Any]:
@@ -255,13 +265,19 @@ def _write_batch(conn: Connection, batch: list[_Op]) -> list[Any]:
     return [speakers.get(id(op)) if isinstance(op, _Claim) else None for op in batch]
 
 
+@cache
+def _claim_statement(dialect: str) -> Insert:
+    """INSERT ... ON CONFLICT (key) DO NOTHING RETURNING key: the keys of the rows inserted, the claims won."""
+    stmt = dialect_insert(dialect, _T).on_conflict_do_nothing(index_elements=[_T.c.key])
+    return stmt.returning(_T.c.key)
+
+
 def _claim(conn: Connection, claims: list[_Claim]) -> dict[int, Speaker]:
     """Insert the claims; per claim that won (by id()), the follower as stored. Of two deliveries of one key
     in one batch, the first wins."""
-    stmt = dialect_insert(conn.dialect.name, _T).on_conflict_do_nothing(index_elements=[_T.c.key])
     rows = {op.key: {"key": op.key, "openid": op.openid, "received_at": op.at, "status": PROCESSING}
             for op in reversed(claims)}
-    won = set(conn.execute(stmt.returning(_T.c.key), list(rows.values())).scalars())
+    won = set(conn.execute(_claim_statement(conn.dialect.name), list(rows.values())).scalars())
     first: dict[str, _Claim] = {}
     for op in claims:
         if op.key in won:
