@@ -7,15 +7,16 @@ The answers of intents declared cacheable are kept (bot/answers.py).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from typing import Any
 
 from bot.answers import ANSWERS, Kept
 from bot.handlers import route
-from bot.nlu import understand
+from bot.nlu import follow, understand
 from bot.nlu.query import Intent, Query
 from bot.render import render
-from bot.types import Context, Reply, Speaker
+from bot.types import Answer, Context, Reply, Speaker
 
 _FIELDS = frozenset({"region", "township", "resident_id", "subscribed"})  # the speaker's own, not state
 
@@ -28,6 +29,8 @@ async def respond(message: str | Query, ctx: Context) -> Reply:
     text naming a region alone ("陵川"): that text answers the waiting question."""
     speaker = replace(ctx.speaker, state=dict(ctx.speaker.state))
     ctx = replace(ctx, speaker=speaker)
+    now = _now(ctx)
+    context = _recent_context(speaker, now)
     pending = None if isinstance(message, Query) else speaker.state.pop("pending", None)
     question = ANSWERS.key(message, ctx)
     kept = ANSWERS.get(question, ctx) if question is not None else None
@@ -40,15 +43,70 @@ async def respond(message: str | Query, ctx: Context) -> Reply:
             question = None  # the answer is the waiting question's
             speaker.region, speaker.township = query.region, query.township or speaker.township
             query = understand(pending, ctx.registry, state=speaker.state, today=ctx.today)
-            query = replace(query, region=query.region or speaker.region)
-        answer_route = route(query.intent)
-        answer = await answer_route.handler(query, ctx)
-        kept = Kept(query, render(answer), answer.remember)
-        if question is not None and answer_route.cacheable:
-            ANSWERS.put(question, answer_route.reads, ctx, kept)
+            query = _in_region(query, speaker.region)
+        elif not isinstance(message, Query):
+            query = follow.carry(query, context)  # 那低保呢: the previous question, for 低保
+        if query.also:
+            kept = await _answer_each(query, ctx)
+        else:
+            answer_route = route(query.intent)
+            answer = await answer_route.handler(query, ctx)
+            kept = Kept(query, render(answer), answer.remember)
+            if question is not None and answer_route.cacheable:
+                ANSWERS.put(question, answer_route.reads, ctx, kept)
     if kept.remember:
         _remember(speaker, kept.remember)
+    _keep_context(speaker, kept.query, now, context)
     return Reply(text=kept.text, intent=kept.query.intent, query=kept.query, speaker=speaker)
+
+
+# -- several questions in one message (高档多少钱，能用微信交不) ---------------------------------------------
+
+_MAX_LINES = 10  # longer together: the first answer, and the other questions named in one line
+
+
+async def _answer_each(query: Query, ctx: Context) -> Kept:
+    """One reply answering each question of `query` in order (`Query.also`). A question still waiting for
+    its county is asked once, and the whole message is answered when the county comes."""
+    asked = [query, *query.also]
+    answers = [await route(q.intent).handler(q, ctx) for q in asked]
+    for answer in answers:
+        if answer.template == "ask_region":
+            return Kept(query, render(answer), {**(answer.remember or {}), "pending": query.text})
+    texts = [render(a) for a in answers]
+    remember: dict[str, Any] = {}
+    for answer in answers:
+        remember.update(answer.remember or {})
+    if sum(len(t.splitlines()) for t in texts) > _MAX_LINES:
+        more = render(Answer("also_asked", {"questions": [q.text for q in query.also]}))
+        return Kept(query, f"{texts[0]}\n{more}", remember or None)
+    return Kept(query, "\n\n".join(t for t in texts if t), remember or None)
+
+
+def _in_region(query: Query, region: str | None) -> Query:
+    """`query` (and its further questions) in `region` where they name none."""
+    also = tuple(_in_region(q, region) for q in query.also)
+    return replace(query, region=query.region or region, also=also)
+
+
+# -- follow-ups keep the thread (bot/nlu/follow.py) --------------------------------------------------------
+
+def _now(ctx: Context) -> dt.datetime:
+    """The message's time (`yibao ask` and the bench give a date only: noon of it)."""
+    return ctx.now or dt.datetime.combine(ctx.today, dt.time(12))
+
+
+def _recent_context(speaker: Speaker, now: dt.datetime) -> dict[str, Any] | None:
+    """The conversation's recent context; a stale one is dropped first (so it bars no cached answer)."""
+    context = follow.remembered(speaker.state, now)
+    if context is None:
+        speaker.state.pop(follow.KEY, None)
+    return context
+
+
+def _keep_context(speaker: Speaker, query: Query, now: dt.datetime, before: dict[str, Any] | None) -> None:
+    if (context := follow.context_of(query, now, before)) is not None:
+        speaker.state[follow.KEY] = context
 
 
 def _completes(query: Query) -> bool:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
+from dataclasses import replace
 from typing import Any
 
-from bot.nlu import binding
+from bot.nlu import binding, questions
 from bot.nlu.intents import classify
 from bot.nlu.normalize import normalize, warm_up
 from bot.nlu.query import Intent, Query
@@ -58,6 +59,31 @@ def _query(intent: Intent, text: str, slots: Slots, *, topic: str | None = None,
     )
 
 
+def _questions(text: str, slots: Slots, extractor: SlotExtractor, today: dt.date | None) -> list[questions.Asked]:
+    """The distinct questions of a message asking several (see bot.nlu.questions); fewer than two otherwise."""
+    pieces = questions.clauses(text)
+    if len(pieces) < 2:
+        return []
+    asked: list[questions.Asked] = []
+    for piece in pieces:
+        norm = extractor.respell(normalize(piece))
+        if not norm:
+            continue
+        own = extractor.extract(norm, today)
+        if (found := questions.question_in(norm, own)) is not None:
+            asked.append(questions.Asked(norm, found, questions.shared(own, slots)))
+    return questions.distinct(asked)
+
+
+def _several(norm: str, slots: Slots, asked: list[questions.Asked]) -> Query:
+    """The first question with the message's slots, the others in `also` with their clause's (and the
+    message's where the clause names none)."""
+    first, *rest = asked
+    also = tuple(_query(q.found.rule.intent, q.text, q.slots, topic=q.found.rule.topic) for q in rest)
+    main = _query(first.found.rule.intent, norm, slots, topic=first.found.rule.topic)
+    return replace(main, also=also)
+
+
 def binding_in_progress(state: dict[str, Any] | None) -> bool:
     """All `understand` reads of the conversation state: whether a binding is in progress."""
     return state is not None and "binding" in state
@@ -84,6 +110,10 @@ def understand(
             return _query(Intent.BIND, norm, slots, **details)
 
     found = classify(norm, slots) if norm else None
+    if not binding_now and (found is None or found.rule.intent not in (Intent.BIND, Intent.UNBIND)):
+        asked = _questions(text or "", slots, extractor, today)
+        if len(asked) >= 2:
+            return _several(norm, slots, asked)
     if found is None:
         if binding_now and (name := binding.bare_name_in(norm)):
             return _query(Intent.BIND, norm, slots, name=name)

@@ -53,3 +53,5 @@ class Query:
     tier: str | None = None  # "high" / "low" when the text names a tier
     topic: str | None = None  # out-of-scope topic (养老保险) or a sub-question
     extras: dict[str, str] = field(default_factory=dict)  # e.g. name / id for binding (never logged)
+    # A message asking several things (高档多少钱，能用微信交不): the further questions, in the order asked.
+    also: tuple[Query, ...] = ()

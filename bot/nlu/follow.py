@@ -1,0 +1,102 @@
+"""Follow-ups keep the thread: what one message named carries to the next questions of the conversation.
+
+After "我搬到罗山县了，罗山县交多少", "那低保呢" is the fee in 罗山县 for 低保, and "啥时候截止" then is the
+deadline in 罗山县 for 低保, as a person listening would take them. The conversation's context is the last
+question's reading (intent, place, groups, tier, year) with the time it was asked; it is kept in the
+follower's conversation state (`state["context"]`) and forgotten after `CARRY` (a follower coming back the
+next day starts afresh).
+
+- A question naming no place is asked about the place named before; likewise the groups and the year (unless
+  it says 今年), and, for a fee question, the tier.
+- An elliptical message ("那低保呢", "乐至呢", "2025年的呢", "前年呢": only slots, then 呢) is the previous
+  question asked again with the new slot.
+- A question after one about a newborn is about the newborn unless it names someone else (要交多少钱).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import replace
+from typing import Any
+
+from bot.nlu.questions import asks
+from bot.nlu.query import Intent, Query
+
+CARRY = dt.timedelta(minutes=30)
+KEY = "context"
+# The questions whose reading carries to, and from, the next message.
+QUESTIONS = frozenset({
+    Intent.FEE, Intent.FISCAL_SUBSIDY, Intent.DEADLINE, Intent.CHANNELS, Intent.FAMILY_ACCOUNT,
+    Intent.REGISTRATION, Intent.NEWBORN, Intent.MIGRANT, Intent.MOVING, Intent.HANDLING_FEE,
+    Intent.BENEFIT_START, Intent.WAITING_PERIOD, Intent.ENROLMENT_REWARD,
+})
+# Only slots, then 呢: 那低保呢, 特困的呢, 乐至呢, 2025年的呢, 那要是高档呢.
+_ELLIPTICAL = re.compile(r"^(?:那|那么|那要是|要是|如果是?|换成|还有)?(?P<rest>.{1,16}?)的?(?:呢|咧|嘞)[?]*$")
+_THIS_YEAR = re.compile(r"今年|本年|现在")
+# Someone other than the newborn: 我自己, 大人, 老人 ... (as in bot.nlu.intents).
+_SOMEONE_ELSE = re.compile(r"我|俺|咱|自己|两口子|大人|老人|爹|娘|爸|妈|老伴|媳妇|老公|全家|一家")
+_NEWBORN_TOO = frozenset({Intent.FEE, Intent.DEADLINE, Intent.CHANNELS, Intent.REGISTRATION})
+
+
+def remembered(state: dict[str, Any], now: dt.datetime) -> dict[str, Any] | None:
+    """The conversation's context if it is recent (asked within `CARRY` before `now`), else None."""
+    context = state.get(KEY)
+    if not isinstance(context, dict):
+        return None
+    try:
+        asked = dt.datetime.fromisoformat(str(context.get("at")))
+        fresh = dt.timedelta(0) <= now - asked <= CARRY
+    except (TypeError, ValueError):  # unreadable, or naive against aware
+        return None
+    return context if fresh else None
+
+
+def context_of(query: Query, now: dt.datetime, before: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the conversation remembers after `query` (None: nothing new to remember, keep `before`)."""
+    if query.intent in QUESTIONS:
+        intent: str | None = query.intent.value
+    elif query.intent is Intent.SET_REGION and query.region is not None:
+        intent = (before or {}).get("intent")  # 我是陵川的: the place changes, the question stays
+    else:
+        return None
+    return {
+        "at": now.isoformat(),
+        "intent": intent,
+        "region": query.region,
+        "township": query.township,
+        "categories": list(query.categories),
+        "tier": query.tier,
+        "year": query.year,
+    }
+
+
+def elliptical(query: Query) -> bool:
+    """Whether the message only names slots before 呢 (那低保呢, 乐至呢, 前年呢)."""
+    m = _ELLIPTICAL.match(query.text)
+    named = query.region or query.township or query.year or query.categories or query.tier
+    return bool(m and named and not asks(m.group("rest")))
+
+
+def carry(query: Query, context: dict[str, Any] | None) -> Query:
+    """`query` read in the conversation's `context` (see the module docstring)."""
+    if context is None:
+        return query
+    before = Intent(context["intent"]) if context.get("intent") else None
+    if before is not None and before in QUESTIONS and elliptical(query):
+        query = replace(query, intent=before, topic=None)
+    if (before is Intent.NEWBORN and query.intent in _NEWBORN_TOO and not query.categories
+            and not _SOMEONE_ELSE.search(query.text)):
+        query = replace(query, intent=Intent.NEWBORN)
+    if query.intent not in QUESTIONS:
+        return query
+    changes: dict[str, Any] = {}
+    if query.region is None and query.township is None and "unknown_region" not in query.extras:
+        changes.update(region=context.get("region"), township=context.get("township"))
+    if not query.categories and context.get("categories"):
+        changes["categories"] = tuple(context["categories"])
+    if query.year is None and context.get("year") and not _THIS_YEAR.search(query.text):
+        changes["year"] = context["year"]
+    if query.intent is Intent.FEE and query.tier is None and context.get("tier"):
+        changes["tier"] = context["tier"]
+    return replace(query, **changes) if changes else query
