@@ -32,32 +32,46 @@ async def respond(message: str | Query, ctx: Context) -> Reply:
     now = _now(ctx)
     context = _recent_context(speaker, now)
     pending = None if isinstance(message, Query) else speaker.state.pop("pending", None)
-    question = ANSWERS.key(message, ctx)
-    kept = ANSWERS.get(question, ctx) if question is not None else None
+    understood = carried = None
+    place = None
+    if context is not None and not isinstance(message, Query):
+        understood = understand(message, ctx.registry, state=speaker.state, today=ctx.today)
+        carried = follow.carry(understood, context)  # 那低保呢: the previous question, for 低保
+        place = follow.place(carried, context)
+    asked = _in_place(ctx, place)  # a place named before is the speaker's for this answer
+    question = ANSWERS.key(message, _without_context(asked))
+    if question is not None and carried != understood:  # kept under the reading the context made of it
+        question = (("follow-up", question[0], _reading(carried)), *question[1:])
+    kept = ANSWERS.get(question, asked) if question is not None else None
     if kept is None or (pending and _completes(kept.query)):
         if isinstance(message, Query):
             query = message
+        elif understood is not None:
+            query = understood
         else:  # relative years (去年, 明年) count from the day asked, which the cache's key holds too
             query = understand(message, ctx.registry, state=speaker.state, today=ctx.today)
         if pending and _completes(query):
-            question = None  # the answer is the waiting question's
+            question, asked = None, ctx  # the answer is the waiting question's
             speaker.region, speaker.township = query.region, query.township or speaker.township
             query = understand(pending, ctx.registry, state=speaker.state, today=ctx.today)
             query = _in_region(query, speaker.region)
-        elif not isinstance(message, Query):
-            query = follow.carry(query, context)  # 那低保呢: the previous question, for 低保
+        elif carried is not None:
+            query = carried
         if query.also:
-            kept = await _answer_each(query, ctx)
+            kept = await _answer_each(query, asked)
         else:
             answer_route = route(query.intent)
-            answer = await answer_route.handler(query, ctx)
+            answer = await answer_route.handler(query, asked)
             kept = Kept(query, render(answer), answer.remember)
             if question is not None and answer_route.cacheable:
-                ANSWERS.put(question, answer_route.reads, ctx, kept)
+                ANSWERS.put(question, answer_route.reads, asked, kept)
     if kept.remember:
         _remember(speaker, kept.remember)
-    _keep_context(speaker, kept.query, now, context)
-    return Reply(text=kept.text, intent=kept.query.intent, query=kept.query, speaker=speaker)
+    read = kept.query
+    if place is not None and asked is not ctx:
+        read = replace(read, region=place[0], township=place[1])
+    _keep_context(speaker, read, now)
+    return Reply(text=kept.text, intent=read.intent, query=read, speaker=speaker)
 
 
 # -- several questions in one message (高档多少钱，能用微信交不) ---------------------------------------------
@@ -104,9 +118,34 @@ def _recent_context(speaker: Speaker, now: dt.datetime) -> dict[str, Any] | None
     return context
 
 
-def _keep_context(speaker: Speaker, query: Query, now: dt.datetime, before: dict[str, Any] | None) -> None:
-    if (context := follow.context_of(query, now, before)) is not None:
+def _in_place(ctx: Context, place: tuple[str, str | None] | None) -> Context:
+    """`ctx` with the speaker in `place` (for the answer only: the follower's own region is not changed)."""
+    if place is None:
+        return ctx
+    return replace(ctx, speaker=replace(ctx.speaker, region=place[0], township=place[1]))
+
+
+def _without_context(ctx: Context) -> Context:
+    """`ctx` as the answer cache sees it: the conversation's context is no conversation state to it (a
+    reading the context changed is kept under that reading, see `respond`)."""
+    if follow.KEY not in ctx.speaker.state:
+        return ctx
+    state = {k: v for k, v in ctx.speaker.state.items() if k != follow.KEY}
+    return replace(ctx, speaker=replace(ctx.speaker, state=state))
+
+
+def _reading(query: Query | None) -> tuple[Any, ...]:
+    """What of a carried Query its answer depends on, beside its text (for the answer cache's key)."""
+    assert query is not None
+    return (query.intent, query.region, query.township, query.year, query.categories, query.tier, query.topic,
+            tuple(sorted(query.extras.items())))
+
+
+def _keep_context(speaker: Speaker, query: Query, now: dt.datetime) -> None:
+    if (context := follow.context_of(query, now)) is not None:
         speaker.state[follow.KEY] = context
+    elif follow.forgets(query):
+        speaker.state.pop(follow.KEY, None)
 
 
 def _completes(query: Query) -> bool:

@@ -45,6 +45,15 @@ def empty_cache():
     ANSWERS.clear()
 
 
+def conversation(state: dict) -> dict:
+    """A follower's state but the context a question leaves for the next (bot/nlu/follow.py)."""
+    return {k: v for k, v in state.items() if k != "context"}
+
+
+def without_context(speaker: Speaker) -> Speaker:
+    return replace(speaker, state=conversation(speaker.state))
+
+
 def ctx(speaker: Speaker, *, today: dt.date = TODAY, settings: Settings | None = None, registry=REGISTRY,
         sessions=None) -> Context:
     return Context(today=today, registry=registry, speaker=speaker, settings=settings or Settings(),
@@ -119,15 +128,15 @@ async def test_the_cached_reply_does_not_share_the_speakers_state():
     assert ANSWERS.hits == 1
     hit.speaker.state["pending"] = "x"
     assert speaker.state == {}
-    assert (await respond("低保户交多少", ctx(speaker))).speaker.state == {}
+    assert conversation((await respond("低保户交多少", ctx(speaker))).speaker.state) == {}
 
 
 async def test_an_answer_that_remembers_a_pending_question_is_replayed_with_it():
     first = await respond("低保户交多少", ctx(Speaker(openid="o_new")))  # no region: the question waits for one
-    assert first.speaker.state == {"pending": "低保户交多少"}
+    assert conversation(first.speaker.state) == {"pending": "低保户交多少"}
     again = await respond("低保户交多少", ctx(Speaker(openid="o_new2")))
     assert ANSWERS.hits == 1
-    assert again.speaker == Speaker(openid="o_new2", state={"pending": "低保户交多少"})
+    assert without_context(again.speaker) == Speaker(openid="o_new2", state={"pending": "低保户交多少"})
     assert again == await respond("低保户交多少", ctx(Speaker(openid="o_new2"), settings=OFF))
 
 
@@ -257,7 +266,7 @@ async def test_naming_the_county_a_question_waits_for_answers_the_question_not_f
     assert len(ANSWERS) == 1  # the kept "陵川" is not the answer to a waiting question
     assert answered == await respond("陵川", ctx(waiting, settings=OFF))
     assert answered.intent is Intent.FEE and "您个人缴纳80元" in answered.text
-    assert answered.speaker == Speaker(openid="o_w2", region="陵川县")
+    assert without_context(answered.speaker) == Speaker(openid="o_w2", region="陵川县")
 
 
 async def test_a_pending_question_alone_does_not_keep_the_cache_away():
@@ -269,7 +278,7 @@ async def test_a_pending_question_alone_does_not_keep_the_cache_away():
         assert reply == await respond("什么时候截止", ctx(speaker, settings=OFF))
         assert speaker.state == {"pending": "低保户交多少"}  # the caller's speaker is left alone
     assert ANSWERS.hits == 2
-    assert reply.speaker.state == {}  # every answer but the county's drops the pending question
+    assert conversation(reply.speaker.state) == {}  # every answer but the county's drops the pending question
 
 
 async def test_payment_status_of_a_bound_follower_is_never_kept():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.handlers import verdict
 from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
 from bot.handlers.sources import benefit_sources
@@ -17,7 +18,8 @@ async def deadline(query: Query, ctx: Context, sit: Situation) -> Answer:
     c = sit.policy.collection
     sources = [c.source, c.monthly_window.source if c.monthly_window else None,
                *(e.source for e in c.extensions)]
-    return Answer("deadline", sit.data(enquiry=sit.policy.region.enquiry, cite=cite(sit.policy, *sources)))
+    return Answer("deadline", sit.data(enquiry=sit.policy.region.enquiry, cite=cite(sit.policy, *sources),
+                                       verdict=verdict.deadline(query, sit.policy, sit.calendar)))
 
 
 @router.handles(Intent.MIGRANT, cacheable=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.handlers import verdict
 from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
 from bot.handlers.sources import extra_fee_sources
@@ -22,6 +23,7 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     if not query.categories:
         shown = [policy.contribution.tier(query.tier)] if query.tier else tiers
         return Answer("fee_general", sit.data(
+            verdict=verdict.fee_general(query, shown),
             tiers=shown,
             subsidised=[category_amount(policy, c) for c in policy.categories],
             cite=cite(policy, *(t.source for t in shown),
@@ -39,6 +41,7 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     names = {key: next((c.name for p in ctx.registry.policies for c in p.categories if c.key == key), key)
              for key in pay.unknown_categories}
     return Answer("fee_category", sit.data(
+        verdict=verdict.fee_category(query, pay),
         pay=pay,
         unknown_names=[names[k] for k in pay.unknown_categories],
         enquiry=policy.region.enquiry,

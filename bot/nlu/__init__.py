@@ -16,7 +16,7 @@ import weakref
 from dataclasses import replace
 from typing import Any
 
-from bot.nlu import binding, questions
+from bot.nlu import binding, check, questions
 from bot.nlu.intents import classify
 from bot.nlu.normalize import normalize, warm_up
 from bot.nlu.query import Intent, Query
@@ -45,6 +45,9 @@ def extractor_for(registry: PolicyRegistry) -> SlotExtractor:
     return extractor
 
 
+_CHECKED = frozenset({Intent.FEE, Intent.DEADLINE})  # the questions whose figure a resident may check
+
+
 def _query(intent: Intent, text: str, slots: Slots, *, topic: str | None = None, **extras: str) -> Query:
     return Query(
         intent=intent,
@@ -56,7 +59,12 @@ def _query(intent: Intent, text: str, slots: Slots, *, topic: str | None = None,
         tier=slots.tier,
         topic=topic,
         extras={**slots.extras, **extras},
+        checked=check.amounts(text) if intent in _CHECKED else (),
+        checked_date=check.date(text) if intent in _CHECKED else None,
     )
+
+
+_MOST_CLAUSES = 24
 
 
 def _questions(text: str, slots: Slots, extractor: SlotExtractor, today: dt.date | None) -> list[questions.Asked]:
@@ -64,11 +72,14 @@ def _questions(text: str, slots: Slots, extractor: SlotExtractor, today: dt.date
     pieces = questions.clauses(text)
     if len(pieces) < 2:
         return []
+    if len(pieces) > _MOST_CLAUSES:  # a story of many clauses: its questions open or close it
+        pieces = pieces[: _MOST_CLAUSES // 3] + pieces[-(_MOST_CLAUSES - _MOST_CLAUSES // 3) :]
     asked: list[questions.Asked] = []
     for piece in pieces:
-        norm = extractor.respell(normalize(piece))
-        if not norm:
+        norm = normalize(piece)
+        if not norm or not questions.asks(norm):
             continue
+        norm = extractor.respell(norm)
         own = extractor.extract(norm, today)
         if (found := questions.question_in(norm, own)) is not None:
             asked.append(questions.Asked(norm, found, questions.shared(own, slots)))

@@ -6,8 +6,9 @@ question's reading (intent, place, groups, tier, year) with the time it was aske
 follower's conversation state (`state["context"]`) and forgotten after `CARRY` (a follower coming back the
 next day starts afresh).
 
-- A question naming no place is asked about the place named before; likewise the groups and the year (unless
-  it says 今年), and, for a fee question, the tier.
+- A question naming no place is asked about the place named before; a question of paying (fee, deadline,
+  channels) likewise about the groups and the year named before (unless it says 今年), and a fee question
+  about the tier.
 - An elliptical message ("那低保呢", "乐至呢", "2025年的呢", "前年呢": only slots, then 呢) is the previous
   question asked again with the new slot.
 - A question after one about a newborn is about the newborn unless it names someone else (要交多少钱).
@@ -20,8 +21,8 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from bot.nlu.questions import asks
 from bot.nlu.query import Intent, Query
+from bot.nlu.questions import asks
 
 CARRY = dt.timedelta(minutes=30)
 KEY = "context"
@@ -36,6 +37,8 @@ _ELLIPTICAL = re.compile(r"^(?:那|那么|那要是|要是|如果是?|换成|还
 _THIS_YEAR = re.compile(r"今年|本年|现在")
 # Someone other than the newborn: 我自己, 大人, 老人 ... (as in bot.nlu.intents).
 _SOMEONE_ELSE = re.compile(r"我|俺|咱|自己|两口子|大人|老人|爹|娘|爸|妈|老伴|媳妇|老公|全家|一家")
+# The questions of paying, to which the group, tier and year named before carry (the place carries to all).
+_PAYING = frozenset({Intent.FEE, Intent.DEADLINE, Intent.CHANNELS})
 _NEWBORN_TOO = frozenset({Intent.FEE, Intent.DEADLINE, Intent.CHANNELS, Intent.REGISTRATION})
 
 
@@ -52,23 +55,25 @@ def remembered(state: dict[str, Any], now: dt.datetime) -> dict[str, Any] | None
     return context if fresh else None
 
 
-def context_of(query: Query, now: dt.datetime, before: dict[str, Any] | None) -> dict[str, Any] | None:
-    """What the conversation remembers after `query` (None: nothing new to remember, keep `before`)."""
-    if query.intent in QUESTIONS:
-        intent: str | None = query.intent.value
-    elif query.intent is Intent.SET_REGION and query.region is not None:
-        intent = (before or {}).get("intent")  # 我是陵川的: the place changes, the question stays
-    else:
+def context_of(query: Query, now: dt.datetime) -> dict[str, Any] | None:
+    """What the conversation remembers after the question `query` (None: not a question; see `forgets`)."""
+    if query.intent not in QUESTIONS:
         return None
     return {
         "at": now.isoformat(),
-        "intent": intent,
+        "intent": query.intent.value,
         "region": query.region,
         "township": query.township,
         "categories": list(query.categories),
         "tier": query.tier,
         "year": query.year,
     }
+
+
+def forgets(query: Query) -> bool:
+    """Whether `query` ends the conversation's context: naming one's own place (我是乐至的) makes it the
+    follower's region, which a place named before must not override."""
+    return query.intent is Intent.SET_REGION and query.region is not None
 
 
 def elliptical(query: Query) -> bool:
@@ -78,8 +83,18 @@ def elliptical(query: Query) -> bool:
     return bool(m and named and not asks(m.group("rest")))
 
 
+def place(query: Query, context: dict[str, Any] | None) -> tuple[str, str | None] | None:
+    """The (region, township) a question naming no place is asked about: the one named before, if any."""
+    if context is None or not context.get("region") or query.intent not in QUESTIONS:
+        return None
+    if query.region is not None or query.township is not None or "unknown_region" in query.extras:
+        return None
+    return context["region"], context.get("township")
+
+
 def carry(query: Query, context: dict[str, Any] | None) -> Query:
-    """`query` read in the conversation's `context` (see the module docstring)."""
+    """`query` read in the conversation's `context` (see the module docstring), but for the place, which
+    the pipeline gives the answer as the speaker's (see `place`)."""
     if context is None:
         return query
     before = Intent(context["intent"]) if context.get("intent") else None
@@ -90,9 +105,9 @@ def carry(query: Query, context: dict[str, Any] | None) -> Query:
         query = replace(query, intent=Intent.NEWBORN)
     if query.intent not in QUESTIONS:
         return query
+    if query.intent not in _PAYING:
+        return query
     changes: dict[str, Any] = {}
-    if query.region is None and query.township is None and "unknown_region" not in query.extras:
-        changes.update(region=context.get("region"), township=context.get("township"))
     if not query.categories and context.get("categories"):
         changes["categories"] = tuple(context["categories"])
     if query.year is None and context.get("year") and not _THIS_YEAR.search(query.text):

@@ -55,3 +55,7 @@ class Query:
     extras: dict[str, str] = field(default_factory=dict)  # e.g. name / id for binding (never logged)
     # A message asking several things (高档多少钱，能用微信交不): the further questions, in the order asked.
     also: tuple[Query, ...] = ()
+    # A figure checked (是不是交三百, 截止是不是12月31号; bot.nlu.check): amounts in yuan, and (month, day) with
+    # month 0 for a day alone. The answer says 对 or 不对 first.
+    checked: tuple[int, ...] = ()
+    checked_date: tuple[int, int] | None = None
