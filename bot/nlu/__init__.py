@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.nlu import binding, check, questions
-from bot.nlu.intents import classify
+from bot.nlu.intents import _CLAUSE, classify
 from bot.nlu.normalize import normalize, warm_up
 from bot.nlu.query import Intent, Query
 from bot.nlu.slots import SlotExtractor, Slots
@@ -65,6 +65,12 @@ def _query(intent: Intent, text: str, slots: Slots, *, topic: str | None = None,
 
 
 _MOST_CLAUSES = 24
+
+
+def _asked_tier(norm: str, slots: Slots, extractor: SlotExtractor) -> Slots:
+    """A story naming two tiers (交的是低档，今年想换成高档…高档一年多少钱): the tier of the clause that asks."""
+    asked = {tier for clause in _CLAUSE.split(norm) if questions.asks(clause) and (tier := extractor.tier_in(clause))}
+    return replace(slots, tier=asked.pop()) if len(asked) == 1 else slots
 
 
 def _questions(text: str, slots: Slots, extractor: SlotExtractor, today: dt.date | None) -> list[questions.Asked]:
@@ -121,6 +127,8 @@ def understand(
             return _query(Intent.BIND, norm, slots, **details)
 
     found = classify(norm, slots) if norm else None
+    if found is not None and slots.tier is None:
+        slots = _asked_tier(norm, slots, extractor)
     if not binding_now and (found is None or found.rule.intent not in (Intent.BIND, Intent.UNBIND)):
         asked = _questions(text or "", slots, extractor, today)
         if len(asked) >= 2:
