@@ -88,6 +88,8 @@ async def _answer_each(query: Query, ctx: Context) -> Kept:
         if answer.template == "ask_region":
             return Kept(query, render(answer), {**(answer.remember or {}), "pending": query.text})
     texts = [render(a) for a in answers]
+    header = texts[0].split("\n", 1)[0]
+    texts[1:] = [t.split("\n", 1)[1] if t.startswith(header + "\n") else t for t in texts[1:]]  # said once
     remember: dict[str, Any] = {}
     for answer in answers:
         remember.update(answer.remember or {})
