@@ -3,6 +3,12 @@
 The same pipeline serves `yibao ask`, the webhook, reminders and the console preview. A question is a text,
 understood here; an event (subscribe, a picture, a receipt, ...) comes as the Query the WeChat edge made of it.
 The answers of intents declared cacheable are kept (bot/answers.py).
+
+Two things span messages or questions (each in its own functions below): a message asking several questions
+gets one reply answering each in order (`Query.also`), and a conversation keeps its thread for a while
+(bot/nlu/follow.py: the place, groups, tier and year of the last question, in `state["context"]`). That
+context is no bar to the answer cache: a reading it changes is kept under that reading, and a place it
+carries is given to the answer as the speaker's (as a bound follower's would be).
 """
 
 from __future__ import annotations

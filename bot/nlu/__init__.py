@@ -7,6 +7,11 @@ are read with patterns compiled once per registry (bot.nlu.slots), and the inten
 matching rule (bot.nlu.intents). While a follower is binding (state has "binding"), a message carrying a
 name and/or an ID number is BIND with extras {"name", "id_number"}, and 取消 cancels (extras {"cancel": "1"}).
 `Query.text` never carries a full ID number: it is masked to its first and last four characters.
+
+A message asking several things (高档多少钱，能用微信交不) reads as its first question with the others in
+`Query.also` (bot.nlu.questions); a figure or date the resident checks (是不是交三百) is in `Query.checked` /
+`Query.checked_date` (bot.nlu.check). What a conversation carries from one message to the next is
+bot.nlu.follow's, applied by the pipeline.
 """
 
 from __future__ import annotations
