@@ -54,6 +54,7 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
 async def fiscal_subsidy(query: Query, ctx: Context, sit: Situation) -> Answer:
     fs = sit.policy.fiscal_subsidy
     return Answer("fiscal_subsidy", sit.data(
+        verdict=verdict.fiscal_subsidy(query, fs),
         fiscal=fs, tiers=sit.policy.contribution.tiers, enquiry=sit.policy.region.enquiry,
         cite=cite(sit.policy, fs.source if fs else None),
     ))

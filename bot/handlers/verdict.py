@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.nlu.query import Query
 from bot.rules.calculator import CalendarState, Payable
-from bot.rules.schema import Policy, Tier
+from bot.rules.schema import FiscalSubsidy, Policy, Tier
 
 _SUBSIDY = re.compile(r"补|资助|减免|救助")  # 三级残疾补二百对吗: the subsidy is checked, not the amount paid
 
@@ -42,6 +42,13 @@ def fee_category(query: Query, pay: Payable) -> dict[str, Any] | None:
     if _SUBSIDY.search(query.text):
         return _verdict(list(query.checked), [c.subsidy for c in pay.considered])
     return _verdict(list(query.checked), [pay.amount])
+
+
+def fiscal_subsidy(query: Query, fiscal: FiscalSubsidy | None) -> dict[str, Any] | None:
+    """The amount checked against the government's subsidy per head (政府补的是不是六百多)."""
+    if not query.checked:
+        return None
+    return _verdict(list(query.checked), [fiscal.amount if fiscal else None])
 
 
 def deadline(query: Query, policy: Policy, cal: CalendarState) -> dict[str, Any] | None:

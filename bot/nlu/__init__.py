@@ -50,7 +50,8 @@ def extractor_for(registry: PolicyRegistry) -> SlotExtractor:
     return extractor
 
 
-_CHECKED = frozenset({Intent.FEE, Intent.DEADLINE})  # the questions whose figure a resident may check
+# The questions whose figure a resident may check (是不是交三百).
+_CHECKED = frozenset({Intent.FEE, Intent.FISCAL_SUBSIDY, Intent.DEADLINE})
 
 
 def _query(intent: Intent, text: str, slots: Slots, *, topic: str | None = None, **extras: str) -> Query:

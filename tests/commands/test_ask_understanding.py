@@ -118,3 +118,10 @@ def test_having_insurance_at_work_is_a_question_of_enrolment(capsys):
     out = ask(capsys, "在外头上班的厂里交了社保，家里这边还要交合疗吗", "--region", "陵川县")
     assert out == ask(capsys, "有职工医保还要交居民医保吗", "--region", "陵川县")  # enrolment, not the fee
     assert "400元/人/年" not in out
+
+
+def test_the_governments_subsidy_checked(capsys):
+    out = ask(capsys, "罗山县政府每人补助是不是六百七")
+    assert out.startswith("对，是670元。") and "罗政办〔2024〕42号" in out
+    assert ask(capsys, "乐至政府补贴是不是五百块").startswith("不对，通知写的是670元，不是500元。")
+    assert ask(capsys, "陵川政府补助是不是六百七").startswith("说不准")  # that notice gives no figure
