@@ -215,6 +215,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"新生(?:儿|婴儿|娃娃?|宝宝|孩子|小孩)|新出生|刚刚出生|刚出生|才出生|刚生(?:的|了|下|完)|才生(?:的|了)|刚满月|刚落地|落地参保",
          r"生完(?:孩子|娃|小孩|宝宝)|(?:孩子|娃|小孩|宝宝)生(?:了|下来)",
          r"(?:娃|孩子|小孩|宝宝|婴儿|儿子|闺女|女儿|孙子|孙女|外孙).{0,4}(?:出生|生下来|满月|几天大|个?月大)",
+         # born lately, told by the date: 闺女是上个月15号生的, 孙子前天生的
+         r"(?:娃|孩子|小孩|宝宝|婴儿|儿子|闺女|女儿|孙子|孙女|外孙).{0,10}(?:号|日|月|天|周|星期)(?:前)?生的",
          r"生了(?:个|一个)?(?:娃|孩子|小孩|宝宝|儿子|闺女|女儿|二胎|三胎|老二)|二胎|三胎|坐月子|月子里",
          r"出生.{0,4}(?:天|个月)(?:内|以内|之内)|上户口.{0,8}(?:医保|参保|合疗|新农合)",
          context=True, subject=_NOT_THE_BABY),
@@ -371,6 +373,12 @@ def classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) -> 
     beside = _question_beside(best.rule, text, slots, rules)
     if beside is None:
         return best
+    # Another mention the question is about (医院说要给孩子办医保…现在办还来得及不: the newborn, whom the
+    # question does not name anyone else than) holds where the first one yields.
+    for other in rules:
+        if other.context and other is not best.rule and (held := other.match(text, slots)) is not None:
+            if _question_beside(other, text, slots, rules) is None:
+                return held
     # The mention yields; a reading of the whole message that outranks the clause's question still wins
     # (打工的地方有社保，老家还用交合疗吗: whether to join at all, not the fee).
     other = _best(text, slots, tuple(r for r in rules if not r.context))

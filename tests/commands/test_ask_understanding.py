@@ -125,3 +125,8 @@ def test_the_governments_subsidy_checked(capsys):
     assert out.startswith("对，是670元。") and "罗政办〔2024〕42号" in out
     assert ask(capsys, "乐至政府补贴是不是五百块").startswith("不对，通知写的是670元，不是500元。")
     assert ask(capsys, "陵川政府补助是不是六百七").startswith("说不准")  # that notice gives no figure
+
+
+def test_a_story_about_a_baby_born_lately_is_the_newborn_question(capsys):
+    out = ask(capsys, "孙子是前天生的，卫生院的人叫赶紧给娃办医保，我们是乐至的，现在去办来得及不")
+    assert out == ask(capsys, "乐至新生儿怎么参保")  # the newborn's answer, not the deadline's

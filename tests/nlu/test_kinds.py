@@ -107,3 +107,9 @@ def test_a_two_character_place_heard_wrong_is_read_where_a_place_is_said(text, r
 
 def test_a_two_character_sound_alike_outside_a_place_is_left_alone(registry):
     assert understand("周几能交", registry).region is None
+
+
+def test_a_mention_the_question_is_about_holds_where_another_yields(registry):
+    # 医院 yields to the question beside it, the baby does not: the question names nobody else
+    assert understand("闺女上礼拜三号生的，医院说要办医保，现在办还来得及不", registry).intent is Intent.NEWBORN
+    assert understand("刚生完孩子还在医院，我们两口子今年交多少", registry).intent is Intent.FEE
