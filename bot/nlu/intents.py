@@ -373,12 +373,12 @@ def classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) -> 
     beside = _question_beside(best.rule, text, slots, rules)
     if beside is None:
         return best
-    # Another mention the question is about (医院说要给孩子办医保…现在办还来得及不: the newborn, whom the
-    # question does not name anyone else than) holds where the first one yields.
+    # Another mention the question is about (医院说要给孩子办医保…现在办还来得及不: the newborn, as the question
+    # names nobody else) holds where the first one yields.
     for other in rules:
-        if other.context and other is not best.rule and (held := other.match(text, slots)) is not None:
-            if _question_beside(other, text, slots, rules) is None:
-                return held
+        if other.context and other is not best.rule and (held := other.match(text, slots)) is not None \
+                and _question_beside(other, text, slots, rules) is None:
+            return held
     # The mention yields; a reading of the whole message that outranks the clause's question still wins
     # (打工的地方有社保，老家还用交合疗吗: whether to join at all, not the fee).
     other = _best(text, slots, tuple(r for r in rules if not r.context))
