@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.answers import ANSWERS, Kept
 from bot.handlers import route
-from bot.nlu import follow, understand
+from bot.nlu import follow, questions, understand
 from bot.nlu.query import Intent, Query
 from bot.render import render
 from bot.types import Answer, Context, Reply, Speaker
@@ -46,6 +46,8 @@ async def respond(message: str | Query, ctx: Context) -> Reply:
         place = follow.place(carried, context)
     asked = _in_place(ctx, place)  # a place named before is the speaker's for this answer
     question = ANSWERS.key(message, _without_context(asked))
+    if question is not None and isinstance(message, str) and questions.spaced(message):
+        question = None  # 交多少 几号截止 asks two things, 交多少几号截止 (its cache key) one
     if question is not None and carried != understood:  # kept under the reading the context made of it
         question = (("follow-up", question[0], _reading(carried)), *question[1:])
     kept = ANSWERS.get(question, asked) if question is not None else None

@@ -378,3 +378,12 @@ async def test_conversations_go_the_same_way_with_and_without_the_cache():
     assert ANSWERS.hits > 3000
     assert {s.region for s in on.values()} > {None, "陵川县"}
     assert any(s.state.get("binding") for s in on.values()) or any(s.state.get("pending") for s in on.values())
+
+
+async def test_questions_cut_by_a_space_are_not_answered_from_the_unspaced_ones_cache():
+    speaker = Speaker(openid="o_sp", region="周集镇")
+    single = await respond("低保户交多少几号截止", ctx(speaker))  # one clause: the fee (kept)
+    assert "截止2024年12月31日" not in single.text
+    two = await respond("低保户交多少 几号截止", ctx(speaker))  # the same normal form, two questions
+    assert two == await respond("低保户交多少 几号截止", ctx(speaker, settings=OFF))
+    assert "您个人缴纳40元" in two.text and "截止2024年12月31日" in two.text

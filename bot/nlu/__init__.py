@@ -117,7 +117,8 @@ def understand(
 ) -> Query:
     """What the resident asks, with the slots named in the message. The query depends on the normalised
     text, the registry, `binding_in_progress(state)` and, when given, `today` (relative years: 去年 on a day of
-    2024 is 2023), nothing else."""
+    2024 is 2023), nothing else; but for where spaces cut a message into questions (交多少 几号截止), which
+    its normal form runs together (bot.nlu.questions.spaced says when)."""
     binding_now = binding_in_progress(state)
     extractor = extractor_for(registry)
     norm = normalize(text or "")

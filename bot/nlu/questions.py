@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, replace
 
 from bot.nlu.intents import _ASKS, _REFERS_BACK, RuleMatch, classify
+from bot.nlu.normalize import normalize
 from bot.nlu.query import Intent
 from bot.nlu.slots import Slots
 
@@ -39,6 +40,14 @@ class Asked:
 def clauses(text: str) -> list[str]:
     """The raw message cut into clauses (not yet normalised)."""
     return [c for c in _BOUNDARY.split(text) if c.strip()]
+
+
+def spaced(text: str) -> bool:
+    """Whether spaces cut the raw `text` into clauses its normal form (which drops spaces between Chinese
+    characters) runs together: then its reading is not a function of the normal form alone."""
+    if not any(ch.isspace() for ch in text.strip()):
+        return False
+    return len(clauses(text)) != len(clauses(normalize(text)))
 
 
 def shared(own: Slots, message: Slots) -> Slots:
