@@ -366,7 +366,9 @@ def classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) -> 
 
     Topic mentions are context, the question decides: when the winner is a context rule (打工, 搬家, 刚生完孩子,
     职工医保, 医院) and another clause of the message asks a fee, deadline, channel or family-account question
-    without that mention, the question wins (我在外地打工，今年交多少 is FEE; 打工回来还能交吗 stays MIGRANT)."""
+    without that mention, the question wins (我在外地打工，今年交多少 is FEE; 打工回来还能交吗 stays MIGRANT);
+    unless another mention holds (the baby, when the question names nobody else), or a reading of the whole
+    message outranks the clause's question (有社保，老家还用交合疗吗 is REGISTRATION)."""
     best = _best(text, slots, rules)
     if best is None or not best.rule.context:
         return best
