@@ -44,6 +44,8 @@ async def respond(message: str | Query, ctx: Context) -> Reply:
         understood = understand(message, ctx.registry, state=speaker.state, today=ctx.today)
         carried = follow.carry(understood, context)  # 那低保呢: the previous question, for 低保
         place = follow.place(carried, context)
+        if place is not None and place[0] == speaker.region and place[1] in (None, speaker.township):
+            place = None  # the follower's own region (and township) answer it anyway
     asked = _in_place(ctx, place)  # a place named before is the speaker's for this answer
     question = ANSWERS.key(message, _without_context(asked))
     if question is not None and isinstance(message, str) and questions.spaced(message):

@@ -86,3 +86,11 @@ async def test_a_question_after_one_about_a_newborn_is_about_the_newborn(bot):
     assert "【乐至县" in newborn
     assert await say(bot, "o_th8", "要交好多钱") == newborn
     assert "540元" in await say(bot, "o_th8", "那我自己交好多钱")  # someone else: the fee
+
+
+async def test_a_follower_naming_their_own_county_keeps_their_township(bot):
+    for openid in ("o_th9", "o_th10"):
+        await say(bot, openid, "我是陵川县礼义镇的")
+    assert "您个人缴纳80元" in await say(bot, "o_th9", "陵川低保户交多少")
+    # as any follower of 陵川县礼义镇 is answered: the county named is their own, the township stays
+    assert await say(bot, "o_th9", "在哪交") == await say(bot, "o_th10", "在哪交")
