@@ -9,8 +9,8 @@ next day starts afresh).
 - A question naming no place is asked about the place named before; a question of paying (fee, deadline,
   channels) likewise about the groups and the year named before (unless it says 今年), and a fee question
   about the tier.
-- An elliptical message ("那低保呢", "乐至呢", "2025年的呢", "前年呢": only slots, then 呢) is the previous
-  question asked again with the new slot.
+- An elliptical message ("那低保呢", "乐至呢", "2025年的呢", "前年呢", "今年呢": only slots, then 呢) is the
+  previous question asked again with the new slot.
 - A question after one about a newborn is about the newborn unless it names someone else (要交多少钱).
 """
 
@@ -79,7 +79,8 @@ def forgets(query: Query) -> bool:
 def elliptical(query: Query) -> bool:
     """Whether the message only names slots before 呢 (那低保呢, 乐至呢, 前年呢)."""
     m = _ELLIPTICAL.match(query.text)
-    named = query.region or query.township or query.year or query.categories or query.tier
+    named = query.region or query.township or query.year or query.categories or query.tier \
+        or _THIS_YEAR.search(query.text)  # 今年呢: this year again, after another year
     return bool(m and named and not asks(m.group("rest")))
 
 

@@ -83,6 +83,7 @@ def test_paying_nothing_is_checked_too(capsys):
 def test_the_standard_checked_without_a_group(capsys):
     assert ask(capsys, "听人讲乐至今年高档五百四，低档四百，对不对").startswith("对，是540元、400元。")
     assert ask(capsys, "罗山今年一个人交三百五对吗").startswith("不对，通知写的是400元，不是350元。")
+    assert ask(capsys, "人家说陵川一个人要交四百，是真的不").startswith("对，是400元。")
 
 
 def test_a_deadline_checked(capsys):

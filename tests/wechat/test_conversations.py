@@ -43,6 +43,8 @@ async def test_an_elliptical_follow_up_changes_one_thing_and_keeps_the_rest(bot)
     assert "【陵川县 2025年度" in reply and "您个人缴纳80元" in reply
     reply = await say(bot, "o_th2", "去年呢")  # 去年 on 2024-11-20: the 2023 notice
     assert "【陵川县 2023年度" in reply and "您个人缴纳70元" in reply and "陵政办发〔2022〕41号" in reply
+    reply = await say(bot, "o_th2", "今年的呢")
+    assert "【陵川县 2025年度" in reply and "您个人缴纳80元" in reply
 
 
 async def test_the_thread_is_forgotten_after_half_an_hour(make_bot):
