@@ -113,3 +113,12 @@ def test_a_mention_the_question_is_about_holds_where_another_yields(registry):
     # 医院 yields to the question beside it, the baby does not: the question names nobody else
     assert understand("闺女上礼拜三号生的，医院说要办医保，现在办还来得及不", registry).intent is Intent.NEWBORN
     assert understand("刚生完孩子还在医院，我们两口子今年交多少", registry).intent is Intent.FEE
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("参包在哪里办", Intent.REGISTRATION),  # 参包 for 参保, then where to enrol
+    ("陵川底保户叫多少钱", Intent.FEE),  # 底保 for 低保, 叫 for 交
+    ("乐至能用支付包交吗", Intent.CHANNELS),
+])
+def test_key_terms_heard_wrong_are_read_by_their_sound(text, intent, registry):
+    assert understand(text, registry).intent is intent
