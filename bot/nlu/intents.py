@@ -347,8 +347,8 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
         offset = text.find(clause, start)
         start = offset + len(clause)
         if clause and context.match(clause, slots):
-            if _ASKS.search(clause):
-                return None  # the mention's own clause asks about it
+            if _ASKS.search(clause.rstrip("呢啊呀")):
+                return None  # the mention's own clause asks about it (我在医院住院呢 only tells)
             continue
         if not clause or _REFERS_BACK.search(clause):
             continue

@@ -73,6 +73,8 @@ def question_in(clause: str, slots: Slots) -> RuleMatch | None:
     found = classify(clause, slots)
     if found is None or found.rule.intent in _NOT_QUESTIONS or found.rule.name == _GROUP_ONLY:
         return None
+    if found.rule.context and not asks(clause.rstrip("呢啊呀")):
+        return None  # 我在医院住院呢: a situation told, its 呢 asks nothing
     return found
 
 

@@ -122,3 +122,8 @@ def test_a_mention_the_question_is_about_holds_where_another_yields(registry):
 ])
 def test_key_terms_heard_wrong_are_read_by_their_sound(text, intent, registry):
     assert understand(text, registry).intent is intent
+
+
+def test_a_situation_told_with_a_particle_is_no_question_of_its_own(registry):
+    assert intents("我在医院住院呢，今年医保还没交，还能交吗", registry) == ["deadline"]
+    assert intents("户口迁到乐至了医保咋转呢，乐至交多少", registry) == ["moving", "fee"]
