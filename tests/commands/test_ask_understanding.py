@@ -131,3 +131,17 @@ def test_the_governments_subsidy_checked(capsys):
 def test_a_story_about_a_baby_born_lately_is_the_newborn_question(capsys):
     out = ask(capsys, "孙子是前天生的，卫生院的人叫赶紧给娃办医保，我们是乐至的，现在去办来得及不")
     assert out == ask(capsys, "乐至新生儿怎么参保")  # the newborn's answer, not the deadline's
+
+
+# -- follow-ups over several `yibao ask --openid` calls (the follower's state in the database) ---------------
+
+
+def test_a_conversation_over_several_asks_keeps_the_thread(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("YIBAO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'ask.db'}")
+    talk = ("--openid", "o_ask_thread")
+    assert "400元/人/年" in ask(capsys, "罗山县一个人交多少", *talk)
+    out = ask(capsys, "那五保户呢", *talk)  # 五保户: the 特困 group, in 罗山县
+    assert "【罗山县" in out and "特困供养人员" in out
+    out = ask(capsys, "是不是12月31号截止", *talk)
+    assert out.startswith("对，是12月31日。") and "罗政办〔2024〕42号" in out
+    assert "请问您在哪个县（镇）参保" in ask(capsys, "几号截止", "--openid", "o_ask_other")
