@@ -24,7 +24,10 @@ _TENS = re.compile(
     r"(?:(?<=[交是补收付缴])|(?=\S*[块元]))([一二两三四五六七八九]?十[一二三四五六七八九]?)(?![一二三四五六七八九十号日月天岁])"
 )
 _FREE = re.compile(r"不用(?:自己)?(?:交|掏|出|花|缴)(?:钱|费)?|免费|全免|不花钱|不要钱|不掏钱")
-_DATE = re.compile(r"(?:(\d{1,2})月)?(\d{1,2})(?:号|日)")
+# 12月31号, 12月31, 12.31, 12/31 (month and day); 25号 (a day of the month).
+_DATE = re.compile(
+    r"(\d{1,2})月(\d{1,2})(?:号|日)?|(?<![\d.])(\d{1,2})[./](\d{1,2})(?![\d.])|(?<!\d)(\d{1,2})(?:号|日)"
+)
 
 
 def checking(text: str) -> bool:
@@ -49,4 +52,5 @@ def date(text: str) -> tuple[int, int] | None:
     m = _DATE.search(text)
     if m is None:
         return None
-    return int(m.group(1) or 0), int(m.group(2))
+    month, day = m.group(1) or m.group(3), m.group(2) or m.group(4) or m.group(5)
+    return int(month or 0), int(day)

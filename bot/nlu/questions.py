@@ -19,7 +19,9 @@ from bot.nlu.query import Intent
 from bot.nlu.slots import Slots
 
 # Clause boundaries in the raw text (normalising drops spaces), and after 吗/嘛 followed by more words.
-_BOUNDARY = re.compile(r"[\s,.;:!?。，；：！？、~～…]+|(?<=[吗嘛])(?=[^\s,.;:!?。，；：！？、~～…吗嘛啊呀])")
+_BOUNDARY = re.compile(
+    r"(?:[\s,;:!?。，；：！？、~～…]|(?<!\d)\.|\.(?!\d))+|(?<=[吗嘛])(?=[^\s,.;:!?。，；：！？、~～…吗嘛啊呀])"
+)  # a full stop between digits (12.31, 1.5) cuts nothing
 # What makes a clause ask something, beyond intents._ASKS: 交不交 / 收不收 (A不A), 多久, 多长时间.
 _ASKS_TOO = re.compile(r"(.)不\1|多久|多长时间|几天|对不对|是不是")
 # Readings that are not a question of their own in a message with others.

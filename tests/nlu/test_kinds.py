@@ -56,6 +56,8 @@ def test_a_place_or_group_named_in_one_clause_applies_to_the_others(registry):
     ("特困人员不用自己出钱是吧", (0,), None),
     ("是不是腊月前12月31号截止", (), (12, 31)),
     ("每个月25号以前交就行是吧", (), (0, 25)),
+    ("12.31截止对吧", (), (12, 31)),  # a full stop between month and day cuts no clause
+    ("是不是2月28截止", (), (2, 28)),
     ("2025年交多少", (), None),  # no check, and a year is no amount
     ("低保户交多少钱", (), None),
 ])
