@@ -17,7 +17,7 @@ _CHECKING = re.compile(
     r"|(?:\d|[十百千])(?:元|块)?(?:钱)?(?:吗|吧|嘛)|吧$"
 )
 # An amount: 2-4 digits that are no year, day, month, age or duration (normalising wrote 四百 as 400).
-_AMOUNT = re.compile(r"(?<![\d.])(\d{2,4})(?![\d.%])(?!\s*(?:年|月|号|日|天|岁|点|个月|周|小时|分|级|档次?|多))")
+_AMOUNT = re.compile(r"(?<![\d./月])(\d{2,4})(?![\d.%])(?!\s*(?:年|月|号|日|天|岁|点|个月|周|小时|分|级|档次?|多))")
 _YEAR_LIKE = range(2015, 2036)
 # Tens written in words (四十, 八十块, 一百二 is already 120): only before 块/元 or after 交/是/补/收.
 _TENS = re.compile(
