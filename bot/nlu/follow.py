@@ -12,6 +12,9 @@ next day starts afresh).
 - An elliptical message ("那低保呢", "乐至呢", "2025年的呢", "前年呢", "今年呢": only slots, then 呢) is the
   previous question asked again with the new slot.
 - A question after one about a newborn is about the newborn unless it names someone else (要交多少钱).
+- Naming one's own place (我是乐至的) ends the context: that place is the follower's region from then on.
+
+Each question renews the context (and its time); other messages (thanks, greetings) leave it as it was.
 """
 
 from __future__ import annotations
