@@ -362,6 +362,15 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
     return found
 
 
+def _only_told(context: IntentRule, text: str, slots: Slots) -> bool:
+    """Whether every clause naming the mention only tells it, and no clause points back at it (a mention of
+    a subject, the baby, is what the question is about: never merely told)."""
+    clauses = [c for c in _CLAUSE.split(text) if c]
+    if context.subject is not None or len(clauses) < 2 or any(_REFERS_BACK.search(c) for c in clauses):
+        return False
+    return all(not _ASKS.search(c.rstrip("呢啊呀")) for c in clauses if context.match(c, slots))
+
+
 def classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) -> RuleMatch | None:
     """The winning rule for `text`, or None (FALLBACK). `rules` must be sorted by priority, highest first.
 
@@ -375,6 +384,12 @@ def classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) -> 
         return best
     beside = _question_beside(best.rule, text, slots, rules)
     if beside is None:
+        # A mention that only tells, in a message whose question spans the clauses (闺女在外地上班有职工医保，
+        # 她能帮俺们交不: the daughter paying for them): the question of the whole message.
+        if _only_told(best.rule, text, slots):
+            other = _best(text, slots, tuple(r for r in rules if not r.context))
+            if other is not None and other.rule.question:
+                return other
         return best
     # Another mention the question is about (医院说要给孩子办医保…现在办还来得及不: the newborn, as the question
     # names nobody else) holds where the first one yields.

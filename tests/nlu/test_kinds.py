@@ -129,3 +129,9 @@ def test_key_terms_heard_wrong_are_read_by_their_sound(text, intent, registry):
 def test_a_situation_told_with_a_particle_is_no_question_of_its_own(registry):
     assert intents("我在医院住院呢，今年医保还没交，还能交吗", registry) == ["deadline"]
     assert intents("户口迁到乐至了医保咋转呢，乐至交多少", registry) == ["moving", "fee"]
+
+
+def test_a_mention_only_told_yields_to_the_question_of_the_whole_message(registry):
+    # 在外地上班 is told, not asked: the question spans the clauses (the daughter paying for them)
+    assert understand("闺女在外地上班有职工医保，她能帮俺们交不", registry).intent is Intent.FAMILY_ACCOUNT
+    assert understand("在外地打工，到时候还能交不", registry).intent is Intent.MIGRANT  # points back: about it

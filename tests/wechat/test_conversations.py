@@ -96,3 +96,15 @@ async def test_a_follower_naming_their_own_county_keeps_their_township(bot):
     assert "您个人缴纳80元" in await say(bot, "o_th9", "陵川低保户交多少")
     # as any follower of 陵川县礼义镇 is answered: the county named is their own, the township stays
     assert await say(bot, "o_th9", "在哪交") == await say(bot, "o_th10", "在哪交")
+
+
+async def test_a_misheard_county_a_long_story_and_helping_to_pay(bot):
+    reply = await say(bot, "o_th11", "我是林川的")  # voice input: 林川 for 陵川
+    assert "陵川县" in reply
+    reply = await say(bot, "o_th11", "老伴腿脚不好出不了门，孩子们都在外地，前两天村里喇叭喊着交医保，"
+                                     "我家是低保户，我就想问问俺们一个人交多少")
+    assert "您个人缴纳80元" in reply and "陵政办函〔2024〕16号" in reply
+    reply = await say(bot, "o_th11", "闺女在外地上班有职工医保，她能帮俺们交不")
+    assert "家庭共济" in reply
+    reply = await say(bot, "o_th11", "在外头打工的儿子厂里交了社保，家里还要交合疗吗")
+    assert "您个人缴纳" not in reply  # whether to join here too, not the fee
