@@ -106,7 +106,7 @@ async def _answer_each(query: Query, ctx: Context) -> Kept:
     if sum(len(t.splitlines()) for t in texts) > _MAX_LINES:
         more = render(Answer("also_asked", {"questions": [q.text for q in query.also]}))
         return Kept(query, f"{texts[0]}\n{more}", remember or None)
-    return Kept(query, "\n\n".join(t for t in texts if t), remember or None)
+    return Kept(query, "\n".join(t for t in texts if t), remember or None)  # no blank line (bot.render)
 
 
 def _in_region(query: Query, region: str | None) -> Query:
