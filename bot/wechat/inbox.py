@@ -51,8 +51,6 @@ MENU_QUESTIONS = {
 MENU_REMINDERS = {"REMIND_ON": "on", "REMIND_OFF": "off"}
 MAX_QUESTION_CHARS = 500  # longer texts are pasted documents, not questions
 OFFICIAL_SCENE = "o."  # the scene of an official's QR code starts so (bot/store/signing.scene)
-# Receipts of the account's own sends: not the follower's doing, so no interaction of theirs.
-_RECEIPTS = frozenset({"templatesendjobfinish", "masssendjobfinish"})
 
 
 def _event(intent: Intent, topic: str = "", **extras: str) -> Query:
@@ -74,7 +72,7 @@ def message_of(inbound: Inbound) -> str | Query:
         if key in MENU_REMINDERS:
             return _event(Intent.REMINDERS, MENU_REMINDERS[key], via="menu")
         return MENU_QUESTIONS.get(key) or _event(Intent.UNSUPPORTED, "menu")
-    if kind in ("event:subscribe", "event:scan"):  # by a QR code: an official's names their township
+    if kind in ("event:subscribe", "event:scan"):  # a QR code: an official's scene names their township
         key = inbound.text("EventKey")
         scene = key.removeprefix("qrscene_") if kind == "event:subscribe" else key
         if scene.startswith(OFFICIAL_SCENE):
@@ -119,6 +117,9 @@ def _logged_content(inbound: Inbound) -> str:
         return inbound.text("EventKey")
     return ""  # no coordinates, picture URLs or media ids in the log
 
+
+# Receipts of the account's own sends: not the follower's doing, so no interaction of theirs.
+_RECEIPTS = frozenset({"templatesendjobfinish", "masssendjobfinish"})
 
 
 @dataclass
