@@ -6,6 +6,7 @@ Text is normalised (bot.nlu.normalize), sound-alikes of the domain's terms are r
 are read with patterns compiled once per registry (bot.nlu.slots), and the intent is the highest-priority
 matching rule (bot.nlu.intents). While a follower is binding (state has "binding"), a message carrying a
 name and/or an ID number is BIND with extras {"name", "id_number"}, and 取消 cancels (extras {"cancel": "1"}).
+While an official's QR scan awaits their name (state has "official"), any text is OFFICIAL_NAME (extras {"name"}).
 `Query.text` never carries a full ID number: it is masked to its first and last four characters.
 
 A message asking several things (高档多少钱，能用微信交不) reads as its first question with the others in
@@ -112,16 +113,23 @@ def binding_in_progress(state: dict[str, Any] | None) -> bool:
     return state is not None and "binding" in state
 
 
+def official_name_awaited(state: dict[str, Any] | None) -> bool:
+    """Whether an official scanned their QR code and is asked for their name (bot/handlers/outreach.py)."""
+    return state is not None and "official" in state
+
+
 def understand(
     text: str, registry: PolicyRegistry, *, state: dict[str, Any] | None = None, today: dt.date | None = None
 ) -> Query:
     """What the resident asks, with the slots named in the message. The query depends on the normalised
-    text, the registry, `binding_in_progress(state)` and, when given, `today` (relative years: 去年 on a day of
-    2024 is 2023), nothing else; but for where spaces cut a message into questions (交多少 几号截止), which
-    its normal form runs together (bot.nlu.questions.spaced says when)."""
+    text, the registry, `binding_in_progress(state)`, `official_name_awaited(state)` and, when given, `today`
+    (relative years: 去年 on a day of 2024 is 2023), nothing else; but for where spaces cut a message into
+    questions (交多少 几号截止), which its normal form runs together (bot.nlu.questions.spaced says when)."""
     binding_now = binding_in_progress(state)
     extractor = extractor_for(registry)
     norm = normalize(text or "")
+    if official_name_awaited(state):
+        return _query(Intent.OFFICIAL_NAME, norm, Slots(), name=(text or "").strip())
     if not binding_now:  # a name being bound is never respelt
         norm = extractor.respell(norm)
     slots = extractor.extract(norm, today) if norm else Slots()

@@ -4,7 +4,7 @@ Every rule that matches the normalised text is a candidate; the highest priority
 the one whose pattern matches earliest. A new intent, or a new way of asking, is one entry in `RULES`.
 
 Precedence, highest first (why, where it is not obvious):
-  UNBIND 95, BIND 90 ................... account commands are unambiguous
+  REMINDERS 96, UNBIND 95, BIND 90 ..... account commands are unambiguous (订阅提醒 / 退订提醒: the words alone)
   ENROLMENT_REWARD 89 .................. 连续参保/零报销 raising the 大病保险 limit is ours, unlike 大病保险 86
   OUT_OF_SCOPE 86-88 ................... 养老保险交了吗 is about pensions even though it says 交了吗
   MY_STATUS 85 ......................... 我交了吗 / 交没交, whatever else is mentioned
@@ -134,6 +134,8 @@ _OOS = Intent.OUT_OF_SCOPE
 
 _RULE_TABLE: tuple[IntentRule, ...] = (
     # -- account --------------------------------------------------------------------------------------
+    rule("reminders_on", Intent.REMINDERS, 96, r"^(?:订阅|接收|开启|接收缴费)提醒$", topic="on"),
+    rule("reminders_off", Intent.REMINDERS, 96, r"^(?:退订|不接收|关闭|取消|不要)提醒$", topic="off"),
     rule("unbind", Intent.UNBIND, 95, r"解绑|解除(?:绑定|关联)|取消绑定|不(?:想)?绑(?:定)?了|不要绑定了"),
     rule("bind", Intent.BIND, 90, r"绑定|绑(?:个|一下)?身份证|把身份证绑|关联身份证|^绑$|实名认证"),
     # -- not ours -------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ the refusals before any work (a port taken, a second scheduler on the same SQLit
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -97,10 +98,8 @@ def test_make_run_shows_the_season(demo) -> None:
     with socket.create_connection(("127.0.0.1", port), timeout=15) as slow:
         slow.sendall(b"POST /wechat HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         begun = time.monotonic()
-        try:
+        with contextlib.suppress(ConnectionResetError):  # closed, or reset: either way cut off
             assert slow.recv(1024) == b""
-        except ConnectionResetError:
-            pass
         assert 4.5 < time.monotonic() - begun < 12
 
     reminders: list[dict] = []

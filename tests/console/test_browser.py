@@ -17,7 +17,7 @@ from .conftest import PASSWORDS, TODAY, Console
 from .policy_files import BAD, lingchuan_2025_at
 from .test_imports import BAD_ID, GOOD_ID, ROSTER
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def base_of(console: Console) -> str:
