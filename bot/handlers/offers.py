@@ -1,0 +1,70 @@
+"""Numbered offers: an answer may end "回复1查看…" or ask "您是想问：1. … 2. …", and the next message, if it is
+that digit alone, is answered as the offered item.
+
+An answer offers with `Answer.remember={"offers": [item, ...]}`; an item is a question text ("怎么交") or a
+query descriptor (`descriptor(...)`: the intent and the slots the answer was about, so "1" is answered for
+the same county, year and group). The pipeline calls `take` first thing: a lone digit ("1", "１", "1.",
+"第1个") picks its item; any other message drops the offers. Offers live in the speaker's conversation state
+(saved with the follower), so they last exactly one message.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.nlu.query import Intent, Query
+from bot.types import Speaker
+
+KEY = "offers"
+DETAILS = "details"  # the topic of a descriptor asking for an answer's details (every tier, group, period)
+
+_PICK = re.compile(r"^\s*(?:第|选)?\s*([1-9１-９])\s*(?:个|项|条|号)?\s*[.。．、,，)）]?\s*$")
+
+
+def descriptor(intent: Intent, *, region: str | None = None, year: int | None = None,
+               categories: tuple[str, ...] = (), tier: str | None = None, topic: str | None = None) -> dict[str, Any]:
+    """An offered query, as JSON-able state."""
+    item: dict[str, Any] = {"intent": str(intent)}
+    for name, value in (("region", region), ("year", year), ("categories", list(categories)), ("tier", tier),
+                        ("topic", topic)):
+        if value:
+            item[name] = value
+    return item
+
+
+def picked(text: str) -> int | None:
+    """The number a message picks (1-9), or None when it is not a lone digit."""
+    m = _PICK.match(text)
+    if m is None:
+        return None
+    return int(m.group(1).translate(str.maketrans("１２３４５６７８９", "123456789")))
+
+
+def take(message: str | Query, speaker: Speaker) -> str | Query:
+    """The message to answer: the offered item a lone digit picks, else `message` itself. Drops the
+    speaker's offers either way."""
+    offers = speaker.state.pop(KEY, None)
+    if not offers or not isinstance(message, str):
+        return message
+    number = picked(message)
+    if number is None or number > len(offers):
+        return message
+    item = offers[number - 1]
+    if isinstance(item, str):
+        return item
+    return Query(
+        intent=Intent(item["intent"]),
+        text=message,
+        region=item.get("region"),
+        year=item.get("year"),
+        categories=tuple(item.get("categories", ())),
+        tier=item.get("tier"),
+        topic=item.get("topic"),
+    )
+
+
+def offer(*items: tuple[str, str | dict[str, Any]]) -> tuple[list[str], dict[str, Any]]:
+    """(label, item) pairs, numbered in order -> the labels for the answer's data (its template names them,
+    templates/messages/_offers.j2) and the `remember` that keeps the items for the next message."""
+    return [label for label, _ in items], {KEY: [item for _, item in items]}
