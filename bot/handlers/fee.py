@@ -31,7 +31,7 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
         ))
     if not query.categories:
         shown = [policy.contribution.tier(query.tier)] if query.tier else tiers
-        eligibility = [t.eligibility.source for t in shown if len(shown) == 1 and t.eligibility]
+        eligibility = [t.eligibility.source for t in shown if t.eligibility]
         return Answer("fee_general", sit.data(
             tiers=shown, offers=details, cite=cite(policy, *(t.source for t in shown), *eligibility),
         ), remember=remember)
