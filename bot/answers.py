@@ -61,7 +61,7 @@ class AnswerCache:
         if ctx.settings.answer_cache <= 0 or ctx.speaker.state:
             pass
         elif isinstance(message, Query):
-            what = (message.intent, message.topic, message.region, message.township, message.year,
+            what = (message.intent, message.text, message.topic, message.region, message.township, message.year,
                     message.categories, message.tier, tuple(sorted(message.extras.items())))
         elif not _LONG_NUMBER.search(message) and not _LONG_NUMBER.search(normal := normalize(message)):
             what = normal

@@ -1,12 +1,16 @@
-"""Greeting, help, out of scope, not understood, and choosing one's county."""
+"""Greeting and thanks, help, out of scope, not understood (a menu of what it may mean, or a short hint), and
+choosing one's county. Only help lists everything; the others are a line or two."""
 
 from __future__ import annotations
 
+from bot.handlers import clarify
+from bot.handlers.offers import descriptor, offer
 from bot.handlers.router import Router
 from bot.nlu.query import Intent, Query
 from bot.types import Answer, Context
 
 router = Router()
+THANKS = "致谢"  # the topic bot.nlu gives thanks (谢谢, 好的谢谢), which GREETING answers
 
 
 def _menu(ctx: Context) -> dict[str, object]:
@@ -15,6 +19,8 @@ def _menu(ctx: Context) -> dict[str, object]:
 
 @router.handles(Intent.GREETING, cacheable=True, reads=("region", "township"))
 async def greeting(query: Query, ctx: Context) -> Answer:
+    if query.topic == THANKS:
+        return Answer("thanks")
     return Answer("greeting", _menu(ctx))
 
 
@@ -30,7 +36,13 @@ async def out_of_scope(query: Query, ctx: Context) -> Answer:
 
 @router.handles(Intent.FALLBACK, cacheable=True, reads=("region", "township"))
 async def fallback(query: Query, ctx: Context) -> Answer:
-    return Answer("fallback", _menu(ctx))
+    intents = clarify.candidates(query)
+    if not intents:
+        return Answer("fallback", _menu(ctx))
+    labels, remember = offer(*((str(i), descriptor(i, region=query.region, year=query.year,
+                                                   categories=query.categories, tier=query.tier, text=query.text))
+                               for i in intents))
+    return Answer("clarify", {"items": labels}, remember=remember)
 
 
 @router.handles(Intent.SET_REGION, cacheable=True, reads=("region", "township"))

@@ -23,11 +23,12 @@ _PICK = re.compile(r"^\s*(?:第|选)?\s*([1-9１-９])\s*(?:个|项|条|号)?\s*
 
 
 def descriptor(intent: Intent, *, region: str | None = None, year: int | None = None,
-               categories: tuple[str, ...] = (), tier: str | None = None, topic: str | None = None) -> dict[str, Any]:
-    """An offered query, as JSON-able state."""
+               categories: tuple[str, ...] = (), tier: str | None = None, topic: str | None = None,
+               text: str | None = None) -> dict[str, Any]:
+    """An offered query, as JSON-able state; `text`, the message it came from (masked, as Query.text is)."""
     item: dict[str, Any] = {"intent": str(intent)}
     for name, value in (("region", region), ("year", year), ("categories", list(categories)), ("tier", tier),
-                        ("topic", topic)):
+                        ("topic", topic), ("text", text)):
         if value:
             item[name] = value
     return item
@@ -55,7 +56,7 @@ def take(message: str | Query, speaker: Speaker) -> str | Query:
         return item
     return Query(
         intent=Intent(item["intent"]),
-        text=message,
+        text=item.get("text", message),
         region=item.get("region"),
         year=item.get("year"),
         categories=tuple(item.get("categories", ())),
