@@ -26,9 +26,9 @@ async def deadline(query: Query, ctx: Context, sit: Situation) -> Answer:
     if c.extensions:
         items.insert(0, ("deadline_details", descriptor(Intent.DEADLINE, region=sit.region, year=year,
                                                         topic=DETAILS)))
-    labels, remember = offer(*items)
+    labels, remember = offer(*items, rate=Intent.DEADLINE)
     return Answer("deadline", sit.data(enquiry=sit.policy.region.enquiry, cite=cite(sit.policy, *sources),
-                                       offers=labels), remember=remember)
+                                       offers=labels, feedback=True), remember=remember)
 
 
 @router.handles(Intent.MIGRANT, cacheable=True)

@@ -33,7 +33,7 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
         shown = [policy.contribution.tier(query.tier)] if query.tier else tiers
         eligibility = [t.eligibility.source for t in shown if t.eligibility]
         return Answer("fee_general", sit.data(
-            tiers=shown, offers=details, cite=cite(policy, *(t.source for t in shown), *eligibility),
+            tiers=shown, offers=details, feedback=True, cite=cite(policy, *(t.source for t in shown), *eligibility),
         ), remember=remember)
     pay = payable_amount(policy, query.categories, query.tier)
     sources = [c.category.source for c in pay.considered]
@@ -51,6 +51,7 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
         enquiry=policy.region.enquiry,
         cite=cite(policy, *sources),
         offers=details,
+        feedback=True,
     ), remember=remember)
 
 
@@ -60,6 +61,7 @@ def _details(query: Query, sit: Situation) -> tuple[list[str], dict]:
     return offer(
         ("fee_details", descriptor(Intent.FEE, region=sit.region, year=year, tier=query.tier, topic=DETAILS)),
         ("channels", descriptor(Intent.CHANNELS, region=sit.region, year=year)),
+        rate=Intent.FEE,
     )
 
 

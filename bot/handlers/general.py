@@ -45,6 +45,12 @@ async def fallback(query: Query, ctx: Context) -> Answer:
     return Answer("clarify", {"items": labels}, remember=remember)
 
 
+@router.handles(Intent.FEEDBACK)
+async def feedback(query: Query, ctx: Context) -> Answer:
+    """有用/没用 after a fee or deadline answer (recorded by the webhook, bot/handlers/records.py)."""
+    return Answer("feedback", {"useful": query.topic == "useful"})
+
+
 @router.handles(Intent.SET_REGION, cacheable=True, reads=("region", "township"))
 async def set_region(query: Query, ctx: Context) -> Answer:
     if query.region is None:

@@ -6,6 +6,9 @@ query descriptor (`descriptor(...)`: the intent and the slots the answer was abo
 the same county, year and group). The pipeline calls `take` first thing: a lone digit ("1", "１", "1.",
 "第1个") picks its item; any other message drops the offers. Offers live in the speaker's conversation state
 (saved with the follower), so they last exactly one message.
+
+A fee or deadline answer also asks 有用/没用 (one-tap links on its last line); the next message saying either
+is a FEEDBACK query, recorded for the console (bot/handlers/records.py).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from bot.types import Speaker
 KEY = "offers"
 DETAILS = "details"  # the topic of a descriptor asking for an answer's details (every tier, group, period)
 
+RATE = "feedback"  # state: the intent of an answer that asked "有用/没用" (fee, deadline)
+
+_VERDICT = re.compile(r"^\s*(有用|有帮助|没用|没有用|没帮助|没有帮助)\s*[!！。.]*\s*$")
 _PICK = re.compile(r"^\s*(?:第|选)?\s*([1-9１-９])\s*(?:个|项|条|号)?\s*[.。．、,，)）]?\s*$")
 
 
@@ -42,11 +48,22 @@ def picked(text: str) -> int | None:
     return int(m.group(1).translate(str.maketrans("１２３４５６７８９", "123456789")))
 
 
+def verdict(text: str) -> str | None:
+    """"useful" / "useless" for a resident's 有用 / 没用 (as the feedback links send it), else None."""
+    m = _VERDICT.match(text)
+    return None if m is None else ("useful" if m.group(1) in ("有用", "有帮助") else "useless")
+
+
 def take(message: str | Query, speaker: Speaker) -> str | Query:
-    """The message to answer: the offered item a lone digit picks, else `message` itself. Drops the
-    speaker's offers either way."""
+    """The message to answer: the offered item a lone digit picks, a FEEDBACK query for 有用/没用 after an answer
+    that asked for it, else `message` itself. Drops the speaker's offers and feedback request either way."""
     offers = speaker.state.pop(KEY, None)
-    if not offers or not isinstance(message, str):
+    rated = speaker.state.pop(RATE, None)
+    if not isinstance(message, str):
+        return message
+    if rated and (said := verdict(message)) is not None:
+        return Query(intent=Intent.FEEDBACK, text=message, topic=said, extras={"about": rated})
+    if not offers:
         return message
     number = picked(message)
     if number is None or number > len(offers):
@@ -65,7 +82,11 @@ def take(message: str | Query, speaker: Speaker) -> str | Query:
     )
 
 
-def offer(*items: tuple[str, str | dict[str, Any]]) -> tuple[list[str], dict[str, Any]]:
+def offer(*items: tuple[str, str | dict[str, Any]], rate: Intent | None = None) -> tuple[list[str], dict[str, Any]]:
     """(label, item) pairs, numbered in order -> the labels for the answer's data (its template names them,
-    templates/messages/_offers.j2) and the `remember` that keeps the items for the next message."""
-    return [label for label, _ in items], {KEY: [item for _, item in items]}
+    templates/messages/_offers.j2) and the `remember` that keeps the items for the next message; with `rate`,
+    the answer also asks 有用/没用 (its template shows the links) and the next message may say which."""
+    remember: dict[str, Any] = {KEY: [item for _, item in items]}
+    if rate is not None:
+        remember[RATE] = str(rate)
+    return [label for label, _ in items], remember

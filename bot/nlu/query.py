@@ -35,11 +35,13 @@ class Intent(StrEnum):
     UNSUPPORTED = "unsupported"  # a picture, a location, an unknown menu key, ...: topic says which
     VOICE_UNRECOGNIZED = "voice_unrecognized"  # a voice message without speech-to-text
     EVENT = "event"  # any other event (location report, scan, template/mass send receipts): topic says which
+    # 有用/没用 tapped after an answer that asked for it: built by the offers hook (bot/handlers/offers.py).
+    FEEDBACK = "feedback"  # topic "useful" / "useless", extras {"about": the rated answer's intent}
 
 
 # The intents no text is understood as.
 EVENT_INTENTS = frozenset({Intent.SUBSCRIBE, Intent.UNSUBSCRIBE, Intent.UNSUPPORTED, Intent.VOICE_UNRECOGNIZED,
-                           Intent.EVENT})
+                           Intent.EVENT, Intent.FEEDBACK})
 
 
 @dataclass(frozen=True)
