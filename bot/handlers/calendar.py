@@ -23,7 +23,7 @@ async def deadline(query: Query, ctx: Context, sit: Situation) -> Answer:
                                                    cite=cite(sit.policy, *sources)))
     year = sit.policy.insurance_year if sit.explicit_year else None
     items = [("channels", descriptor(Intent.CHANNELS, region=sit.region, year=year))]
-    if c.extensions:
+    if len(c.extensions) > 1:  # one late period is said in full in the answer; more, in one line
         items.insert(0, ("deadline_details", descriptor(Intent.DEADLINE, region=sit.region, year=year,
                                                         topic=DETAILS)))
     labels, remember = offer(*items, rate=Intent.DEADLINE)

@@ -27,7 +27,7 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
             subsidised=[category_amount(policy, c) for c in policy.categories],
             cite=cite(policy, *(t.source for t in tiers),
                       policy.contribution.payment_rule.source if policy.contribution.payment_rule else None,
-                      *extra_fee_sources(policy, tiers)),
+                      *extra_fee_sources(policy, tiers), *(c.source for c in policy.categories)),
         ))
     if not query.categories:
         shown = [policy.contribution.tier(query.tier)] if query.tier else tiers
