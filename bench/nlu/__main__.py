@@ -7,9 +7,9 @@ deadline answer is over 6 lines.
 from __future__ import annotations
 
 import argparse
-import re
 import asyncio
 import datetime as dt
+import re
 import statistics
 import sys
 import time
