@@ -257,8 +257,8 @@ async def test_naming_the_county_a_question_waits_for_answers_the_question_not_f
     assert len(ANSWERS) == 1  # the kept "陵川" is not the answer to a waiting question
     assert answered == await respond("陵川", ctx(waiting, settings=OFF))
     assert answered.intent is Intent.FEE and "您个人缴纳80元" in answered.text
-    offers = answered.speaker.state["offers"]  # its details and how to pay, offered as 回复1/回复2
-    assert answered.speaker == Speaker(openid="o_w2", region="陵川县", state={"offers": offers})
+    offered = {k: answered.speaker.state[k] for k in ("offers", "feedback")}  # 回复1/回复2, and 有用/没用
+    assert answered.speaker == Speaker(openid="o_w2", region="陵川县", state=offered)
 
 
 async def test_a_pending_question_alone_does_not_keep_the_cache_away():
