@@ -370,3 +370,18 @@ async def test_conversations_go_the_same_way_with_and_without_the_cache():
     assert ANSWERS.hits > 3000
     assert {s.region for s in on.values()} > {None, "陵川县"}
     assert any(s.state.get("binding") for s in on.values()) or any(s.state.get("pending") for s in on.values())
+
+
+async def test_offers_in_state_do_not_keep_the_cache_away_and_offered_items_are_keyed_on_their_slots():
+    first = await respond("什么时候截止", ctx(Speaker(openid="o_o1", region="陵川县")))
+    answered = await respond("交多少钱", ctx(Speaker(openid="o_o2", region="陵川县")))
+    assert "offers" in answered.speaker.state
+    again = await respond("什么时候截止", ctx(answered.speaker))  # its offers are dropped first: a cache hit
+    assert ANSWERS.hits == 1 and again.text == first.text
+    assert "offers" in again.speaker.state and again.speaker.state["offers"] != answered.speaker.state["offers"]
+    details = {}
+    for region in ("陵川县", "周集镇"):
+        asked = await respond("交多少钱", ctx(Speaker(openid=f"o_{region}", region=region)))
+        details[region] = await respond("1", ctx(asked.speaker))
+        assert details[region] == await respond("1", ctx(asked.speaker, settings=OFF))
+    assert "【陵川县" in details["陵川县"].text and "【周集镇" in details["周集镇"].text
