@@ -32,6 +32,23 @@ _HINTS: tuple[tuple[re.Pattern[str], tuple[Intent, ...]], ...] = tuple(
 )
 
 
+# A question each intent is understood from, offered when no county is known yet: the county is then asked
+# for, and this text is the question waiting for it (the message itself would only bring the menu back).
+QUESTIONS = {
+    Intent.FEE: "交多少钱",
+    Intent.DEADLINE: "什么时候截止",
+    Intent.CHANNELS: "怎么交",
+    Intent.REGISTRATION: "怎么参保",
+    Intent.NEWBORN: "孩子刚出生怎么参保",
+    Intent.MIGRANT: "打工回来还能交吗",
+    Intent.BENEFIT_START: "交了什么时候能报销",
+    Intent.FAMILY_ACCOUNT: "能给家里人代缴吗",
+    Intent.FISCAL_SUBSIDY: "政府补助多少",
+    Intent.MOVING: "换参保地怎么办",
+    Intent.WAITING_PERIOD: "断缴了交上多久能报销",
+}
+
+
 def candidates(query: Query) -> list[Intent]:
     """The likeliest intents of a message no intent rule won (at most MAX_ITEMS), or [] when it names nothing
     of the domain."""

@@ -4,6 +4,7 @@ choosing one's county. Only help lists everything; the others are a line or two.
 from __future__ import annotations
 
 from bot.handlers import clarify
+from bot.handlers.common import region_of
 from bot.handlers.offers import descriptor, offer
 from bot.handlers.router import Router
 from bot.nlu.query import Intent, Query
@@ -39,8 +40,10 @@ async def fallback(query: Query, ctx: Context) -> Answer:
     intents = clarify.candidates(query)
     if not intents:
         return Answer("fallback", _menu(ctx))
+    county_known = region_of(query, ctx) is not None  # else the pick asks for it, and waits with a plain question
     labels, remember = offer(*((str(i), descriptor(i, region=query.region, year=query.year,
-                                                   categories=query.categories, tier=query.tier, text=query.text))
+                                                   categories=query.categories, tier=query.tier,
+                                                   text=query.text if county_known else clarify.QUESTIONS[i]))
                                for i in intents))
     return Answer("clarify", {"items": labels}, remember=remember)
 

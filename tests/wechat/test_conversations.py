@@ -134,3 +134,11 @@ async def test_useful_and_not_useful_after_an_answer_are_recorded(bot):
     assert [(r[1], r[2]) for r in rows if r[1] == "feedback"] == [
         ("feedback", {"useful": True, "about": "fee"}), ("feedback", {"useful": False, "about": "deadline"})]
     assert "谢谢" not in await say(bot, "o_rate", "有用")  # no answer asked for it: not a verdict
+
+
+async def test_a_menu_picked_before_the_county_is_known_asks_for_it_then_answers(bot):
+    menu = await say(bot, "o_new", "医保的事咋整")
+    assert menu.startswith("您是想问：") and "1. 交多少钱" in menu
+    assert "哪个县" in await say(bot, "o_new", "1")
+    answer = await say(bot, "o_new", "周集")
+    assert answer.startswith("【周集镇 2025年度城乡居民医保】") and "个人缴费标准：400元/人/年" in answer
