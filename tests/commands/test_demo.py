@@ -92,6 +92,17 @@ def test_make_run_shows_the_season(demo) -> None:
     assert "2025年度" in content and "您个人缴纳80元" in content and "本月截止11月25日" in content
     assert "已结束" not in content
 
+    # The demo serves behind the same edge as `yibao serve`: a client that stops mid-request is cut off at
+    # the read deadline (YIBAO_READ_TIMEOUT_S, 5 s by default).
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as slow:
+        slow.sendall(b"POST /wechat HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        begun = time.monotonic()
+        try:
+            assert slow.recv(1024) == b""
+        except ConnectionResetError:
+            pass
+        assert 4.5 < time.monotonic() - begun < 12
+
     reminders: list[dict] = []
     while not reminders and time.monotonic() - started < FIRST_MINUTE_S:
         time.sleep(1)
