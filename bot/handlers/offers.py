@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from bot.nlu.query import Intent, Query
+from bot.store.ids import mask_text
 from bot.types import Speaker
 
 KEY = "offers"
@@ -31,10 +32,11 @@ _PICK = re.compile(r"^\s*(?:第|选)?\s*([1-9１-９])\s*(?:个|项|条|号)?\s*
 def descriptor(intent: Intent, *, region: str | None = None, year: int | None = None,
                categories: tuple[str, ...] = (), tier: str | None = None, topic: str | None = None,
                text: str | None = None) -> dict[str, Any]:
-    """An offered query, as JSON-able state; `text`, the message it came from (masked, as Query.text is)."""
+    """An offered query, as JSON-able state (kept with the follower); `text`, the message it came from, with ID
+    and phone numbers masked as in the logs."""
     item: dict[str, Any] = {"intent": str(intent)}
     for name, value in (("region", region), ("year", year), ("categories", list(categories)), ("tier", tier),
-                        ("topic", topic), ("text", text)):
+                        ("topic", topic), ("text", mask_text(text) if text else None)):
         if value:
             item[name] = value
     return item

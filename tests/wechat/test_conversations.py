@@ -142,3 +142,11 @@ async def test_a_menu_picked_before_the_county_is_known_asks_for_it_then_answers
     assert "哪个县" in await say(bot, "o_new", "1")
     answer = await say(bot, "o_new", "周集")
     assert answer.startswith("【周集镇 2025年度城乡居民医保】") and "个人缴费标准：400元/人/年" in answer
+
+
+async def test_a_menu_keeps_no_phone_or_id_number_in_the_followers_state(bot):
+    await say(bot, "o_priv", "我是陵川县的")
+    menu = await say(bot, "o_priv", "医保的事咋整，我电话13812345678")
+    assert menu.startswith("您是想问：")
+    state = await bot.scalar(select(Follower.state).where(Follower.openid == "o_priv"))
+    assert state["offers"] and "13812345678" not in str(state)
