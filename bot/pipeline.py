@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.answers import ANSWERS, Kept
-from bot.handlers import route
+from bot.handlers import offers, route
 from bot.nlu import follow, questions, understand
 from bot.nlu.query import Intent, Query
 from bot.render import render
@@ -31,10 +31,13 @@ async def respond(message: str | Query, ctx: Context) -> Reply:
     """The reply to `message` (a text, or an event's Query) from `ctx.speaker`, with the speaker as they are
     after it (for the caller to save).
 
-    A question waiting for its county ("交多少钱" -> "哪个县?") is dropped by every answer but the one to a
-    text naming a region alone ("陵川"): that text answers the waiting question."""
+    An answer may offer numbered follow-ups ("回复1查看…"); a lone digit next is answered as the item it picks,
+    and any other message drops them (bot/handlers/offers.py). A question waiting for its county ("交多少钱" ->
+    "哪个县?") is dropped by every answer but the one to a text naming a region alone ("陵川"): that text
+    answers the waiting question."""
     speaker = replace(ctx.speaker, state=dict(ctx.speaker.state))
     ctx = replace(ctx, speaker=speaker)
+    message = offers.take(message, speaker)  # "1" after "回复1查看…": the offered question (bot/handlers/offers.py)
     now = _now(ctx)
     context = _recent_context(speaker, now)
     pending = None if isinstance(message, Query) else speaker.state.pop("pending", None)

@@ -128,7 +128,7 @@ async def test_the_cached_reply_does_not_share_the_speakers_state():
     assert ANSWERS.hits == 1
     hit.speaker.state["pending"] = "x"
     assert speaker.state == {}
-    assert conversation((await respond("低保户交多少", ctx(speaker))).speaker.state) == {}
+    assert "pending" not in (await respond("低保户交多少", ctx(speaker))).speaker.state
 
 
 async def test_an_answer_that_remembers_a_pending_question_is_replayed_with_it():
@@ -266,7 +266,8 @@ async def test_naming_the_county_a_question_waits_for_answers_the_question_not_f
     assert len(ANSWERS) == 1  # the kept "陵川" is not the answer to a waiting question
     assert answered == await respond("陵川", ctx(waiting, settings=OFF))
     assert answered.intent is Intent.FEE and "您个人缴纳80元" in answered.text
-    assert without_context(answered.speaker) == Speaker(openid="o_w2", region="陵川县")
+    offered = {k: answered.speaker.state[k] for k in ("offers", "feedback")}  # 回复1/回复2, and 有用/没用
+    assert without_context(answered.speaker) == Speaker(openid="o_w2", region="陵川县", state=offered)
 
 
 async def test_a_pending_question_alone_does_not_keep_the_cache_away():
@@ -278,7 +279,7 @@ async def test_a_pending_question_alone_does_not_keep_the_cache_away():
         assert reply == await respond("什么时候截止", ctx(speaker, settings=OFF))
         assert speaker.state == {"pending": "低保户交多少"}  # the caller's speaker is left alone
     assert ANSWERS.hits == 2
-    assert conversation(reply.speaker.state) == {}  # every answer but the county's drops the pending question
+    assert "pending" not in reply.speaker.state  # every answer but the county's drops the pending question
 
 
 async def test_payment_status_of_a_bound_follower_is_never_kept():
@@ -387,3 +388,18 @@ async def test_questions_cut_by_a_space_are_not_answered_from_the_unspaced_ones_
     two = await respond("低保户交多少 几号截止", ctx(speaker))  # the same normal form, two questions
     assert two == await respond("低保户交多少 几号截止", ctx(speaker, settings=OFF))
     assert "您个人缴纳40元" in two.text and "截止2024年12月31日" in two.text
+
+
+async def test_offers_in_state_do_not_keep_the_cache_away_and_offered_items_are_keyed_on_their_slots():
+    first = await respond("什么时候截止", ctx(Speaker(openid="o_o1", region="陵川县")))
+    answered = await respond("交多少钱", ctx(Speaker(openid="o_o2", region="陵川县")))
+    assert "offers" in answered.speaker.state
+    again = await respond("什么时候截止", ctx(answered.speaker))  # its offers are dropped first: a cache hit
+    assert ANSWERS.hits == 1 and again.text == first.text
+    assert "offers" in again.speaker.state and again.speaker.state["offers"] != answered.speaker.state["offers"]
+    details = {}
+    for region in ("陵川县", "周集镇"):
+        asked = await respond("交多少钱", ctx(Speaker(openid=f"o_{region}", region=region)))
+        details[region] = await respond("1", ctx(asked.speaker))
+        assert details[region] == await respond("1", ctx(asked.speaker, settings=OFF))
+    assert "【陵川县" in details["陵川县"].text and "【周集镇" in details["周集镇"].text

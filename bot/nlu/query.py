@@ -40,11 +40,14 @@ class Intent(StrEnum):
     SUBSCRIBE_POPUP = "subscribe_popup"  # the choices in WeChat's subscription-notice popup
     RECEIPT = "receipt"  # a template or mass send's receipt: topic says which
     EVENT = "event"  # any other event (location report, a follower's scan): topic says which
+    # 有用/没用 tapped after an answer that asked for it: built by the offers hook (bot/handlers/offers.py).
+    FEEDBACK = "feedback"  # topic "useful" / "useless", extras {"about": the rated answer's intent}
 
 
 # The intents no text is understood as.
 EVENT_INTENTS = frozenset({Intent.SUBSCRIBE, Intent.UNSUBSCRIBE, Intent.UNSUPPORTED, Intent.VOICE_UNRECOGNIZED,
-                           Intent.OFFICIAL_SCAN, Intent.SUBSCRIBE_POPUP, Intent.RECEIPT, Intent.EVENT})
+                           Intent.OFFICIAL_SCAN, Intent.SUBSCRIBE_POPUP, Intent.RECEIPT, Intent.EVENT,
+                           Intent.FEEDBACK})
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.config import TZ, Settings
+from bot.handlers import records
 from bot.nlu.query import Intent, Query
 from bot.rules.loader import PolicyRegistry
 from bot.store import followers
@@ -145,6 +146,7 @@ class _Answered:
     text: str | None  # None: "success"
     intent: str
     writes: list[followers.FollowerWrite]
+    detail: dict | None = None  # for the log row: what was tried on an unanswered message, or 有用/没用
 
 
 class Inbox:
@@ -178,7 +180,7 @@ class Inbox:
         except Exception:
             await deps.store.release(key)
             raise
-        row = self._received(inbound, now, answered.intent, key if answered.text else None)
+        row = self._received(inbound, now, answered.intent, key if answered.text else None, answered.detail)
         await deps.store.finish(key, DONE, answered.text, answered.writes, [row])
         return answered.text
 
@@ -191,12 +193,13 @@ class Inbox:
         user_message = not inbound.is_event
         writes = [followers.speaker_write(reply.speaker, now, user_message=user_message, before=speaker)
                   ] if interaction else []
-        return _Answered(reply.text or None, str(reply.intent), writes)
+        return _Answered(reply.text or None, str(reply.intent), writes, records.detail(reply.query))
 
     @staticmethod
-    def _received(inbound: Inbound, now: dt.datetime, intent: str | None, reply_key: str | None) -> dict:
+    def _received(inbound: Inbound, now: dt.datetime, intent: str | None, reply_key: str | None,
+                  detail: dict | None = None) -> dict:
         """The message's log row; with its passive reply, the reply's intent and key (bot/store/inbox.py)."""
-        return log_row(inbound.openid, "in", inbound.kind, _logged_content(inbound), now, intent, reply_key)
+        return log_row(inbound.openid, "in", inbound.kind, _logged_content(inbound), now, intent, reply_key, detail)
 
     async def _retry(self, key: str, deadline: float) -> str | None:
         """Another delivery of the message claimed it: its reply, once there is one in time."""
@@ -213,7 +216,7 @@ class Inbox:
             log.exception("%s: answering failed", inbound.log_name)
             await deps.store.finish(key, DEFERRED, None, logs=[self._received(inbound, now, None, None)])
             return
-        row = self._received(inbound, now, answered.intent, None)
+        row = self._received(inbound, now, answered.intent, None, answered.detail)
         await deps.store.finish(key, DEFERRED, answered.text, answered.writes, [row])
         if not answered.text:
             return
