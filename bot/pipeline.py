@@ -93,10 +93,12 @@ _MAX_LINES = 10  # longer together: the first answer, and the other questions na
 
 
 async def _answer_each(query: Query, ctx: Context) -> Kept:
-    """One reply answering each question of `query` in order (`Query.also`). A question still waiting for
+    """One reply answering each question of `query` in order (`Query.also`), each without its own numbered
+    offers (their numbers would clash); when together they would be long, the first answer, and the other
+    questions offered by number ("回复1接着回答：在哪交", bot/handlers/offers.py). A question still waiting for
     its county is asked once, and the whole message is answered when the county comes."""
     asked = [query, *query.also]
-    answers = [await route(q.intent).handler(q, ctx) for q in asked]
+    answers = [_unoffered(await route(q.intent).handler(q, ctx)) for q in asked]
     for answer in answers:
         if answer.template == "ask_region":
             return Kept(query, render(answer), {**(answer.remember or {}), "pending": query.text})
@@ -107,9 +109,19 @@ async def _answer_each(query: Query, ctx: Context) -> Kept:
     for answer in answers:
         remember.update(answer.remember or {})
     if sum(len(t.splitlines()) for t in texts) > _MAX_LINES:
+        items = [offers.descriptor(q.intent, region=q.region, year=q.year, categories=q.categories, tier=q.tier,
+                                   topic=q.topic, text=q.text) for q in query.also]
         more = render(Answer("also_asked", {"questions": [q.text for q in query.also]}))
-        return Kept(query, f"{texts[0]}\n{more}", remember or None)
+        return Kept(query, f"{texts[0]}\n{more}", {**remember, offers.KEY: items})
     return Kept(query, "\n".join(t for t in texts if t), remember or None)  # no blank line (bot.render)
+
+
+def _unoffered(answer: Answer) -> Answer:
+    """`answer` without its numbered offers and 有用/没用 links (one of several answers in one reply)."""
+    if "offers" not in answer.data and "feedback" not in answer.data:
+        return answer
+    remember = {k: v for k, v in (answer.remember or {}).items() if k not in (offers.KEY, offers.RATE)}
+    return Answer(answer.template, {**answer.data, "offers": [], "feedback": False}, remember or None)
 
 
 def _in_region(query: Query, region: str | None) -> Query:

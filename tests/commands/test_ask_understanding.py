@@ -38,7 +38,7 @@ def test_two_questions_separated_by_a_space_share_the_county(capsys):
 def test_two_questions_whose_answers_are_long_answer_the_first_and_name_the_other(capsys):
     out = ask(capsys, "乐至低保户交多少，在哪交")
     assert "您个人缴纳100元" in out
-    assert "您还问了：在哪交" in out
+    assert "回复1接着回答：在哪交" in out
     assert len(out.strip().splitlines()) <= 7
 
 
@@ -49,7 +49,7 @@ def test_two_questions_without_a_county_ask_for_it_once(capsys):
 
 def test_one_question_in_two_clauses_is_one_answer(capsys):
     out = ask(capsys, "你好，陵川低保户今年交多少")
-    assert "您个人缴纳80元" in out and "您还问了" not in out
+    assert "您个人缴纳80元" in out and "接着回答" not in out
     assert out.count("【陵川县") == 1
 
 

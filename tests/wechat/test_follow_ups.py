@@ -108,3 +108,10 @@ async def test_a_misheard_county_a_long_story_and_helping_to_pay(bot):
     assert "家庭共济" in reply
     reply = await say(bot, "o_th11", "在外头打工的儿子厂里交了社保，家里还要交合疗吗")
     assert "您个人缴纳" not in reply  # whether to join here too, not the fee
+
+
+async def test_a_second_question_left_for_later_is_answered_by_its_number(bot):
+    reply = await say(bot, "o_th12", "乐至低保户交多少，在哪交")
+    assert "您个人缴纳100元" in reply and reply.endswith("回复1接着回答：在哪交。")
+    reply = await say(bot, "o_th12", "1")
+    assert "【乐至县" in reply and "支付宝" in reply and "乐府办发〔2024〕16号" in reply
