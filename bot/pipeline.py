@@ -103,8 +103,7 @@ async def _answer_each(query: Query, ctx: Context) -> Kept:
         if answer.template == "ask_region":
             return Kept(query, render(answer), {**(answer.remember or {}), "pending": query.text})
     texts = [render(a) for a in answers]
-    header = texts[0].split("\n", 1)[0]
-    texts[1:] = [t.split("\n", 1)[1] if t.startswith(header + "\n") else t for t in texts[1:]]  # said once
+    texts[1:] = [_without_header(t, texts[0]) for t in texts[1:]]
     remember: dict[str, Any] = {}
     for answer in answers:
         remember.update(answer.remember or {})
@@ -114,6 +113,17 @@ async def _answer_each(query: Query, ctx: Context) -> Kept:
         more = render(Answer("also_asked", {"questions": [q.text for q in query.also]}))
         return Kept(query, f"{texts[0]}\n{more}", {**remember, offers.KEY: items})
     return Kept(query, "\n".join(t for t in texts if t), remember or None)  # no blank line (bot.render)
+
+
+def _without_header(text: str, first: str) -> str:
+    """`text` without the header line (【陵川县 2025年度…】) the first answer already shows; a verdict before it
+    (对，是80元。) stays."""
+    top = first.split("\n", 1)[0]
+    header = top[top.find("【"):] if "【" in top else top
+    line, _, rest = text.partition("\n")
+    if not header or not line.endswith(header) or not rest:
+        return text
+    return f"{line[: -len(header)]}\n{rest}" if line[: -len(header)] else rest
 
 
 def _unoffered(answer: Answer) -> Answer:
