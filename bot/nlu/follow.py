@@ -37,6 +37,7 @@ QUESTIONS = frozenset({
 })
 # Only slots, then 呢: 那低保呢, 特困的呢, 乐至呢, 2025年的呢, 那要是高档呢.
 _ELLIPTICAL = re.compile(r"^(?:那|那么|那要是|要是|如果是?|换成|还有)?(?P<rest>.{1,16}?)的?(?:呢|咧|嘞)[?]*$")
+_SHORT = 16
 _THIS_YEAR = re.compile(r"今年|本年|现在")
 # Someone other than the newborn: 我自己, 大人, 老人 ... (as in bot.nlu.intents).
 _SOMEONE_ELSE = re.compile(r"我|俺|咱|自己|两口子|大人|老人|爹|娘|爸|妈|老伴|媳妇|老公|全家|一家")
@@ -80,11 +81,16 @@ def forgets(query: Query) -> bool:
 
 
 def elliptical(query: Query) -> bool:
-    """Whether the message only names slots before 呢 (那低保呢, 乐至呢, 前年呢)."""
-    m = _ELLIPTICAL.match(query.text)
+    """Whether the message only names slots before 呢 (那低保呢, 乐至呢, 前年呢), or names a slot and nothing
+    else that is understood (2023年, 去年的)."""
     named = query.region or query.township or query.year or query.categories or query.tier \
         or _THIS_YEAR.search(query.text)  # 今年呢: this year again, after another year
-    return bool(m and named and not asks(m.group("rest")))
+    if not named:
+        return False
+    if query.intent is Intent.FALLBACK and len(query.text) <= _SHORT and not asks(query.text):
+        return True  # a slot alone, understood as nothing else (2023年, 去年的)
+    m = _ELLIPTICAL.match(query.text)
+    return bool(m and not asks(m.group("rest")))
 
 
 def place(query: Query, context: dict[str, Any] | None) -> tuple[str, str | None] | None:

@@ -115,3 +115,10 @@ async def test_a_second_question_left_for_later_is_answered_by_its_number(bot):
     assert "您个人缴纳100元" in reply and reply.endswith("回复1接着回答：在哪交。")
     reply = await say(bot, "o_th12", "1")
     assert "【乐至县" in reply and "支付宝" in reply and "乐府办发〔2024〕16号" in reply
+
+
+async def test_a_year_alone_after_a_question_asks_it_for_that_year(bot):
+    assert "您个人缴纳80元" in await say(bot, "o_th13", "陵川低保户交多少")
+    reply = await say(bot, "o_th13", "2023年度")
+    assert "【陵川县 2023年度" in reply and "您个人缴纳70元" in reply
+    assert "您是想问" in await say(bot, "o_th14", "2023年度")  # without a question before: which question?
