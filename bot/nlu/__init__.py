@@ -23,7 +23,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.nlu import binding, check, questions
-from bot.nlu.intents import _CLAUSE, classify
+from bot.nlu.intents import CLAUSE, classify
 from bot.nlu.normalize import normalize, warm_up
 from bot.nlu.query import Intent, Query
 from bot.nlu.slots import SlotExtractor, Slots
@@ -76,7 +76,7 @@ _MOST_CLAUSES = 24
 
 def _asked_tier(norm: str, slots: Slots, extractor: SlotExtractor) -> Slots:
     """A story naming two tiers (交的是低档，今年想换成高档…高档一年多少钱): the tier of the clause that asks."""
-    asked = {tier for clause in _CLAUSE.split(norm) if questions.asks(clause) and (tier := extractor.tier_in(clause))}
+    asked = {tier for clause in CLAUSE.split(norm) if questions.asks(clause) and (tier := extractor.tier_in(clause))}
     return replace(slots, tier=asked.pop()) if len(asked) == 1 else slots
 
 

@@ -114,11 +114,11 @@ def _has_place(slots: Slots) -> bool:
 # What a message asks, which topic mentions in other clauses of it yield to (see `classify`).
 _QUESTION_INTENTS = frozenset({Intent.FEE, Intent.DEADLINE, Intent.CHANNELS, Intent.FAMILY_ACCOUNT})
 # Clauses: a mention (我在外地打工) and the question (今年交多少) are usually separated by punctuation.
-_CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
+CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
 # A clause that points back at the mention (到时候还能交不, 具体咋弄) asks about it, not beside it.
-_REFERS_BACK = re.compile(r"到时候?|那时候?|那个时候|那边|哪边|哪头|两边|这种情况|这样的?话|那样的?话|具体")
+REFERS_BACK = re.compile(r"到时候?|那时候?|那个时候|那边|哪边|哪头|两边|这种情况|这样的?话|那样的?话|具体")
 # A clause that asks something itself (户口迁了医保咋转): its mention is a question, not a context.
-_ASKS = re.compile(
+ASKS = re.compile(
     r"吗|呢|么|嘛|咋|怎么|怎样|如何|啥|什么|多少|几(?:号|月|时|点|块|档|百)|哪|能不能|可不可以|行不行|要不要|中不中|[?？]|不$|没有?$"
 )
 # Someone other than a newborn: the subject of a question that makes 刚生完孩子 a mere mention.
@@ -345,14 +345,14 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
     clauses it does match only state something (我在外地打工) rather than ask (户口迁了医保咋转)."""
     found: RuleMatch | None = None
     start = 0
-    for clause in _CLAUSE.split(text):
+    for clause in CLAUSE.split(text):
         offset = text.find(clause, start)
         start = offset + len(clause)
         if clause and context.match(clause, slots):
-            if _ASKS.search(clause.rstrip("呢啊呀")):
+            if ASKS.search(clause.rstrip("呢啊呀")):
                 return None  # the mention's own clause asks about it (我在医院住院呢 only tells)
             continue
-        if not clause or _REFERS_BACK.search(clause):
+        if not clause or REFERS_BACK.search(clause):
             continue
         if context.subject is not None and not context.subject.search(clause):
             continue
@@ -367,10 +367,10 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
 def _only_told(context: IntentRule, text: str, slots: Slots) -> bool:
     """Whether every clause naming the mention only tells it, and no clause points back at it (a mention of
     a subject, the baby, is what the question is about: never merely told)."""
-    clauses = [c for c in _CLAUSE.split(text) if c]
-    if context.subject is not None or len(clauses) < 2 or any(_REFERS_BACK.search(c) for c in clauses):
+    clauses = [c for c in CLAUSE.split(text) if c]
+    if context.subject is not None or len(clauses) < 2 or any(REFERS_BACK.search(c) for c in clauses):
         return False
-    return all(not _ASKS.search(c.rstrip("呢啊呀")) for c in clauses if context.match(c, slots))
+    return all(not ASKS.search(c.rstrip("呢啊呀")) for c in clauses if context.match(c, slots))
 
 
 def classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) -> RuleMatch | None:

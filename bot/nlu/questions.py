@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from bot.nlu.intents import _ASKS, _REFERS_BACK, RuleMatch, classify
+from bot.nlu.intents import ASKS, REFERS_BACK, RuleMatch, classify
 from bot.nlu.normalize import normalize
 from bot.nlu.query import Intent
 from bot.nlu.slots import Slots
@@ -22,7 +22,7 @@ from bot.nlu.slots import Slots
 _BOUNDARY = re.compile(
     r"(?:[\s,;:!?。，；：！？、~～…]|(?<!\d)\.|\.(?!\d))+|(?<=[吗嘛])(?=[^\s,.;:!?。，；：！？、~～…吗嘛啊呀])"
 )  # a full stop between digits (12.31, 1.5) cuts nothing
-# What makes a clause ask something, beyond intents._ASKS: 交不交 / 收不收 (A不A), 多久, 多长时间.
+# What makes a clause ask something, beyond intents.ASKS: 交不交 / 收不收 (A不A), 多久, 多长时间.
 _ASKS_TOO = re.compile(r"(.)不\1|多久|多长时间|几天|对不对|是不是")
 # Readings that are not a question of their own in a message with others.
 _NOT_QUESTIONS = frozenset({Intent.GREETING, Intent.HELP, Intent.SET_REGION, Intent.FALLBACK, Intent.BIND,
@@ -65,12 +65,12 @@ def shared(own: Slots, message: Slots) -> Slots:
 
 
 def asks(clause: str) -> bool:
-    return bool(_ASKS.search(clause) or _ASKS_TOO.search(clause))
+    return bool(ASKS.search(clause) or _ASKS_TOO.search(clause))
 
 
 def question_in(clause: str, slots: Slots) -> RuleMatch | None:
     """The clause's reading when it is a question of its own, else None."""
-    if not asks(clause) or _REFERS_BACK.search(clause):
+    if not asks(clause) or REFERS_BACK.search(clause):
         return None
     found = classify(clause, slots)
     if found is None or found.rule.intent in _NOT_QUESTIONS or found.rule.name == _GROUP_ONLY:
