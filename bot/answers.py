@@ -3,7 +3,8 @@
 Such an answer depends only on the question, the speaker fields its route names (`reads`: the region, or
 the region and township), the date, the default region and the policies (bot/handlers/router.py). The key is
 exactly that: the normalised text of a question (its Query is a function of that text and the policies, when
-no binding is in progress) or the Query of an event, today's date, the default region, and the values of
+no binding is in progress) or the Query of an event or of an offered follow-up (bot/handlers/offers.py) with
+all its slots, today's date, the default region, and the values of
 the fields its route reads (learnt with its first answer); the whole cache is dropped when the policies
 change. A speaker with conversation state (a binding in progress) is answered afresh, and so is a text
 carrying a long number (an ID or phone number perhaps, which is not kept in memory); a question waiting
@@ -67,7 +68,8 @@ class AnswerCache:
         if ctx.settings.answer_cache <= 0 or ctx.speaker.state:
             pass
         elif isinstance(message, Query):
-            what = (message.intent, message.topic, tuple(sorted(message.extras.items())))
+            what = (message.intent, message.text, message.topic, message.region, message.township, message.year,
+                    message.categories, message.tier, tuple(sorted(message.extras.items())))
         else:
             what = self._texts.get(message) or self._normal(message, ctx.settings.answer_cache)
         if what is None:

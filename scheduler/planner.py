@@ -17,16 +17,15 @@ extension is for (docs/reminders.md).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import JSON, Date, Integer, String, exists, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.loader import PolicyRegistry
 from bot.rules.schema import Policy
+from bot.store.db import insert
 from bot.store.models import Contact, Follower, OutboxMessage, Payment, ReminderConsent, Resident, UtcDateTime
 from bot.store.progress import TownshipProgress, township_progress
 from scheduler import digests
@@ -40,10 +39,6 @@ BUREAU_ROLES = ("负责人", "协调员", "包片领导")  # county-level contac
 def outbox_key(recipient: str, spec: JobSpec, unit: str = "") -> str:
     parts = [recipient, str(spec.insurance_year), spec.cutoff.isoformat(), spec.stage]
     return ":".join([*parts, unit] if unit else parts)
-
-
-def dialect_insert(session: AsyncSession) -> Callable:
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
 
 
 @dataclass
@@ -117,9 +112,9 @@ async def _plan_reminders(session: AsyncSession, spec: JobSpec, plan: StagePlan,
         literal(spec.not_after, UtcDateTime()),
         literal(planned_at, UtcDateTime()),
     ).select_from(source).where(*where)
-    insert = dialect_insert(session)
     result = await session.execute(
-        insert(OUTBOX).from_select(columns, select_rows).on_conflict_do_nothing(index_elements=["key"])
+        insert(session.bind.dialect.name, OUTBOX).from_select(columns, select_rows)
+        .on_conflict_do_nothing(index_elements=["key"])
     )
     plan.inserted = result.rowcount
 
@@ -225,9 +220,9 @@ async def _plan_officials(session: AsyncSession, policy: Policy, spec: JobSpec, 
     plan.samples = rows[:samples]
     if commit:
         plan.inserted = 0
-        insert = dialect_insert(session)
+        into = insert(session.bind.dialect.name, OUTBOX)
         for i in range(0, len(rows), 1000):  # multi-row VALUES: its rowcount is exact on every driver
-            stmt = insert(OUTBOX).values(rows[i:i + 1000]).on_conflict_do_nothing(index_elements=["key"])
+            stmt = into.values(rows[i:i + 1000]).on_conflict_do_nothing(index_elements=["key"])
             plan.inserted += len((await session.execute(stmt.returning(OUTBOX.c.id))).all())
 
 

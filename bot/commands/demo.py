@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import signal
@@ -44,53 +45,47 @@ DEFAULT_FAKE_PORT = 8010
 
 @dataclass
 class Stack:
-    """A running webhook server with its fake WeChat."""
+    """A running webhook server, behind the same edge as `yibao serve`, with its fake WeChat."""
 
     app: web.Application
-    runners: list[web.AppRunner]
+    exits: contextlib.AsyncExitStack  # the servers, stopped in reverse order
     webhook_url: str
     fake_base: str
     settings: Settings
 
     async def close(self) -> None:
-        for runner in reversed(self.runners):
-            await runner.cleanup()
-
-
-def _port(runner: web.AppRunner) -> int:
-    return runner.addresses[0][1]
+        await self.exits.aclose()
 
 
 async def start_stack(settings: Settings, host: str = "127.0.0.1", port: int = 0, fake_port: int = 0, *,
                       registry: PolicyRegistry | None = None, scheduler: bool = True) -> Stack:
-    """Start the fake WeChat, then the webhook pointed at it (port 0: any free port)."""
+    """Start the fake WeChat, then the webhook pointed at it (port 0: any free port). The webhook is served
+    behind the edge (bot/wechat/edge.py: read deadlines, idle limit, connection cap), as `yibao serve` does."""
     from aiohttp import web
 
     from bot.app import create_app
+    from bot.wechat import edge
     from bot.wechat.fake import FAKE, create_fake_app
 
-    fake_runner = web.AppRunner(create_fake_app(settings.wechat_appid, settings.wechat_secret), access_log=None)
-    await fake_runner.setup()
+    exits = contextlib.AsyncExitStack()
     try:
+        fake_runner = web.AppRunner(create_fake_app(settings.wechat_appid, settings.wechat_secret), access_log=None)
+        await fake_runner.setup()
+        exits.push_async_callback(fake_runner.cleanup)
         await web.TCPSite(fake_runner, host, fake_port).start()
-        fake_base = f"http://{host}:{_port(fake_runner)}"
+        fake_base = f"http://{host}:{fake_runner.addresses[0][1]}"
         settings = replace(settings, wechat_api_base=fake_base)
         app = create_app(settings, registry=registry, scheduler=scheduler)
-        runner = web.AppRunner(app, access_log=None)
-        try:
-            await runner.setup()
-            await web.TCPSite(runner, host, port).start()
-        except BaseException:
-            await runner.cleanup()
-            raise
+        limits = edge.Limits.from_settings(settings, edge.raise_descriptor_limit())
+        served = await exits.enter_async_context(edge.serving(app, host, port, limits, access_log=False))
     except BaseException:
-        await fake_runner.cleanup()
+        await exits.aclose()
         raise
-    webhook_url = f"http://{host}:{_port(runner)}/wechat"
+    webhook_url = f"http://{host}:{served.port}/wechat"
     fake = fake_runner.app[FAKE]  # receipts and QR scans are pushed to the webhook, signed like WeChat's
     fake.callback_url, fake.callback_token, fake.callback_aes_key = (
         webhook_url, settings.wechat_token, settings.wechat_aes_key)
-    return Stack(app, [fake_runner, runner], webhook_url, fake_base, settings)
+    return Stack(app, exits, webhook_url, fake_base, settings)
 
 
 async def prepare_demo_database(settings: Settings, registry: PolicyRegistry) -> DemoSummary:

@@ -4,7 +4,7 @@
     yibao contacts [--region 陵川县]                     every contact, with or without a WeChat link
 
 The code's scene is signed and expires with it (bot/store/signing.py); an official who scans it is asked for
-their name and then bound as that township's contact (bot/wechat/outreach.py).
+their name and then bound as that township's contact (bot/handlers/outreach.py).
 """
 
 from __future__ import annotations

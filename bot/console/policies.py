@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from bot.console.context import BUREAU, account, allow, console
 from bot.rules.loader import PolicyError, PolicyRegistry, load_policy_text, with_policies
+from bot.rules.problems import say
 from bot.rules.schema import Policy
 from bot.rules.show import render_policy
 from bot.rules.validate import Finding, check_registry
@@ -62,7 +63,7 @@ def review(current: PolicyRegistry, filename: str, text: str) -> Review:
         policy = load_policy_text(text, path)
         registry = with_policies(current, [(policy, path)])
     except PolicyError as exc:
-        out.errors.extend(f"{key or '(文件)'}：{message}" for key, message in exc.problems)
+        out.errors.extend(f"{key or say('loader.file')}：{message}" for key, message in exc.problems)
         return out
     findings = [f for f in check_registry(registry) if f.file == str(path)]
     out.errors.extend(f"{f.where}：{f.message}" for f in findings if f.level == "error")

@@ -1,14 +1,14 @@
-"""The composition root of the handlers: every family's router (questions and events), composed into one."""
+"""The composition root of the handlers: every family's router (questions, events, outreach), composed into one."""
 
 from __future__ import annotations
 
-from bot.handlers import binding, calendar, channels, enrolment, events, fee, general, waiting
+from bot.handlers import binding, calendar, channels, enrolment, events, fee, general, outreach, waiting
 from bot.handlers.router import Route
 from bot.nlu.query import Intent, Query
 from bot.types import Answer, Context
 
 ROUTERS = [fee.router, calendar.router, channels.router, enrolment.router, general.router, binding.router,
-           waiting.router, events.router]
+           waiting.router, events.router, outreach.router]
 
 
 def _compose() -> dict[Intent, Route]:

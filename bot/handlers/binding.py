@@ -16,7 +16,6 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import config
@@ -26,6 +25,7 @@ from bot.rules.calculator import calendar, payable_amount, resolve_policy
 from bot.store import binding_limits as limits
 from bot.store import ids
 from bot.store.cells import normalize_name
+from bot.store.db import insert
 from bot.store.models import Follower, Payment, Resident, ResidentCategory
 from bot.types import Answer, Context
 
@@ -56,10 +56,8 @@ def _who(resident: Resident) -> dict[str, Any]:
 
 async def _ensure_follower(session: AsyncSession, openid: str) -> None:
     """The follower's row, for a first message that is a binding (the caller writes the rest later)."""
-    table = Follower.__table__
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    await session.execute(insert(table).values(openid=openid, subscribed=True, window_sends=0, unreachable=False,
-                                               state={}).on_conflict_do_nothing())
+    row = {"openid": openid, "subscribed": True, "window_sends": 0, "unreachable": False, "state": {}}
+    await session.execute(insert(session.bind.dialect.name, Follower.__table__).values(**row).on_conflict_do_nothing())
 
 
 @router.handles(Intent.BIND)

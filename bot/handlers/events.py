@@ -1,7 +1,8 @@
-"""Events and messages that are not questions: subscribing, unsubscribing, what cannot be read, receipts.
+"""Events and messages that are not questions: subscribing, unsubscribing, what cannot be read, other events.
 
 The WeChat edge turns each into a Query of its intent (bot/wechat/inbox.py); they are answered here like any
-question. An answer without a template says nothing (the passive reply "success").
+question. An answer without a template says nothing (the passive reply "success"). The outreach events
+(officials' QR scans, the subscription popup, send receipts) are bot/handlers/outreach.py's.
 """
 
 from __future__ import annotations
@@ -43,5 +44,5 @@ async def voice_unrecognized(query: Query, ctx: Context) -> Answer:
 
 @router.handles(Intent.EVENT, cacheable=True, reads=())
 async def other_event(query: Query, ctx: Context) -> Answer:
-    """A location report, a scan by a follower, a template or mass send's receipt: WeChat expects "success"."""
+    """A location report, a follower's scan of the account's code, a link opened: WeChat expects "success"."""
     return Answer(None)

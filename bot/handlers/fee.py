@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bot.handlers import verdict
 from bot.handlers.common import Situation, cite, situated
+from bot.handlers.offers import DETAILS, descriptor, offer
 from bot.handlers.router import Router
 from bot.handlers.sources import extra_fee_sources
 from bot.nlu.query import Intent, Query
@@ -19,15 +21,22 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     tiers = policy.contribution.tiers
     if query.tier is not None and query.tier not in {t.key for t in tiers}:
         return Answer("fee_no_tier", sit.data(asked_tier=query.tier, cite=cite(policy, tiers[0].source)))
+    details, remember = _details(query, sit)
+    if query.topic == DETAILS:  # "1" after a fee answer: every tier, group and rule
+        return Answer("fee_details", sit.data(
+            tiers=tiers,
+            subsidised=[category_amount(policy, c) for c in policy.categories],
+            cite=cite(policy, *(t.source for t in tiers),
+                      policy.contribution.payment_rule.source if policy.contribution.payment_rule else None,
+                      *extra_fee_sources(policy, tiers), *(c.source for c in policy.categories)),
+        ))
     if not query.categories:
         shown = [policy.contribution.tier(query.tier)] if query.tier else tiers
+        eligibility = [t.eligibility.source for t in shown if t.eligibility]
         return Answer("fee_general", sit.data(
-            tiers=shown,
-            subsidised=[category_amount(policy, c) for c in policy.categories],
-            cite=cite(policy, *(t.source for t in shown),
-                      policy.contribution.payment_rule.source if policy.contribution.payment_rule else None,
-                      *extra_fee_sources(policy, shown)),
-        ))
+            verdict=verdict.fee_general(query, shown),
+            tiers=shown, offers=details, feedback=True, cite=cite(policy, *(t.source for t in shown), *eligibility),
+        ), remember=remember)
     pay = payable_amount(policy, query.categories, query.tier)
     sources = [c.category.source for c in pay.considered]
     if pay.rule is not None:
@@ -39,11 +48,24 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     names = {key: next((c.name for p in ctx.registry.policies for c in p.categories if c.key == key), key)
              for key in pay.unknown_categories}
     return Answer("fee_category", sit.data(
+        verdict=verdict.fee_category(query, pay),
         pay=pay,
         unknown_names=[names[k] for k in pay.unknown_categories],
         enquiry=policy.region.enquiry,
         cite=cite(policy, *sources),
-    ))
+        offers=details,
+        feedback=True,
+    ), remember=remember)
+
+
+def _details(query: Query, sit: Situation) -> tuple[list[str], dict]:
+    """What a fee answer offers: its details (for the same county, year and group), and how to pay."""
+    year = sit.policy.insurance_year if sit.explicit_year else None
+    return offer(
+        ("fee_details", descriptor(Intent.FEE, region=sit.region, year=year, tier=query.tier, topic=DETAILS)),
+        ("channels", descriptor(Intent.CHANNELS, region=sit.region, year=year)),
+        rate=Intent.FEE,
+    )
 
 
 @router.handles(Intent.FISCAL_SUBSIDY, cacheable=True)
@@ -51,6 +73,7 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
 async def fiscal_subsidy(query: Query, ctx: Context, sit: Situation) -> Answer:
     fs = sit.policy.fiscal_subsidy
     return Answer("fiscal_subsidy", sit.data(
+        verdict=verdict.fiscal_subsidy(query, fs),
         fiscal=fs, tiers=sit.policy.contribution.tiers, enquiry=sit.policy.region.enquiry,
         cite=cite(sit.policy, fs.source if fs else None),
     ))

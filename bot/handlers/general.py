@@ -1,12 +1,17 @@
-"""Greeting, help, out of scope, not understood, and choosing one's county."""
+"""Greeting and thanks, help, out of scope, not understood (a menu of what it may mean, or a short hint), and
+choosing one's county. Only help lists everything; the others are a line or two."""
 
 from __future__ import annotations
 
+from bot.handlers import clarify
+from bot.handlers.common import region_of
+from bot.handlers.offers import descriptor, offer
 from bot.handlers.router import Router
 from bot.nlu.query import Intent, Query
 from bot.types import Answer, Context
 
 router = Router()
+THANKS = "致谢"  # the topic bot.nlu gives thanks (谢谢, 好的谢谢), which GREETING answers
 
 
 def _menu(ctx: Context) -> dict[str, object]:
@@ -15,6 +20,8 @@ def _menu(ctx: Context) -> dict[str, object]:
 
 @router.handles(Intent.GREETING, cacheable=True, reads=("region", "township"))
 async def greeting(query: Query, ctx: Context) -> Answer:
+    if query.topic == THANKS:
+        return Answer("thanks")
     return Answer("greeting", _menu(ctx))
 
 
@@ -30,7 +37,21 @@ async def out_of_scope(query: Query, ctx: Context) -> Answer:
 
 @router.handles(Intent.FALLBACK, cacheable=True, reads=("region", "township"))
 async def fallback(query: Query, ctx: Context) -> Answer:
-    return Answer("fallback", _menu(ctx))
+    intents = clarify.candidates(query)
+    if not intents:
+        return Answer("fallback", _menu(ctx))
+    county_known = region_of(query, ctx) is not None  # else the pick asks for it, and waits with a plain question
+    labels, remember = offer(*((str(i), descriptor(i, region=query.region, year=query.year,
+                                                   categories=query.categories, tier=query.tier,
+                                                   text=query.text if county_known else clarify.QUESTIONS[i]))
+                               for i in intents))
+    return Answer("clarify", {"items": labels}, remember=remember)
+
+
+@router.handles(Intent.FEEDBACK)
+async def feedback(query: Query, ctx: Context) -> Answer:
+    """有用/没用 after a fee or deadline answer (recorded by the webhook, bot/handlers/records.py)."""
+    return Answer("feedback", {"useful": query.topic == "useful"})
 
 
 @router.handles(Intent.SET_REGION, cacheable=True, reads=("region", "township"))

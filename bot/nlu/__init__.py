@@ -6,17 +6,24 @@ Text is normalised (bot.nlu.normalize), sound-alikes of the domain's terms are r
 are read with patterns compiled once per registry (bot.nlu.slots), and the intent is the highest-priority
 matching rule (bot.nlu.intents). While a follower is binding (state has "binding"), a message carrying a
 name and/or an ID number is BIND with extras {"name", "id_number"}, and 取消 cancels (extras {"cancel": "1"}).
+While an official's QR scan awaits their name (state has "official"), any text is OFFICIAL_NAME (extras {"name"}).
 `Query.text` never carries a full ID number: it is masked to its first and last four characters.
+
+A message asking several things (高档多少钱，能用微信交不) reads as its first question with the others in
+`Query.also` (bot.nlu.questions); a figure or date the resident checks (是不是交三百) is in `Query.checked` /
+`Query.checked_date` (bot.nlu.check). What a conversation carries from one message to the next is
+bot.nlu.follow's, applied by the pipeline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import weakref
+from dataclasses import replace
 from typing import Any
 
-from bot.nlu import binding
-from bot.nlu.intents import classify
+from bot.nlu import binding, check, questions
+from bot.nlu.intents import CLAUSE, classify
 from bot.nlu.normalize import normalize, warm_up
 from bot.nlu.query import Intent, Query
 from bot.nlu.slots import SlotExtractor, Slots
@@ -44,6 +51,10 @@ def extractor_for(registry: PolicyRegistry) -> SlotExtractor:
     return extractor
 
 
+# The questions whose figure a resident may check (是不是交三百).
+_CHECKED = frozenset({Intent.FEE, Intent.FISCAL_SUBSIDY, Intent.DEADLINE})
+
+
 def _query(intent: Intent, text: str, slots: Slots, *, topic: str | None = None, **extras: str) -> Query:
     return Query(
         intent=intent,
@@ -55,7 +66,46 @@ def _query(intent: Intent, text: str, slots: Slots, *, topic: str | None = None,
         tier=slots.tier,
         topic=topic,
         extras={**slots.extras, **extras},
+        checked=check.amounts(text) if intent in _CHECKED else (),
+        checked_date=check.date(text) if intent in _CHECKED else None,
     )
+
+
+_MOST_CLAUSES = 24
+
+
+def _asked_tier(norm: str, slots: Slots, extractor: SlotExtractor) -> Slots:
+    """A story naming two tiers (交的是低档，今年想换成高档…高档一年多少钱): the tier of the clause that asks."""
+    asked = {tier for clause in CLAUSE.split(norm) if questions.asks(clause) and (tier := extractor.tier_in(clause))}
+    return replace(slots, tier=asked.pop()) if len(asked) == 1 else slots
+
+
+def _questions(text: str, slots: Slots, extractor: SlotExtractor, today: dt.date | None) -> list[questions.Asked]:
+    """The distinct questions of a message asking several (see bot.nlu.questions); fewer than two otherwise."""
+    pieces = questions.clauses(text)
+    if len(pieces) < 2:
+        return []
+    if len(pieces) > _MOST_CLAUSES:  # a story of many clauses: its questions open or close it
+        pieces = pieces[: _MOST_CLAUSES // 3] + pieces[-(_MOST_CLAUSES - _MOST_CLAUSES // 3) :]
+    asked: list[questions.Asked] = []
+    for piece in pieces:
+        norm = normalize(piece)
+        if not norm or not questions.asks(norm):
+            continue
+        norm = extractor.respell(norm)
+        own = extractor.extract(norm, today)
+        if (found := questions.question_in(norm, own)) is not None:
+            asked.append(questions.Asked(norm, found, questions.shared(own, slots)))
+    return questions.distinct(asked)
+
+
+def _several(norm: str, slots: Slots, asked: list[questions.Asked]) -> Query:
+    """The first question with the message's slots, the others in `also` with their clause's (and the
+    message's where the clause names none)."""
+    first, *rest = asked
+    also = tuple(_query(q.found.rule.intent, q.text, q.slots, topic=q.found.rule.topic) for q in rest)
+    main = _query(first.found.rule.intent, norm, slots, topic=first.found.rule.topic)
+    return replace(main, also=also)
 
 
 def binding_in_progress(state: dict[str, Any] | None) -> bool:
@@ -63,15 +113,23 @@ def binding_in_progress(state: dict[str, Any] | None) -> bool:
     return state is not None and "binding" in state
 
 
+def official_name_awaited(state: dict[str, Any] | None) -> bool:
+    """Whether an official scanned their QR code and is asked for their name (bot/handlers/outreach.py)."""
+    return state is not None and "official" in state
+
+
 def understand(
     text: str, registry: PolicyRegistry, *, state: dict[str, Any] | None = None, today: dt.date | None = None
 ) -> Query:
     """What the resident asks, with the slots named in the message. The query depends on the normalised
-    text, the registry, `binding_in_progress(state)` and, when given, `today` (relative years: 去年 on a day of
-    2024 is 2023), nothing else."""
+    text, the registry, `binding_in_progress(state)`, `official_name_awaited(state)` and, when given, `today`
+    (relative years: 去年 on a day of 2024 is 2023), nothing else; but for where spaces cut a message into
+    questions (交多少 几号截止), which its normal form runs together (bot.nlu.questions.spaced says when)."""
     binding_now = binding_in_progress(state)
     extractor = extractor_for(registry)
     norm = normalize(text or "")
+    if official_name_awaited(state):
+        return _query(Intent.OFFICIAL_NAME, norm, Slots(), name=(text or "").strip())
     if not binding_now:  # a name being bound is never respelt
         norm = extractor.respell(norm)
     slots = extractor.extract(norm, today) if norm else Slots()
@@ -84,6 +142,12 @@ def understand(
             return _query(Intent.BIND, norm, slots, **details)
 
     found = classify(norm, slots) if norm else None
+    if found is not None and slots.tier is None:
+        slots = _asked_tier(norm, slots, extractor)
+    if not binding_now and (found is None or found.rule.intent not in (Intent.BIND, Intent.UNBIND)):
+        asked = _questions(text or "", slots, extractor, today)
+        if len(asked) >= 2:
+            return _several(norm, slots, asked)
     if found is None:
         if binding_now and (name := binding.bare_name_in(norm)):
             return _query(Intent.BIND, norm, slots, name=name)

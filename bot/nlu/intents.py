@@ -4,7 +4,7 @@ Every rule that matches the normalised text is a candidate; the highest priority
 the one whose pattern matches earliest. A new intent, or a new way of asking, is one entry in `RULES`.
 
 Precedence, highest first (why, where it is not obvious):
-  UNBIND 95, BIND 90 ................... account commands are unambiguous
+  REMINDERS 96, UNBIND 95, BIND 90 ..... account commands are unambiguous (订阅提醒 / 退订提醒: the words alone)
   ENROLMENT_REWARD 89 .................. 连续参保/零报销 raising the 大病保险 limit is ours, unlike 大病保险 86
   OUT_OF_SCOPE 86-88 ................... 养老保险交了吗 is about pensions even though it says 交了吗
   MY_STATUS 85 ......................... 我交了吗 / 交没交, whatever else is mentioned
@@ -114,11 +114,11 @@ def _has_place(slots: Slots) -> bool:
 # What a message asks, which topic mentions in other clauses of it yield to (see `classify`).
 _QUESTION_INTENTS = frozenset({Intent.FEE, Intent.DEADLINE, Intent.CHANNELS, Intent.FAMILY_ACCOUNT})
 # Clauses: a mention (我在外地打工) and the question (今年交多少) are usually separated by punctuation.
-_CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
+CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
 # A clause that points back at the mention (到时候还能交不, 具体咋弄) asks about it, not beside it.
-_REFERS_BACK = re.compile(r"到时候?|那时候?|那个时候|那边|这种情况|这样的?话|那样的?话|具体")
+REFERS_BACK = re.compile(r"到时候?|那时候?|那个时候|那边|哪边|哪头|两边|这种情况|这样的?话|那样的?话|具体")
 # A clause that asks something itself (户口迁了医保咋转): its mention is a question, not a context.
-_ASKS = re.compile(
+ASKS = re.compile(
     r"吗|呢|么|嘛|咋|怎么|怎样|如何|啥|什么|多少|几(?:号|月|时|点|块|档|百)|哪|能不能|可不可以|行不行|要不要|中不中|[?？]|不$|没有?$"
 )
 # Someone other than a newborn: the subject of a question that makes 刚生完孩子 a mere mention.
@@ -134,8 +134,10 @@ _OOS = Intent.OUT_OF_SCOPE
 
 _RULE_TABLE: tuple[IntentRule, ...] = (
     # -- account --------------------------------------------------------------------------------------
+    rule("reminders_on", Intent.REMINDERS, 96, r"^(?:订阅|接收|开启|接收缴费)提醒$", topic="on"),
+    rule("reminders_off", Intent.REMINDERS, 96, r"^(?:退订|不接收|关闭|取消|不要)提醒$", topic="off"),
     rule("unbind", Intent.UNBIND, 95, r"解绑|解除(?:绑定|关联)|取消绑定|不(?:想)?绑(?:定)?了|不要绑定了"),
-    rule("bind", Intent.BIND, 90, r"绑定|绑(?:个|一下)?身份证|关联身份证|^绑$|实名认证"),
+    rule("bind", Intent.BIND, 90, r"绑定|绑(?:个|一下)?身份证|把身份证绑|关联身份证|^绑$|实名认证"),
     # -- not ours -------------------------------------------------------------------------------------
     rule("oos_pension", _OOS, 88, r"养老(?:保险|金|钱|保)?", topic="养老保险"),
     rule("oos_dibao_apply", _OOS, 87,
@@ -202,17 +204,21 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"档次?.{0,8}(?:区别|不一样|不同|哪个好|选哪|怎么选)|\d{3}(?:元|块)?的?(?:还是|跟|和|或)\d{3}",
          r"涨(?:价|钱|了|到)|贵了|便宜|比去年",
          r"(?:要|用|需要|得)(?:不要)?[交缴](?:钱|费)?(?:吗|不)|要不要[交缴]|用不用[交缴]|还用[交缴]|不用[交缴]",
-         r"免费",
+         r"免费|[交缴]不[交缴](?:钱|费)?|(?:收|要|花|掏|出)不(?:收|要|花|掏|出)钱",
+         r"(?:各|分别|都)(?:是|要|交|收)?多少",
          r"自付|个人(?:部分|承担|负担|缴费)|自己(?:要|还要|得|需要)?(?:出|掏)",
          r"(?:补|减|免|少[交缴])多少|资助(?:多少|标准)|减免",
          # checking a figure heard elsewhere: 听说今年四百，对吗 / 高档五百四，我没记错吧
-         r"(?<!\d)\d{2,4}(?![\d号月日年天岁点]).{0,12}(?:没记错|没说错|没弄错|对不对|对吗|对吧|是吧|没错吧|是真的吗)"),
+         r"(?<!\d)\d{2,4}(?![\d号月日年天岁点]).{0,12}(?:没记错|没说错|没弄错|对不对?|对吗|对吧|是吧|是吗|没错吧|是?真的(?:吗|不|么|假的))",
+         r"是不是.{0,8}(?<![\d.])\d{2,4}(?:元|块)|(?<![\d.])\d{2,4}(?:元|块)(?:钱)?(?:吧|呀|啊)?$"),
     rule("fee_category_or_tier_only", Intent.FEE, 16, r".", when=_has_category_or_tier),
     # -- when -------------------------------------------------------------------------------------------
     rule("newborn", Intent.NEWBORN, 75,
-         r"新生儿|新生婴儿|新出生|刚刚出生|刚出生|才出生|刚生(?:的|了|下|完)|才生(?:的|了)|刚满月|刚落地|落地参保",
+         r"新生(?:儿|婴儿|娃娃?|宝宝|孩子|小孩)|新出生|刚刚出生|刚出生|才出生|刚生(?:的|了|下|完)|才生(?:的|了)|刚满月|刚落地|落地参保",
          r"生完(?:孩子|娃|小孩|宝宝)|(?:孩子|娃|小孩|宝宝)生(?:了|下来)",
          r"(?:娃|孩子|小孩|宝宝|婴儿|儿子|闺女|女儿|孙子|孙女|外孙).{0,4}(?:出生|生下来|满月|几天大|个?月大)",
+         # born lately, told by the date: 闺女是上个月15号生的, 孙子前天生的
+         r"(?:娃|孩子|小孩|宝宝|婴儿|儿子|闺女|女儿|孙子|孙女|外孙).{0,10}(?:号|日|月|天|周|星期)(?:前)?生的",
          r"生了(?:个|一个)?(?:娃|孩子|小孩|宝宝|儿子|闺女|女儿|二胎|三胎|老二)|二胎|三胎|坐月子|月子里",
          r"出生.{0,4}(?:天|个月)(?:内|以内|之内)|上户口.{0,8}(?:医保|参保|合疗|新农合)",
          context=True, subject=_NOT_THE_BABY),
@@ -264,27 +270,30 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     # -- how --------------------------------------------------------------------------------------------
     rule("family_account", Intent.FAMILY_ACCOUNT, 62,
          r"家庭共济|共济账户|亲情账户|亲情付|亲情(?:代缴|缴费)|家庭账户",
-         r"职工(?:医保)?.{0,12}(?:给|帮|替|为|代)",
+         rf"职工(?:医保)?.{{0,12}}(?:给|帮|替|为|代)|职工(?:医保)?.{{0,16}}(?:把|连)(?:{FAMILY}|家里)",
          rf"(?:个人账户|个账|医保账户|医保卡|统筹账户|账户余额|医保余额|卡里的钱|卡上的钱).{{0,10}}(?:{PAY}|代)",
          rf"(?:给|帮|替|为){SELF}?(?:的|家)?{FAMILY}代[交缴]|代[交缴].{{0,3}}{FAMILY}",
          # a relative paying for someone: 儿子能替我交不, 孙子…他能帮我们老两口交吗, 闺女能用她手机给我交吗
          rf"{KIN}.{{0,16}}(?:替|帮|给){PAID_FOR}.{{0,6}}[交缴]"),
     rule("registration_employee", Intent.REGISTRATION, 58,
          r"(?:职工医保|单位.{0,4}(?:交|缴|买)了?(?:医保|社保)).{0,10}(?:还要|还用|还需要|要不要|能不能|可以|还能|也要|还得)",
-         r"辞职|离职|不上班了|单位不交了|(?:没有|没|不是|不属于)(?:参加)?职工医保"),
+         r"辞职|离职|不上班了|单位不交了|(?:没有|没|不是|不属于)(?:参加)?职工医保",
+         # insured where one works (有社保, 厂里交了五险) and asking whether to pay the residents' insurance too
+         r"(?:有|交了?|缴了?|买了?|上了?)(?:职工医保|社保|五险).{0,16}(?:还要|还用|还需要|要不要|用不用|还得|也要)"),
     rule("registration_nonlocal", Intent.REGISTRATION, 74,
          r"(?:外地|外省|外县|非本地|非本县|非本镇)(?:的)?(?:人|户口|户籍).{0,16}(?:参保|参加|入保|[交缴])",
          r"(?:户口|户籍)(?:在|是)(?:外地|外省|外县|别的地方)"),
     rule("registration", Intent.REGISTRATION, 42,
          rf"在?{WHERE}(?:里|儿)?(?:参保|参加|入保)|参保登记|办理?登记|{HOW}登记|{WHERE}(?:里|儿)?登记|登记.{{0,4}}{WHERE}",
-         rf"{HOW}(?:办理?)?(?:参保|参加|入保|加入|办医保|办理医保|上医保)",
+         rf"{HOW}(?:办理?)?(?:参保|参加|入保|加入|办医保|办理医保|上医保)|参保(?:要|得|该)?{HOW}(?:办理?|弄|登记)",
+         rf"参保(?:要|得|该|可以|能)?(?:在|去|到)?{WHERE}(?:里|儿)?(?:办|登记|弄)",
          r"(?:能|可以|可不可以|能不能|让|给)(?:在.{0,6})?(?:参保|参加|入保|加入|办医保)",
          r"(?:谁|哪些人|什么人|啥人|哪类人)(?:能|可以|要|需要|该)?(?:参保|参加|[交缴]|买)",
          r"参保(?:条件|对象|范围|资格|人员)|参加条件",
          r"(?:外地|外省|外县|非本地|非本县|非本镇|外来)(?:的)?(?:户口|户籍|人)|户口不在|户籍不在|居住证",
          r"(?:学生|大学生|在校生|上学).{0,8}(?:参保|参加|登记)",
          r"第一次(?:参保|[交缴]|买)|首次参保|新参保|没(?:参过|交过|缴过|买过|参加过)|从来没[交缴]过",
-         rf"(?:需要|要|得)(?:带)?{WHAT}(?:材料|证件|手续|资料)|灵活就业"),
+         rf"(?:需要|要|得)(?:带)?{WHAT}(?:材料|证件|手续|资料)|(?:需要|要|得)带(?:上|着)?(?:些|点)?{WHAT}|灵活就业"),
     rule("channels", Intent.CHANNELS, 40,
          rf"{HOW}(?:[交缴]|付|买|续|弄|办|操作|缴纳)",
          rf"在?{WHERE}(?:里|儿)?(?:能|可以|去)?(?:[交缴]|买|办)|去{WHERE}",
@@ -304,7 +313,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"选(?:择)?(?:地区|县)|设置地区"),
     rule("help_capabilities", Intent.HELP, 48,
          r"你能做什么|你会(?:什么|啥|干什么|干啥|做什么|做啥)|能干(?:什么|啥|嘛)|能做(?:什么|啥)|干嘛用的|有什么用",
-         r"能问(?:什么|啥|哪些)|可以问(?:什么|啥|哪些)|问(?:你)?(?:什么|啥)(?:呢|啊|呀)?[?]?$|回答(?:什么|啥|哪些)"),
+         r"(?:能|可以)(?:问|查)(?:些|一些|点)?(?:什么|啥|哪些)|问(?:你)?(?:什么|啥)(?:呢|啊|呀)?[?]?$|回答(?:什么|啥|哪些)"),
     rule("help", Intent.HELP, 20,
          r"帮助|菜单|功能|help|使用说明|说明书|怎么用(?:这个|你)?$|你是谁|你是(?:机器人|人工|ai|真人)",
          r"^[?]+$|人工客服|转人工|找人工"),
@@ -336,14 +345,14 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
     clauses it does match only state something (我在外地打工) rather than ask (户口迁了医保咋转)."""
     found: RuleMatch | None = None
     start = 0
-    for clause in _CLAUSE.split(text):
+    for clause in CLAUSE.split(text):
         offset = text.find(clause, start)
         start = offset + len(clause)
         if clause and context.match(clause, slots):
-            if _ASKS.search(clause):
-                return None  # the mention's own clause asks about it
+            if ASKS.search(clause.rstrip("呢啊呀")):
+                return None  # the mention's own clause asks about it (我在医院住院呢 only tells)
             continue
-        if not clause or _REFERS_BACK.search(clause):
+        if not clause or REFERS_BACK.search(clause):
             continue
         if context.subject is not None and not context.subject.search(clause):
             continue
@@ -355,13 +364,42 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
     return found
 
 
+def _only_told(context: IntentRule, text: str, slots: Slots) -> bool:
+    """Whether every clause naming the mention only tells it, and no clause points back at it (a mention of
+    a subject, the baby, is what the question is about: never merely told)."""
+    clauses = [c for c in CLAUSE.split(text) if c]
+    if context.subject is not None or len(clauses) < 2 or any(REFERS_BACK.search(c) for c in clauses):
+        return False
+    return all(not ASKS.search(c.rstrip("呢啊呀")) for c in clauses if context.match(c, slots))
+
+
 def classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) -> RuleMatch | None:
     """The winning rule for `text`, or None (FALLBACK). `rules` must be sorted by priority, highest first.
 
     Topic mentions are context, the question decides: when the winner is a context rule (打工, 搬家, 刚生完孩子,
     职工医保, 医院) and another clause of the message asks a fee, deadline, channel or family-account question
-    without that mention, the question wins (我在外地打工，今年交多少 is FEE; 打工回来还能交吗 stays MIGRANT)."""
+    without that mention, the question wins (我在外地打工，今年交多少 is FEE; 打工回来还能交吗 stays MIGRANT);
+    unless another mention holds (the baby, when the question names nobody else), or a reading of the whole
+    message outranks the clause's question (有社保，老家还用交合疗吗 is REGISTRATION)."""
     best = _best(text, slots, rules)
     if best is None or not best.rule.context:
         return best
-    return _question_beside(best.rule, text, slots, rules) or best
+    beside = _question_beside(best.rule, text, slots, rules)
+    if beside is None:
+        # A mention that only tells, in a message whose question spans the clauses (闺女在外地上班有职工医保，
+        # 她能帮俺们交不: the daughter paying for them): the question of the whole message.
+        if _only_told(best.rule, text, slots):
+            other = _best(text, slots, tuple(r for r in rules if not r.context))
+            if other is not None and other.rule.question:
+                return other
+        return best
+    # Another mention the question is about (医院说要给孩子办医保…现在办还来得及不: the newborn, as the question
+    # names nobody else) holds where the first one yields.
+    for other in rules:
+        if other.context and other is not best.rule and (held := other.match(text, slots)) is not None \
+                and _question_beside(other, text, slots, rules) is None:
+            return held
+    # The mention yields; a reading of the whole message that outranks the clause's question still wins
+    # (打工的地方有社保，老家还用交合疗吗: whether to join at all, not the fee).
+    other = _best(text, slots, tuple(r for r in rules if not r.context))
+    return other if other is not None and other.rule.priority > beside.rule.priority else beside

@@ -66,7 +66,10 @@ _D = "〇零○一二两三四五六七八九"
 _YEAR_4 = re.compile(rf"([{_D}]{{4}})(?=年)")
 _YEAR_2 = re.compile(rf"(?<![{_D}十百千])(二[{_D}]|一[五六七八九])(?=年)")
 # 四百, 五百四, 三百五十, 一千零七十, 两百块: amounts with 百 or 千 (never 百分之, which has no digit before).
-_AMOUNT = re.compile(rf"[{_D}]千(?:零?[{_D}]百)?(?:零?[{_D}]?十?[{_D}]?)|[{_D}]百(?:零?[{_D}]十?[{_D}]?)?")
+# A trailing digit that starts a count (四百一个人, 三百两口子) is not part of the amount.
+_AMOUNT = re.compile(
+    rf"[{_D}]千(?:零?[{_D}]百)?(?:零?[{_D}]?十?[{_D}]?(?![个人口年次位户]))|[{_D}]百(?:零?[{_D}]十?[{_D}]?(?![个人口年次位户]))?"
+)
 # 二十五号, 九十天, 十二月, 八十岁: tens only before a unit, so 十分 and 十足 stay.
 _TENS = re.compile(rf"[{_D}]?十[{_D}]?(?=[元块岁天号日月个])")
 

@@ -26,6 +26,8 @@ class Intent(StrEnum):
     BIND = "bind"  # 绑定 (issue 4)
     UNBIND = "unbind"  # 解绑
     MY_STATUS = "my_status"  # 我交了吗, 我的缴费状态
+    REMINDERS = "reminders"  # 订阅提醒 (topic "on") / 退订提醒 ("off"): consent to payment reminders
+    OFFICIAL_NAME = "official_name"  # any text while an official's QR scan awaits their name (state "official")
     OUT_OF_SCOPE = "out_of_scope"  # 养老保险, 天气
     FALLBACK = "fallback"  # not understood
     # Events and messages that are not questions: built by the WeChat edge (bot/wechat/inbox.py), never by
@@ -34,12 +36,18 @@ class Intent(StrEnum):
     UNSUBSCRIBE = "unsubscribe"  # 取消关注
     UNSUPPORTED = "unsupported"  # a picture, a location, an unknown menu key, ...: topic says which
     VOICE_UNRECOGNIZED = "voice_unrecognized"  # a voice message without speech-to-text
-    EVENT = "event"  # any other event (location report, scan, template/mass send receipts): topic says which
+    OFFICIAL_SCAN = "official_scan"  # an official's QR code scanned (subscribe or SCAN with its signed scene)
+    SUBSCRIBE_POPUP = "subscribe_popup"  # the choices in WeChat's subscription-notice popup
+    RECEIPT = "receipt"  # a template or mass send's receipt: topic says which
+    EVENT = "event"  # any other event (location report, a follower's scan): topic says which
+    # 有用/没用 tapped after an answer that asked for it: built by the offers hook (bot/handlers/offers.py).
+    FEEDBACK = "feedback"  # topic "useful" / "useless", extras {"about": the rated answer's intent}
 
 
 # The intents no text is understood as.
 EVENT_INTENTS = frozenset({Intent.SUBSCRIBE, Intent.UNSUBSCRIBE, Intent.UNSUPPORTED, Intent.VOICE_UNRECOGNIZED,
-                           Intent.EVENT})
+                           Intent.OFFICIAL_SCAN, Intent.SUBSCRIBE_POPUP, Intent.RECEIPT, Intent.EVENT,
+                           Intent.FEEDBACK})
 
 
 @dataclass(frozen=True)
@@ -53,3 +61,9 @@ class Query:
     tier: str | None = None  # "high" / "low" when the text names a tier
     topic: str | None = None  # out-of-scope topic (养老保险) or a sub-question
     extras: dict[str, str] = field(default_factory=dict)  # e.g. name / id for binding (never logged)
+    # A message asking several things (高档多少钱，能用微信交不): the further questions, in the order asked.
+    also: tuple[Query, ...] = ()
+    # A figure checked (是不是交三百, 截止是不是12月31号; bot.nlu.check): amounts in yuan, and (month, day) with
+    # month 0 for a day alone. The answer says 对 or 不对 first.
+    checked: tuple[int, ...] = ()
+    checked_date: tuple[int, int] | None = None

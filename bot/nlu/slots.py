@@ -33,6 +33,8 @@ _TOWNSHIP_SUFFIXES = ("街道办事处", "街道办", "街道", "镇", "乡", "�
 # Context that makes a bare short form (礼义, 班台) a place: 是礼义的, 在班台, 礼义人, 礼义那边.
 _SHORT_BEFORE = ("是", "在", "住", "到", "回")
 _SHORT_AFTER = ("的", "人", "那", "这")
+# Where a bare two-character place name is said: 是林川的, 在林川, 住林川那边.
+_PLACE_SAID = re.compile(r"([是在住到回去从])([\u4e00-\u9fff]{2})(?=[的人那这县镇乡]|$)")
 # A county name: 2-3 characters none of which is a function word, then 县 (not 县城/县里/县医院).
 _COUNTY_CANDIDATE = re.compile(
     r"(?:^|(?<=[是在到去住从回的省市,.!?。、 俺我咱家]))"
@@ -144,10 +146,13 @@ class SlotExtractor:
         sound_terms = [*aliases, *registry.tier_aliases(), *lexicon.SOUND_TERMS, *self._township_of]
         sound_terms += [term for term in self._region_of if len(term) >= 3]
         self._sounds = SoundAlike(sound_terms)
+        # ... and the two-character short forms (林川 for 陵川) only where a place is said (我是林川的, 在林川).
+        self._place_sounds = SoundAlike([term for term in self._region_of if len(term) == 2], fuzzy=True)
 
     def respell(self, text: str) -> str:
         """`text` with sound-alikes of the domain's terms and the policies' names spelt as those (底保 -> 低保)."""
-        return self._sounds.respell(text)
+        text = self._sounds.respell(text)
+        return _PLACE_SAID.sub(lambda m: m.group(1) + self._place_sounds.respell(m.group(2)), text)
 
     # -- the pieces -----------------------------------------------------------------------------------
 

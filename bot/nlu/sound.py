@@ -56,7 +56,8 @@ def fuzzy_readings(ch: str) -> frozenset[str]:
 class SoundAlike:
     """Respelling of sound-alikes for one set of terms (compiled once)."""
 
-    def __init__(self, terms: list[str]):
+    def __init__(self, terms: list[str], *, fuzzy: bool = False):
+        self._fuzzy = fuzzy  # the fuzzy pairs for two-character terms too (place names in a place's context)
         self._terms = sorted({t for t in terms if _CJK_TERM.fullmatch(t)}, key=lambda t: (-len(t), t))
         self._exact = re.compile("|".join(map(re.escape, self._terms))) if self._terms else None
         # Fuzzy syllables of the first two characters -> terms, for a quick look-up at each position.
@@ -67,9 +68,8 @@ class SoundAlike:
                     self._by_pair[first, second].append(term)
         self._pair_cache: dict[tuple[str, str], list[str]] = {}
 
-    @staticmethod
-    def _sounds_like(span: str, term: str) -> bool:
-        read = fuzzy_readings if len(term) >= 3 else readings
+    def _sounds_like(self, span: str, term: str) -> bool:
+        read = fuzzy_readings if len(term) >= 3 or self._fuzzy else readings
         differ = 0
         for got, want in zip(span, term, strict=True):
             if got == want:

@@ -9,18 +9,20 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from bot.rules.problems import pydantic_problem, say
 from bot.rules.schema import Policy, Tier
 
 BUILTIN_DIR = Path(__file__).parent / "policies"
 
 
 class PolicyError(Exception):
-    """A policy file that cannot be used. `problems` holds (key path, message) pairs."""
+    """A policy file that cannot be used. `problems` holds (key path, message) pairs, the messages in Chinese
+    (bot/rules/problems.py)."""
 
     def __init__(self, path: Path, problems: list[tuple[str, str]]):
         self.path = path
         self.problems = problems
-        lines = [f"{path}: {key or '(file)'}: {msg}" for key, msg in problems]
+        lines = [f"{path}：{key or say('loader.file')}：{msg}" for key, msg in problems]
         super().__init__("\n".join(lines))
 
 
@@ -38,7 +40,7 @@ def load_policy_file(path: Path) -> Policy:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(path, [("(file)", str(exc))]) from exc
+        raise PolicyError(path, [("", say("loader.unreadable", error=exc))]) from exc
     return load_policy_text(text, path)
 
 
@@ -48,17 +50,17 @@ def load_policy_text(text: str, path: Path) -> Policy:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(file)"
-        raise PolicyError(path, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from exc
+        where = say("loader.yaml_line", line=mark.line + 1) if mark else ""
+        raise PolicyError(path, [(where, say("loader.not_yaml", error=getattr(exc, "problem", exc)))]) from exc
     if not isinstance(raw, dict):
-        raise PolicyError(path, [("(file)", "expected a mapping at the top level")])
+        raise PolicyError(path, [("", say("loader.not_mapping"))])
     raw.setdefault("id", path.stem)
     if raw["id"] != path.stem:
-        raise PolicyError(path, [("id", f"{raw['id']!r} does not match the file name {path.stem!r}")])
+        raise PolicyError(path, [("id", say("loader.id_mismatch", id=raw["id"], stem=path.stem))])
     try:
         return Policy.model_validate(raw)
     except ValidationError as exc:
-        problems = [(_key_path(err["loc"]), err["msg"]) for err in exc.errors()]
+        problems = [(_key_path(err["loc"]), pydantic_problem(err)) for err in exc.errors()]
         raise PolicyError(path, problems) from exc
 
 
@@ -148,9 +150,8 @@ def _check_aliases(policies: list[Policy], paths: dict[str, Path]) -> None:
             for alias in words:
                 key, pid = owner.setdefault((kind, alias), (key_here, p.id))
                 if key != key_here:
-                    raise PolicyError(
-                        paths[p.id], [(where, f"{alias!r} means {key!r} in {pid} but {key_here!r} here")]
-                    )
+                    clash = say("loader.alias_clash", alias=alias, other=pid, key=key, here=key_here)
+                    raise PolicyError(paths[p.id], [(where, clash)])
 
 
 def load_registry(dirs: Iterable[Path] | None = None) -> PolicyRegistry:
@@ -161,12 +162,13 @@ def load_registry(dirs: Iterable[Path] | None = None) -> PolicyRegistry:
         for path in sorted(Path(folder).glob("*.yaml")):
             policy = load_policy_file(path)
             if policy.id in registry.paths:
-                raise PolicyError(path, [("id", f"{policy.id!r} is already loaded from {registry.paths[policy.id]}")])
+                raise PolicyError(path, [("id", say("loader.id_loaded", id=policy.id, path=registry.paths[policy.id]))])
             clash = registry.get(policy.region.name, policy.insurance_year)
             if clash is not None:
                 raise PolicyError(
                     path,
-                    [("insurance_year", f"{policy.region.name} {policy.insurance_year} is already in {clash.id}")],
+                    [("insurance_year", say("loader.year_loaded", region=policy.region.name, year=policy.insurance_year,
+                                            other=clash.id))],
                 )
             registry.policies.append(policy)
             registry.paths[policy.id] = path

@@ -24,6 +24,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.rules.problems import RuleError
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -124,11 +126,11 @@ class Subsidy(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Subsidy:
         if self.kind == "fixed" and self.amount is None:
-            raise ValueError("a fixed subsidy needs an amount")
+            raise RuleError("subsidy_fixed_needs_amount")
         if self.kind == "rate" and self.rate_percent is None:
-            raise ValueError("a rate subsidy needs rate_percent")
+            raise RuleError("subsidy_rate_needs_percent")
         if self.kind == "unspecified" and (self.amount is not None or self.rate_percent is not None):
-            raise ValueError("an unspecified subsidy carries no figure")
+            raise RuleError("subsidy_unspecified_no_figure")
         return self
 
 
@@ -154,7 +156,7 @@ class Period(Sourced):
     @model_validator(mode="after")
     def _ordered(self) -> Period:
         if self.end < self.start:
-            raise ValueError(f"period ends ({self.end}) before it starts ({self.start})")
+            raise RuleError("period_reversed", start=self.start, end=self.end)
         return self
 
 
@@ -191,7 +193,7 @@ class Extension(Sourced):
     @model_validator(mode="after")
     def _ordered(self) -> Extension:
         if self.start is not None and self.end < self.start:
-            raise ValueError(f"{self.name} ends ({self.end}) before it starts ({self.start})")
+            raise RuleError("named_period_reversed", name=self.name, start=self.start, end=self.end)
         return self
 
 
@@ -206,13 +208,13 @@ class Collection(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Collection:
         if self.end < self.start:
-            raise ValueError(f"collection ends ({self.end}) before it starts ({self.start})")
+            raise RuleError("collection_reversed", start=self.start, end=self.end)
         previous = self.end
         for ext in self.extensions:
             if ext.end <= self.end:
-                raise ValueError(f"extension end {ext.end} is not after the collection end {self.end}")
+                raise RuleError("extension_not_after", ext_end=ext.end, end=self.end)
             if ext.start is not None and ext.start <= previous:
-                raise ValueError(f"{ext.name} starts ({ext.start}) before the previous period ends ({previous})")
+                raise RuleError("extension_overlaps", name=ext.name, start=ext.start, previous=previous)
             previous = ext.end
         return self
 
@@ -234,7 +236,7 @@ class MonthlyWindow(Sourced):
     @model_validator(mode="after")
     def _ordered(self) -> MonthlyWindow:
         if self.last_day < self.first_day:
-            raise ValueError("monthly window last_day before first_day")
+            raise RuleError("monthly_window_reversed")
         return self
 
 
@@ -259,9 +261,9 @@ class Newborn(Sourced):
         for i, window in enumerate(self.later):
             if window.until_days is None:
                 if i != len(self.later) - 1:
-                    raise ValueError("only the last newborn window may be open-ended")
+                    raise RuleError("newborn_open_window_not_last")
             elif window.until_days <= last:
-                raise ValueError(f"newborn window until_days {window.until_days} is not after {last}")
+                raise RuleError("newborn_window_not_increasing", until_days=window.until_days, last=last)
             else:
                 last = window.until_days
         return self
@@ -310,7 +312,7 @@ class EnrolmentIncentives(Strict):
     @model_validator(mode="after")
     def _cap_sourced(self) -> EnrolmentIncentives:
         if (self.cap_percent is None) != (self.cap_source is None):
-            raise ValueError("cap_percent and cap_source go together")
+            raise RuleError("cap_without_source")
         return self
 
 
@@ -390,14 +392,14 @@ class TargetTable(Sourced):
     def _columns_known(self) -> TargetTable:
         keys = {c.key for c in self.columns}
         if self.target_column not in keys:
-            raise ValueError(f"target_column {self.target_column!r} is not one of the columns {sorted(keys)}")
+            raise RuleError("target_column_unknown", column=self.target_column, columns="、".join(sorted(keys)))
         for row in self.rows:
             unknown = set(row.values) - keys
             if unknown:
-                raise ValueError(f"row {row.name!r} has unknown columns {sorted(unknown)}")
+                raise RuleError("row_columns_unknown", row=row.name, columns="、".join(sorted(unknown)))
         unknown = set(self.printed_total) - keys
         if unknown:
-            raise ValueError(f"printed_total has unknown columns {sorted(unknown)}")
+            raise RuleError("total_columns_unknown", columns="、".join(sorted(unknown)))
         return self
 
 
@@ -443,7 +445,7 @@ class Policy(Strict):
         seen: set[str] = set()
         for cat in cats:
             if cat.key in seen:
-                raise ValueError(f"category key {cat.key!r} appears twice")
+                raise RuleError("category_key_twice", key=cat.key)
             seen.add(cat.key)
         return cats
 
@@ -451,15 +453,14 @@ class Policy(Strict):
     def _tiers_known(self) -> Policy:
         tier_keys = [t.key for t in self.contribution.tiers]
         if len(set(tier_keys)) != len(tier_keys):
-            raise ValueError(f"tier keys repeat: {tier_keys}")
+            raise RuleError("tier_keys_repeat", keys="、".join(tier_keys))
         for cat in self.categories:
             if cat.subsidy.tier is not None and cat.subsidy.tier not in tier_keys:
-                raise ValueError(
-                    f"category {cat.key!r}: subsidy tier {cat.subsidy.tier!r} is not one of {sorted(tier_keys)}"
-                )
+                raise RuleError("subsidy_tier_unknown", category=cat.key, tier=cat.subsidy.tier,
+                                tiers="、".join(sorted(tier_keys)))
         basis = self.contribution.subsidy_basis
         if basis is not None and basis.base_tier not in tier_keys:
-            raise ValueError(f"subsidy_basis.base_tier {basis.base_tier!r} is not one of {sorted(tier_keys)}")
+            raise RuleError("base_tier_unknown", tier=basis.base_tier, tiers="、".join(sorted(tier_keys)))
         return self
 
     @model_validator(mode="after")
@@ -467,13 +468,13 @@ class Policy(Strict):
         keys = {c.key for c in self.categories}
         for group in self.group_standards:
             if group.key in keys:
-                raise ValueError(f"group standard {group.key!r} is also a category key")
+                raise RuleError("group_is_category", key=group.key)
             keys.add(group.key)
         waits = [e.name for e in self.collection.extensions if e.benefit_start == "waiting_period"]
         if self.newborn is not None:
             waits += ["newborn" for w in self.newborn.later if w.benefit_start == "waiting_period"]
         if waits and self.waiting_period is None:
-            raise ValueError(f"{waits[0]}: benefit_start waiting_period needs a waiting_period section")
+            raise RuleError("waiting_period_missing", name=waits[0])
         return self
 
     @property

@@ -19,10 +19,10 @@ import hmac
 from collections.abc import Iterable
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.cells import normalize_name
+from bot.store.db import insert
 from bot.store.models import BindFailure, Follower, OutboxMessage, Resident
 
 _T = BindFailure.__table__
@@ -47,8 +47,7 @@ def resident_subject(resident_id: int) -> str:
 
 async def count_attempt(session: AsyncSession, day: dt.date, subject: str) -> int:
     """Count one attempt against `subject` today; returns how many there have been."""
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(_T).values(day=day, subject=subject, failures=1)
+    stmt = insert(session.bind.dialect.name, _T).values(day=day, subject=subject, failures=1)
     stmt = stmt.on_conflict_do_update(index_elements=[_T.c.day, _T.c.subject],
                                       set_={"failures": _T.c.failures + 1})
     return (await session.execute(stmt.returning(_T.c.failures))).scalar_one()
@@ -87,6 +86,6 @@ async def queue_bind_notices(session: AsyncSession, recipients: Iterable[str], r
     } for openid in recipients]
     if not rows:
         return 0
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    result = await session.execute(insert(OutboxMessage.__table__).on_conflict_do_nothing(), rows)
+    stmt = insert(session.bind.dialect.name, OutboxMessage.__table__).on_conflict_do_nothing()
+    result = await session.execute(stmt, rows)
     return result.rowcount

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exists, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import TZ
 from bot.store import audit_log
+from bot.store.db import insert
 from bot.store.models import (
     Broadcast,
     BroadcastBatch,
@@ -185,10 +185,10 @@ async def count_sent(session: AsyncSession, openids: Sequence[str], now: dt.date
     if not openids:
         return
     month = month_of(now)
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     table = MassCount.__table__
     for i in range(0, len(openids), 1000):
-        stmt = dialect.insert(table).values([{"openid": o, "month": month, "count": 1} for o in openids[i:i + 1000]])
+        rows = [{"openid": o, "month": month, "count": 1} for o in openids[i:i + 1000]]
+        stmt = insert(session.bind.dialect.name, table).values(rows)
         await session.execute(stmt.on_conflict_do_update(
             index_elements=["openid", "month"], set_={"count": table.c.count + 1}))
 

@@ -8,19 +8,18 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store.db import insert
 from bot.store.models import ReminderConsent
 
 VIA = ("binding", "text", "menu", "popup")
 
 
 async def record(session: AsyncSession, openid: str, consent: bool, via: str, now: dt.datetime) -> None:
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     values = {"openid": openid, "consent": consent, "via": via, "answered_at": now}
     await session.execute(
-        dialect.insert(ReminderConsent.__table__).values(**values)
+        insert(session.bind.dialect.name, ReminderConsent.__table__).values(**values)
         .on_conflict_do_update(index_elements=["openid"], set_={k: v for k, v in values.items() if k != "openid"})
     )
 

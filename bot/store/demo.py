@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Table, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
@@ -21,6 +20,7 @@ from bot.rules.calculator import payable_amount
 from bot.rules.loader import PolicyRegistry
 from bot.rules.schema import Policy
 from bot.store import ids
+from bot.store.db import insert
 from bot.store.models import (
     Contact,
     Follower,
@@ -65,10 +65,6 @@ class DemoSummary:
     contacts: int
     followers: int
     samples: tuple[DemoResident, ...] = ()  # an unpaid, a paid and a needy-group resident, none bound
-
-
-def _insert(table: Table, dialect: str) -> Any:
-    return (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)).on_conflict_do_nothing()
 
 
 def demo_policy(registry: PolicyRegistry, region: str, year: int | None = None) -> Policy:
@@ -202,8 +198,8 @@ async def _scale_targets(session: AsyncSession, policy: Policy, scale: float) ->
 
 async def _write(session: AsyncSession, dialect: str, batch: list[dict[str, Any]], policy: Policy,
                  unpaid: list[str]) -> int:
-    table = Resident.__table__
-    await session.execute(_insert(table, dialect), [{k: v for k, v in r.items() if k[0] != "_"} for r in batch])
+    rows = [{k: v for k, v in r.items() if k[0] != "_"} for r in batch]
+    await session.execute(insert(dialect, Resident.__table__).on_conflict_do_nothing(), rows)
     hmacs = [r["id_hmac"] for r in batch]
     ids_by_hmac = dict((await session.execute(
         select(Resident.id_hmac, Resident.id).where(Resident.id_hmac.in_(hmacs))
@@ -223,9 +219,9 @@ async def _write(session: AsyncSession, dialect: str, batch: list[dict[str, Any]
             "paid_on": paid_on, "channel": channel, "source": "demo", "created_at": utcnow(),
         })
     if cats:
-        await session.execute(_insert(ResidentCategory.__table__, dialect), cats)
+        await session.execute(insert(dialect, ResidentCategory.__table__).on_conflict_do_nothing(), cats)
     if pays:
-        await session.execute(_insert(Payment.__table__, dialect), pays)
+        await session.execute(insert(dialect, Payment.__table__).on_conflict_do_nothing(), pays)
     return len(pays)
 
 
@@ -250,7 +246,7 @@ async def _contacts(session: AsyncSession, dialect: str, policy: Policy, region_
     for start in range(0, len(places), 4):
         leader = person()
         rows.extend({**leader, "role": "包片领导", "township": place} for place in places[start:start + 4])
-    await session.execute(_insert(Contact.__table__, dialect), rows)
+    await session.execute(insert(dialect, Contact.__table__).on_conflict_do_nothing(), rows)
     return len(rows)
 
 
@@ -269,9 +265,9 @@ async def _followers(session: AsyncSession, dialect: str, region: str, unpaid: S
         "openid": f"demo-resident-{region_index:02d}{i:03d}", "resident_id": ids_by_hmac[h], "county": region,
         "subscribed": True, "subscribed_at": now, "window_sends": 0, "unreachable": False, "state": {},
     } for i, h in enumerate(chosen, start=1)]
-    await session.execute(_insert(Follower.__table__, dialect), rows)
+    await session.execute(insert(dialect, Follower.__table__).on_conflict_do_nothing(), rows)
     # most demo residents agreed to reminders when they bound (是否接收缴费提醒); every tenth said no
     consents = [{"openid": r["openid"], "consent": i % 10 != 9, "via": "binding", "answered_at": now}
                 for i, r in enumerate(rows)]
-    await session.execute(_insert(ReminderConsent.__table__, dialect), consents)
+    await session.execute(insert(dialect, ReminderConsent.__table__).on_conflict_do_nothing(), consents)
     return len(rows), set(chosen)

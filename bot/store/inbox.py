@@ -74,12 +74,14 @@ _masked_reply = lru_cache(maxsize=2048)(_masked)
 
 def log_row(
     openid: str, direction: str, msg_type: str, content: str, at: dt.datetime, intent: str | None = None,
-    reply_key: str | None = None,
+    reply_key: str | None = None, detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A message_log row; `direction` is "in" or "out"; `reply_key` for an inbound message answered by
-    passive reply (whose `intent` it then carries)."""
+    passive reply (whose `intent` it then carries); `detail` what the bot tried on a message it could not
+    answer, or the resident's verdict on an answer."""
     return {
         "reply_key": reply_key,
+        "detail": detail,
         "openid": openid,
         "direction": direction,
         "msg_type": msg_type[:32],

@@ -222,6 +222,9 @@ class MessageLog(Base):
     # An inbound message answered by passive reply: its dedupe key. The reply is not copied here, it is
     # inbound_messages.reply of that key (the webhook writes each reply once; see bot/store/inbox.py).
     reply_key: Mapped[str | None] = mapped_column(String(128))
+    # What the bot made of an inbound message it could not answer (its candidate intents and the slots it
+    # found, never the text), or a resident's 有用/没用 on an answer; bot/handlers/records.py builds it.
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class AuditLog(Base):

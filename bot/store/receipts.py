@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.broadcasts import record_mass_receipt
+from bot.store.db import insert
 from bot.store.models import DeliveryReceipt, OutboxMessage
 
 # WeChat's Status strings and what we call them
@@ -31,9 +31,8 @@ async def record(session: AsyncSession, *, event: str, openid: str, msgid: str, 
     """Keep a receipt (once), and for a mass send put its counts on the batch."""
     if not msgid:
         return
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     await session.execute(
-        dialect.insert(DeliveryReceipt.__table__)
+        insert(session.bind.dialect.name, DeliveryReceipt.__table__)
         .values(msgid=msgid, event=event[:32], openid=openid[:64], status=status[:64], received_at=now)
         .on_conflict_do_nothing(index_elements=["msgid"])
     )

@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.store.db import insert
 from bot.store.models import AccessToken
 
 _T = AccessToken.__table__
@@ -43,7 +43,7 @@ async def read_token(session: AsyncSession, appid: str) -> CachedToken | None:
 async def _lock_token(session: AsyncSession, appid: str) -> CachedToken | None:
     """PostgreSQL: read the row for update inside the caller's transaction, creating it if missing."""
     await session.execute(
-        postgresql.insert(_T)
+        insert("postgresql", _T)
         .values(appid=appid, token="", expires_at=_EPOCH)
         .on_conflict_do_nothing(index_elements=[_T.c.appid])
     )
@@ -54,8 +54,7 @@ async def _lock_token(session: AsyncSession, appid: str) -> CachedToken | None:
 
 
 async def write_token(session: AsyncSession, appid: str, token: str, expires_at: dt.datetime) -> None:
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(_T).values(appid=appid, token=token, expires_at=expires_at)
+    stmt = insert(session.bind.dialect.name, _T).values(appid=appid, token=token, expires_at=expires_at)
     await session.execute(
         stmt.on_conflict_do_update(index_elements=[_T.c.appid], set_={"token": token, "expires_at": expires_at})
     )

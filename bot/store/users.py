@@ -159,6 +159,8 @@ async def authenticate(session: AsyncSession, username: str, password: str, ip: 
     else:
         _hasher.hash(password)  # the same work for an unknown name: no timing difference to probe
     if not ok:
+        # Failures older than the window no longer count: drop them, so the table holds one window's failures.
+        await session.execute(delete(LoginAttempt).where(LoginAttempt.created_at <= utcnow() - FAILURE_WINDOW))
         session.add(LoginAttempt(username=username[:64], ip=ip[:64]))
         await audit(session, username[:64], "login.failed", {"ip": ip})
         return None

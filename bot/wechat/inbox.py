@@ -11,7 +11,7 @@
 - Budget: an answer not ready within `reply_budget_s` is sent afterwards as a customer-service message,
   and the passive reply is "success" (None here).
 - Events and messages that are not questions become Queries of their intents here (`message_of`), answered by
-  the same pipeline and handlers as questions (bot/handlers/events.py).
+  the same pipeline and handlers as questions (bot/handlers/events.py, bot/handlers/outreach.py).
 
 Why not one transaction per message (load the speaker, run the pipeline, save the speaker, store the reply):
 the writes are group-committed (bot/store/inbox.py), many messages to a transaction, and a transaction per
@@ -35,13 +35,13 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.config import TZ, Settings
+from bot.handlers import records
 from bot.nlu.query import Intent, Query
 from bot.rules.loader import PolicyRegistry
 from bot.store import followers
 from bot.store.inbox import DEFERRED, DONE, InboxStore, log_row
 from bot.store.published import CurrentRegistry
 from bot.types import Context, Reply, Speaker
-from bot.wechat import outreach
 from bot.wechat.client import WeChatClient
 from bot.wechat.errors import WeChatAPIError
 from bot.wechat.protocol import Inbound
@@ -58,7 +58,10 @@ MENU_QUESTIONS = {
     "CHANNELS": "怎么交",
     "MY_STATUS": "我的缴费状态",
 }
+# Menu CLICK keys that switch payment reminders on or off (the REMINDERS intent's topic).
+MENU_REMINDERS = {"REMIND_ON": "on", "REMIND_OFF": "off"}
 MAX_QUESTION_CHARS = 500  # longer texts are pasted documents, not questions
+OFFICIAL_SCENE = "o."  # the scene of an official's QR code starts so (bot/store/signing.scene)
 
 
 def _event(intent: Intent, topic: str = "", **extras: str) -> Query:
@@ -76,14 +79,44 @@ def message_of(inbound: Inbound) -> str | Query:
     if kind == "voice":  # speech-to-text in `Recognition`, when the account has it switched on
         return inbound.text("Recognition").strip().rstrip("。.!！") or _event(Intent.VOICE_UNRECOGNIZED)
     if kind == "event:click":
-        return MENU_QUESTIONS.get(inbound.text("EventKey")) or _event(Intent.UNSUPPORTED, "menu")
+        key = inbound.text("EventKey")
+        if key in MENU_REMINDERS:
+            return _event(Intent.REMINDERS, MENU_REMINDERS[key], via="menu")
+        return MENU_QUESTIONS.get(key) or _event(Intent.UNSUPPORTED, "menu")
+    if kind in ("event:subscribe", "event:scan"):  # a QR code: an official's scene names their township
+        key = inbound.text("EventKey")
+        scene = key.removeprefix("qrscene_") if kind == "event:subscribe" else key
+        if scene.startswith(OFFICIAL_SCENE):
+            return _event(Intent.OFFICIAL_SCAN, inbound.event, scene=scene)
     if kind in ("event:subscribe", "event:subscribe_scan"):
         return _event(Intent.SUBSCRIBE)
     if kind == "event:unsubscribe":
         return _event(Intent.UNSUBSCRIBE)
-    if inbound.is_event:  # LOCATION, VIEW, SCAN, send-job receipts, ...
+    if kind == "event:subscribe_msg_popup_event":
+        return _event(Intent.SUBSCRIBE_POPUP, **_popup_choices(inbound))
+    if inbound.event in _RECEIPTS:
+        return _event(Intent.RECEIPT, inbound.event, **_receipt_fields(inbound))
+    if inbound.is_event:  # LOCATION, VIEW, a follower's SCAN, ...
         return _event(Intent.EVENT, inbound.event)
     return _event(Intent.UNSUPPORTED, inbound.msg_type)  # pictures, video, links, locations, files
+
+
+def _popup_choices(inbound: Inbound) -> dict[str, str]:
+    """The subscription popup's choices: template id -> SubscribeStatusString (accept / reject)."""
+    choices = inbound.fields.get("SubscribeMsgPopupEvent")
+    items = choices.get("List") if isinstance(choices, dict) else None
+    return {str(item["TemplateId"]): str(item.get("SubscribeStatusString") or "")
+            for item in (items if isinstance(items, list) else [items])
+            if isinstance(item, dict) and item.get("TemplateId")}
+
+
+def _receipt_fields(inbound: Inbound) -> dict[str, str]:
+    """A send job's receipt: its msg id and status, and a mass send's counts."""
+    fields = {"msgid": inbound.text("MsgID") or inbound.text("MsgId"), "status": inbound.text("Status")}
+    if inbound.event == "masssendjobfinish":
+        fields |= {"total": inbound.text("TotalCount"), "filter": inbound.text("FilterCount"),
+                   "sent": inbound.text("SentCount"), "error": inbound.text("ErrorCount")}
+    return fields
 
 
 def _logged_content(inbound: Inbound) -> str:
@@ -123,6 +156,7 @@ class _Answered:
     text: str | None  # None: "success"
     intent: str
     writes: list[followers.FollowerWrite]
+    detail: dict | None = None  # for the log row: what was tried on an unanswered message, or 有用/没用
 
 
 class Inbox:
@@ -156,15 +190,12 @@ class Inbox:
         except Exception:
             await deps.store.release(key)
             raise
-        row = self._received(inbound, now, answered.intent, key if answered.text else None)
+        row = self._received(inbound, now, answered.intent, key if answered.text else None, answered.detail)
         await deps.store.finish(key, DONE, answered.text, answered.writes, [row])
         return answered.text
 
     async def _respond(self, inbound: Inbound, speaker: Speaker, now: dt.datetime) -> _Answered:
         deps = self.deps
-        special = await outreach.respond(inbound, speaker, now, deps)  # officials' QR codes, consent, receipts
-        if special is not None:
-            return _Answered(*special)
         ctx = Context(today=now.astimezone(TZ).date(), registry=deps.registry, speaker=speaker,
                       settings=deps.settings, sessions=deps.sessions, now=now)
         reply = await deps.responder(message_of(inbound), ctx)
@@ -172,12 +203,13 @@ class Inbox:
         user_message = not inbound.is_event
         writes = [followers.speaker_write(reply.speaker, now, user_message=user_message, before=speaker)
                   ] if interaction else []
-        return _Answered(reply.text or None, str(reply.intent), writes)
+        return _Answered(reply.text or None, str(reply.intent), writes, records.detail(reply.query))
 
     @staticmethod
-    def _received(inbound: Inbound, now: dt.datetime, intent: str | None, reply_key: str | None) -> dict:
+    def _received(inbound: Inbound, now: dt.datetime, intent: str | None, reply_key: str | None,
+                  detail: dict | None = None) -> dict:
         """The message's log row; with its passive reply, the reply's intent and key (bot/store/inbox.py)."""
-        return log_row(inbound.openid, "in", inbound.kind, _logged_content(inbound), now, intent, reply_key)
+        return log_row(inbound.openid, "in", inbound.kind, _logged_content(inbound), now, intent, reply_key, detail)
 
     async def _retry(self, key: str, deadline: float) -> str | None:
         """Another delivery of the message claimed it: its reply, once there is one in time."""
@@ -194,7 +226,7 @@ class Inbox:
             log.exception("%s: answering failed", inbound.log_name)
             await deps.store.finish(key, DEFERRED, None, logs=[self._received(inbound, now, None, None)])
             return
-        row = self._received(inbound, now, answered.intent, None)
+        row = self._received(inbound, now, answered.intent, None, answered.detail)
         await deps.store.finish(key, DEFERRED, answered.text, answered.writes, [row])
         if not answered.text:
             return

@@ -4,6 +4,7 @@ the refusals before any work (a port taken, a second scheduler on the same SQLit
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -91,6 +92,15 @@ def test_make_run_shows_the_season(demo) -> None:
     content = reply.findtext("Content") or ""
     assert "2025年度" in content and "您个人缴纳80元" in content and "本月截止11月25日" in content
     assert "已结束" not in content
+
+    # The demo serves behind the same edge as `yibao serve`: a client that stops mid-request is cut off at
+    # the read deadline (YIBAO_READ_TIMEOUT_S, 5 s by default).
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as slow:
+        slow.sendall(b"POST /wechat HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        begun = time.monotonic()
+        with contextlib.suppress(ConnectionResetError):  # closed, or reset: either way cut off
+            assert slow.recv(1024) == b""
+        assert 4.5 < time.monotonic() - begun < 12
 
     reminders: list[dict] = []
     while not reminders and time.monotonic() - started < FIRST_MINUTE_S:

@@ -68,7 +68,7 @@ def test_check_prints_a_broken_file_and_fails(
     monkeypatch.setenv("YIBAO_POLICY_DIRS", str(tmp_path))
     assert run("policy", "check") == 1
     out = capsys.readouterr().out
-    assert f"[错误] {broken}: insurance_year: Input should be a valid integer" in out
+    assert f"[错误] {broken}：insurance_year：应为整数" in out
     assert "各行相加为592725" in out  # the other files are still checked
     assert "1 个错误，1 个警告" in out.splitlines()[-1]
 
@@ -80,7 +80,7 @@ def test_check_reports_a_cross_file_problem(
     monkeypatch.setenv("YIBAO_POLICY_DIRS", str(tmp_path))
     assert run("policy", "check") == 1
     out = capsys.readouterr().out
-    assert "zhouji-2025-copy.yaml: insurance_year: 周集镇 2025 is already in zhouji-2025" in out
+    assert "zhouji-2025-copy.yaml：insurance_year：周集镇 2025 年度的政策已在 zhouji-2025 中" in out
 
 
 # --- policy show ----------------------------------------------------------------------------------

@@ -9,19 +9,19 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import psycopg
 import pytest
 from aiohttp.test_utils import TestClient
 from cryptography.fernet import Fernet
 from playwright.async_api import Browser, async_playwright
 
 from bot.app import create_app
-from bot.config import TZ, Settings, async_url
+from bot.config import TZ, Settings
 from bot.keys import SESSIONS
 from bot.rules.loader import PolicyRegistry
 from bot.store.demo import load_demo_data
 from bot.store.users import add_user
 from bot.wechat.simulate import Signer, text_xml
+from tests.conftest import HMAC_KEY
 
 from .browser import ARGS, CHROMIUM
 
@@ -35,20 +35,10 @@ def fixed_clock() -> dt.datetime:
     return TODAY
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'console.sqlite3'}"
-    url = request.getfixturevalue("pg_database")  # tests/conftest.py's
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    return async_url(url)
-
-
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, console_secret=SECRET, id_hmac_key="test-hmac-key")
+    """tests/conftest.py's database (SQLite and PostgreSQL), with a console secret."""
+    return Settings(database_url=database_url, console_secret=SECRET, id_hmac_key=HMAC_KEY)
 
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -105,8 +95,6 @@ async def console(aiohttp_client, settings: Settings, registry: PolicyRegistry) 
         await add_user(session, registry, "staff", "staff", PASSWORDS["staff"])
         await add_user(session, registry, "liyi", "township", PASSWORDS["liyi"], township="礼义镇")
     return Console(client, registry, settings)
-
-
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ roles and townships: no page or form is usable without login, and a township acc
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 import re
 from dataclasses import replace
@@ -12,8 +13,8 @@ from sqlalchemy import func, select
 
 from bot.console.context import CONSOLE
 from bot.keys import SESSIONS
-from bot.store.models import AuditLog, LoginAttempt
-from bot.store.users import MAX_FAILURES_PER_USER, set_disabled, set_password
+from bot.store.models import AuditLog, LoginAttempt, utcnow
+from bot.store.users import FAILURE_WINDOW, MAX_FAILURES_PER_USER, set_disabled, set_password
 
 from .conftest import Console, csrf_of
 
@@ -48,6 +49,16 @@ async def test_wrong_password_is_refused_and_recorded(console: Console) -> None:
         assert await db.scalar(select(func.count()).select_from(LoginAttempt)) == 1
         actions = list((await db.scalars(select(AuditLog.action))).all())
     assert "login.failed" in actions
+
+
+async def test_failures_older_than_the_window_are_pruned(console: Console) -> None:
+    """Login failures are kept only as long as they count: the table cannot grow without bound."""
+    old = utcnow() - FAILURE_WINDOW - dt.timedelta(minutes=1)
+    async with console.app[SESSIONS].begin() as db:
+        db.add_all([LoginAttempt(username=f"u{i}", ip="10.0.0.9", created_at=old) for i in range(50)])
+    assert await console.login("admin", "wrong-password") == 401
+    async with console.app[SESSIONS]() as db:
+        assert list((await db.scalars(select(LoginAttempt.username))).all()) == ["admin"]
 
 
 async def test_unknown_user_is_refused_like_a_wrong_password(console: Console) -> None:

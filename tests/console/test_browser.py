@@ -17,7 +17,7 @@ from .conftest import PASSWORDS, TODAY, Console
 from .policy_files import BAD, lingchuan_2025_at
 from .test_imports import BAD_ID, GOOD_ID, ROSTER
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def base_of(console: Console) -> str:
@@ -138,3 +138,15 @@ async def test_other_pages_render(console: Console, browser: Browser) -> None:
         assert response is not None and response.status == 200, path
         await expect(page.locator("h1")).to_contain_text(heading)
         await screenshot(page, name)
+
+
+async def test_unanswered_page_shows_what_was_tried(console: Console, browser: Browser) -> None:
+    base = base_of(console)
+    await console.ask_webhook("我是陵川县的", openid="o-browser-tried")
+    await console.ask_webhook("我身份证140524199001011234，医保的事咋整", openid="o-browser-tried")
+    page = await browser.new_page()
+    await login(page, base, "staff", PASSWORDS["staff"])
+    await page.goto(f"{base}/console/unanswered")
+    row = page.locator("#unanswered tr", has_text="医保的事咋整")
+    await expect(row.locator("td.tried")).to_contain_text("猜测：交多少钱")
+    await expect(row).not_to_contain_text("140524199001011234")

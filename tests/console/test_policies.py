@@ -51,7 +51,7 @@ async def test_bad_file_is_refused_with_its_errors(console: Console) -> None:
     resp = await upload(console, "lingchuan-2026.yaml", BAD)
     html = await resp.text()
     assert resp.status == 422 and "此文件有错误，未发布" in html
-    assert "insurance_year" in html and "document" in html
+    assert "insurance_year" in html and "document" in html and "缺少必填项" in html
     resp = await upload(console, "lingchuan-2026.yaml", BAD, path="/console/policy-publish")  # forced
     assert resp.status == 422
     resp = await upload(console, "../../etc/passwd", "id: x")

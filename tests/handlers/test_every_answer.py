@@ -58,7 +58,19 @@ async def test_general_answers_list_what_the_bot_answers(intent):
     ctx = Context(today=dt.date(2024, 11, 20), registry=REGISTRY)
     text = render(await dispatch(Query(intent=intent, text="?", topic="养老保险"), ctx))
     assert "交多少钱" in text
-    assert "陵川县" in text  # asks for the county, listing the supported ones
+    if intent is not Intent.OUT_OF_SCOPE:  # out of scope: one line saying what we answer, no county list
+        assert "陵川县" in text  # asks for the county, listing the supported ones
+    if intent is not Intent.HELP:  # only help lists everything
+        assert len(text.splitlines()) <= 2, text
+
+
+@pytest.mark.parametrize("topic", ["养老保险", "社保卡", "职工医保", None])
+async def test_out_of_scope_is_one_line_saying_what_we_answer(topic):
+    ctx = Context(today=dt.date(2024, 11, 20), registry=REGISTRY, speaker=Speaker(region="陵川县"))
+    text = render(await dispatch(Query(intent=Intent.OUT_OF_SCOPE, text="?", topic=topic), ctx))
+    assert len(text.splitlines()) == 1, text
+    assert "城乡居民医保" in text and "交多少钱" in text
+    assert topic is None or topic in text
 
 
 async def test_year_not_encoded_is_said_with_known_years():

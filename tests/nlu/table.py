@@ -2,8 +2,8 @@
 of one row.
 
 A reading lists `intents`: one for a row with `intent`, the asked order for an unseen row with `intents` (a
-message asking two things). `actual` reads one intent per Query; an NLU that answers several questions in one
-message extends it to list them all.
+message asking two things). `actual` lists the Query's intent and those of its further questions
+(`Query.also`), and the first topic among them.
 
 Shared by tests/nlu/test_phrasings.py, tests/nlu/test_unseen_format.py and bench/nlu.
 """
@@ -55,12 +55,12 @@ def expected(row: dict[str, Any]) -> dict[str, Any]:
 
 def actual(query: Query) -> dict[str, Any]:
     return {
-        "intents": [query.intent.value],
+        "intents": [query.intent.value, *(q.intent.value for q in query.also)],
         "region": query.region,
         "township": query.township,
         "year": query.year,
         "categories": list(query.categories),
         "tier": query.tier,
-        "topic": query.topic,
+        "topic": query.topic or next((q.topic for q in query.also if q.topic), None),
         "extras": dict(query.extras),
     }

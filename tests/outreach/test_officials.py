@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.app import SESSIONS
 from bot.commands.officials import contacts_command, make_qrcode
+from bot.store import officials
 from bot.store.models import Contact
 from bot.store.signing import scene
 from bot.wechat.fake import FAKE
@@ -93,6 +94,20 @@ async def test_a_tampered_or_expired_code_binds_nobody(bot, fake):
     old = scene(bot.settings.link_key, 1, "leader", TODAY - dt.timedelta(days=1))
     assert "已过期" in await bot.ask(event_xml(OFFICIAL, "subscribe", "qrscene_" + old))
     assert "登记成功" not in (await bot.ask(text_xml(OFFICIAL, "秦秀文")) or "")
+    async with bot.app[SESSIONS]() as session:
+        assert not (await session.execute(select(Contact).where(Contact.openid == OFFICIAL))).all()
+
+
+async def test_a_name_sent_after_the_scan_expired_binds_nobody(make_bot):
+    times = [TODAY]
+    bot = await make_bot(clock=lambda: times[0])
+    async with bot.app[SESSIONS]() as session:
+        unit = await officials.find_unit(session, "陵川县", "礼义镇")
+    code = scene(bot.settings.link_key, unit.id, "leader", TODAY + dt.timedelta(days=1))
+    assert "请回复您的姓名" in await bot.ask(event_xml(OFFICIAL, "SCAN", code))
+    times[0] = TODAY + dt.timedelta(minutes=officials.PENDING_MINUTES + 1)
+    assert "登记已超时" in await bot.ask(text_xml(OFFICIAL, "秦秀文"))
+    assert "80元" in await bot.ask(text_xml(OFFICIAL, "陵川县低保户交多少"))  # an ordinary question again
     async with bot.app[SESSIONS]() as session:
         assert not (await session.execute(select(Contact).where(Contact.openid == OFFICIAL))).all()
 

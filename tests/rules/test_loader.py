@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -47,8 +48,8 @@ def test_bad_yaml_names_file_and_line(tmp_path: Path) -> None:
         load_policy_file(path)
     assert exc.value.path == path
     (where, message), = exc.value.problems
-    assert where.startswith("line ")
-    assert "not valid YAML" in message
+    assert where == "第 4 行"
+    assert "不是有效的 YAML" in message
     assert "broken-2025.yaml" in str(exc.value)
 
 
@@ -58,7 +59,7 @@ def test_missing_key_is_named(tmp_path: Path) -> None:
     path = _write(tmp_path, "zhouji-2025", data)
     with pytest.raises(PolicyError) as exc:
         load_policy_file(path)
-    assert _problems(exc) == {"collection": "Field required"}
+    assert _problems(exc) == {"collection": "缺少必填项"}
     assert str(path) in str(exc.value)
 
 
@@ -67,7 +68,7 @@ def test_negative_tier_amount_is_refused(tmp_path: Path) -> None:
     data["contribution"]["tiers"][1]["amount"] = -400
     with pytest.raises(PolicyError) as exc:
         load_policy_file(_write(tmp_path, "lezhi-2025", data))
-    assert "greater than or equal to 0" in _problems(exc)["contribution.tiers[1].amount"]
+    assert _problems(exc)["contribution.tiers[1].amount"] == "应不小于 0"
 
 
 def test_negative_personal_amount_is_refused(tmp_path: Path) -> None:
@@ -75,7 +76,7 @@ def test_negative_personal_amount_is_refused(tmp_path: Path) -> None:
     data["categories"][3]["personal_amount"] = -80  # 城乡低保对象
     with pytest.raises(PolicyError) as exc:
         load_policy_file(_write(tmp_path, "lingchuan-2025", data))
-    assert "greater than or equal to 0" in _problems(exc)["categories[3].personal_amount"]
+    assert _problems(exc)["categories[3].personal_amount"] == "应不小于 0"
 
 
 def test_unknown_field_is_refused(tmp_path: Path) -> None:
@@ -83,7 +84,7 @@ def test_unknown_field_is_refused(tmp_path: Path) -> None:
     data["collection"]["monthly_cutoff"] = 25
     with pytest.raises(PolicyError) as exc:
         load_policy_file(_write(tmp_path, "luoshan-2025", data))
-    assert _problems(exc) == {"collection.monthly_cutoff": "Extra inputs are not permitted"}
+    assert _problems(exc) == {"collection.monthly_cutoff": "不认识的字段（拼写错误，或这一版本不支持）"}
 
 
 def test_rate_without_percent_is_refused(tmp_path: Path) -> None:
@@ -91,14 +92,14 @@ def test_rate_without_percent_is_refused(tmp_path: Path) -> None:
     del data["categories"][3]["subsidy"]["rate_percent"]
     with pytest.raises(PolicyError) as exc:
         load_policy_file(_write(tmp_path, "lingchuan-2025", data))
-    assert "rate_percent" in _problems(exc)["categories[3].subsidy"]
+    assert _problems(exc)["categories[3].subsidy"] == "按比例资助（kind: rate）须写明比例 rate_percent"
 
 
 def test_id_must_match_file_name(tmp_path: Path) -> None:
     data = _raw("zhouji-2025")
     with pytest.raises(PolicyError) as exc:
         load_policy_file(_write(tmp_path, "zhouji-2026", data))
-    assert "does not match the file name" in _problems(exc)["id"]
+    assert _problems(exc)["id"] == "id「zhouji-2025」与文件名「zhouji-2026」不一致"
 
 
 def _other_town(tmp_path: Path) -> dict:
@@ -120,7 +121,7 @@ def test_alias_meaning_two_keys_is_refused(tmp_path: Path) -> None:
         load_registry([tmp_path])
     assert exc.value.path == path
     message = _problems(exc)["categories[0].aliases"]
-    assert "'低保户'" in message and "'dibao'" in message and "'tekun'" in message
+    assert "「低保户」" in message and "「dibao」" in message and "「tekun」" in message
 
 
 def test_category_name_is_held_to_the_same_key(tmp_path: Path) -> None:
@@ -129,7 +130,7 @@ def test_category_name_is_held_to_the_same_key(tmp_path: Path) -> None:
     _write(tmp_path, "testtown-2025", data)
     with pytest.raises(PolicyError) as exc:
         load_registry([tmp_path])
-    assert "'低保对象' means 'dibao'" in _problems(exc)["categories[2].aliases"]
+    assert "「低保对象」在 lezhi-2025 中指「dibao」" in _problems(exc)["categories[2].aliases"]
 
 
 def test_a_valid_extra_folder_is_loaded(tmp_path: Path) -> None:
@@ -146,11 +147,32 @@ def test_duplicate_region_year_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as exc:
         load_registry([tmp_path])
     assert exc.value.path == path
-    assert _problems(exc) == {"insurance_year": "陵川县 2025 is already in lingchuan-2025"}
+    assert _problems(exc) == {"insurance_year": "陵川县 2025 年度的政策已在 lingchuan-2025 中"}
 
 
 def test_duplicate_id_is_refused(tmp_path: Path) -> None:
     _write(tmp_path, "zhouji-2025", _raw("zhouji-2025"))
     with pytest.raises(PolicyError) as exc:
         load_registry([tmp_path])
-    assert "is already loaded from" in _problems(exc)["id"]
+    assert "已从" in _problems(exc)["id"] and "加载过" in _problems(exc)["id"]
+
+
+def test_every_problem_is_told_in_chinese(tmp_path: Path) -> None:
+    """A policy author reads the refusal: each problem of a file broken in many ways is a Chinese sentence."""
+    data = _raw("lezhi-2025")
+    data["insurance_year"] = "明年"  # not a number
+    data["contribution"]["tiers"][0]["amount"] = -1
+    data["contribution"]["tiers"][1]["name"] = ["高", "档"]  # not a text
+    data["categories"][0]["subsidy"] = {"kind": "fixed"}  # no amount
+    data["collection"]["end"] = "2024-08-01"  # before it starts
+    data["spelling_mistake"] = 1
+    del data["document"]
+    with pytest.raises(PolicyError) as exc:
+        load_policy_file(_write(tmp_path, "lezhi-2025", data))
+    problems = _problems(exc)
+    assert len(problems) >= 6
+    for where, message in problems.items():
+        assert re.search(r"[\u4e00-\u9fff]", message), (where, message)
+        assert not re.search(r"[A-Za-z]{3,} [a-z]{3,}", message.replace("kind: fixed", "")), (where, message)
+    assert problems["document"] == "缺少必填项"
+    assert problems["categories[0].subsidy"] == "定额资助（kind: fixed）须写明金额 amount"

@@ -142,35 +142,35 @@ def _raw() -> dict:
 def test_subsidy_basis_on_an_unknown_tier_is_refused() -> None:
     raw = _raw()
     raw["contribution"]["subsidy_basis"]["base_tier"] = "lowest"
-    with pytest.raises(ValidationError, match=r"subsidy_basis\.base_tier 'lowest'"):
+    with pytest.raises(ValidationError, match=r"资助计算档次 subsidy_basis\.base_tier「lowest」不在档次中"):
         Policy.model_validate(raw)
 
 
 def test_a_waiting_period_benefit_needs_the_waiting_period_section() -> None:
     raw = _raw()
     del raw["waiting_period"]
-    with pytest.raises(ValidationError, match="补缴期: benefit_start waiting_period needs a waiting_period"):
+    with pytest.raises(ValidationError, match=r"补缴期 写了“等待期后享受待遇”.*但文件没有等待期"):
         Policy.model_validate(raw)
 
 
 def test_late_periods_must_not_overlap() -> None:
     raw = _raw()
     raw["collection"]["extensions"][1]["start"] = dt.date(2027, 2, 1)
-    with pytest.raises(ValidationError, match="补缴期 starts"):
+    with pytest.raises(ValidationError, match=r"补缴期的开始日期（2027-02-01）应晚于上一时段的结束日期（2027-02-28）"):
         Policy.model_validate(raw)
 
 
 def test_newborn_windows_must_grow() -> None:
     raw = _raw()
     raw["newborn"]["later"][0]["until_days"] = 60
-    with pytest.raises(ValidationError, match="until_days 60 is not after 90"):
+    with pytest.raises(ValidationError, match="新生儿参保时段的截止天数 60 应大于上一时段的 90"):
         Policy.model_validate(raw)
 
 
 def test_a_group_standard_key_cannot_be_a_category_key() -> None:
     raw = _raw()
     raw["group_standards"][0]["key"] = "dibao"
-    with pytest.raises(ValidationError, match="group standard 'dibao' is also a category key"):
+    with pytest.raises(ValidationError, match="特殊群体标准「dibao」与某个类别代码相同"):
         Policy.model_validate(raw)
 
 
@@ -181,4 +181,4 @@ def test_a_tier_alias_must_mean_one_tier_in_every_file(tmp_path: Path) -> None:
     (tmp_path / "other-2027.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(PolicyError) as exc:
         load_registry([tmp_path])
-    assert "'三档' means 'high' in qinghe-2027 but 'low' here" in str(exc.value)
+    assert "「三档」在 qinghe-2027 中指「high」，在这里却指「low」" in str(exc.value)

@@ -1,10 +1,14 @@
-"""WeChat's retries: one run of the side effects, identical replies; and the 5-second budget."""
+"""WeChat's retries: one run of the side effects, identical replies; the 5-second budget; a database lock held
+elsewhere delays answers, not the server."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+import time
 
+import pytest
 from sqlalchemy import select
 
 from bot.keys import SESSIONS
@@ -185,3 +189,25 @@ async def test_a_bound_followers_payment_status_is_answered_once_and_retried_ide
     assert first and "张三" in first
     assert await bot.ask(xml) == first
     assert await bot.conversation("o_status") == [("in", "我交了吗", first)]
+
+
+async def test_sqlite_lock_held_elsewhere_does_not_block_the_event_loop(make_bot, settings):
+    """Another process holding SQLite's write lock delays the answer, not the server."""
+    if not settings.is_sqlite:
+        pytest.skip("SQLite only")
+    bot = await make_bot()
+    assert "80元" in await bot.ask(fresh(samples.TEXT, content="陵川县低保户交多少"))  # schema in place
+    path = settings.database_url.split(":///", 1)[1]
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # e.g. a large import in another process
+    try:
+        answer = asyncio.create_task(bot.ask(fresh(samples.TEXT, content="陵川县低保户交多少")))
+        await asyncio.sleep(0.3)
+        assert not answer.done()
+        started = time.monotonic()
+        resp = await bot.client.get("/healthz")  # the loop still serves
+        assert resp.status == 200 and time.monotonic() - started < 0.5
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    assert "80元" in await answer

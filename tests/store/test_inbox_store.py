@@ -1,12 +1,10 @@
 """The inbox's store: claims, completions in shared transactions, isolation of a bad message, two workers on
-one SQLite file, SQLite lock waits off the event loop."""
+one SQLite file. (SQLite lock waits off the event loop, through the webhook: tests/wechat/test_retries.py.)"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import sqlite3
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -21,8 +19,6 @@ from bot.store.inbox import DONE, InboxStore, Seen, log_row, lookup
 from bot.store.models import Follower, InboundMessage, MessageLog
 from bot.store.schema import ensure_schema
 from bot.types import Speaker
-from tests.wechat import samples
-from tests.wechat.samples import fresh
 
 NOW = dt.datetime(2024, 11, 20, 10, 0, tzinfo=TZ)
 
@@ -38,14 +34,12 @@ class Env:
 
 
 @pytest.fixture
-async def env(database_url: str) -> AsyncIterator[Env]:
-    engine = make_engine(Settings(database_url=database_url))
-    await ensure_schema(engine)
+async def env(engine: AsyncEngine) -> AsyncIterator[Env]:
+    """An inbox store on tests/conftest.py's database (SQLite and PostgreSQL)."""
     store = InboxStore(engine)
     store.start()
     yield Env(store, engine)
     await store.close()
-    await engine.dispose()
 
 
 async def test_first_delivery_claims_and_a_retry_does_not(env):
@@ -118,25 +112,3 @@ async def test_close_writes_what_is_queued(database_url):
     async with engine.connect() as conn:
         assert (await conn.execute(select(func.count()).select_from(InboundMessage))).scalar() == 1
     await engine.dispose()
-
-
-async def test_sqlite_lock_held_elsewhere_does_not_block_the_event_loop(make_bot, settings):
-    """Another process holding SQLite's write lock delays the answer, not the server."""
-    if not settings.is_sqlite:
-        pytest.skip("SQLite only")
-    bot = await make_bot()
-    assert "80元" in await bot.ask(fresh(samples.TEXT, content="陵川县低保户交多少"))  # schema in place
-    path = settings.database_url.split(":///", 1)[1]
-    other = sqlite3.connect(path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")  # e.g. a large import in another process
-    try:
-        answer = asyncio.create_task(bot.ask(fresh(samples.TEXT, content="陵川县低保户交多少")))
-        await asyncio.sleep(0.3)
-        assert not answer.done()
-        started = time.monotonic()
-        resp = await bot.client.get("/healthz")  # the loop still serves
-        assert resp.status == 200 and time.monotonic() - started < 0.5
-    finally:
-        other.execute("COMMIT")
-        other.close()
-    assert "80元" in await answer

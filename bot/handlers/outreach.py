@@ -1,0 +1,123 @@
+"""The outreach work's messages and events: officials joining by QR code, residents' consent to reminders, and
+the receipts of the account's own sends. The WeChat edge makes their Queries (bot/wechat/inbox.py), the NLU
+the texts' (订阅提醒, an official's name); they write their own tables in transactions of their own, as binding
+does.
+
+- An official scans their township's QR code (OFFICIAL_SCAN: subscribe with EventKey `qrscene_<scene>`, or
+  SCAN with the scene): the signed scene names the township and role; the official is asked for their name,
+  remembered in their state ("official") for PENDING_MINUTES. Their next text (OFFICIAL_NAME) binds their
+  openid to the township's contact (bot/store/officials.py); 取消 gives up; a late one is told to scan again.
+- 订阅提醒 / 退订提醒, or the menu keys REMIND_ON / REMIND_OFF (REMINDERS): the resident's consent to payment
+  reminders, recorded with the time (bot/store/consent.py).
+- The subscription-notice popup (SUBSCRIBE_POPUP): the choice made for our reminder template is the consent.
+- TEMPLATESENDJOBFINISH / MASSSENDJOBFINISH (RECEIPT): kept and matched to the outbox row or broadcast batch
+  (bot/store/receipts.py); not the follower's doing (the edge writes nothing of theirs for it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot import config
+from bot.handlers.router import Router
+from bot.nlu.query import Intent, Query
+from bot.store import audit_log, consent, officials, receipts
+from bot.store.signing import BadSignature, check_scene
+from bot.types import Answer, Context
+
+router = Router()
+
+CANCEL_WORDS = {"取消", "算了", "不登记"}
+_DONE = {"official": None}  # the scan's pending name, forgotten
+
+
+def _now(ctx: Context) -> dt.datetime:
+    return ctx.now or config.now()
+
+
+@router.handles(Intent.OFFICIAL_SCAN)
+async def official_scan(query: Query, ctx: Context) -> Answer:
+    """An official's QR code, scanned: confirm the township and role, and ask for their name."""
+    subscribed = {"subscribed": True} if query.topic == "subscribe" else {}
+    now = _now(ctx)
+    try:
+        region_id, role_key = check_scene(ctx.settings.link_key, query.extras.get("scene", ""), now)
+    except BadSignature as exc:
+        return Answer("official_qr_invalid", {"expired": str(exc) == "expired"}, remember=subscribed)
+    role = officials.ROLES.get(role_key)
+    unit = None
+    if ctx.sessions is not None:
+        async with ctx.sessions() as session:
+            unit = await officials.unit_by_id(session, region_id)
+    if role is None or unit is None:
+        return Answer("official_qr_invalid", {"expired": False}, remember=subscribed)
+    return Answer("official_confirm", {"county": unit.county, "township": unit.township, "role": role,
+                                       "minutes": officials.PENDING_MINUTES},
+                  remember={**subscribed, "official": officials.pending(unit, role, now)})
+
+
+@router.handles(Intent.OFFICIAL_NAME)
+async def official_name(query: Query, ctx: Context) -> Answer:
+    """The scanned official's reply: their name binds them as the township's contact."""
+    pending = ctx.speaker.state.get("official")
+    if not officials.still_pending(pending, _now(ctx)):
+        return Answer("official_expired", {"minutes": officials.PENDING_MINUTES}, remember=_DONE)
+    text = query.extras.get("name", "")
+    unit = None
+    if ctx.sessions is not None:
+        async with ctx.sessions() as session:
+            unit = await officials.unit_by_id(session, int(pending["region_id"]))
+    if text in CANCEL_WORDS or unit is None or ctx.sessions is None:
+        return Answer("official_cancel", remember=_DONE)
+    role = str(pending["role"])
+    name = officials.valid_name(text)
+    if name is None:
+        return Answer("official_name_again", {"county": unit.county, "township": unit.township, "role": role})
+    openid = ctx.speaker.openid or ""
+    async with ctx.sessions.begin() as session:
+        _contact, known = await officials.link(session, unit, role, name, openid)
+        await audit_log.record(session, name, "contact.link", county=unit.county, township=unit.township,
+                               role=role, openid=openid, known=known)
+    towns = ctx.registry.townships(unit.county)
+    return Answer("official_bound", {"name": name, "county": unit.county, "township": unit.township, "role": role,
+                                     "known": known, "town": bool(towns) and unit.township not in towns},
+                  remember={**_DONE, "region": unit.county})
+
+
+@router.handles(Intent.REMINDERS)
+async def reminders(query: Query, ctx: Context) -> Answer:
+    """订阅提醒 / 退订提醒 (topic "on" / "off"; extras {"via": "menu"} from the menu): consent to reminders."""
+    if ctx.sessions is None or ctx.speaker.anonymous:
+        return Answer("consent_unavailable")
+    yes = query.topic == "on"
+    async with ctx.sessions.begin() as session:
+        await consent.record(session, ctx.speaker.openid, yes, query.extras.get("via", "text"), _now(ctx))
+    return Answer("consent_set", {"consent": yes})
+
+
+@router.handles(Intent.SUBSCRIBE_POPUP)
+async def subscribe_popup(query: Query, ctx: Context) -> Answer:
+    """The popup's choices (extras: template id -> accept / reject): the one for our reminder template is the
+    consent. WeChat expects "success"."""
+    choice = query.extras.get(ctx.settings.subscribe_template_id) if ctx.settings.subscribe_template_id else None
+    if choice is not None and ctx.sessions is not None and not ctx.speaker.anonymous:
+        async with ctx.sessions.begin() as session:
+            await consent.record(session, ctx.speaker.openid, choice == "accept", "popup", _now(ctx))
+    return Answer(None)
+
+
+@router.handles(Intent.RECEIPT)
+async def receipt(query: Query, ctx: Context) -> Answer:
+    """A send job's receipt (topic: templatesendjobfinish / masssendjobfinish; extras: msgid, status and a mass
+    send's counts): kept. WeChat expects "success"."""
+    if ctx.sessions is None:
+        return Answer(None)
+    extras = query.extras
+    counts = None
+    if query.topic == "masssendjobfinish":
+        counts = {name: extras.get(name, "") for name in ("total", "filter", "sent", "error")}
+    async with ctx.sessions.begin() as session:
+        await receipts.record(session, event=(query.topic or "").upper(), openid=ctx.speaker.openid or "",
+                              msgid=extras.get("msgid", ""), status=extras.get("status", ""), counts=counts,
+                              now=_now(ctx))
+    return Answer(None)

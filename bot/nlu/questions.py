@@ -1,0 +1,92 @@
+"""Several questions in one message: "高档多少钱，能用微信交不" asks the fee and the channels.
+
+A message is cut into clauses at punctuation and spaces (voice input and elderly typists use spaces as
+commas) and after a closing question particle (…交吗还能…). A clause is a question when it asks (a question
+word or particle) and its reading is a question the bot answers; a clause that only names context (我是陵川的,
+我家是低保户, 在外面打工) or points back at another (到时候呢, 具体咋弄) is not one. Each question clause is read
+with the slots of the whole message where it names none: a county or group named in one clause applies to
+the others.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from bot.nlu.intents import ASKS, REFERS_BACK, RuleMatch, classify
+from bot.nlu.normalize import normalize
+from bot.nlu.query import Intent
+from bot.nlu.slots import Slots
+
+# Clause boundaries in the raw text (normalising drops spaces), and after 吗/嘛 followed by more words.
+_BOUNDARY = re.compile(
+    r"(?:[\s,;:!?。，；：！？、~～…]|(?<!\d)\.|\.(?!\d))+|(?<=[吗嘛])(?=[^\s,.;:!?。，；：！？、~～…吗嘛啊呀])"
+)  # a full stop between digits (12.31, 1.5) cuts nothing
+# What makes a clause ask something, beyond intents.ASKS: 交不交 / 收不收 (A不A), 多久, 多长时间.
+_ASKS_TOO = re.compile(r"(.)不\1|多久|多长时间|几天|对不对|是不是")
+# Readings that are not a question of their own in a message with others.
+_NOT_QUESTIONS = frozenset({Intent.GREETING, Intent.HELP, Intent.SET_REGION, Intent.FALLBACK, Intent.BIND,
+                            Intent.UNBIND})
+_GROUP_ONLY = "fee_category_or_tier_only"  # 我是低保户: names the group, asks nothing
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One question clause: its normalised text, its reading and its slots (the message's where it names none)."""
+
+    text: str
+    found: RuleMatch
+    slots: Slots
+
+
+def clauses(text: str) -> list[str]:
+    """The raw message cut into clauses (not yet normalised)."""
+    return [c for c in _BOUNDARY.split(text) if c.strip()]
+
+
+def spaced(text: str) -> bool:
+    """Whether spaces cut the raw `text` into clauses its normal form (which drops spaces between Chinese
+    characters) runs together: then its reading is not a function of the normal form alone."""
+    if not any(ch.isspace() for ch in text.strip()):
+        return False
+    return len(clauses(text)) != len(clauses(normalize(text)))
+
+
+def shared(own: Slots, message: Slots) -> Slots:
+    """A clause's slots, with the message's where the clause names none."""
+    return replace(
+        own,
+        region=own.region or (None if own.township else message.region),
+        township=own.township or (None if own.region else message.township),
+        year=own.year or message.year,
+        categories=own.categories or message.categories,
+        tier=own.tier or message.tier,
+    )
+
+
+def asks(clause: str) -> bool:
+    return bool(ASKS.search(clause) or _ASKS_TOO.search(clause))
+
+
+def question_in(clause: str, slots: Slots) -> RuleMatch | None:
+    """The clause's reading when it is a question of its own, else None."""
+    if not asks(clause) or REFERS_BACK.search(clause):
+        return None
+    found = classify(clause, slots)
+    if found is None or found.rule.intent in _NOT_QUESTIONS or found.rule.name == _GROUP_ONLY:
+        return None
+    if found.rule.context and not asks(clause.rstrip("呢啊呀")):
+        return None  # 我在医院住院呢: a situation told, its 呢 asks nothing
+    return found
+
+
+def distinct(questions: list[Asked]) -> list[Asked]:
+    """The questions in the order asked, each intent (and out-of-scope topic) once."""
+    seen: set[tuple[Intent, str | None]] = set()
+    out: list[Asked] = []
+    for q in questions:
+        key = (q.found.rule.intent, q.found.rule.topic)
+        if key not in seen:
+            seen.add(key)
+            out.append(q)
+    return out

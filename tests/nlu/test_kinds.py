@@ -1,0 +1,137 @@
+"""Understanding the kinds of message of issue 16, below the pipeline: several questions in one message
+(bot/nlu/questions.py), a figure checked (bot/nlu/check.py), follow-ups (bot/nlu/follow.py), place names
+heard wrong. Phrasings of our own; the held-out set is tests/nlu/unseen.yaml."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.nlu import Intent, check, follow, normalize, understand
+from bot.rules.loader import PolicyRegistry
+from tests.nlu.table import actual
+
+NOON = dt.datetime(2024, 11, 20, 12, 0)
+
+
+def intents(text: str, registry: PolicyRegistry) -> list[str]:
+    return actual(understand(text, registry))["intents"]
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("陵川高档多少钱，能拿支付宝交不", ["fee", "channels"]),
+    ("每年交多少钱 几时截止", ["fee", "deadline"]),  # a space is a comma to elderly typists
+    ("能在手机上交吗？要另外收钱吗？", ["channels", "handling_fee"]),
+    ("我交上了没，没交的话现在还能交吗", ["my_status", "deadline"]),
+    ("头回参保在哪登记，低保户收不收钱", ["registration", "fee"]),
+])
+def test_each_question_of_a_message_is_read_in_order(text, want, registry):
+    assert intents(text, registry) == want
+
+
+@pytest.mark.parametrize("text", [
+    "你好，低保户交多少钱",  # a greeting is no question
+    "我是陵川的，今年交多少",  # naming the place is context
+    "我家是特困户，交多少",  # so is naming the group
+    "高档多少，低档多少",  # the same question twice is one
+    "在外面打工，过年回来还能交吗",  # a mention, then the question
+])
+def test_context_and_repeats_are_not_questions_of_their_own(text, registry):
+    assert len(intents(text, registry)) == 1
+
+
+def test_a_place_or_group_named_in_one_clause_applies_to_the_others(registry):
+    q = understand("周集镇低保户交多少？在哪交？", registry)
+    assert [q.intent, *(a.intent for a in q.also)] == [Intent.FEE, Intent.CHANNELS]
+    assert q.also[0].region == "周集镇" and q.also[0].categories == ("dibao",)
+
+
+@pytest.mark.parametrize(("text", "amounts", "date"), [
+    ("是不是交三百就够了", (300,), None),
+    ("听讲高档五百四，低档四百，没说错吧", (540, 400), None),
+    ("监测户是交一百二吧", (120,), None),
+    ("低保户只交四十块对吗", (40,), None),
+    ("陵川是不是四百一个人", (400,), None),  # 一个人 is no part of the amount
+    ("特困人员不用自己出钱是吧", (0,), None),
+    ("是不是腊月前12月31号截止", (), (12, 31)),
+    ("每个月25号以前交就行是吧", (), (0, 25)),
+    ("12.31截止对吧", (), (12, 31)),  # a full stop between month and day cuts no clause
+    ("是不是2月28截止", (), (2, 28)),
+    ("2025年交多少", (), None),  # no check, and a year is no amount
+    ("低保户交多少钱", (), None),
+])
+def test_the_figure_or_date_a_resident_checks_is_read(text, amounts, date):
+    norm = normalize(text)
+    assert check.amounts(norm) == amounts
+    assert check.date(norm) == date
+
+
+def test_a_checked_figure_is_on_the_query_it_checks(registry):
+    q = understand("陵川低保户是不是交八十", registry)
+    assert q.intent is Intent.FEE and q.checked == (80,) and q.region == "陵川县"
+    assert understand("截止是不是2月25号", registry).checked_date == (2, 25)
+
+
+def test_a_follow_up_takes_the_previous_question_with_the_new_slot(registry):
+    first = understand("罗山县低保户交多少", registry)
+    context = follow.context_of(first, NOON)
+    later = follow.carry(understand("那特困户呢", registry), context)
+    assert later.intent is Intent.FEE and later.categories == ("tekun",)
+    assert follow.place(later, context) == ("罗山县", None)
+    deadline = follow.carry(understand("什么时候截止", registry), context)
+    assert deadline.intent is Intent.DEADLINE and deadline.categories == ("dibao",)
+    year = follow.carry(understand("明年的呢", registry, today=NOON.date()), context)
+    assert year.intent is Intent.FEE and year.year == 2025 and year.categories == ("dibao",)
+
+
+def test_a_follow_up_naming_its_own_place_or_asking_something_else_keeps_it(registry):
+    context = follow.context_of(understand("罗山县高档交多少", registry), NOON)
+    other = understand("乐至县什么时候截止", registry)
+    assert follow.place(follow.carry(other, context), context) is None
+    assert follow.carry(other, context).tier is None  # a tier is the fee's, not the deadline's
+    assert follow.carry(understand("天气怎么样", registry), context).intent is Intent.OUT_OF_SCOPE
+
+
+def test_the_context_is_forgotten_after_half_an_hour():
+    state = {"context": {"at": NOON.isoformat(), "intent": "fee", "region": "陵川县"}}
+    assert follow.remembered(state, NOON + dt.timedelta(minutes=29)) is not None
+    assert follow.remembered(state, NOON + dt.timedelta(minutes=31)) is None
+    assert follow.remembered({"context": {"at": "garbage"}}, NOON) is None
+
+
+@pytest.mark.parametrize(("text", "region"), [
+    ("我是林川的", "陵川县"), ("我在乐志", "乐至县"), ("住罗删那边", "罗山县"),
+])
+def test_a_two_character_place_heard_wrong_is_read_where_a_place_is_said(text, region, registry):
+    assert understand(text, registry).region == region
+
+
+def test_a_two_character_sound_alike_outside_a_place_is_left_alone(registry):
+    assert understand("周几能交", registry).region is None
+
+
+def test_a_mention_the_question_is_about_holds_where_another_yields(registry):
+    # 医院 yields to the question beside it, the baby does not: the question names nobody else
+    assert understand("闺女上礼拜三号生的，医院说要办医保，现在办还来得及不", registry).intent is Intent.NEWBORN
+    assert understand("刚生完孩子还在医院，我们两口子今年交多少", registry).intent is Intent.FEE
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("参包在哪里办", Intent.REGISTRATION),  # 参包 for 参保, then where to enrol
+    ("陵川底保户叫多少钱", Intent.FEE),  # 底保 for 低保, 叫 for 交
+    ("乐至能用支付包交吗", Intent.CHANNELS),
+])
+def test_key_terms_heard_wrong_are_read_by_their_sound(text, intent, registry):
+    assert understand(text, registry).intent is intent
+
+
+def test_a_situation_told_with_a_particle_is_no_question_of_its_own(registry):
+    assert intents("我在医院住院呢，今年医保还没交，还能交吗", registry) == ["deadline"]
+    assert intents("户口迁到乐至了医保咋转呢，乐至交多少", registry) == ["moving", "fee"]
+
+
+def test_a_mention_only_told_yields_to_the_question_of_the_whole_message(registry):
+    # 在外地上班 is told, not asked: the question spans the clauses (the daughter paying for them)
+    assert understand("闺女在外地上班有职工医保，她能帮俺们交不", registry).intent is Intent.FAMILY_ACCOUNT
+    assert understand("在外地打工，到时候还能交不", registry).intent is Intent.MIGRANT  # points back: about it
