@@ -19,18 +19,15 @@ lookup. Texts carrying a long number are never remembered.
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from bot.nlu import normalize
+from bot.nlu import LONG_NUMBER, normalize
 from bot.nlu.query import Query
 from bot.rules.loader import PolicyRegistry
 from bot.rules.schema import Policy
 from bot.types import Context, Speaker
-
-_LONG_NUMBER = re.compile(r"[0-9０-９](?:[ \-]?[0-9０-９]){6}")
 
 Question = tuple[Any, ...]  # what was asked, on which day, with which default region
 
@@ -79,7 +76,7 @@ class AnswerCache:
 
     def _normal(self, text: str, size: int) -> str | None:
         """The normalised text, remembered; None for a text carrying a long number (in either form)."""
-        if _LONG_NUMBER.search(text) or _LONG_NUMBER.search(normal := normalize(text)):
+        if LONG_NUMBER.search(text) or LONG_NUMBER.search(normal := normalize(text)):
             return None
         if len(self._texts) >= 4 * size:
             self._texts.clear()

@@ -18,6 +18,7 @@ bot.nlu.follow's, applied by the pipeline.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import weakref
 from dataclasses import replace
 from typing import Any
@@ -29,7 +30,7 @@ from bot.nlu.query import Intent, Query
 from bot.nlu.slots import SlotExtractor, Slots
 from bot.rules.loader import PolicyRegistry
 
-__all__ = ["Intent", "Query", "binding_in_progress", "extractor_for", "normalize", "understand"]
+__all__ = ["LONG_NUMBER", "Intent", "Query", "binding_in_progress", "extractor_for", "normalize", "understand"]
 
 _MAX_CACHED = 8
 # id(registry) -> (weak reference, fingerprint of its policies, compiled extractor). PolicyRegistry is an
@@ -118,15 +119,35 @@ def official_name_awaited(state: dict[str, Any] | None) -> bool:
     return state is not None and "official" in state
 
 
+# Readings of question texts, kept per compiled registry (`SlotExtractor.readings`): residents ask the same
+# few hundred questions all season, and the pipeline may read a message twice (a follow-up's context is
+# applied before the answer cache is asked). A text carrying a long number (an ID or phone number) is never
+# kept in memory, nor a message read while a binding or an official's name is awaited.
+MAX_READINGS = 4096
+LONG_NUMBER = re.compile(r"[0-9０-９](?:[ \-]?[0-9０-９]){6}")
+
+
 def understand(
     text: str, registry: PolicyRegistry, *, state: dict[str, Any] | None = None, today: dt.date | None = None
 ) -> Query:
-    """What the resident asks, with the slots named in the message. The query depends on the normalised
-    text, the registry, `binding_in_progress(state)`, `official_name_awaited(state)` and, when given, `today`
-    (relative years: 去年 on a day of 2024 is 2023), nothing else; but for where spaces cut a message into
-    questions (交多少 几号截止), which its normal form runs together (bot.nlu.questions.spaced says when)."""
-    binding_now = binding_in_progress(state)
+    """What the resident asks, with the slots named in the message. The query depends on the text, the
+    registry, `binding_in_progress(state)`, `official_name_awaited(state)` and, when given, `today`
+    (relative years: 去年 on a day of 2024 is 2023), nothing else, so a question's reading is kept (above)."""
     extractor = extractor_for(registry)
+    if binding_in_progress(state) or official_name_awaited(state) or LONG_NUMBER.search(text or ""):
+        return _read(text, extractor, state, today)
+    key = (text, today)
+    query = extractor.readings.get(key)
+    if query is None:
+        query = _read(text, extractor, state, today)
+        if len(extractor.readings) >= MAX_READINGS:
+            extractor.readings.clear()
+        extractor.readings[key] = query
+    return query
+
+
+def _read(text: str, extractor: SlotExtractor, state: dict[str, Any] | None, today: dt.date | None) -> Query:
+    binding_now = binding_in_progress(state)
     norm = normalize(text or "")
     if official_name_awaited(state):
         return _query(Intent.OFFICIAL_NAME, norm, Slots(), name=(text or "").strip())

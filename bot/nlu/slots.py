@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.nlu import lexicon
 from bot.nlu.lapse import STOPPED
@@ -83,6 +84,7 @@ class SlotExtractor:
     """Slot patterns compiled for one registry."""
 
     def __init__(self, registry: PolicyRegistry):
+        self.readings: dict[tuple[Any, ...], Any] = {}  # understood texts (bot.nlu.understand), dropped with it
         self._region_of: dict[str, str] = {}
         self._county_of_town: dict[str, str] = {}  # 霍邱县/霍邱 -> 霍邱县
         self._towns_of_county: dict[str, set[str]] = {}
