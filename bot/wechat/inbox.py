@@ -42,6 +42,7 @@ from bot.store import followers
 from bot.store.inbox import DEFERRED, DONE, InboxStore, log_row
 from bot.store.published import CurrentRegistry
 from bot.types import Context, Reply, Speaker
+from bot.wechat import textparts
 from bot.wechat.client import WeChatClient
 from bot.wechat.errors import WeChatAPIError
 from bot.wechat.protocol import Inbound
@@ -190,6 +191,13 @@ class Inbox:
         except Exception:
             await deps.store.release(key)
             raise
+        if answered.text and len(textparts.parts(answered.text)) > 1:
+            # Over WeChat's size limit for a passive reply, which it would drop: "success" now, and the text
+            # in parts, in order, by the customer-service API (retries answer "success").
+            row = self._received(inbound, now, answered.intent, None, answered.detail)
+            await deps.store.finish(key, DEFERRED, answered.text, answered.writes, [row])
+            self._in_background(self._send_by_api(inbound, answered))
+            return None
         row = self._received(inbound, now, answered.intent, key if answered.text else None, answered.detail)
         await deps.store.finish(key, DONE, answered.text, answered.writes, [row])
         return answered.text
@@ -218,7 +226,7 @@ class Inbox:
         return seen.reply if seen is not None and seen.status == DONE else None
 
     async def _deliver_late(self, inbound: Inbound, now: dt.datetime, job: asyncio.Task) -> None:
-        deps, key, openid = self.deps, inbound.dedupe_key, inbound.openid
+        deps, key = self.deps, inbound.dedupe_key
         await deps.store.finish(key, DEFERRED, None)  # retries from now on answer "success"
         try:
             answered = await job
@@ -228,16 +236,22 @@ class Inbox:
             return
         row = self._received(inbound, now, answered.intent, None, answered.detail)
         await deps.store.finish(key, DEFERRED, answered.text, answered.writes, [row])
-        if not answered.text:
-            return
-        try:
-            await deps.client.send_text(openid, answered.text)
-        except WeChatAPIError as exc:
-            log.warning("%s: late answer not delivered: %s", inbound.log_name, exc)
-            return
-        async with deps.sessions.begin() as session:
-            await followers.count_window_send(session, openid)
-        await deps.store.log(log_row(openid, "out", "custom", answered.text, deps.clock(), answered.intent))
+        if answered.text:
+            await self._send_by_api(inbound, answered)
+
+    async def _send_by_api(self, inbound: Inbound, answered: _Answered) -> None:
+        """`answered.text` as customer-service messages, cut into parts within WeChat's size limit, in order;
+        each counted against the follower's 48-hour window and logged. A part WeChat refuses ends the sending."""
+        deps, openid = self.deps, inbound.openid
+        for part in textparts.parts(answered.text or ""):
+            try:
+                await deps.client.send_text(openid, part)
+            except WeChatAPIError as exc:
+                log.warning("%s: late answer not delivered: %s", inbound.log_name, exc)
+                return
+            async with deps.sessions.begin() as session:
+                await followers.count_window_send(session, openid)
+            await deps.store.log(log_row(openid, "out", "custom", part, deps.clock(), answered.intent))
 
     def _in_background(self, coro: Awaitable[None]) -> None:
         async def guarded() -> None:

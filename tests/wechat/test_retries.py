@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sqlite3
 import time
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from bot.keys import SESSIONS
 from bot.pipeline import respond
 from bot.store.models import Follower, InboundMessage, MessageLog, Resident
+from bot.wechat.textparts import MAX_TEXT_BYTES
 from tests.wechat import samples
 from tests.wechat.conftest import fake_state
 from tests.wechat.samples import fresh
@@ -211,3 +213,37 @@ async def test_sqlite_lock_held_elsewhere_does_not_block_the_event_loop(make_bot
         other.execute("COMMIT")
         other.close()
     assert "80元" in await answer
+
+
+class LongResponder:
+    """The real pipeline's reply, made longer than WeChat's 2,048 bytes (as a full channels list could be)."""
+
+    async def __call__(self, text, ctx):
+        reply = await respond(text, ctx)
+        lines = [f"{i + 1}. {line}" for i, line in enumerate(reply.text.splitlines() * 12)]
+        return replace(reply, text="\n".join(lines))
+
+
+async def test_an_answer_over_wechats_size_limit_goes_out_in_parts_in_order(make_bot, fake):
+    bot = await make_bot(responder=LongResponder())
+    xml = fresh(samples.TEXT, openid="o_long", content="陵川县低保户交多少")
+    resp = await bot.post(xml)
+    assert await resp.text() == "success"  # WeChat drops a passive reply over 2,048 bytes
+
+    async def delivered() -> bool:
+        return len(await custom_sends(fake, "o_long")) >= 2
+
+    await wait_for(delivered)
+    await asyncio.sleep(0.2)
+    sent = await custom_sends(fake, "o_long")
+    assert all(len(part.encode()) <= MAX_TEXT_BYTES for part in sent)
+    whole = "\n".join(sent)
+    assert whole.startswith("1. ") and "80元" in whole
+    numbers = [int(line.split(".")[0]) for line in whole.splitlines()]
+    assert numbers == list(range(1, len(numbers) + 1))  # every line, in order, none lost
+    assert await bot.scalar(select(Follower.window_sends).where(Follower.openid == "o_long")) == len(sent)
+
+    resp = await bot.post(xml)  # WeChat's retry: "success", nothing sent again
+    assert await resp.text() == "success"
+    await asyncio.sleep(0.2)
+    assert len(await custom_sends(fake, "o_long")) == len(sent)
