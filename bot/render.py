@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import cache
 from pathlib import Path
 
@@ -42,3 +43,12 @@ def render(answer: Answer) -> str:
     # One statement per line, no blank lines: block tags leave empty lines behind, and a phone
     # screen has no room for them.
     return "\n".join(line.rstrip() for line in text.splitlines() if line.strip())
+
+
+# A one-tap link in a text message (templates/messages/_offers.j2: 有用/没用): WeChat shows its words.
+_LINK = re.compile(r'<a href="[^"]*">([^<]*)</a>')
+
+
+def as_read(text: str) -> str:
+    """`text` as the follower reads it on the phone, for a terminal: a one-tap link shows as [its words]."""
+    return _LINK.sub(r"[\1]", text)

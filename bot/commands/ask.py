@@ -77,7 +77,10 @@ async def ask(text: str, *, region: str | None, on: dt.date, openid: str | None,
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    from bot.render import as_read
+
     text = " ".join(args.text)
-    print(asyncio.run(ask(text, region=args.region, on=args.date or today(), openid=args.openid,
-                          settings=settings)))
+    answer = asyncio.run(ask(text, region=args.region, on=args.date or today(), openid=args.openid,
+                             settings=settings))
+    print(as_read(answer))  # a one-tap link as its words
     return 0

@@ -84,6 +84,8 @@ class Conversation:
     async def say(self, line: str) -> str:
         """Send one typed line as WeChat would; the passive reply, a customer-service message sent a little
         later, or a note saying why there is none."""
+        from bot.render import as_read
+
         seen = await self._late_answers_seen()
         params, body = self.signer.sign(build_xml(self.openid, line))
         async with self.http.post(self.url, params=params, data=body) as resp:
@@ -92,14 +94,16 @@ class Conversation:
                 return t("chat.http_error", status=resp.status, text=text)
         reply = self.signer.open_reply(text)
         if reply is not None:
-            return reply
+            return as_read(reply)  # a one-tap link as its words
         if line.startswith(NO_REPLY):
             return t("chat.no_reply")
         deadline = time.monotonic() + (LATE_WAIT_S if self.fake else 0)
         while time.monotonic() < deadline:  # a slow answer arrives as a customer-service message
             late = await self._late_answers()
-            if len(late) > seen:
-                return t("chat.late", text=late[-1])
+            if len(late) > seen:  # a long answer comes in parts, one after the other
+                await asyncio.sleep(0.5)
+                late = await self._late_answers()
+                return t("chat.late", text=as_read("\n".join(late[seen:])))
             await asyncio.sleep(0.3)
         return t("chat.no_answer")
 

@@ -49,6 +49,7 @@ def test_fee_and_deadline_answers_are_phone_sized_figure_first(capsys, region, o
     assert figure in lines[1], out  # the figure (or what the notice says of it) right after the header
     assert f"依据：{doc}" in out
     assert lines[-1].startswith("回复1查看"), out
+    assert lines[-1].endswith("这条回答[有用] [没用]") and "<a " not in out, out  # the one-tap links, as read
 
 
 def test_fee_then_1_gives_the_details_then_2_is_no_longer_an_offer(conversation):
