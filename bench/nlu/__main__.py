@@ -1,5 +1,6 @@
-"""`python -m bench.nlu`: accuracy of bot.nlu on the phrasing table (tests/nlu/phrasings.yaml) and on the unseen
-set (tests/nlu/unseen.yaml, per kind) against the real policy files, the length of fee and deadline answers,
+"""`python -m bench.nlu`: accuracy of bot.nlu on the phrasing table (tests/nlu/phrasings.yaml) and on the blind
+sets (tests/nlu/unseen.yaml, then tests/nlu/fresh.yaml, written in session 4 once unseen.yaml had been looked at;
+per kind) against the real policy files, the length of fee and deadline answers,
 understanding latency and full answer latency. Exits 1 when the table's accuracy is under target or a fee or
 deadline answer is over 6 lines.
 """
@@ -15,6 +16,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -25,7 +27,7 @@ from bot.pipeline import respond
 from bot.rules.loader import PolicyRegistry, load_registry
 from bot.types import Context, Speaker
 from tests.handlers.lengths import MAX_LINES, questions
-from tests.nlu.table import KINDS, TABLE, UNSEEN, UNSEEN_TODAY, actual, expected, load_unseen, today_of, turns
+from tests.nlu.table import FRESH, KINDS, TABLE, UNSEEN, UNSEEN_TODAY, actual, expected, load_unseen, today_of, turns
 
 SLOTS = ("region", "township", "year", "categories", "tier", "topic", "extras")
 TARGET = 0.97
@@ -113,11 +115,12 @@ async def read_unseen(items: list[dict[str, Any]], registry: PolicyRegistry) -> 
     return scored
 
 
-def unseen_accuracy(items: list[dict[str, Any]], registry: PolicyRegistry) -> list[str]:
+def unseen_accuracy(items: list[dict[str, Any]], registry: PolicyRegistry, label: str = "unseen") -> list[str]:
+    """A blind set's accuracy, overall and per kind, its lines labelled with the set's name; its misses."""
     scored = asyncio.run(read_unseen(items, registry))
     n = len(scored)
-    print(f"unseen intent accuracy:          {_share(sum(s.intent_ok for s in scored), n)}")
-    print(f"unseen intent-and-slot (exact):  {_share(sum(s.exact for s in scored), n)}")
+    print(f"{label} intent accuracy:".ljust(33) + f"{_share(sum(s.intent_ok for s in scored), n)}")
+    print(f"{label} intent-and-slot (exact):".ljust(33) + f"{_share(sum(s.exact for s in scored), n)}")
     print(f"  {'kind':<15} {'n':>4} {'intent':>8} {'intent+slots':>13}")
     for kind in KINDS:
         of_kind = [s for s in scored if s.kind == kind]
@@ -139,6 +142,16 @@ def unseen_accuracy(items: list[dict[str, Any]], registry: PolicyRegistry) -> li
             conversations[index] = conversations.get(index, True) and s.exact
     print(f"  follow_up, whole conversations exact: {_share(sum(conversations.values()), len(conversations))}")
     return [s.miss(f"{s.kind}{'+' + str(s.turn) if s.turn else ''}") for s in scored if not s.exact]
+
+
+def blind_set_report(label: str, path: Path, items: list[dict[str, Any]], registry: PolicyRegistry) -> None:
+    messages = sum(len(turns(item)) for item in items)
+    print(f"\n{label} set: {messages} messages in {len(items)} items from {path.relative_to(path.parents[2])}, "
+          f"read through bot.pipeline.respond (no database; today {UNSEEN_TODAY} unless the item names a date)")
+    misses = unseen_accuracy(items, registry, label)
+    print(f"{label} misses:" if misses else f"{label} misses: none")
+    for line in misses:
+        print(line)
 
 
 def _length_questions(
@@ -283,13 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in misses:
         print(line)
 
-    messages = sum(len(turns(item)) for item in items)
-    print(f"\nunseen set: {messages} messages in {len(items)} items from {UNSEEN.relative_to(UNSEEN.parents[2])}, "
-          f"read through bot.pipeline.respond (no database; today {UNSEEN_TODAY} unless the item names a date)")
-    unseen_misses = unseen_accuracy(items, registry)
-    print("unseen misses:" if unseen_misses else "unseen misses: none")
-    for line in unseen_misses:
-        print(line)
+    for label, path, blind_items in (("unseen", UNSEEN, items), ("fresh", FRESH, load_unseen(FRESH))):
+        blind_set_report(label, path, blind_items, registry)
 
     print()
     longest = max(answer_lengths(rows, items, registry), every_combination_lengths(registry))
