@@ -2,22 +2,24 @@
 
 The same pipeline serves `yibao ask`, the webhook, reminders and the console preview. A question is a text,
 understood here; an event (subscribe, a picture, a receipt, ...) comes as the Query the WeChat edge made of it.
-The answers of intents declared cacheable are kept (bot/answers.py).
+`respond` takes a message through these steps, in order:
 
-Two things span messages or questions (each in its own functions below): a message asking several questions
-gets one reply answering each in order (`Query.also`), and a conversation keeps its thread for a while
-(bot/nlu/follow.py: the place, groups, tier and year of the last question, in `state["context"]`). That
-context is no bar to the answer cache: a reading it changes is kept under that reading, and a place it
-carries is given to the answer as the speaker's (as a bound follower's would be).
+1. a lone digit picks a question an answer offered ("回复1查看…", bot/handlers/offers.py);
+2. a text is read in the conversation's context (bot/nlu/follow.py: the last question's place, groups, tier
+   and year, kept 30 minutes in `state["context"]`): `_read`;
+3. the answer cache (bot/answers.py) may hold its answer: `_cached`;
+4. else it is answered: one question, several in order (`Query.also`), or, when it names a county alone, the
+   question waiting for it ("交多少钱" -> "哪个县?" -> "陵川"): `_answer`;
+5. the speaker remembers what the answer asks to, and the conversation's new context.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.answers import ANSWERS, Kept
+from bot.answers import ANSWERS, Kept, Question
 from bot.handlers import offers, route
 from bot.nlu import follow, questions, understand
 from bot.nlu.query import Intent, Query
@@ -29,62 +31,84 @@ _FIELDS = frozenset({"region", "township", "resident_id", "subscribed"})  # the 
 
 async def respond(message: str | Query, ctx: Context) -> Reply:
     """The reply to `message` (a text, or an event's Query) from `ctx.speaker`, with the speaker as they are
-    after it (for the caller to save).
-
-    An answer may offer numbered follow-ups ("回复1查看…"); a lone digit next is answered as the item it picks,
-    and any other message drops them (bot/handlers/offers.py). A question waiting for its county ("交多少钱" ->
-    "哪个县?") is dropped by every answer but the one to a text naming a region alone ("陵川"): that text
-    answers the waiting question."""
+    after it (for the caller to save)."""
     speaker = replace(ctx.speaker, state=dict(ctx.speaker.state))
     ctx = replace(ctx, speaker=speaker)
-    message = offers.take(message, speaker)  # "1" after "回复1查看…": the offered question (bot/handlers/offers.py)
-    now = _now(ctx)
-    context = _recent_context(speaker, now)
-    pending = None if isinstance(message, Query) else speaker.state.pop("pending", None)
-    understood = carried = None
-    place = None
-    if context is not None and not isinstance(message, Query):
-        understood = understand(message, ctx.registry, state=speaker.state, today=ctx.today)
-        carried = follow.carry(understood, context)  # 那低保呢: the previous question, for 低保
-        place = follow.place(carried, context)
-        if place is not None and place[0] == speaker.region and place[1] in (None, speaker.township):
-            place = None  # the follower's own region (and township) answer it anyway
-    asked = _in_place(ctx, place)  # a place named before is the speaker's for this answer
-    question = ANSWERS.key(message, _without_context(asked))
-    if question is not None and isinstance(message, str) and questions.spaced(message):
-        question = None  # 交多少 几号截止 asks two things, 交多少几号截止 (its cache key) one
-    if question is not None and carried != understood:  # kept under the reading the context made of it
-        question = (("follow-up", question[0], _reading(carried)), *question[1:])
-    kept = ANSWERS.get(question, asked) if question is not None else None
-    if kept is None or (pending and _completes(kept.query)):
-        if isinstance(message, Query):
-            query = message
-        elif understood is not None:
-            query = understood
-        else:  # relative years (去年, 明年) count from the day asked, which the cache's key holds too
-            query = understand(message, ctx.registry, state=speaker.state, today=ctx.today)
+    message = offers.take(message, speaker)  # any other message drops the offers
+    pending = None if isinstance(message, Query) else speaker.state.pop("pending", None)  # dropped unless answered
+    now = ctx.now or dt.datetime.combine(ctx.today, dt.time(12))  # `yibao ask` and the bench: noon of the day
+    asked = _read(message, ctx, now)
+    kept = _cached(asked, pending)
+    if kept is None:
+        query = asked.alone or _understand(message, ctx)
         if pending and _completes(query):
-            question, asked = None, ctx  # the answer is the waiting question's
-            speaker.region, speaker.township = query.region, query.township or speaker.township
-            query = understand(pending, ctx.registry, state=speaker.state, today=ctx.today)
-            query = _in_region(query, speaker.region)
-        elif carried is not None:
-            query = carried
-        if query.also:
-            kept = await _answer_each(query, asked)
-        else:
-            answer_route = route(query.intent)
-            answer = await answer_route.handler(query, asked)
-            kept = Kept(query, render(answer), answer.remember)
-            if question is not None and answer_route.cacheable:
-                ANSWERS.put(question, answer_route.reads, asked, kept)
+            asked = _waiting(pending, query, ctx)
+        kept = await _answer(asked.query or query, asked)
     if kept.remember:
         _remember(speaker, kept.remember)
-    read = kept.query
-    if place is not None and asked is not ctx:
-        read = replace(read, region=place[0], township=place[1])
+    read = kept.query if asked.place is None else replace(kept.query, region=asked.place[0], township=asked.place[1])
     _keep_context(speaker, read, now)
     return Reply(text=kept.text, intent=read.intent, query=read, speaker=speaker)
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """The message being answered, as read in the conversation's context and as the answer cache keys it."""
+
+    ctx: Context  # with the speaker in `place`, for this answer only
+    place: tuple[str, str | None] | None  # a place named before, which the question names none of
+    key: Question | None  # in the answer cache (None: not kept)
+    alone: Query | None  # the message's reading on its own (None: a text not read yet, the cache may answer it)
+    query: Query | None  # its reading in the context (None: that reading)
+
+
+def _read(message: str | Query, ctx: Context, now: dt.datetime) -> _Asked:
+    """`message` read in the conversation's recent context, if any (a stale one is dropped: it bars no cached
+    answer)."""
+    context = follow.remembered(ctx.speaker.state, now)
+    if context is None:
+        ctx.speaker.state.pop(follow.KEY, None)
+    alone = query = place = None
+    if isinstance(message, Query):
+        alone = query = message
+    elif context is not None:
+        alone = _understand(message, ctx)
+        query = follow.carry(alone, context)  # 那低保呢: the previous question, for 低保
+        place = follow.place(query, context)
+        if place is not None and place[0] == ctx.speaker.region and place[1] in (None, ctx.speaker.township):
+            place = None  # the follower's own region (and township) answer it anyway
+    in_place = _in_place(ctx, place)
+    key = ANSWERS.key(message, _without_context(in_place))
+    if key is not None and isinstance(message, str) and questions.spaced(message):
+        key = None  # 交多少 几号截止 asks two things, 交多少几号截止 (its cache key) one
+    if key is not None and query != alone:  # kept under the reading the context made of it
+        key = (("follow-up", key[0], _reading(query)), *key[1:])
+    return _Asked(in_place, place, key, alone, query)
+
+
+def _cached(asked: _Asked, pending: str | None) -> Kept | None:
+    """The answer kept for `asked`, unless it names the county the `pending` question waits for."""
+    kept = ANSWERS.get(asked.key, asked.ctx) if asked.key is not None else None
+    return None if kept is None or (pending and _completes(kept.query)) else kept
+
+
+def _waiting(pending: str, named: Query, ctx: Context) -> _Asked:
+    """The question waiting for its county, asked in the county `named` (the speaker's from now on)."""
+    ctx.speaker.region, ctx.speaker.township = named.region, named.township or ctx.speaker.township
+    query = _in_region(_understand(pending, ctx), ctx.speaker.region)
+    return _Asked(ctx, None, None, query, query)
+
+
+async def _answer(query: Query, asked: _Asked) -> Kept:
+    """The answer to `query` (to each of its questions, if several), kept in the cache if its route allows."""
+    if query.also:
+        return await _answer_each(query, asked.ctx)
+    answer_route = route(query.intent)
+    answer = await answer_route.handler(query, asked.ctx)
+    kept = Kept(query, render(answer), answer.remember)
+    if asked.key is not None and answer_route.cacheable:
+        ANSWERS.put(asked.key, answer_route.reads, asked.ctx, kept)
+    return kept
 
 
 # -- several questions in one message (高档多少钱，能用微信交不) ---------------------------------------------
@@ -142,17 +166,9 @@ def _in_region(query: Query, region: str | None) -> Query:
 
 # -- follow-ups keep the thread (bot/nlu/follow.py) --------------------------------------------------------
 
-def _now(ctx: Context) -> dt.datetime:
-    """The message's time (`yibao ask` and the bench give a date only: noon of it)."""
-    return ctx.now or dt.datetime.combine(ctx.today, dt.time(12))
-
-
-def _recent_context(speaker: Speaker, now: dt.datetime) -> dict[str, Any] | None:
-    """The conversation's recent context; a stale one is dropped first (so it bars no cached answer)."""
-    context = follow.remembered(speaker.state, now)
-    if context is None:
-        speaker.state.pop(follow.KEY, None)
-    return context
+def _understand(text: str, ctx: Context) -> Query:
+    """`text` understood; relative years (去年, 明年) count from the day asked, which the cache's key holds too."""
+    return understand(text, ctx.registry, state=ctx.speaker.state, today=ctx.today)
 
 
 def _in_place(ctx: Context, place: tuple[str, str | None] | None) -> Context:
@@ -164,7 +180,7 @@ def _in_place(ctx: Context, place: tuple[str, str | None] | None) -> Context:
 
 def _without_context(ctx: Context) -> Context:
     """`ctx` as the answer cache sees it: the conversation's context is no conversation state to it (a
-    reading the context changed is kept under that reading, see `respond`)."""
+    reading the context changed is kept under that reading, see `_read`)."""
     if follow.KEY not in ctx.speaker.state:
         return ctx
     state = {k: v for k, v in ctx.speaker.state.items() if k != follow.KEY}
@@ -179,6 +195,7 @@ def _reading(query: Query | None) -> tuple[Any, ...]:
 
 
 def _keep_context(speaker: Speaker, query: Query, now: dt.datetime) -> None:
+    """The conversation's context after the question `query` (kept, renewed, or forgotten)."""
     if (context := follow.context_of(query, now)) is not None:
         speaker.state[follow.KEY] = context
     elif follow.forgets(query):
@@ -191,6 +208,7 @@ def _completes(query: Query) -> bool:
 
 
 def _remember(speaker: Speaker, remember: dict[str, Any]) -> None:
+    """What an answer asks to remember: the speaker's own fields, or their conversation state."""
     for name, value in remember.items():
         if name in _FIELDS:
             setattr(speaker, name, value)
