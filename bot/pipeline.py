@@ -2,15 +2,11 @@
 
 The same pipeline serves `yibao ask`, the webhook, reminders and the console preview. A question is a text,
 understood here; an event (subscribe, a picture, a receipt, ...) comes as the Query the WeChat edge made of it.
-`respond` takes a message through these steps, in order:
-
-1. a lone digit picks a question an answer offered ("回复1查看…", bot/handlers/offers.py);
-2. a text is read in the conversation's context (bot/nlu/follow.py: the last question's place, groups, tier
-   and year, kept 30 minutes in `state["context"]`): `_read`;
-3. the answer cache (bot/answers.py) may hold its answer: `_cached`;
-4. else it is answered: one question, several in order (`Query.also`), or, when it names a county alone, the
-   question waiting for it ("交多少钱" -> "哪个县?" -> "陵川"): `_answer`;
-5. the speaker remembers what the answer asks to, and the conversation's new context.
+`respond`'s steps: a lone digit picks a question an answer offered (bot/handlers/offers.py); a text is read in
+the conversation's context (bot/nlu/follow.py: the last question's place, groups, tier and year, for 30
+minutes); the answer cache (bot/answers.py) may hold the answer; else it is answered (one question, several
+in order, or the question waiting for the county the text names); the speaker keeps what the answer
+remembers, and the conversation's new context.
 """
 
 from __future__ import annotations
@@ -34,18 +30,17 @@ async def respond(message: str | Query, ctx: Context) -> Reply:
     after it (for the caller to save)."""
     speaker = replace(ctx.speaker, state=dict(ctx.speaker.state))
     ctx = replace(ctx, speaker=speaker)
-    message = offers.take(message, speaker)  # any other message drops the offers
-    pending = None if isinstance(message, Query) else speaker.state.pop("pending", None)  # dropped unless answered
+    message = offers.take(message, speaker)  # "1" after "回复1查看…": the question offered; else offers dropped
+    pending = None if isinstance(message, Query) else speaker.state.pop("pending", None)  # see `_waiting`
     now = ctx.now or dt.datetime.combine(ctx.today, dt.time(12))  # `yibao ask` and the bench: noon of the day
     asked = _read(message, ctx, now)
     kept = _cached(asked, pending)
     if kept is None:
-        query = asked.alone or _understand(message, ctx)
+        query = asked.alone or _understand(message, ctx)  # a text read only now, if not in the context
         if pending and _completes(query):
             asked = _waiting(pending, query, ctx)
-        kept = await _answer(asked.query or query, asked)
-    if kept.remember:
-        _remember(speaker, kept.remember)
+        kept = await _answer(asked.query or query, asked)  # its reading in the context, if any
+    _remember(speaker, kept.remember or {})
     read = kept.query if asked.place is None else replace(kept.query, region=asked.place[0], township=asked.place[1])
     _keep_context(speaker, read, now)
     return Reply(text=kept.text, intent=read.intent, query=read, speaker=speaker)
@@ -53,18 +48,17 @@ async def respond(message: str | Query, ctx: Context) -> Reply:
 
 @dataclass(frozen=True)
 class _Asked:
-    """The message being answered, as read in the conversation's context and as the answer cache keys it."""
+    """The message being answered: as read in the conversation's context, and its key in the answer cache."""
 
-    ctx: Context  # with the speaker in `place`, for this answer only
-    place: tuple[str, str | None] | None  # a place named before, which the question names none of
-    key: Question | None  # in the answer cache (None: not kept)
-    alone: Query | None  # the message's reading on its own (None: a text not read yet, the cache may answer it)
-    query: Query | None  # its reading in the context (None: that reading)
+    ctx: Context  # the context of its answer: the speaker in `place`, if any
+    place: tuple[str, str | None] | None  # named before, none in it: the speaker's and the reading's
+    key: Question | None  # None: its answer is not kept
+    alone: Query | None  # its reading on its own; None: a text not read yet (the cache may answer it)
+    query: Query | None  # its reading in the context; None likewise
 
 
 def _read(message: str | Query, ctx: Context, now: dt.datetime) -> _Asked:
-    """`message` read in the conversation's recent context, if any (a stale one is dropped: it bars no cached
-    answer)."""
+    """`message` read in the conversation's recent context, if any (a stale one is forgotten)."""
     context = follow.remembered(ctx.speaker.state, now)
     if context is None:
         ctx.speaker.state.pop(follow.KEY, None)
@@ -77,13 +71,25 @@ def _read(message: str | Query, ctx: Context, now: dt.datetime) -> _Asked:
         place = follow.place(query, context)
         if place is not None and place[0] == ctx.speaker.region and place[1] in (None, ctx.speaker.township):
             place = None  # the follower's own region (and township) answer it anyway
-    in_place = _in_place(ctx, place)
-    key = ANSWERS.key(message, _without_context(in_place))
+    if place is not None:  # for this answer only: the follower's own region is not changed
+        ctx = replace(ctx, speaker=replace(ctx.speaker, region=place[0], township=place[1]))
+    key = ANSWERS.key(message, ctx)
     if key is not None and isinstance(message, str) and questions.spaced(message):
         key = None  # 交多少 几号截止 asks two things, 交多少几号截止 (its cache key) one
     if key is not None and query != alone:  # kept under the reading the context made of it
         key = (("follow-up", key[0], _reading(query)), *key[1:])
-    return _Asked(in_place, place, key, alone, query)
+    return _Asked(ctx, place, key, alone, query)
+
+
+def _understand(text: str, ctx: Context) -> Query:
+    """`text` understood; relative years (去年, 明年) count from the day asked, which the cache's key holds too."""
+    return understand(text, ctx.registry, state=ctx.speaker.state, today=ctx.today)
+
+
+def _reading(query: Query) -> tuple[Any, ...]:
+    """What of a carried Query its answer depends on, beside its text (for the answer cache's key)."""
+    return (query.intent, query.region, query.township, query.year, query.categories, query.tier, query.topic,
+            tuple(sorted(query.extras.items())))
 
 
 def _cached(asked: _Asked, pending: str | None) -> Kept | None:
@@ -93,10 +99,22 @@ def _cached(asked: _Asked, pending: str | None) -> Kept | None:
 
 
 def _waiting(pending: str, named: Query, ctx: Context) -> _Asked:
-    """The question waiting for its county, asked in the county `named` (the speaker's from now on)."""
+    """The question waiting for its county ("交多少钱" -> "哪个县?"), asked in the county `named` ("陵川"), which is
+    the speaker's from now on. Any other answer drops the waiting question."""
     ctx.speaker.region, ctx.speaker.township = named.region, named.township or ctx.speaker.township
     query = _in_region(_understand(pending, ctx), ctx.speaker.region)
     return _Asked(ctx, None, None, query, query)
+
+
+def _completes(query: Query) -> bool:
+    """Whether `query` names a region alone (the answer to a question waiting for its county)."""
+    return query.intent is Intent.SET_REGION and query.region is not None
+
+
+def _in_region(query: Query, region: str | None) -> Query:
+    """`query` (and its further questions) in `region` where they name none."""
+    also = tuple(_in_region(q, region) for q in query.also)
+    return replace(query, region=query.region or region, also=also)
 
 
 async def _answer(query: Query, asked: _Asked) -> Kept:
@@ -158,54 +176,7 @@ def _unoffered(answer: Answer) -> Answer:
     return Answer(answer.template, {**answer.data, "offers": [], "feedback": False}, remember or None)
 
 
-def _in_region(query: Query, region: str | None) -> Query:
-    """`query` (and its further questions) in `region` where they name none."""
-    also = tuple(_in_region(q, region) for q in query.also)
-    return replace(query, region=query.region or region, also=also)
-
-
-# -- follow-ups keep the thread (bot/nlu/follow.py) --------------------------------------------------------
-
-def _understand(text: str, ctx: Context) -> Query:
-    """`text` understood; relative years (去年, 明年) count from the day asked, which the cache's key holds too."""
-    return understand(text, ctx.registry, state=ctx.speaker.state, today=ctx.today)
-
-
-def _in_place(ctx: Context, place: tuple[str, str | None] | None) -> Context:
-    """`ctx` with the speaker in `place` (for the answer only: the follower's own region is not changed)."""
-    if place is None:
-        return ctx
-    return replace(ctx, speaker=replace(ctx.speaker, region=place[0], township=place[1]))
-
-
-def _without_context(ctx: Context) -> Context:
-    """`ctx` as the answer cache sees it: the conversation's context is no conversation state to it (a
-    reading the context changed is kept under that reading, see `_read`)."""
-    if follow.KEY not in ctx.speaker.state:
-        return ctx
-    state = {k: v for k, v in ctx.speaker.state.items() if k != follow.KEY}
-    return replace(ctx, speaker=replace(ctx.speaker, state=state))
-
-
-def _reading(query: Query | None) -> tuple[Any, ...]:
-    """What of a carried Query its answer depends on, beside its text (for the answer cache's key)."""
-    assert query is not None
-    return (query.intent, query.region, query.township, query.year, query.categories, query.tier, query.topic,
-            tuple(sorted(query.extras.items())))
-
-
-def _keep_context(speaker: Speaker, query: Query, now: dt.datetime) -> None:
-    """The conversation's context after the question `query` (kept, renewed, or forgotten)."""
-    if (context := follow.context_of(query, now)) is not None:
-        speaker.state[follow.KEY] = context
-    elif follow.forgets(query):
-        speaker.state.pop(follow.KEY, None)
-
-
-def _completes(query: Query) -> bool:
-    """Whether `query` names a region alone (the answer to a question waiting for its county)."""
-    return query.intent is Intent.SET_REGION and query.region is not None
-
+# -- what the speaker keeps ---------------------------------------------------------------------------------
 
 def _remember(speaker: Speaker, remember: dict[str, Any]) -> None:
     """What an answer asks to remember: the speaker's own fields, or their conversation state."""
@@ -216,3 +187,11 @@ def _remember(speaker: Speaker, remember: dict[str, Any]) -> None:
             speaker.state.pop(name, None)
         else:
             speaker.state[name] = value
+
+
+def _keep_context(speaker: Speaker, query: Query, now: dt.datetime) -> None:
+    """The conversation's context after `query`: renewed by a question, forgotten when one's own place is named."""
+    if (context := follow.context_of(query, now)) is not None:
+        speaker.state[follow.KEY] = context
+    elif follow.forgets(query):
+        speaker.state.pop(follow.KEY, None)
