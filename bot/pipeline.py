@@ -50,7 +50,7 @@ async def respond(message: str | Query, ctx: Context) -> Reply:
 class _Asked:
     """The message being answered: as read in the conversation's context, and its key in the answer cache."""
 
-    ctx: Context  # the context of its answer: the speaker in `place`, if any
+    ctx: Context  # to answer it in: the speaker in `place`, if any
     place: tuple[str, str | None] | None  # named before, none in it: the speaker's and the reading's
     key: Question | None  # None: its answer is not kept
     alone: Query | None  # its reading on its own; None: a text not read yet (the cache may answer it)
