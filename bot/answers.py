@@ -8,7 +8,8 @@ all its slots, today's date, the default region, and the values of
 the fields its route reads (learnt with its first answer); the whole cache is dropped when the policies
 change. A speaker with conversation state (a binding in progress) is answered afresh, and so is a text
 carrying a long number (an ID or phone number perhaps, which is not kept in memory); a question waiting
-for its county is no bar (the pipeline drops it first). Bounded (`Settings.answer_cache` answers, least
+for its county is no bar (the pipeline drops it first), nor is the conversation's context (bot/nlu/follow.py:
+the pipeline keys a reading it changes under that reading). Bounded (`Settings.answer_cache` answers, least
 recently used out; YIBAO_ANSWER_CACHE=0 switches it off); one per process.
 
 Normalising a text (bot/nlu/normalize.py, about 20 µs for the benchmark's questions) costs far more than
@@ -23,7 +24,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from bot.nlu import LONG_NUMBER, normalize
+from bot.nlu import LONG_NUMBER, follow, normalize
 from bot.nlu.query import Query
 from bot.rules.loader import PolicyRegistry
 from bot.rules.schema import Policy
@@ -60,9 +61,10 @@ class AnswerCache:
 
     def key(self, message: str | Query, ctx: Context) -> Question | None:
         """The question `message` (a text, or an event's Query) asks in `ctx`; None when its answer may not be
-        kept (the cache is off, the speaker has conversation state, the text carries a long number)."""
+        kept (the cache is off, the speaker has conversation state beside the context, the text carries a
+        long number)."""
         what: Any = None
-        if ctx.settings.answer_cache <= 0 or ctx.speaker.state:
+        if ctx.settings.answer_cache <= 0 or ctx.speaker.state.keys() - {follow.KEY}:
             pass
         elif isinstance(message, Query):
             what = (message.intent, message.text, message.topic, message.region, message.township, message.year,

@@ -2,22 +2,20 @@
 
 The same pipeline serves `yibao ask`, the webhook, reminders and the console preview. A question is a text,
 understood here; an event (subscribe, a picture, a receipt, ...) comes as the Query the WeChat edge made of it.
-The answers of intents declared cacheable are kept (bot/answers.py).
-
-Two things span messages or questions (each in its own functions below): a message asking several questions
-gets one reply answering each in order (`Query.also`), and a conversation keeps its thread for a while
-(bot/nlu/follow.py: the place, groups, tier and year of the last question, in `state["context"]`). That
-context is no bar to the answer cache: a reading it changes is kept under that reading, and a place it
-carries is given to the answer as the speaker's (as a bound follower's would be).
+`respond`'s steps: a lone digit picks a question an answer offered (bot/handlers/offers.py); a text is read in
+the conversation's context (bot/nlu/follow.py: the last question's place, groups, tier and year, for 30
+minutes); the answer cache (bot/answers.py) may hold the answer; else it is answered (one question, several
+in order, or the question waiting for the county the text names); the speaker keeps what the answer
+remembers, and the conversation's new context.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.answers import ANSWERS, Kept
+from bot.answers import ANSWERS, Kept, Question
 from bot.handlers import offers, route
 from bot.nlu import follow, questions, understand
 from bot.nlu.query import Intent, Query
@@ -29,62 +27,106 @@ _FIELDS = frozenset({"region", "township", "resident_id", "subscribed"})  # the 
 
 async def respond(message: str | Query, ctx: Context) -> Reply:
     """The reply to `message` (a text, or an event's Query) from `ctx.speaker`, with the speaker as they are
-    after it (for the caller to save).
-
-    An answer may offer numbered follow-ups ("回复1查看…"); a lone digit next is answered as the item it picks,
-    and any other message drops them (bot/handlers/offers.py). A question waiting for its county ("交多少钱" ->
-    "哪个县?") is dropped by every answer but the one to a text naming a region alone ("陵川"): that text
-    answers the waiting question."""
+    after it (for the caller to save)."""
     speaker = replace(ctx.speaker, state=dict(ctx.speaker.state))
     ctx = replace(ctx, speaker=speaker)
-    message = offers.take(message, speaker)  # "1" after "回复1查看…": the offered question (bot/handlers/offers.py)
-    now = _now(ctx)
-    context = _recent_context(speaker, now)
-    pending = None if isinstance(message, Query) else speaker.state.pop("pending", None)
-    understood = carried = None
-    place = None
-    if context is not None and not isinstance(message, Query):
-        understood = understand(message, ctx.registry, state=speaker.state, today=ctx.today)
-        carried = follow.carry(understood, context)  # 那低保呢: the previous question, for 低保
-        place = follow.place(carried, context)
-        if place is not None and place[0] == speaker.region and place[1] in (None, speaker.township):
-            place = None  # the follower's own region (and township) answer it anyway
-    asked = _in_place(ctx, place)  # a place named before is the speaker's for this answer
-    question = ANSWERS.key(message, _without_context(asked))
-    if question is not None and isinstance(message, str) and questions.spaced(message):
-        question = None  # 交多少 几号截止 asks two things, 交多少几号截止 (its cache key) one
-    if question is not None and carried != understood:  # kept under the reading the context made of it
-        question = (("follow-up", question[0], _reading(carried)), *question[1:])
-    kept = ANSWERS.get(question, asked) if question is not None else None
-    if kept is None or (pending and _completes(kept.query)):
-        if isinstance(message, Query):
-            query = message
-        elif understood is not None:
-            query = understood
-        else:  # relative years (去年, 明年) count from the day asked, which the cache's key holds too
-            query = understand(message, ctx.registry, state=speaker.state, today=ctx.today)
+    message = offers.take(message, speaker)  # "1" after "回复1查看…": the question offered; else offers dropped
+    pending = None if isinstance(message, Query) else speaker.state.pop("pending", None)  # see `_waiting`
+    now = ctx.now or dt.datetime.combine(ctx.today, dt.time(12))  # `yibao ask` and the bench: noon of the day
+    asked = _read(message, ctx, now)
+    kept = _cached(asked, pending)
+    if kept is None:
+        query = asked.alone or _understand(message, ctx)  # a text read only now, if not in the context
         if pending and _completes(query):
-            question, asked = None, ctx  # the answer is the waiting question's
-            speaker.region, speaker.township = query.region, query.township or speaker.township
-            query = understand(pending, ctx.registry, state=speaker.state, today=ctx.today)
-            query = _in_region(query, speaker.region)
-        elif carried is not None:
-            query = carried
-        if query.also:
-            kept = await _answer_each(query, asked)
-        else:
-            answer_route = route(query.intent)
-            answer = await answer_route.handler(query, asked)
-            kept = Kept(query, render(answer), answer.remember)
-            if question is not None and answer_route.cacheable:
-                ANSWERS.put(question, answer_route.reads, asked, kept)
-    if kept.remember:
-        _remember(speaker, kept.remember)
-    read = kept.query
-    if place is not None and asked is not ctx:
-        read = replace(read, region=place[0], township=place[1])
+            asked = _waiting(pending, query, ctx)
+        kept = await _answer(asked.query or query, asked)  # its reading in the context, if any
+    _remember(speaker, kept.remember or {})
+    read = kept.query if asked.place is None else replace(kept.query, region=asked.place[0], township=asked.place[1])
     _keep_context(speaker, read, now)
     return Reply(text=kept.text, intent=read.intent, query=read, speaker=speaker)
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """The message being answered: as read in the conversation's context, and its key in the answer cache."""
+
+    ctx: Context  # to answer it in: the speaker in `place`, if any
+    place: tuple[str, str | None] | None  # named before, none in it: the speaker's and the reading's
+    key: Question | None  # None: its answer is not kept
+    alone: Query | None  # its reading on its own; None: a text not read yet (the cache may answer it)
+    query: Query | None  # its reading in the context; None likewise
+
+
+def _read(message: str | Query, ctx: Context, now: dt.datetime) -> _Asked:
+    """`message` read in the conversation's recent context, if any (a stale one is forgotten)."""
+    context = follow.remembered(ctx.speaker.state, now)
+    if context is None:
+        ctx.speaker.state.pop(follow.KEY, None)
+    alone = query = place = None
+    if isinstance(message, Query):
+        alone = query = message
+    elif context is not None:
+        alone = _understand(message, ctx)
+        query = follow.carry(alone, context)  # 那低保呢: the previous question, for 低保
+        place = follow.place(query, context)
+        if place is not None and place[0] == ctx.speaker.region and place[1] in (None, ctx.speaker.township):
+            place = None  # the follower's own region (and township) answer it anyway
+    if place is not None:  # for this answer only: the follower's own region is not changed
+        ctx = replace(ctx, speaker=replace(ctx.speaker, region=place[0], township=place[1]))
+    key = ANSWERS.key(message, ctx)
+    if key is not None and isinstance(message, str) and questions.spaced(message):
+        key = None  # 交多少 几号截止 asks two things, 交多少几号截止 (its cache key) one
+    if key is not None and query != alone:  # kept under the reading the context made of it
+        key = (("follow-up", key[0], _reading(query)), *key[1:])
+    return _Asked(ctx, place, key, alone, query)
+
+
+def _understand(text: str, ctx: Context) -> Query:
+    """`text` understood; relative years (去年, 明年) count from the day asked, which the cache's key holds too."""
+    return understand(text, ctx.registry, state=ctx.speaker.state, today=ctx.today)
+
+
+def _reading(query: Query) -> tuple[Any, ...]:
+    """What of a carried Query its answer depends on, beside its text (for the answer cache's key)."""
+    return (query.intent, query.region, query.township, query.year, query.categories, query.tier, query.topic,
+            tuple(sorted(query.extras.items())))
+
+
+def _cached(asked: _Asked, pending: str | None) -> Kept | None:
+    """The answer kept for `asked`, unless it names the county the `pending` question waits for."""
+    kept = ANSWERS.get(asked.key, asked.ctx) if asked.key is not None else None
+    return None if kept is None or (pending and _completes(kept.query)) else kept
+
+
+def _waiting(pending: str, named: Query, ctx: Context) -> _Asked:
+    """The question waiting for its county ("交多少钱" -> "哪个县?"), asked in the county `named` ("陵川"), which is
+    the speaker's from now on. Any other answer drops the waiting question."""
+    ctx.speaker.region, ctx.speaker.township = named.region, named.township or ctx.speaker.township
+    query = _in_region(_understand(pending, ctx), ctx.speaker.region)
+    return _Asked(ctx, None, None, query, query)
+
+
+def _completes(query: Query) -> bool:
+    """Whether `query` names a region alone (the answer to a question waiting for its county)."""
+    return query.intent is Intent.SET_REGION and query.region is not None
+
+
+def _in_region(query: Query, region: str | None) -> Query:
+    """`query` (and its further questions) in `region` where they name none."""
+    also = tuple(_in_region(q, region) for q in query.also)
+    return replace(query, region=query.region or region, also=also)
+
+
+async def _answer(query: Query, asked: _Asked) -> Kept:
+    """The answer to `query` (to each of its questions, if several), kept in the cache if its route allows."""
+    if query.also:
+        return await _answer_each(query, asked.ctx)
+    answer_route = route(query.intent)
+    answer = await answer_route.handler(query, asked.ctx)
+    kept = Kept(query, render(answer), answer.remember)
+    if asked.key is not None and answer_route.cacheable:
+        ANSWERS.put(asked.key, answer_route.reads, asked.ctx, kept)
+    return kept
 
 
 # -- several questions in one message (高档多少钱，能用微信交不) ---------------------------------------------
@@ -134,63 +176,10 @@ def _unoffered(answer: Answer) -> Answer:
     return Answer(answer.template, {**answer.data, "offers": [], "feedback": False}, remember or None)
 
 
-def _in_region(query: Query, region: str | None) -> Query:
-    """`query` (and its further questions) in `region` where they name none."""
-    also = tuple(_in_region(q, region) for q in query.also)
-    return replace(query, region=query.region or region, also=also)
-
-
-# -- follow-ups keep the thread (bot/nlu/follow.py) --------------------------------------------------------
-
-def _now(ctx: Context) -> dt.datetime:
-    """The message's time (`yibao ask` and the bench give a date only: noon of it)."""
-    return ctx.now or dt.datetime.combine(ctx.today, dt.time(12))
-
-
-def _recent_context(speaker: Speaker, now: dt.datetime) -> dict[str, Any] | None:
-    """The conversation's recent context; a stale one is dropped first (so it bars no cached answer)."""
-    context = follow.remembered(speaker.state, now)
-    if context is None:
-        speaker.state.pop(follow.KEY, None)
-    return context
-
-
-def _in_place(ctx: Context, place: tuple[str, str | None] | None) -> Context:
-    """`ctx` with the speaker in `place` (for the answer only: the follower's own region is not changed)."""
-    if place is None:
-        return ctx
-    return replace(ctx, speaker=replace(ctx.speaker, region=place[0], township=place[1]))
-
-
-def _without_context(ctx: Context) -> Context:
-    """`ctx` as the answer cache sees it: the conversation's context is no conversation state to it (a
-    reading the context changed is kept under that reading, see `respond`)."""
-    if follow.KEY not in ctx.speaker.state:
-        return ctx
-    state = {k: v for k, v in ctx.speaker.state.items() if k != follow.KEY}
-    return replace(ctx, speaker=replace(ctx.speaker, state=state))
-
-
-def _reading(query: Query | None) -> tuple[Any, ...]:
-    """What of a carried Query its answer depends on, beside its text (for the answer cache's key)."""
-    assert query is not None
-    return (query.intent, query.region, query.township, query.year, query.categories, query.tier, query.topic,
-            tuple(sorted(query.extras.items())))
-
-
-def _keep_context(speaker: Speaker, query: Query, now: dt.datetime) -> None:
-    if (context := follow.context_of(query, now)) is not None:
-        speaker.state[follow.KEY] = context
-    elif follow.forgets(query):
-        speaker.state.pop(follow.KEY, None)
-
-
-def _completes(query: Query) -> bool:
-    """Whether `query` names a region alone (the answer to a question waiting for its county)."""
-    return query.intent is Intent.SET_REGION and query.region is not None
-
+# -- what the speaker keeps ---------------------------------------------------------------------------------
 
 def _remember(speaker: Speaker, remember: dict[str, Any]) -> None:
+    """What an answer asks to remember: the speaker's own fields, or their conversation state."""
     for name, value in remember.items():
         if name in _FIELDS:
             setattr(speaker, name, value)
@@ -198,3 +187,11 @@ def _remember(speaker: Speaker, remember: dict[str, Any]) -> None:
             speaker.state.pop(name, None)
         else:
             speaker.state[name] = value
+
+
+def _keep_context(speaker: Speaker, query: Query, now: dt.datetime) -> None:
+    """The conversation's context after `query`: renewed by a question, forgotten when one's own place is named."""
+    if (context := follow.context_of(query, now)) is not None:
+        speaker.state[follow.KEY] = context
+    elif follow.forgets(query):
+        speaker.state.pop(follow.KEY, None)
