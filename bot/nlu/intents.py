@@ -71,6 +71,9 @@ class IntentRule:
     context: bool = False
     subject: re.Pattern[str] | None = None
     question: bool = False  # a fee, deadline, channel or family-account question, which context yields to
+    # Questions a context rule's own answer covers, which it does not yield to (户口没迁，能在这参保吗: where to
+    # enrol after moving is the moving answer).
+    covers: frozenset[Intent] = frozenset()
 
     def match(self, text: str, slots: Slots) -> RuleMatch | None:
         if self.when is not None and not self.when(slots):
@@ -88,11 +91,12 @@ def rule(
     topic: str | None = None,
     context: bool = False,
     subject: str | None = None,
+    covers: frozenset[Intent] = frozenset(),
 ) -> IntentRule:
     compiled = tuple(re.compile(p, re.IGNORECASE) for p in patterns)
     question = intent in _QUESTION_INTENTS and when is not _has_category_or_tier
     subject_re = re.compile(subject) if subject else None
-    return IntentRule(name, intent, priority, compiled, when, topic, context, subject_re, question)
+    return IntentRule(name, intent, priority, compiled, when, topic, context, subject_re, question, covers)
 
 
 def _has_category(slots: Slots) -> bool:
@@ -112,7 +116,8 @@ def _has_place(slots: Slots) -> bool:
 
 
 # What a message asks, which topic mentions in other clauses of it yield to (see `classify`).
-_QUESTION_INTENTS = frozenset({Intent.FEE, Intent.DEADLINE, Intent.CHANNELS, Intent.FAMILY_ACCOUNT})
+_QUESTION_INTENTS = frozenset({Intent.FEE, Intent.DEADLINE, Intent.CHANNELS, Intent.FAMILY_ACCOUNT,
+                               Intent.FISCAL_SUBSIDY, Intent.REGISTRATION})
 # Clauses: a mention (我在外地打工) and the question (今年交多少) are usually separated by punctuation.
 CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
 # A clause that points back at the mention (到时候还能交不, 具体咋弄) asks about it, not beside it.
@@ -121,7 +126,20 @@ REFERS_BACK = re.compile(r"到时候?|那时候?|那个时候|那边|哪边|哪�
 ASKS = re.compile(
     r"吗|呢|么|嘛|咋|怎么|怎样|如何|啥|什么|多少|几(?:号|月|时|点|块|档|百)|哪|能不能|可不可以|行不行|要不要|中不中|[?？]|不$|没有?$"
 )
+# More ways a clause asks (交不交, 多久, 是不是): with ASKS, what `asks` looks for.
+ASKS_TOO = re.compile(r"(.)不\1|多久|多长时间|几天|对不对|是不是")
+# A resident announcing the question (我就想知道, 想问一下, 请问): what follows is asked, what comes before is
+# the story (see `classify` and bot.nlu.questions).
+ASK_MARKER = re.compile(r"想知道|(?:想|要)(?:先|再)?问(?:一下|一问|下|问)?|请问|问(?:一下|一问|问)")
+# Readings that ask nothing of their own.
+_NOT_ASKED = frozenset({Intent.GREETING, Intent.HELP, Intent.SET_REGION})
+# Readings a detail of a story gives (用微信交的, 现在又要几百), and the questions they yield to (see `_asked_instead`).
+_TOLD_DETAILS = frozenset({Intent.FEE, Intent.CHANNELS, Intent.FAMILY_ACCOUNT})
+_ASKED_WHAT = frozenset({Intent.FEE, Intent.FISCAL_SUBSIDY, Intent.DEADLINE, Intent.BENEFIT_START,
+                         Intent.WAITING_PERIOD, Intent.FAMILY_ACCOUNT})
 # Someone other than a newborn: the subject of a question that makes 刚生完孩子 a mere mention.
+_ABOUT_WHOM = re.compile(r"问的是|说的是|问(?:一下|问)?(?:我|俺|咱)")
+_THE_BABY = re.compile(r"孩子|小孩|娃|宝宝|婴儿")
 _NOT_THE_BABY = r"我|俺|咱|自己|两口子|大人|老人|爹|娘|爸|妈|老伴|媳妇|老公|全家|一家"
 
 INS = r"(?:医保|医疗保险|合疗|新农合|农合|合作医疗|城乡医保|居民医保|保险)"
@@ -192,7 +210,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"补助|补贴|资助|补多少|减免|免费|全免|出钱|掏钱|兜底|(?:全|都)(?:给|帮)?[交缴]", when=_has_category),
     rule("fiscal_subsidy", Intent.FISCAL_SUBSIDY, 55,
          r"(?:财政|政府|国家|上面)(?:的|给|每人|每个人|一个人|人均)*(?:补助|补贴|配套|补|出|拿|掏|贴)",
-         r"(?:补助|补贴)标准|财政补助|配套资金"),
+         r"(?:补助|补贴)标准|财政补助|配套资金",
+         # 政府到底给补了多少, 国家每年给出多少: the payer, a few words, paying, how much
+         r"(?:财政|政府|国家|上面).{0,6}(?:补|贴|出|拿|掏)了?(?:多少|几)"),
     rule("fee", Intent.FEE, 50,
          rf"{PAY}.{{0,3}}{HOW_MUCH}", rf"(?:收|要|标准是?|标准为){HOW_MUCH}", rf"费(?:用)?(?:是|要)?{HOW_MUCH}",
          rf"(?:{HOW}|多少|啥)收费|(?:要|得|需要)[交缴]\d{{2,4}}(?![\d年号月日])|是不是.{{0,8}}(?<!\d)\d{{3}}(?!\d)",
@@ -207,6 +227,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"免费|[交缴]不[交缴](?:钱|费)?|(?:收|要|花|掏|出)不(?:收|要|花|掏|出)钱",
          r"(?:各|分别|都)(?:是|要|交|收)?多少",
          r"自付|个人(?:部分|承担|负担|缴费)|自己(?:要|还要|得|需要)?(?:出|掏)",
+         rf"(?:要|得|需要|该)(?:掏|出){HOW_MUCH}",
          r"(?:补|减|免|少[交缴])多少|资助(?:多少|标准)|减免",
          # checking a figure heard elsewhere: 听说今年四百，对吗 / 高档五百四，我没记错吧
          r"(?<!\d)\d{2,4}(?![\d号月日年天岁点]).{0,12}(?:没记错|没说错|没弄错|对不对?|对吗|对吧|是吧|是吗|没错吧|是?真的(?:吗|不|么|假的))",
@@ -229,7 +250,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"迁(?:回|到|过|来|走|出)|(?:医保|参保)关系|转移",
          r"在(?:外地|外省|外县|别的地方|别处|外面|老家|其他地方)(?:[交缴]|参保|参加|买)",
          r"暂停(?:原)?参保|停保|重复(?:参保|[交缴])|两(?:个)?地(?:方)?(?:都)?(?:[交缴]|参保)",
-         context=True),
+         context=True, covers=frozenset({Intent.REGISTRATION})),
     rule("migrant", Intent.MIGRANT, 72,
          r"(?<![没不])(?<!没出去)(?<!不出去)(?<!没去)(?<!不去)(?:打工|务工)|返乡|回乡|外出(?:务工|打工|人员|的人)|农民工",
          r"过年(?:前|后)?.{0,3}(?:回|再[交缴])|春节.{0,4}(?:回|返)|年后.{0,3}(?:回|再[交缴])",
@@ -344,6 +365,11 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
     """The highest question rule matching in a clause of `text` that the context rule does not match, if the
     clauses it does match only state something (我在外地打工) rather than ask (户口迁了医保咋转)."""
     found: RuleMatch | None = None
+    # The subject may be named in a clause saying whom the question is about (我问的是我自己，个人交多少).
+    told_subject = context.subject is not None and any(
+        context.subject.search(c) and _ABOUT_WHOM.search(c) and not context.match(c, slots)
+        for c in CLAUSE.split(text) if c
+    )
     start = 0
     for clause in CLAUSE.split(text):
         offset = text.find(clause, start)
@@ -354,10 +380,12 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
             continue
         if not clause or REFERS_BACK.search(clause):
             continue
-        if context.subject is not None and not context.subject.search(clause):
-            continue
+        if context.subject is not None and (_THE_BABY.search(clause)
+                                            or not (told_subject or context.subject.search(clause))):
+            continue  # 让我问问这小孩的医保咋弄 asks about the baby, 我 only asks
         for candidate in rules:
-            if not candidate.question or (found is not None and candidate.priority <= found.rule.priority):
+            if not candidate.question or candidate.intent in context.covers \
+                    or (found is not None and candidate.priority <= found.rule.priority):
                 continue
             if (hit := candidate.match(clause, slots)) is not None:
                 found = RuleMatch(candidate, offset + hit.position)
@@ -373,7 +401,66 @@ def _only_told(context: IntentRule, text: str, slots: Slots) -> bool:
     return all(not ASKS.search(c.rstrip("呢啊呀")) for c in clauses if context.match(c, slots))
 
 
+def asks(clause: str) -> bool:
+    """Whether a clause asks something (a question word or particle), rather than only telling."""
+    return bool(ASKS.search(clause) or ASKS_TOO.search(clause))
+
+
+def _clauses(text: str) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    start = 0
+    for clause in CLAUSE.split(text):
+        offset = text.find(clause, start)
+        start = offset + len(clause)
+        if clause:
+            out.append((offset, clause))
+    return out
+
+
+def _asked_instead(found: RuleMatch, text: str, slots: Slots, rules: tuple[IntentRule, ...]) -> RuleMatch:
+    """A fee, channel or family-account reading found wholly in a clause that only tells (我闺女用微信给我们交的,
+    孙女给我装了这个微信, 现在又要几百) yields to a different question asked in another clause (这个乐至县啥时候
+    截止, 低保户要掏多少, 政府补了多少): the story's details are not the question. A clause asking only how (咋弄,
+    在哪办) asks about the story, which keeps its reading."""
+    if found.rule.intent not in _TOLD_DETAILS:
+        return found
+    pieces = _clauses(text)
+    if len(pieces) < 2:
+        return found
+    told = next((c for o, c in reversed(pieces) if o <= found.position), "")
+    if asks(told.rstrip("呢啊呀")) or ASK_MARKER.search(told) or found.rule.match(told, slots) is None:
+        return found  # the clause asks, or the reading spans clauses (儿子…能不能给我交)
+    best: RuleMatch | None = None
+    for offset, clause in pieces:
+        if not asks(clause.rstrip("呢啊呀")) or REFERS_BACK.search(clause):
+            continue
+        hit = _best(clause, slots, rules)
+        if hit is None or hit.rule.intent not in _ASKED_WHAT or hit.rule.intent is found.rule.intent:
+            continue
+        if hit.rule.name == "fee_category_or_tier_only":
+            continue
+        if best is None or hit.rule.priority > best.rule.priority:
+            best = RuleMatch(hit.rule, offset + hit.position)
+    return best or found
+
+
 def classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) -> RuleMatch | None:
+    """The winning rule for `text` (see `_classify`); a reading that a told clause gives yields to the
+    question asked (`_asked_instead`), and a story before an announced question (…我就想知道政府补了多少) to
+    the question."""
+    found = _classify(text, slots, rules)
+    if found is None:
+        return None
+    marker = ASK_MARKER.search(text)
+    if marker is not None and found.position < marker.start() and found.rule.intent in _TOLD_DETAILS:
+        tail = text.find(next(c for o, c in _clauses(text) if o + len(c) > marker.start()))
+        if tail > 0 and (asked := _classify(text[tail:], slots, rules)) is not None \
+                and asked.rule.intent not in _NOT_ASKED and asked.rule.name != "fee_category_or_tier_only":
+            return RuleMatch(asked.rule, tail + asked.position)
+    return _asked_instead(found, text, slots, rules)
+
+
+def _classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) -> RuleMatch | None:
     """The winning rule for `text`, or None (FALLBACK). `rules` must be sorted by priority, highest first.
 
     Topic mentions are context, the question decides: when the winner is a context rule (打工, 搬家, 刚生完孩子,
@@ -390,7 +477,7 @@ def classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) -> 
         # 她能帮俺们交不: the daughter paying for them): the question of the whole message.
         if _only_told(best.rule, text, slots):
             other = _best(text, slots, tuple(r for r in rules if not r.context))
-            if other is not None and other.rule.question:
+            if other is not None and other.rule.question and other.rule.intent not in best.rule.covers:
                 return other
         return best
     # Another mention the question is about (医院说要给孩子办医保…现在办还来得及不: the newborn, as the question

@@ -135,3 +135,33 @@ def test_a_mention_only_told_yields_to_the_question_of_the_whole_message(registr
     # 在外地上班 is told, not asked: the question spans the clauses (the daughter paying for them)
     assert understand("闺女在外地上班有职工医保，她能帮俺们交不", registry).intent is Intent.FAMILY_ACCOUNT
     assert understand("在外地打工，到时候还能交不", registry).intent is Intent.MIGRANT  # points back: about it
+
+
+# -- issue 16, the fresh set's kinds: a mention or a story's detail yields to the clause that asks ---------------
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # a mention (context rule) beside a subsidy or enrolment question
+    ("春节前后要回家一趟，想问问罗山县政府给每人补助多少", "fiscal_subsidy"),
+    ("我常年在外面打工，乐至县参保登记要准备什么材料", "registration"),
+    # a newborn mentioned, the question about the asker, said in a clause of its own
+    ("隔壁家刚生了孩子，我问的是我自己，陵川一个人交多少", "fee"),
+    # ... and a question naming the baby stays the baby's, though 我 asks it
+    ("儿媳妇前几天生了个儿子，家里让我打听一下这孩子的医保咋办", "newborn"),
+])
+def test_a_mention_yields_to_the_clause_that_asks(text, want, registry):
+    assert understand(text, registry).intent.value == want
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # a detail told (paid by WeChat, a phone set up, a figure heard) is not the question
+    ("去年是我儿子用支付宝帮我们交的，陵川今年几号截止", "deadline"),
+    ("我外孙帮我在手机上弄了个微信，我想打听乐至县五保户自己得出多少", "fee"),
+    ("这几年越交越多，以前几十块，现在要好几百，我就想知道乐至县国家每人给贴了多少", "fiscal_subsidy"),
+])
+def test_a_story_detail_yields_to_the_question_at_the_end(text, want, registry):
+    assert understand(text, registry).intent.value == want
+
+
+def test_a_moving_mention_keeps_where_to_enrol_after_moving(registry):
+    assert understand("我从外省嫁过来的，户口没迁，能在这边参保不", registry).intent is Intent.MOVING
