@@ -80,8 +80,13 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
 SOUND_TERMS: tuple[str, ...] = (
     "参保", "缴费", "交费", "医保", "合疗", "新农合", "医疗保险", "居民医保", "截止", "代办", "代办费",
     "手续费", "新生儿", "绑定", "解绑", "身份证", "残疾", "抚养", "监测", "家庭共济", "支付宝", "微信",
+    # the family account's names, the subsidy's, and the insurances that are not ours (羊老保险 is a pension)
+    "共济账户", "亲情账户", "亲情付", "财政补助", "政府补助", "补助标准", "养老保险", "养老金", "大病保险",
+    # paying asked (教 heard for 交): the verb in the phrases that ask how, where and how much
+    "怎么交", "咋交", "哪里交", "在哪交", "交多少", "交钱", "代交",
 )
-# Function words that never stand in for a character of a term: 交的保险 is not 交低保险.
+# Function words that never stand in for a character of a term: 交的保险 is not 交低保险 (unless the term has 3
+# or more characters and that is its only one heard otherwise: 财政不助 is 财政补助, 青和县 is 青禾县).
 SOUND_STOP_CHARS: frozenset[str] = frozenset("的了是在有几吗呢吧啊么嘛不没我你他她它这那哪个和跟与也都就还要能会")
 
 # Words right before a category that deny it: 不是低保户, 没吃低保, 非低保.

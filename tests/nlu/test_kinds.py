@@ -165,3 +165,24 @@ def test_a_story_detail_yields_to_the_question_at_the_end(text, want, registry):
 
 def test_a_moving_mention_keeps_where_to_enrol_after_moving(registry):
     assert understand("我从外省嫁过来的，户口没迁，能在这边参保不", registry).intent is Intent.MOVING
+
+
+# -- sound-alikes: a function word heard for one character of a longer term, terms not ours, 交 heard as 教 --------
+
+
+@pytest.mark.parametrize(("text", "intent", "region"), [
+    ("陵川县政府不助每人多少", "fiscal_subsidy", "陵川县"),  # 不 for 补 in 政府补助
+    ("罗山县养佬保险交多少", "out_of_scope", "罗山县"),  # 佬 for 老: a pension
+    ("乐至县怎么用亲晴账户", "family_account", "乐至县"),
+    ("青河县多少钱一年", "fee", "青禾县"),  # 河 for 禾 in a county name
+    ("罗山县医保在网上咋教", "channels", "罗山县"),  # 教 heard for 交
+])
+def test_terms_heard_otherwise_are_understood(text, intent, region, registry):
+    query = understand(text, registry)
+    assert (query.intent.value, query.region) == (intent, region)
+
+
+def test_a_function_word_does_not_turn_a_question_into_a_term(registry):
+    assert normalize("现在能交吗") == "现在能交吗"
+    query = understand("陵川2024年的医保现在能交吗", registry)
+    assert query.intent is Intent.DEADLINE
