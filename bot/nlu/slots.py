@@ -66,6 +66,15 @@ def _alternation(terms: list[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(map(re.escape, unique))) if unique else None
 
 
+def _split_by_de(terms: list[str]) -> re.Pattern[str] | None:
+    """Like `_alternation`, with a 的 allowed between the characters of a term of 4 or more (a group's name
+    said as a phrase: 退捕上岸的渔民, 计划生育的特扶家庭)."""
+    unique = sorted(set(terms), key=lambda t: (-len(t), t))
+    if not unique:
+        return None
+    return re.compile("|".join("的?".join(map(re.escape, t)) if len(t) >= 4 else re.escape(t) for t in unique))
+
+
 def _short_forms(name: str) -> tuple[list[str], list[str]]:
     """(forms always safe to match, bare forms that need context) for a township or village name."""
     safe = [name]
@@ -125,7 +134,9 @@ class SlotExtractor:
         # Categories: the registry's aliases first; colloquial patterns add what the files do not say.
         aliases = registry.category_aliases()
         self._alias_key = aliases
-        self._alias_re = _alternation(list(aliases))
+        # ... also with a 的 between their words (退捕上岸的渔民 for 退捕上岸渔民): looked up without the 的s.
+        self._alias_key_plain = {alias.replace("的", ""): key for alias, key in aliases.items()}
+        self._alias_re = _split_by_de(list(aliases))
         self._pattern_res = [
             (key, re.compile("|".join(f"(?:{p})" for p in patterns)))
             for key, patterns in lexicon.CATEGORY_PATTERNS.items()
@@ -198,7 +209,9 @@ class SlotExtractor:
         spans: list[tuple[int, int, int, str]] = []  # (start, -length, source rank, key)
         if self._alias_re is not None:
             for m in self._alias_re.finditer(text):
-                spans.append((m.start(), -len(m.group(0)), 0, self._alias_key[m.group(0)]))
+                said = m.group(0)
+                key = self._alias_key.get(said) or self._alias_key_plain[said.replace("的", "")]
+                spans.append((m.start(), -len(said), 0, key))
         for key, pattern in self._pattern_res:
             for m in pattern.finditer(text):
                 spans.append((m.start(), -len(m.group(0)), 1, key))

@@ -186,3 +186,15 @@ def test_a_function_word_does_not_turn_a_question_into_a_term(registry):
     assert normalize("现在能交吗") == "现在能交吗"
     query = understand("陵川2024年的医保现在能交吗", registry)
     assert query.intent is Intent.DEADLINE
+
+
+# -- a group's name said as a phrase, with a 的 between its words ---------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("我们是被征地的农民，罗山县自己交多少", "land_requisitioned"),
+    ("俺家是失独的家庭，陵川县要交钱不", "family_planning"),
+    ("禁捕退捕的渔民在青禾县交多少", "retired_fisher"),
+])
+def test_a_group_alias_split_by_de_is_the_group(text, category, registry):
+    assert understand(text, registry).categories == (category,)
