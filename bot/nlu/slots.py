@@ -23,7 +23,13 @@ _YEAR_SHORT = re.compile(r"(?<![\d.])([1-3]\d)(年度|年)(?!\s*\d{1,2}\s*月)(?
 _YEAR_MIN, _YEAR_MAX = 2015, 2035
 # Years relative to the date a message is sent (calendar years, read as the insurance year of that number).
 # A message that also says 今年 asks about this year: 去年在外地交的，今年交多少 names no year.
-_RELATIVE_YEAR = re.compile(r"(?<!大)前年|去年|明年|后年(?!头)")
+# 明年2月28号 / 明年二月 is a date, not the insurance year (as 2025年2月 is, above).
+_MONTH_AFTER = r"(?!\s*(?:\d{1,2}|[一二三四五六七八九十]{1,2}|正|腊)\s*月)"
+_RELATIVE_YEAR = re.compile(rf"(?<!大)(?:前年|去年|明年|后年(?!头)){_MONTH_AFTER}")
+# A relative year in a clause of the story (去年从外地回来了，现在…交多少): a clause that neither asks nor names
+# paying or the insurance, and is not the last, tells when something happened, not the year asked about.
+_CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
+_STORY_ONLY = re.compile(r"吗|呢|么|嘛|咋|怎|啥|什么|多少|几|哪|[?？]|[交缴]|医保|合疗|农合|参保|保险|费|钱|档")
 _RELATIVE_OFFSET = {"前年": -2, "去年": -1, "明年": 1, "后年": 2}
 _THIS_YEAR = re.compile(r"今年|本年")
 # "去年没交": the year a lapse happened, not the insurance year asked about (the waiting period reads it).
@@ -239,7 +245,7 @@ class SlotExtractor:
         if _THIS_YEAR.search(text):
             return None
         for m in _RELATIVE_YEAR.finditer(text):
-            if not _LAPSED_IN.match(text, m.end()):
+            if not _LAPSED_IN.match(text, m.end()) and not _in_story(text, m.start()):
                 return today.year + _RELATIVE_OFFSET[m.group(0)]
         return None
 
@@ -291,6 +297,16 @@ class SlotExtractor:
             regions=regions,
             extras=extras,
         )
+
+
+def _in_story(text: str, position: int) -> bool:
+    """Whether `position` lies in a clause of the story (see _STORY_ONLY), not the last one."""
+    start = 0
+    for m in _CLAUSE.finditer(text):
+        if m.start() >= position:
+            return m.end() < len(text) and not _STORY_ONLY.search(text[start : m.start()])
+        start = m.end()
+    return False
 
 
 def _negated(text: str, start: int) -> bool:

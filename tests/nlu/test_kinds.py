@@ -198,3 +198,23 @@ def test_a_function_word_does_not_turn_a_question_into_a_term(registry):
 ])
 def test_a_group_alias_split_by_de_is_the_group(text, category, registry):
     assert understand(text, registry).categories == (category,)
+
+
+# -- a date is not an insurance year; a year told in the story is not the year asked ----------------------------
+
+TODAY = dt.date(2024, 11, 10)
+
+
+@pytest.mark.parametrize(("text", "year"), [
+    ("陵川是不是明年2月25号就停止交费了", None),  # a day of next year: a date
+    ("罗山县明年三月以后还能补交不", None),
+    ("前年搬到乐至县来的，现在一个人交多少", None),  # when they moved, told
+    ("明年乐至县交多少", 2025),  # still the year asked
+    ("去年的医保陵川交多少", 2023),
+])
+def test_relative_years_in_dates_and_stories_are_not_the_year_asked(text, year, registry):
+    assert understand(text, registry, today=TODAY).year == year
+
+
+def test_can_it_be_paid_now_asks_the_collection_period(registry):
+    assert understand("乐至县现在可以交了吗", registry).intent is Intent.DEADLINE
