@@ -35,6 +35,8 @@ _THIS_YEAR = re.compile(r"今年|本年")
 # "去年没交": the year a lapse happened, not the insurance year asked about (the waiting period reads it).
 _LAPSED_IN = re.compile(rf"(?:就|也|都)?{STOPPED}")
 
+# Words right after a place that make it where the resident is: 乐至这边, 周集这里.
+_HERE = re.compile(r"(?:县|镇)?(?:这边|这里|这儿|这块|这头)")
 # Suffixes a resident may drop from a township or village name: 礼义镇 -> 礼义, 宝城街道办事处 -> 宝城街道.
 _TOWNSHIP_SUFFIXES = ("街道办事处", "街道办", "街道", "镇", "乡", "村")
 # Context that makes a bare short form (礼义, 班台) a place: 是礼义的, 在班台, 礼义人, 礼义那边.
@@ -180,6 +182,10 @@ class SlotExtractor:
             return []
         return [(m.start(), self._region_of[m.group(0)]) for m in self._region_re.finditer(text)]
 
+    def _region_end(self, text: str, start: int) -> int:
+        m = self._region_re.match(text, start) if self._region_re is not None else None
+        return m.end() if m else start
+
     def townships_in(self, text: str, named_regions: set[str]) -> list[tuple[int, str]]:
         found: list[tuple[int, str]] = []
         if self._township_re is not None:
@@ -265,6 +271,10 @@ class SlotExtractor:
     def extract(self, text: str, today: dt.date | None = None) -> Slots:
         """The slots named in `text`; with `today`, relative years (去年) are read too (a written year wins)."""
         named = self.regions_in(text)
+        # Two places, one said as where the resident is (从罗山嫁过来的…周集这边多少钱): the question is about that one.
+        here = [(i, r) for i, r in named if _HERE.match(text, self._region_end(text, i))]
+        if here and len({r for _, r in named}) > 1:
+            named = here[-1:]
         regions = tuple(dict.fromkeys(r for _, r in named))
         townships = self.townships_in(text, set(regions))
         region = regions[0] if regions else None

@@ -218,3 +218,20 @@ def test_relative_years_in_dates_and_stories_are_not_the_year_asked(text, year, 
 
 def test_can_it_be_paid_now_asks_the_collection_period(registry):
     assert understand("乐至县现在可以交了吗", registry).intent is Intent.DEADLINE
+
+
+# -- two places named: the one said as where the resident is ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "region"), [
+    ("老家是陵川县的，嫁到罗山好些年了，罗山这边一个人交多少", "罗山县"),
+    ("我在乐至县上过班，如今住青禾，青禾县这里啥时候截止", "青禾县"),
+])
+def test_the_place_said_as_here_is_the_one_asked_about(text, region, registry):
+    query = understand(text, registry)
+    assert (query.region, query.extras.get("regions")) == (region, None)
+
+
+def test_a_move_between_two_places_keeps_both(registry):
+    query = understand("我从罗山县迁到乐至县了，医保怎么转过来", registry)
+    assert query.extras.get("regions") == "罗山县,乐至县"
