@@ -235,3 +235,19 @@ def test_the_place_said_as_here_is_the_one_asked_about(text, region, registry):
 def test_a_move_between_two_places_keeps_both(registry):
     query = understand("我从罗山县迁到乐至县了，医保怎么转过来", registry)
     assert query.extras.get("regions") == "罗山县,乐至县"
+
+
+# -- a county named in a question the rules could not read was a region switch: the questions' wordings ----------
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("乐至县年年都交医保，有没有什么好处", "enrolment_reward"),
+    ("罗山县入保需要哪些条件", "registration"),
+    ("陵川县医保的钱交到哪", "channels"),
+    ("周集镇过了月底是不是就不让交了", "deadline"),
+    ("乐至县今年400一口人吗", "fee"),
+    ("青禾县我外孙女能替着交不", "family_account"),
+    ("罗山县医保用啥软件交", "channels"),
+])
+def test_a_question_naming_a_county_is_not_a_region_switch(text, want, registry):
+    assert understand(text, registry).intent.value == want
