@@ -127,7 +127,7 @@ ASKS = re.compile(
     r"吗|呢|么|嘛|咋|怎么|怎样|如何|啥|什么|多少|几(?:号|月|时|点|块|档|百)|哪|能不能|可不可以|行不行|要不要|中不中|[?？]|不$|没有?$"
 )
 # More ways a clause asks (交不交, 多久, 是不是): with ASKS, what `asks` looks for.
-ASKS_TOO = re.compile(r"(.)不\1|多久|多长时间|几天|对不对|是不是|谁")
+ASKS_TOO = re.compile(r"(.)不\1|(.)没\2|多久|多长时间|几天|对不对|是不是|谁")
 # A resident announcing the question (我就想知道, 想问一下, 请问): what follows is asked, what comes before is
 # the story (see `classify` and bot.nlu.questions).
 ASK_MARKER = re.compile(r"想知道|(?:想|要)(?:先|再)?问(?:一下|一问|下|问)?|请问|问(?:一下|一问|问)")
@@ -138,6 +138,9 @@ _TOLD_DETAILS = frozenset({Intent.FEE, Intent.CHANNELS, Intent.FAMILY_ACCOUNT})
 _ASKED_WHAT = frozenset({Intent.FEE, Intent.FISCAL_SUBSIDY, Intent.DEADLINE, Intent.BENEFIT_START,
                          Intent.WAITING_PERIOD, Intent.FAMILY_ACCOUNT})
 # Someone other than a newborn: the subject of a question that makes 刚生完孩子 a mere mention.
+_A_TIME = re.compile(
+    r"年底|年前|年后|年根|腊月|正月|过年|春节|月底|下(?:个)?月|\d{1,2}月|[一二三四五六七八九十]{1,2}月|\d{1,2}号|(?:才|再)(?:能)?回"
+)
 _ABOUT_WHOM = re.compile(r"问的是|说的是|问(?:一下|问)?(?:我|俺|咱)")
 _THE_BABY = re.compile(r"孩子|小孩|娃|宝宝|婴儿")
 _NOT_THE_BABY = r"我|俺|咱|自己|两口子|大人|老人|爹|娘|爸|妈|老伴|媳妇|老公|全家|一家"
@@ -234,6 +237,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?<!\d)\d{2,4}(?![\d号月日年天岁点]).{0,12}(?:没记错|没说错|没弄错|对不对?|对吗|对吧|是吧|是吗|没错吧|是?真的(?:吗|不|么|假的))",
          r"是不是.{0,8}(?<![\d.])\d{2,4}(?:元|块)|(?<![\d.])\d{2,4}(?:元|块)(?:钱)?(?:吧|呀|啊)?$",
          r"(?<![\d.])\d{2,4}(?:元|块)?(?:钱)?(?:一个人|一人|每人|一年|一口人)(?:吧|吗|嘛|么|是吧|对吧|不)"),
+    # a group or tier and a bare how-much: 高档多少, 低保户多钱
+    rule("fee_group_how_much", Intent.FEE, 50, rf"{HOW_MUCH}", when=_has_category_or_tier),
     rule("fee_category_or_tier_only", Intent.FEE, 16, r".", when=_has_category_or_tier),
     # -- when -------------------------------------------------------------------------------------------
     rule("newborn", Intent.NEWBORN, 75,
@@ -257,6 +262,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?<![没不])(?<!没出去)(?<!不出去)(?<!没去)(?<!不去)(?:打工|务工)|返乡|回乡|外出(?:务工|打工|人员|的人)|农民工",
          r"过年(?:前|后)?.{0,3}(?:回|再[交缴])|春节.{0,4}(?:回|返)|年后.{0,3}(?:回|再[交缴])",
          r"回来(?:再|才|以后|后)?(?:[交缴]|补|买)",
+         r"(?:年前|年底|年根|腊月|过年|春节)[^,.。?!]{0,8}才(?:能)?回(?:来|去|家)?",
          r"在外(?:地|面|省)?(?:上班|工作|干活|挣钱)|出门在外",
          context=True),
     rule("benefit_start", Intent.BENEFIT_START, 65,
@@ -380,6 +386,7 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
         context.subject.search(c) and _ABOUT_WHOM.search(c) and not context.match(c, slots)
         for c in CLAUSE.split(text) if c
     )
+    timed = _timed(context, text, slots)
     start = 0
     for clause in CLAUSE.split(text):
         offset = text.find(clause, start)
@@ -395,11 +402,18 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
             continue  # 让我问问这小孩的医保咋弄 asks about the baby, 我 only asks
         for candidate in rules:
             if not candidate.question or candidate.intent in context.covers \
+                    or (timed and candidate.intent is Intent.DEADLINE) \
                     or (found is not None and candidate.priority <= found.rule.priority):
                 continue
             if (hit := candidate.match(clause, slots)) is not None:
                 found = RuleMatch(candidate, offset + hit.position)
     return found
+
+
+def _timed(context: IntentRule, text: str, slots: Slots) -> bool:
+    """Whether a clause of the mention says when (年底才回得去, 下个月才生): then whether one can still pay asks
+    about that time, and the deadline question is the mention's."""
+    return any(context.match(c, slots) and _A_TIME.search(c) for c in CLAUSE.split(text) if c)
 
 
 def _only_told(context: IntentRule, text: str, slots: Slots) -> bool:
@@ -487,7 +501,8 @@ def _classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) ->
         # 她能帮俺们交不: the daughter paying for them): the question of the whole message.
         if _only_told(best.rule, text, slots):
             other = _best(text, slots, tuple(r for r in rules if not r.context))
-            if other is not None and other.rule.question and other.rule.intent not in best.rule.covers:
+            if other is not None and other.rule.question and other.rule.intent not in best.rule.covers \
+                    and not (other.rule.intent is Intent.DEADLINE and _timed(best.rule, text, slots)):
                 return other
         return best
     # Another mention the question is about (医院说要给孩子办医保…现在办还来得及不: the newborn, as the question

@@ -251,3 +251,22 @@ def test_a_move_between_two_places_keeps_both(registry):
 ])
 def test_a_question_naming_a_county_is_not_a_region_switch(text, want, registry):
     assert understand(text, registry).intent.value == want
+
+
+# -- a mention saying when (年底才回): whether one can still pay asks about that time ------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "我在广东进厂，腊月底才能回家，还赶得上交不",
+    "在外面干活春节前才回得去，能交上不",
+])
+def test_a_return_said_with_its_time_keeps_the_migrant_reading(text, registry):
+    assert understand(text, registry).intent is Intent.MIGRANT
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("低档多少，几号截止", ["fee", "deadline"]),  # a tier and a bare how-much is the fee
+    ("一直参保的有没有奖励，啥时候截止", ["enrolment_reward", "deadline"]),  # 有没有 asks
+])
+def test_more_ways_a_clause_asks(text, want, registry):
+    assert intents(text, registry) == want
