@@ -308,7 +308,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # a relative paying for someone: 儿子能替我交不, 孙子…他能帮我们老两口交吗, 闺女能用她手机给我交吗
          rf"{KIN}.{{0,16}}(?:替|帮|给){PAID_FOR}.{{0,6}}[交缴]",
          # ... or helping without saying for whom: 侄子能帮忙交吗, 闺女可以替着交不
-         rf"{KIN}(?:能|可以|能不能|可不可以)?(?:替|帮)(?:忙|着)[交缴]"),
+         rf"{KIN}(?:能|可以|能不能|可不可以)?(?:替|帮)(?:忙|着)[交缴]",
+         # paying a relative's share from afar, the 把 construction: 给家里老人把医保交了
+         rf"(?:给|帮|替|为)(?:家里的?)?{FAMILY}把.{{0,10}}[交缴]"),
     rule("registration_employee", Intent.REGISTRATION, 58,
          r"(?:职工医保|单位.{0,4}(?:交|缴|买)了?(?:医保|社保)).{0,10}(?:还要|还用|还需要|要不要|能不能|可以|还能|也要|还得)",
          r"辞职|离职|不上班了|单位不交了|(?:没有|没|不是|不属于)(?:参加)?职工医保",

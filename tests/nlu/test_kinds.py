@@ -270,3 +270,8 @@ def test_a_return_said_with_its_time_keeps_the_migrant_reading(text, registry):
 ])
 def test_more_ways_a_clause_asks(text, want, registry):
     assert intents(text, registry) == want
+
+
+def test_paying_a_relatives_share_from_afar_is_the_family_account(registry):
+    text = "我常年在外地上班，能不能替家里爹娘把罗山县的合疗交上"
+    assert understand(text, registry).intent is Intent.FAMILY_ACCOUNT
