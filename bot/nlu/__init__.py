@@ -83,7 +83,7 @@ def _asked_tier(norm: str, slots: Slots, extractor: SlotExtractor) -> Slots:
 
 def _questions(text: str, slots: Slots, extractor: SlotExtractor, today: dt.date | None) -> list[questions.Asked]:
     """The distinct questions of a message asking several (see bot.nlu.questions); fewer than two otherwise."""
-    pieces = questions.clauses(text)
+    pieces = questions.from_the_ask(questions.clauses(text))
     if len(pieces) < 2:
         return []
     if len(pieces) > _MOST_CLAUSES:  # a story of many clauses: its questions open or close it

@@ -71,6 +71,9 @@ class IntentRule:
     context: bool = False
     subject: re.Pattern[str] | None = None
     question: bool = False  # a fee, deadline, channel or family-account question, which context yields to
+    # Questions a context rule's own answer covers, which it does not yield to (户口没迁，能在这参保吗: where to
+    # enrol after moving is the moving answer).
+    covers: frozenset[Intent] = frozenset()
 
     def match(self, text: str, slots: Slots) -> RuleMatch | None:
         if self.when is not None and not self.when(slots):
@@ -88,11 +91,12 @@ def rule(
     topic: str | None = None,
     context: bool = False,
     subject: str | None = None,
+    covers: frozenset[Intent] = frozenset(),
 ) -> IntentRule:
     compiled = tuple(re.compile(p, re.IGNORECASE) for p in patterns)
     question = intent in _QUESTION_INTENTS and when is not _has_category_or_tier
     subject_re = re.compile(subject) if subject else None
-    return IntentRule(name, intent, priority, compiled, when, topic, context, subject_re, question)
+    return IntentRule(name, intent, priority, compiled, when, topic, context, subject_re, question, covers)
 
 
 def _has_category(slots: Slots) -> bool:
@@ -112,7 +116,8 @@ def _has_place(slots: Slots) -> bool:
 
 
 # What a message asks, which topic mentions in other clauses of it yield to (see `classify`).
-_QUESTION_INTENTS = frozenset({Intent.FEE, Intent.DEADLINE, Intent.CHANNELS, Intent.FAMILY_ACCOUNT})
+_QUESTION_INTENTS = frozenset({Intent.FEE, Intent.DEADLINE, Intent.CHANNELS, Intent.FAMILY_ACCOUNT,
+                               Intent.FISCAL_SUBSIDY, Intent.REGISTRATION})
 # Clauses: a mention (我在外地打工) and the question (今年交多少) are usually separated by punctuation.
 CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
 # A clause that points back at the mention (到时候还能交不, 具体咋弄) asks about it, not beside it.
@@ -121,7 +126,23 @@ REFERS_BACK = re.compile(r"到时候?|那时候?|那个时候|那边|哪边|哪�
 ASKS = re.compile(
     r"吗|呢|么|嘛|咋|怎么|怎样|如何|啥|什么|多少|几(?:号|月|时|点|块|档|百)|哪|能不能|可不可以|行不行|要不要|中不中|[?？]|不$|没有?$"
 )
+# More ways a clause asks (交不交, 多久, 是不是): with ASKS, what `asks` looks for.
+ASKS_TOO = re.compile(r"(.)不\1|(.)没\2|多久|多长时间|几天|对不对|是不是|谁")
+# A resident announcing the question (我就想知道, 想问一下, 请问): what follows is asked, what comes before is
+# the story (see `classify` and bot.nlu.questions).
+ASK_MARKER = re.compile(r"想知道|(?:想|要)(?:先|再)?问(?:一下|一问|下|问)?|请问|问(?:一下|一问|问)")
+# Readings that ask nothing of their own.
+_NOT_ASKED = frozenset({Intent.GREETING, Intent.HELP, Intent.SET_REGION})
+# Readings a detail of a story gives (用微信交的, 现在又要几百), and the questions they yield to (see `_asked_instead`).
+_TOLD_DETAILS = frozenset({Intent.FEE, Intent.CHANNELS, Intent.FAMILY_ACCOUNT})
+_ASKED_WHAT = frozenset({Intent.FEE, Intent.FISCAL_SUBSIDY, Intent.DEADLINE, Intent.BENEFIT_START,
+                         Intent.WAITING_PERIOD, Intent.FAMILY_ACCOUNT})
 # Someone other than a newborn: the subject of a question that makes 刚生完孩子 a mere mention.
+_A_TIME = re.compile(
+    r"年底|年前|年后|年根|腊月|正月|过年|春节|月底|下(?:个)?月|\d{1,2}月|[一二三四五六七八九十]{1,2}月|\d{1,2}号|(?:才|再)(?:能)?回"
+)
+_ABOUT_WHOM = re.compile(r"问的是|说的是|问(?:一下|问)?(?:我|俺|咱)")
+_THE_BABY = re.compile(r"孩子|小孩|娃|宝宝|婴儿")
 _NOT_THE_BABY = r"我|俺|咱|自己|两口子|大人|老人|爹|娘|爸|妈|老伴|媳妇|老公|全家|一家"
 
 INS = r"(?:医保|医疗保险|合疗|新农合|农合|合作医疗|城乡医保|居民医保|保险)"
@@ -176,7 +197,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          topic="职工医保", context=True),
     # -- the resident's own record --------------------------------------------------------------------
     rule("my_status", Intent.MY_STATUS, 85,
-         r"[交缴](?:了|过了?|上了?|上去了?)(?:吗|嘛|么|没|没有|不)",
+         # (能交了吗 / 可以交了吗 asks whether paying has opened: the collection period, not the record)
+         r"(?<![能以])[交缴](?:了|过了?|上了?|上去了?)(?:吗|嘛|么|没|没有|不)",
          r"[交缴]没[交缴]|[交缴](?:费)?没有|有没有[交缴]|[交缴](?:费)?成功(?:了)?(?:吗|没)",
          r"缴费(?:状态|记录|结果|情况)|参保(?:状态|记录)|参保了(?:吗|没)|查.{0,6}(?:参保|缴费)(?:情况|信息)",
          r"到账|查不到|查询不到|没显示|显示(?:未|没)[交缴]|没(?:收到|有)?短信", r"是否已?(?:[交缴]|参保)"),
@@ -192,7 +214,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"补助|补贴|资助|补多少|减免|免费|全免|出钱|掏钱|兜底|(?:全|都)(?:给|帮)?[交缴]", when=_has_category),
     rule("fiscal_subsidy", Intent.FISCAL_SUBSIDY, 55,
          r"(?:财政|政府|国家|上面)(?:的|给|每人|每个人|一个人|人均)*(?:补助|补贴|配套|补|出|拿|掏|贴)",
-         r"(?:补助|补贴)标准|财政补助|配套资金"),
+         r"(?:补助|补贴)标准|财政补助|配套资金",
+         # 政府到底给补了多少, 国家每年给出多少: the payer, a few words, paying, how much
+         r"(?:财政|政府|国家|上面).{0,6}(?:补|贴|出|拿|掏)了?(?:多少|几)"),
     rule("fee", Intent.FEE, 50,
          rf"{PAY}.{{0,3}}{HOW_MUCH}", rf"(?:收|要|标准是?|标准为){HOW_MUCH}", rf"费(?:用)?(?:是|要)?{HOW_MUCH}",
          rf"(?:{HOW}|多少|啥)收费|(?:要|得|需要)[交缴]\d{{2,4}}(?![\d年号月日])|是不是.{{0,8}}(?<!\d)\d{{3}}(?!\d)",
@@ -207,10 +231,14 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"免费|[交缴]不[交缴](?:钱|费)?|(?:收|要|花|掏|出)不(?:收|要|花|掏|出)钱",
          r"(?:各|分别|都)(?:是|要|交|收)?多少",
          r"自付|个人(?:部分|承担|负担|缴费)|自己(?:要|还要|得|需要)?(?:出|掏)",
+         rf"(?:要|得|需要|该)(?:掏|出){HOW_MUCH}",
          r"(?:补|减|免|少[交缴])多少|资助(?:多少|标准)|减免",
          # checking a figure heard elsewhere: 听说今年四百，对吗 / 高档五百四，我没记错吧
          r"(?<!\d)\d{2,4}(?![\d号月日年天岁点]).{0,12}(?:没记错|没说错|没弄错|对不对?|对吗|对吧|是吧|是吗|没错吧|是?真的(?:吗|不|么|假的))",
-         r"是不是.{0,8}(?<![\d.])\d{2,4}(?:元|块)|(?<![\d.])\d{2,4}(?:元|块)(?:钱)?(?:吧|呀|啊)?$"),
+         r"是不是.{0,8}(?<![\d.])\d{2,4}(?:元|块)|(?<![\d.])\d{2,4}(?:元|块)(?:钱)?(?:吧|呀|啊)?$",
+         r"(?<![\d.])\d{2,4}(?:元|块)?(?:钱)?(?:一个人|一人|每人|一年|一口人)(?:吧|吗|嘛|么|是吧|对吧|不)"),
+    # a group or tier and a bare how-much: 高档多少, 低保户多钱
+    rule("fee_group_how_much", Intent.FEE, 50, rf"{HOW_MUCH}", when=_has_category_or_tier),
     rule("fee_category_or_tier_only", Intent.FEE, 16, r".", when=_has_category_or_tier),
     # -- when -------------------------------------------------------------------------------------------
     rule("newborn", Intent.NEWBORN, 75,
@@ -229,11 +257,12 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"迁(?:回|到|过|来|走|出)|(?:医保|参保)关系|转移",
          r"在(?:外地|外省|外县|别的地方|别处|外面|老家|其他地方)(?:[交缴]|参保|参加|买)",
          r"暂停(?:原)?参保|停保|重复(?:参保|[交缴])|两(?:个)?地(?:方)?(?:都)?(?:[交缴]|参保)",
-         context=True),
+         context=True, covers=frozenset({Intent.REGISTRATION})),
     rule("migrant", Intent.MIGRANT, 72,
          r"(?<![没不])(?<!没出去)(?<!不出去)(?<!没去)(?<!不去)(?:打工|务工)|返乡|回乡|外出(?:务工|打工|人员|的人)|农民工",
          r"过年(?:前|后)?.{0,3}(?:回|再[交缴])|春节.{0,4}(?:回|返)|年后.{0,3}(?:回|再[交缴])",
          r"回来(?:再|才|以后|后)?(?:[交缴]|补|买)",
+         r"(?:年前|年底|年根|腊月|过年|春节)[^,.。?!]{0,8}才(?:能)?回(?:来|去|家)?",
          r"在外(?:地|面|省)?(?:上班|工作|干活|挣钱)|出门在外",
          context=True),
     rule("benefit_start", Intent.BENEFIT_START, 65,
@@ -253,6 +282,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"补(?:交|缴).{0,8}(?:减少|缩短|少等|等多久)"),
     rule("enrolment_reward", Intent.ENROLMENT_REWARD, 89,
          r"连续参保.{0,10}(?:奖励|激励|提高|好处|限额|多报|优惠)|参保激励|激励(?:政策|机制|措施)",
+         # continuous enrolment told in words: 连着交了好几年, 年年都交, 一直参保
+         r"(?:连着|连续|年年|每年都|一直)(?:都)?(?:[交缴]|参保|买).{0,12}(?:奖励|激励|好处|优惠|多报)",
          r"零报销|没(?:有)?(?:报销|报)过.{0,10}(?:奖励|提高|限额|好处)|没(?:有)?用过医保.{0,10}(?:奖励|提高|好处)",
          r"(?:最高)?支付限额.{0,4}(?:提高|增加|涨)|提高.{0,10}(?:支付限额|封顶线?)",
          r"(?:奖励|激励)(?:额度)?.{0,4}清零"),
@@ -265,6 +296,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"还(?:能|可以|让|来得及)(?:[交缴]|补|买|参保)|现在(?:还)?(?:能|可以)(?:[交缴]|买)",
          rf"{WHEN}.{{0,4}}(?:[交缴]|开始|收|停)|到{WHEN}|[交缴]费(?:时间|日期|期|截止)|(?:缴费|征缴|筹资|参保)期",
          r"过了.{0,6}(?:还|能|可以)|几号(?:之前|以前|前)|补[交缴]|开始(?:[交缴]|收)",
+         r"(?:就|便)?(?:[交缴]不(?:了|成|上)了|不(?:能|让|给)[交缴]了)",
          r"(?:年底|月底|年前|\d+号|\d+月)(?:前|以前|之前)",
          r"(?:过年|春节|年前|年底|月底|下个?月|明年|今天|明天|周末|现在|这个月)(?:前|以前|之前|后)?(?:还)?(?:能|可以)[交缴]"),
     # -- how --------------------------------------------------------------------------------------------
@@ -274,7 +306,11 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          rf"(?:个人账户|个账|医保账户|医保卡|统筹账户|账户余额|医保余额|卡里的钱|卡上的钱).{{0,10}}(?:{PAY}|代)",
          rf"(?:给|帮|替|为){SELF}?(?:的|家)?{FAMILY}代[交缴]|代[交缴].{{0,3}}{FAMILY}",
          # a relative paying for someone: 儿子能替我交不, 孙子…他能帮我们老两口交吗, 闺女能用她手机给我交吗
-         rf"{KIN}.{{0,16}}(?:替|帮|给){PAID_FOR}.{{0,6}}[交缴]"),
+         rf"{KIN}.{{0,16}}(?:替|帮|给){PAID_FOR}.{{0,6}}[交缴]",
+         # ... or helping without saying for whom: 侄子能帮忙交吗, 闺女可以替着交不
+         rf"{KIN}(?:能|可以|能不能|可不可以)?(?:替|帮)(?:忙|着)[交缴]",
+         # paying a relative's share from afar, the 把 construction: 给家里老人把医保交了
+         rf"(?:给|帮|替|为)(?:家里的?)?{FAMILY}把.{{0,10}}[交缴]"),
     rule("registration_employee", Intent.REGISTRATION, 58,
          r"(?:职工医保|单位.{0,4}(?:交|缴|买)了?(?:医保|社保)).{0,10}(?:还要|还用|还需要|要不要|能不能|可以|还能|也要|还得)",
          r"辞职|离职|不上班了|单位不交了|(?:没有|没|不是|不属于)(?:参加)?职工医保",
@@ -290,6 +326,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?:能|可以|可不可以|能不能|让|给)(?:在.{0,6})?(?:参保|参加|入保|加入|办医保)",
          r"(?:谁|哪些人|什么人|啥人|哪类人)(?:能|可以|要|需要|该)?(?:参保|参加|[交缴]|买)",
          r"参保(?:条件|对象|范围|资格|人员)|参加条件",
+         rf"(?:参保|参加|入保)(?:要|需要|得|有)?(?:{WHAT}|哪些|几个)?(?:条件|资格|要求)",
          r"(?:外地|外省|外县|非本地|非本县|非本镇|外来)(?:的)?(?:户口|户籍|人)|户口不在|户籍不在|居住证",
          r"(?:学生|大学生|在校生|上学).{0,8}(?:参保|参加|登记)",
          r"第一次(?:参保|[交缴]|买)|首次参保|新参保|没(?:参过|交过|缴过|买过|参加过)|从来没[交缴]过",
@@ -298,9 +335,11 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          rf"{HOW}(?:[交缴]|付|买|续|弄|办|操作|缴纳)",
          rf"在?{WHERE}(?:里|儿)?(?:能|可以|去)?(?:[交缴]|买|办)|去{WHERE}",
          r"微信|支付宝|手机银行|网银|app|小程序|公众号|电子税务局|税务局|扫码|二维码|线上|线下|网上",
+         r"手机(?:上|里)?(?:能|可以)?[交缴]|软件",
          r"皖事通|豫事办|(?:四川|河南|安徽|资阳)税务|(?:山西|安徽|四川)医保|国家医保服务平台",
          r"(?:用|通过)[^,.。?!]{1,8}?(?:能|可以)?[交缴]|(?:在|去|到)[^,.。?!]{1,6}?(?:能|可以)?[交缴](?:吗|不|嘛|么)",
          r"学校|幼儿园",
+         r"(?:钱|费)?[交缴](?:给|到)(?:谁|哪)|(?:给|找)谁[交缴]",
          r"现金|刷卡|pos|银行|代办点|便民服务|服务中心|服务站|柜台|柜面|窗口|营业厅",
          r"邮政|邮局|储蓄所|信用社|农商行|农行|工行|建行|中行|云闪付|代收|代征",
          r"缴费(?:渠道|方式|方法|流程|步骤|途径)|交费方式|交钱方式",
@@ -344,6 +383,12 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
     """The highest question rule matching in a clause of `text` that the context rule does not match, if the
     clauses it does match only state something (我在外地打工) rather than ask (户口迁了医保咋转)."""
     found: RuleMatch | None = None
+    # The subject may be named in a clause saying whom the question is about (我问的是我自己，个人交多少).
+    told_subject = context.subject is not None and any(
+        context.subject.search(c) and _ABOUT_WHOM.search(c) and not context.match(c, slots)
+        for c in CLAUSE.split(text) if c
+    )
+    timed = _timed(context, text, slots)
     start = 0
     for clause in CLAUSE.split(text):
         offset = text.find(clause, start)
@@ -354,14 +399,23 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
             continue
         if not clause or REFERS_BACK.search(clause):
             continue
-        if context.subject is not None and not context.subject.search(clause):
-            continue
+        if context.subject is not None and (_THE_BABY.search(clause)
+                                            or not (told_subject or context.subject.search(clause))):
+            continue  # 让我问问这小孩的医保咋弄 asks about the baby, 我 only asks
         for candidate in rules:
-            if not candidate.question or (found is not None and candidate.priority <= found.rule.priority):
+            if not candidate.question or candidate.intent in context.covers \
+                    or (timed and candidate.intent is Intent.DEADLINE) \
+                    or (found is not None and candidate.priority <= found.rule.priority):
                 continue
             if (hit := candidate.match(clause, slots)) is not None:
                 found = RuleMatch(candidate, offset + hit.position)
     return found
+
+
+def _timed(context: IntentRule, text: str, slots: Slots) -> bool:
+    """Whether a clause of the mention says when (年底才回得去, 下个月才生): then whether one can still pay asks
+    about that time, and the deadline question is the mention's."""
+    return any(context.match(c, slots) and _A_TIME.search(c) for c in CLAUSE.split(text) if c)
 
 
 def _only_told(context: IntentRule, text: str, slots: Slots) -> bool:
@@ -373,7 +427,66 @@ def _only_told(context: IntentRule, text: str, slots: Slots) -> bool:
     return all(not ASKS.search(c.rstrip("呢啊呀")) for c in clauses if context.match(c, slots))
 
 
+def asks(clause: str) -> bool:
+    """Whether a clause asks something (a question word or particle), rather than only telling."""
+    return bool(ASKS.search(clause) or ASKS_TOO.search(clause))
+
+
+def _clauses(text: str) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    start = 0
+    for clause in CLAUSE.split(text):
+        offset = text.find(clause, start)
+        start = offset + len(clause)
+        if clause:
+            out.append((offset, clause))
+    return out
+
+
+def _asked_instead(found: RuleMatch, text: str, slots: Slots, rules: tuple[IntentRule, ...]) -> RuleMatch:
+    """A fee, channel or family-account reading found wholly in a clause that only tells (我闺女用微信给我们交的,
+    孙女给我装了这个微信, 现在又要几百) yields to a different question asked in another clause (这个乐至县啥时候
+    截止, 低保户要掏多少, 政府补了多少): the story's details are not the question. A clause asking only how (咋弄,
+    在哪办) asks about the story, which keeps its reading."""
+    if found.rule.intent not in _TOLD_DETAILS:
+        return found
+    pieces = _clauses(text)
+    if len(pieces) < 2:
+        return found
+    told = next((c for o, c in reversed(pieces) if o <= found.position), "")
+    if asks(told.rstrip("呢啊呀")) or ASK_MARKER.search(told) or found.rule.match(told, slots) is None:
+        return found  # the clause asks, or the reading spans clauses (儿子…能不能给我交)
+    best: RuleMatch | None = None
+    for offset, clause in pieces:
+        if not asks(clause.rstrip("呢啊呀")) or REFERS_BACK.search(clause):
+            continue
+        hit = _best(clause, slots, rules)
+        if hit is None or hit.rule.intent not in _ASKED_WHAT or hit.rule.intent is found.rule.intent:
+            continue
+        if hit.rule.name == "fee_category_or_tier_only":
+            continue
+        if best is None or hit.rule.priority > best.rule.priority:
+            best = RuleMatch(hit.rule, offset + hit.position)
+    return best or found
+
+
 def classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) -> RuleMatch | None:
+    """The winning rule for `text` (see `_classify`); a reading that a told clause gives yields to the
+    question asked (`_asked_instead`), and a story before an announced question (…我就想知道政府补了多少) to
+    the question."""
+    found = _classify(text, slots, rules)
+    if found is None:
+        return None
+    marker = ASK_MARKER.search(text)
+    if marker is not None and found.position < marker.start() and found.rule.intent in _TOLD_DETAILS:
+        tail = text.find(next(c for o, c in _clauses(text) if o + len(c) > marker.start()))
+        if tail > 0 and (asked := _classify(text[tail:], slots, rules)) is not None \
+                and asked.rule.intent not in _NOT_ASKED and asked.rule.name != "fee_category_or_tier_only":
+            return RuleMatch(asked.rule, tail + asked.position)
+    return _asked_instead(found, text, slots, rules)
+
+
+def _classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) -> RuleMatch | None:
     """The winning rule for `text`, or None (FALLBACK). `rules` must be sorted by priority, highest first.
 
     Topic mentions are context, the question decides: when the winner is a context rule (打工, 搬家, 刚生完孩子,
@@ -390,7 +503,8 @@ def classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) -> 
         # 她能帮俺们交不: the daughter paying for them): the question of the whole message.
         if _only_told(best.rule, text, slots):
             other = _best(text, slots, tuple(r for r in rules if not r.context))
-            if other is not None and other.rule.question:
+            if other is not None and other.rule.question and other.rule.intent not in best.rule.covers \
+                    and not (other.rule.intent is Intent.DEADLINE and _timed(best.rule, text, slots)):
                 return other
         return best
     # Another mention the question is about (医院说要给孩子办医保…现在办还来得及不: the newborn, as the question

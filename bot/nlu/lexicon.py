@@ -20,7 +20,7 @@ WHERE = r"(?:哪里|哪儿|哪块|哪个地方|哪边|啥地方|什么地方|甚
 PAY = r"(?:交|缴|付|买|续)"
 HOW_MUCH = r"(?:多少|多钱|好多|几块|几个钱|几百|几多)"
 FAMILY = (
-    r"(?:父母|爸妈|爹妈|老人家?|家人|家里人|家属|亲属|亲人|孩子|娃儿?|小孩|儿子|女儿|闺女|老婆|媳妇|老公|爱人|"
+    r"(?:父母|爸妈|爹妈|爹娘|老人家?|家人|家里人|家属|亲属|亲人|孩子|娃儿?|小孩|儿子|女儿|闺女|老婆|媳妇|老公|爱人|"
     r"丈夫|妻子|配偶|爸爸?|妈妈?|爹|娘|爷爷|奶奶|老伴|公婆|岳父|岳母|丈母娘|家庭成员|一家人)"
 )
 SELF = r"(?:我|俺|咱|本人)"
@@ -80,8 +80,13 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
 SOUND_TERMS: tuple[str, ...] = (
     "参保", "缴费", "交费", "医保", "合疗", "新农合", "医疗保险", "居民医保", "截止", "代办", "代办费",
     "手续费", "新生儿", "绑定", "解绑", "身份证", "残疾", "抚养", "监测", "家庭共济", "支付宝", "微信",
+    # the family account's names, the subsidy's, and the insurances that are not ours (羊老保险 is a pension)
+    "共济账户", "亲情账户", "亲情付", "财政补助", "政府补助", "补助标准", "养老保险", "养老金", "大病保险",
+    # paying asked (教 heard for 交): the verb in the phrases that ask how, where and how much
+    "怎么交", "咋交", "哪里交", "在哪交", "交多少", "交钱", "代交",
 )
-# Function words that never stand in for a character of a term: 交的保险 is not 交低保险.
+# Function words that never stand in for a character of a term: 交的保险 is not 交低保险 (unless the term has 3
+# or more characters and that is its only one heard otherwise: 财政不助 is 财政补助, 青和县 is 青禾县).
 SOUND_STOP_CHARS: frozenset[str] = frozenset("的了是在有几吗呢吧啊么嘛不没我你他她它这那哪个和跟与也都就还要能会")
 
 # Words right before a category that deny it: 不是低保户, 没吃低保, 非低保.

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from bot.nlu.intents import ASKS, REFERS_BACK, RuleMatch, classify
+from bot.nlu.intents import ASK_MARKER, REFERS_BACK, RuleMatch, classify
+from bot.nlu.intents import asks as asks
 from bot.nlu.normalize import normalize
 from bot.nlu.query import Intent
 from bot.nlu.slots import Slots
@@ -22,8 +23,6 @@ from bot.nlu.slots import Slots
 _BOUNDARY = re.compile(
     r"(?:[\s,;:!?。，；：！？、~～…]|(?<!\d)\.|\.(?!\d))+|(?<=[吗嘛])(?=[^\s,.;:!?。，；：！？、~～…吗嘛啊呀])"
 )  # a full stop between digits (12.31, 1.5) cuts nothing
-# What makes a clause ask something, beyond intents.ASKS: 交不交 / 收不收 (A不A), 多久, 多长时间.
-_ASKS_TOO = re.compile(r"(.)不\1|多久|多长时间|几天|对不对|是不是")
 # Readings that are not a question of their own in a message with others.
 _NOT_QUESTIONS = frozenset({Intent.GREETING, Intent.HELP, Intent.SET_REGION, Intent.FALLBACK, Intent.BIND,
                             Intent.UNBIND})
@@ -52,6 +51,13 @@ def spaced(text: str) -> bool:
     return len(clauses(text)) != len(clauses(normalize(text)))
 
 
+def from_the_ask(pieces: list[str]) -> list[str]:
+    """The clauses from the one announcing the question (我就想知道…, 想问一下…) on: the story before it asks
+    nothing (现在又要几百 is told, not asked)."""
+    start = next((i for i, piece in enumerate(pieces) if ASK_MARKER.search(piece)), 0)
+    return pieces[start:]
+
+
 def shared(own: Slots, message: Slots) -> Slots:
     """A clause's slots, with the message's where the clause names none."""
     return replace(
@@ -62,10 +68,6 @@ def shared(own: Slots, message: Slots) -> Slots:
         categories=own.categories or message.categories,
         tier=own.tier or message.tier,
     )
-
-
-def asks(clause: str) -> bool:
-    return bool(ASKS.search(clause) or _ASKS_TOO.search(clause))
 
 
 def question_in(clause: str, slots: Slots) -> RuleMatch | None:

@@ -23,12 +23,20 @@ _YEAR_SHORT = re.compile(r"(?<![\d.])([1-3]\d)(年度|年)(?!\s*\d{1,2}\s*月)(?
 _YEAR_MIN, _YEAR_MAX = 2015, 2035
 # Years relative to the date a message is sent (calendar years, read as the insurance year of that number).
 # A message that also says 今年 asks about this year: 去年在外地交的，今年交多少 names no year.
-_RELATIVE_YEAR = re.compile(r"(?<!大)前年|去年|明年|后年(?!头)")
+# 明年2月28号 / 明年二月 is a date, not the insurance year (as 2025年2月 is, above).
+_MONTH_AFTER = r"(?!\s*(?:\d{1,2}|[一二三四五六七八九十]{1,2}|正|腊)\s*月)"
+_RELATIVE_YEAR = re.compile(rf"(?<!大)(?:前年|去年|明年|后年(?!头)){_MONTH_AFTER}")
+# A relative year in a clause of the story (去年从外地回来了，现在…交多少): a clause that neither asks nor names
+# paying or the insurance, and is not the last, tells when something happened, not the year asked about.
+_CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
+_STORY_ONLY = re.compile(r"吗|呢|么|嘛|咋|怎|啥|什么|多少|几|哪|[?？]|[交缴]|医保|合疗|农合|参保|保险|费|钱|档")
 _RELATIVE_OFFSET = {"前年": -2, "去年": -1, "明年": 1, "后年": 2}
 _THIS_YEAR = re.compile(r"今年|本年")
 # "去年没交": the year a lapse happened, not the insurance year asked about (the waiting period reads it).
 _LAPSED_IN = re.compile(rf"(?:就|也|都)?{STOPPED}")
 
+# Words right after a place that make it where the resident is: 乐至这边, 周集这里.
+_HERE = re.compile(r"(?:县|镇)?(?:这边|这里|这儿|这块|这头)")
 # Suffixes a resident may drop from a township or village name: 礼义镇 -> 礼义, 宝城街道办事处 -> 宝城街道.
 _TOWNSHIP_SUFFIXES = ("街道办事处", "街道办", "街道", "镇", "乡", "村")
 # Context that makes a bare short form (礼义, 班台) a place: 是礼义的, 在班台, 礼义人, 礼义那边.
@@ -64,6 +72,15 @@ def _alternation(terms: list[str]) -> re.Pattern[str] | None:
     """One regex matching any of `terms`, longest first so 农村低保 wins over 低保 at the same place."""
     unique = sorted(set(terms), key=lambda t: (-len(t), t))
     return re.compile("|".join(map(re.escape, unique))) if unique else None
+
+
+def _split_by_de(terms: list[str]) -> re.Pattern[str] | None:
+    """Like `_alternation`, with a 的 allowed between the characters of a term of 4 or more (a group's name
+    said as a phrase: 退捕上岸的渔民, 计划生育的特扶家庭)."""
+    unique = sorted(set(terms), key=lambda t: (-len(t), t))
+    if not unique:
+        return None
+    return re.compile("|".join("的?".join(map(re.escape, t)) if len(t) >= 4 else re.escape(t) for t in unique))
 
 
 def _short_forms(name: str) -> tuple[list[str], list[str]]:
@@ -125,7 +142,9 @@ class SlotExtractor:
         # Categories: the registry's aliases first; colloquial patterns add what the files do not say.
         aliases = registry.category_aliases()
         self._alias_key = aliases
-        self._alias_re = _alternation(list(aliases))
+        # ... also with a 的 between their words (退捕上岸的渔民 for 退捕上岸渔民): looked up without the 的s.
+        self._alias_key_plain = {alias.replace("的", ""): key for alias, key in aliases.items()}
+        self._alias_re = _split_by_de(list(aliases))
         self._pattern_res = [
             (key, re.compile("|".join(f"(?:{p})" for p in patterns)))
             for key, patterns in lexicon.CATEGORY_PATTERNS.items()
@@ -163,6 +182,10 @@ class SlotExtractor:
             return []
         return [(m.start(), self._region_of[m.group(0)]) for m in self._region_re.finditer(text)]
 
+    def _region_end(self, text: str, start: int) -> int:
+        m = self._region_re.match(text, start) if self._region_re is not None else None
+        return m.end() if m else start
+
     def townships_in(self, text: str, named_regions: set[str]) -> list[tuple[int, str]]:
         found: list[tuple[int, str]] = []
         if self._township_re is not None:
@@ -198,7 +221,9 @@ class SlotExtractor:
         spans: list[tuple[int, int, int, str]] = []  # (start, -length, source rank, key)
         if self._alias_re is not None:
             for m in self._alias_re.finditer(text):
-                spans.append((m.start(), -len(m.group(0)), 0, self._alias_key[m.group(0)]))
+                said = m.group(0)
+                key = self._alias_key.get(said) or self._alias_key_plain[said.replace("的", "")]
+                spans.append((m.start(), -len(said), 0, key))
         for key, pattern in self._pattern_res:
             for m in pattern.finditer(text):
                 spans.append((m.start(), -len(m.group(0)), 1, key))
@@ -226,7 +251,7 @@ class SlotExtractor:
         if _THIS_YEAR.search(text):
             return None
         for m in _RELATIVE_YEAR.finditer(text):
-            if not _LAPSED_IN.match(text, m.end()):
+            if not _LAPSED_IN.match(text, m.end()) and not _in_story(text, m.start()):
                 return today.year + _RELATIVE_OFFSET[m.group(0)]
         return None
 
@@ -246,6 +271,10 @@ class SlotExtractor:
     def extract(self, text: str, today: dt.date | None = None) -> Slots:
         """The slots named in `text`; with `today`, relative years (去年) are read too (a written year wins)."""
         named = self.regions_in(text)
+        # Two places, one said as where the resident is (从罗山嫁过来的…周集这边多少钱): the question is about that one.
+        here = [(i, r) for i, r in named if _HERE.match(text, self._region_end(text, i))]
+        if here and len({r for _, r in named}) > 1:
+            named = here[-1:]
         regions = tuple(dict.fromkeys(r for _, r in named))
         townships = self.townships_in(text, set(regions))
         region = regions[0] if regions else None
@@ -278,6 +307,16 @@ class SlotExtractor:
             regions=regions,
             extras=extras,
         )
+
+
+def _in_story(text: str, position: int) -> bool:
+    """Whether `position` lies in a clause of the story (see _STORY_ONLY), not the last one."""
+    start = 0
+    for m in _CLAUSE.finditer(text):
+        if m.start() >= position:
+            return m.end() < len(text) and not _STORY_ONLY.search(text[start : m.start()])
+        start = m.end()
+    return False
 
 
 def _negated(text: str, start: int) -> bool:

@@ -7,7 +7,8 @@ terms come from the policy files (category aliases, region and township names, t
 
 A span is a sound-alike of a term when it has the term's length (at least 2 characters), every character
 can be read (tone-less pinyin, any of its readings) as the term's character, at least half of its
-characters are the term's own, and it holds no function word the term lacks (的, 了, 有, 几 ...). Terms of 3
+characters are the term's own, and it holds no function word the term lacks (的, 了, 有, 几 ...), except as
+the one character heard otherwise of a term of 3 or more (财政不助, 青和县). Terms of 3
 or more characters also accept the fuzzy pairs of pinyin keyboards and dialects (lin/ling, zhi/zi, an/ang).
 Exact occurrences of terms are found first and never rewritten or partly overlapped (低保边远户 may still
 become 低保边缘户, a longer term around the exact 低保).
@@ -53,6 +54,13 @@ def fuzzy_readings(ch: str) -> frozenset[str]:
     return frozenset(_fuzzy(r) for r in readings(ch))
 
 
+@lru_cache(maxsize=8192)
+def _content_term(term: str) -> bool:
+    """A term of 3 or more characters, none a function word (财政补助, 青禾县, not 在哪交): a function word may
+    stand in for one of its characters (财政不助, 青和县), as its one difference."""
+    return len(term) >= 3 and not any(ch in lexicon.SOUND_STOP_CHARS for ch in term)
+
+
 class SoundAlike:
     """Respelling of sound-alikes for one set of terms (compiled once)."""
 
@@ -70,14 +78,15 @@ class SoundAlike:
 
     def _sounds_like(self, span: str, term: str) -> bool:
         read = fuzzy_readings if len(term) >= 3 or self._fuzzy else readings
-        differ = 0
+        differ = stops = 0
         for got, want in zip(span, term, strict=True):
             if got == want:
                 continue
             differ += 1
-            if differ * 2 > len(term) or got in lexicon.SOUND_STOP_CHARS or not (read(got) & read(want)):
+            stops += got in lexicon.SOUND_STOP_CHARS
+            if differ * 2 > len(term) or not (read(got) & read(want)):
                 return False
-        return differ > 0
+        return differ > 0 and (stops == 0 or (differ == 1 and _content_term(term)))
 
     def respell(self, text: str) -> str:
         if self._exact is None or not text:
@@ -118,13 +127,14 @@ class SoundAlike:
         hit = self._pair_cache.get((first, second))
         if hit is not None:
             return hit
+        stop = lexicon.SOUND_STOP_CHARS
         terms = {
             term
             for a in fuzzy_readings(first)
             for b in fuzzy_readings(second)
             for term in self._by_pair.get((a, b), ())
-            if (first not in lexicon.SOUND_STOP_CHARS or term[0] == first)
-            and (second not in lexicon.SOUND_STOP_CHARS or term[1] == second)
+            if (first not in stop or term[0] == first or (_content_term(term) and term[1] == second))
+            and (second not in stop or term[1] == second or (_content_term(term) and term[0] == first))
         }
         if len(self._pair_cache) >= _PAIR_CACHE_SIZE:
             self._pair_cache.clear()

@@ -135,3 +135,143 @@ def test_a_mention_only_told_yields_to_the_question_of_the_whole_message(registr
     # 在外地上班 is told, not asked: the question spans the clauses (the daughter paying for them)
     assert understand("闺女在外地上班有职工医保，她能帮俺们交不", registry).intent is Intent.FAMILY_ACCOUNT
     assert understand("在外地打工，到时候还能交不", registry).intent is Intent.MIGRANT  # points back: about it
+
+
+# -- issue 16, the fresh set's kinds: a mention or a story's detail yields to the clause that asks ---------------
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # a mention (context rule) beside a subsidy or enrolment question
+    ("春节前后要回家一趟，想问问罗山县政府给每人补助多少", "fiscal_subsidy"),
+    ("我常年在外面打工，乐至县参保登记要准备什么材料", "registration"),
+    # a newborn mentioned, the question about the asker, said in a clause of its own
+    ("隔壁家刚生了孩子，我问的是我自己，陵川一个人交多少", "fee"),
+    # ... and a question naming the baby stays the baby's, though 我 asks it
+    ("儿媳妇前几天生了个儿子，家里让我打听一下这孩子的医保咋办", "newborn"),
+])
+def test_a_mention_yields_to_the_clause_that_asks(text, want, registry):
+    assert understand(text, registry).intent.value == want
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # a detail told (paid by WeChat, a phone set up, a figure heard) is not the question
+    ("去年是我儿子用支付宝帮我们交的，陵川今年几号截止", "deadline"),
+    ("我外孙帮我在手机上弄了个微信，我想打听乐至县五保户自己得出多少", "fee"),
+    ("这几年越交越多，以前几十块，现在要好几百，我就想知道乐至县国家每人给贴了多少", "fiscal_subsidy"),
+])
+def test_a_story_detail_yields_to_the_question_at_the_end(text, want, registry):
+    assert understand(text, registry).intent.value == want
+
+
+def test_a_moving_mention_keeps_where_to_enrol_after_moving(registry):
+    assert understand("我从外省嫁过来的，户口没迁，能在这边参保不", registry).intent is Intent.MOVING
+
+
+# -- sound-alikes: a function word heard for one character of a longer term, terms not ours, 交 heard as 教 --------
+
+
+@pytest.mark.parametrize(("text", "intent", "region"), [
+    ("陵川县政府不助每人多少", "fiscal_subsidy", "陵川县"),  # 不 for 补 in 政府补助
+    ("罗山县养佬保险交多少", "out_of_scope", "罗山县"),  # 佬 for 老: a pension
+    ("乐至县怎么用亲晴账户", "family_account", "乐至县"),
+    ("青河县多少钱一年", "fee", "青禾县"),  # 河 for 禾 in a county name
+    ("罗山县医保在网上咋教", "channels", "罗山县"),  # 教 heard for 交
+])
+def test_terms_heard_otherwise_are_understood(text, intent, region, registry):
+    query = understand(text, registry)
+    assert (query.intent.value, query.region) == (intent, region)
+
+
+def test_a_function_word_does_not_turn_a_question_into_a_term(registry):
+    assert normalize("现在能交吗") == "现在能交吗"
+    query = understand("陵川2024年的医保现在能交吗", registry)
+    assert query.intent is Intent.DEADLINE
+
+
+# -- a group's name said as a phrase, with a 的 between its words ---------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("我们是被征地的农民，罗山县自己交多少", "land_requisitioned"),
+    ("俺家是失独的家庭，陵川县要交钱不", "family_planning"),
+    ("禁捕退捕的渔民在青禾县交多少", "retired_fisher"),
+])
+def test_a_group_alias_split_by_de_is_the_group(text, category, registry):
+    assert understand(text, registry).categories == (category,)
+
+
+# -- a date is not an insurance year; a year told in the story is not the year asked ----------------------------
+
+TODAY = dt.date(2024, 11, 10)
+
+
+@pytest.mark.parametrize(("text", "year"), [
+    ("陵川是不是明年2月25号就停止交费了", None),  # a day of next year: a date
+    ("罗山县明年三月以后还能补交不", None),
+    ("前年搬到乐至县来的，现在一个人交多少", None),  # when they moved, told
+    ("明年乐至县交多少", 2025),  # still the year asked
+    ("去年的医保陵川交多少", 2023),
+])
+def test_relative_years_in_dates_and_stories_are_not_the_year_asked(text, year, registry):
+    assert understand(text, registry, today=TODAY).year == year
+
+
+def test_can_it_be_paid_now_asks_the_collection_period(registry):
+    assert understand("乐至县现在可以交了吗", registry).intent is Intent.DEADLINE
+
+
+# -- two places named: the one said as where the resident is ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "region"), [
+    ("老家是陵川县的，嫁到罗山好些年了，罗山这边一个人交多少", "罗山县"),
+    ("我在乐至县上过班，如今住青禾，青禾县这里啥时候截止", "青禾县"),
+])
+def test_the_place_said_as_here_is_the_one_asked_about(text, region, registry):
+    query = understand(text, registry)
+    assert (query.region, query.extras.get("regions")) == (region, None)
+
+
+def test_a_move_between_two_places_keeps_both(registry):
+    query = understand("我从罗山县迁到乐至县了，医保怎么转过来", registry)
+    assert query.extras.get("regions") == "罗山县,乐至县"
+
+
+# -- a county named in a question the rules could not read was a region switch: the questions' wordings ----------
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("乐至县年年都交医保，有没有什么好处", "enrolment_reward"),
+    ("罗山县入保需要哪些条件", "registration"),
+    ("陵川县医保的钱交到哪", "channels"),
+    ("周集镇过了月底是不是就不让交了", "deadline"),
+    ("乐至县今年400一口人吗", "fee"),
+    ("青禾县我外孙女能替着交不", "family_account"),
+    ("罗山县医保用啥软件交", "channels"),
+])
+def test_a_question_naming_a_county_is_not_a_region_switch(text, want, registry):
+    assert understand(text, registry).intent.value == want
+
+
+# -- a mention saying when (年底才回): whether one can still pay asks about that time ------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "我在广东进厂，腊月底才能回家，还赶得上交不",
+    "在外面干活春节前才回得去，能交上不",
+])
+def test_a_return_said_with_its_time_keeps_the_migrant_reading(text, registry):
+    assert understand(text, registry).intent is Intent.MIGRANT
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("低档多少，几号截止", ["fee", "deadline"]),  # a tier and a bare how-much is the fee
+    ("一直参保的有没有奖励，啥时候截止", ["enrolment_reward", "deadline"]),  # 有没有 asks
+])
+def test_more_ways_a_clause_asks(text, want, registry):
+    assert intents(text, registry) == want
+
+
+def test_paying_a_relatives_share_from_afar_is_the_family_account(registry):
+    text = "我常年在外地上班，能不能替家里爹娘把罗山县的合疗交上"
+    assert understand(text, registry).intent is Intent.FAMILY_ACCOUNT
