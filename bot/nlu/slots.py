@@ -166,7 +166,7 @@ class SlotExtractor:
         # Sound-alikes of the names above (bare two-character region forms excepted: 周几 is not 周集).
         sound_terms = [*aliases, *registry.tier_aliases(), *lexicon.SOUND_TERMS, *self._township_of]
         sound_terms += [term for term in self._region_of if len(term) >= 3]
-        self._sounds = SoundAlike(sound_terms)
+        self._sounds = SoundAlike(sound_terms, keep=[term for term in self._region_of if len(term) == 2])
         # ... and the two-character short forms (林川 for 陵川) only where a place is said (我是林川的, 在林川).
         self._place_sounds = SoundAlike([term for term in self._region_of if len(term) == 2], fuzzy=True)
 

@@ -11,7 +11,8 @@ characters are the term's own, and it holds no function word the term lacks (的
 the one character heard otherwise of a term of 3 or more (财政不助, 青和县). Terms of 3
 or more characters also accept the fuzzy pairs of pinyin keyboards and dialects (lin/ling, zhi/zi, an/ang).
 Exact occurrences of terms are found first and never rewritten or partly overlapped (低保边远户 may still
-become 低保边缘户, a longer term around the exact 低保).
+become 低保边缘户, a longer term around the exact 低保 with more of its own characters, but 陵川现在 stays:
+its only other character is heard otherwise).
 """
 
 from __future__ import annotations
@@ -64,10 +65,13 @@ def _content_term(term: str) -> bool:
 class SoundAlike:
     """Respelling of sound-alikes for one set of terms (compiled once)."""
 
-    def __init__(self, terms: list[str], *, fuzzy: bool = False):
+    def __init__(self, terms: list[str], *, fuzzy: bool = False, keep: list[str] | tuple[str, ...] = ()):
+        """`keep`: words found exactly and left alone, but never respelt to (a region's short form, 陵川: so
+        陵川现在 is 陵川 and 现在, not a misheard 陵川县)."""
         self._fuzzy = fuzzy  # the fuzzy pairs for two-character terms too (place names in a place's context)
         self._terms = sorted({t for t in terms if _CJK_TERM.fullmatch(t)}, key=lambda t: (-len(t), t))
-        self._exact = re.compile("|".join(map(re.escape, self._terms))) if self._terms else None
+        exact = sorted({t for t in [*self._terms, *keep] if _CJK_TERM.fullmatch(t)}, key=lambda t: (-len(t), t))
+        self._exact = re.compile("|".join(map(re.escape, exact))) if exact else None
         # Fuzzy syllables of the first two characters -> terms, for a quick look-up at each position.
         self._by_pair: dict[tuple[str, str], list[str]] = defaultdict(list)
         for term in self._terms:
@@ -95,11 +99,17 @@ class SoundAlike:
         for m in self._exact.finditer(text):
             cover[m.start() : m.end()] = [(m.start(), m.end())] * (m.end() - m.start())
 
-        def clashes(start: int, end: int) -> bool:  # overlaps an exact term, unless strictly around it
+        def clashes(start: int, end: int, term: str) -> bool:
+            """Whether the span overlaps an exact term, unless strictly around it and with one of `term`'s own
+            characters besides it (低保边远户 may become 低保边缘户, but 陵川现在 never 陵川县在: a span whose only
+            difference is what lies beyond an exact term gives no evidence for the longer one)."""
             first, last = cover[start], cover[end - 1]
             if first == (start, end):
                 return True
-            return bool(first and first[0] < start) or bool(last and last[1] > end)
+            if bool(first and first[0] < start) or bool(last and last[1] > end):
+                return True
+            return any(cover[k] for k in range(start, end)) and not any(
+                cover[k] is None and text[k] == term[k - start] for k in range(start, end))
 
         out: list[str] = []
         i = 0
@@ -108,7 +118,7 @@ class SoundAlike:
             inside = cover[i] is not None and cover[i][0] < i  # nothing starting here can cover that term
             for term in [] if inside else self._candidates(text, i):
                 end = i + len(term)
-                if end <= len(text) and not clashes(i, end) and self._sounds_like(text[i:end], term):
+                if end <= len(text) and not clashes(i, end, term) and self._sounds_like(text[i:end], term):
                     found = term
                     break
             if found is None:

@@ -74,3 +74,17 @@ def test_single_characters_and_non_chinese_terms_are_ignored() -> None:
 def test_a_name_being_bound_is_not_respelt(registry: PolicyRegistry) -> None:
     q = understand("张特昆", registry, state={"binding": "1"})
     assert q.extras.get("name") == "张特昆"
+
+
+def test_a_longer_term_needs_more_than_what_lies_beyond_an_exact_one() -> None:
+    """陵川现在: 陵川 is said exactly; 现 sounds like 县, but 现在 is a word: nothing says 陵川县 was misheard."""
+    sounds = SoundAlike(["陵川县", "低保边缘户"], keep=["陵川", "低保"])
+    assert sounds.respell("陵川现在能交吗") == "陵川现在能交吗"
+    assert sounds.respell("林川县交多少") == "陵川县交多少"  # no exact word in it: a sound-alike
+    assert sounds.respell("低保边远户") == "低保边缘户"  # 边 and 户 are the longer term's own
+
+
+@pytest.mark.parametrize("text", ["陵川现在能交吗", "罗山现在还能交吗", "乐至现在可以交吗"])
+def test_a_county_then_now_asks_about_now(registry: PolicyRegistry, text: str) -> None:
+    q = understand(text, registry)
+    assert q.intent is Intent.DEADLINE and q.region in {"陵川县", "罗山县", "乐至县"}
