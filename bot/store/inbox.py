@@ -17,10 +17,17 @@ caps one SQLite process at a few hundred messages a second). A batch that fails 
 a time, so one bad message cannot fail its neighbours.
 
 A batch is one synchronous function (`_write_batch`, SQLAlchemy Core on a Connection). On a SQLite file it
-runs on a thread of its own with a synchronous connection (Python's sqlite3): one thread hop per batch.
-Through aiosqlite every statement costs several hops (cursor, execute, fetch, close), each waking the event
-loop; under the benchmark's load that was about a third of the server's CPU. On PostgreSQL (and an in-memory
-SQLite) the same function runs on the async engine's connection (`run_sync`).
+runs on the event loop itself, on a synchronous connection (Python's sqlite3) of its own: a batch is a few
+milliseconds of work, and running it there costs no thread hop and no contest for the GIL with the loop (on a
+thread, every statement gave the GIL up and waited to get it back while the loop ran requests: a batch took
+twice as long as its work). Two things keep it from ever stalling the loop:
+- Its connection never waits for a lock (busy_timeout=0). When another connection is writing (another worker's
+  batch, a console import), the batch fails at once with "database is locked", is rolled back, and is tried
+  again a moment later (`LOCKED_PAUSE_S`) while the loop goes on.
+- It never checkpoints the WAL (wal_autocheckpoint=0: a checkpoint's fsync takes 10-40 ms). At most every
+  `CHECKPOINT_EVERY_S` a PASSIVE checkpoint, which never blocks a writer, runs on a thread on a connection of
+  its own.
+On PostgreSQL (and an in-memory SQLite) the same function runs on the async engine's connection (`run_sync`).
 """
 
 from __future__ import annotations
@@ -28,12 +35,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Insert, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Insert, bindparam, delete, insert, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store import followers
@@ -54,6 +61,9 @@ DONE = "done"  # answered by passive reply; `reply` holds its text (NULL: "succe
 DEFERRED = "deferred"  # answered "success"; the text goes (or went) out as a customer-service message
 
 MAX_BATCH = 500  # messages per transaction
+LOCKED_PAUSE_S = 0.002  # a SQLite batch that found the database locked is tried again after this
+LOCKED_GIVE_UP_S = 30.0  # ... until the database has been locked this long (as other connections' busy timeout)
+CHECKPOINT_EVERY_S = 1.0  # at most this often a PASSIVE WAL checkpoint, on a thread
 MAX_CONTENT = 4000  # characters of a message kept in the log
 
 
@@ -128,10 +138,11 @@ class InboxStore:
     def __init__(self, engine: AsyncEngine, max_batch: int = MAX_BATCH):
         self.engine = engine
         self.max_batch = max_batch
-        # a SQLite file: batches run on this thread, with a synchronous engine (see the module's docstring)
-        self._sqlite = sqlite_file_engine(engine)
-        self._thread = ThreadPoolExecutor(1, "inbox-writer") if self._sqlite is not None else None
-        self._sqlite_conn: Connection | None = None  # the writer's own connection, opened on its thread
+        # a SQLite file: batches run on the loop, on a connection of their own (see the module's docstring)
+        self._sqlite: Engine | None = sqlite_file_engine(engine)
+        self._sqlite_conn: Connection | None = None  # opened by start()
+        self._checkpoint: asyncio.Future | None = None  # the running checkpoint, if any
+        self._next_checkpoint = 0.0  # loop time
         self._queue: list[_Op] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -180,6 +191,11 @@ class InboxStore:
     # -- the writer ----------------------------------------------------------------------------------------
 
     def start(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite_conn = self._sqlite.connect()
+            self._sqlite_conn.exec_driver_sql("PRAGMA busy_timeout=0")  # never wait on the loop: see `_transaction`
+            self._sqlite_conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")  # never fsync on the loop
+            self._sqlite_conn.commit()
         self._task = asyncio.create_task(self._run(), name="inbox-writer")
 
     async def close(self) -> None:
@@ -188,9 +204,12 @@ class InboxStore:
         self._wake.set()
         if self._task is not None:
             await self._task
-        if self._thread is not None:
-            await asyncio.get_running_loop().run_in_executor(self._thread, self._sqlite_close)
-            self._thread.shutdown()
+        if self._checkpoint is not None:
+            await self._checkpoint
+        if self._sqlite_conn is not None:
+            self._sqlite_conn.close()
+        if self._sqlite is not None:
+            self._sqlite.dispose()
 
     @staticmethod
     def _future() -> asyncio.Future:
@@ -236,25 +255,37 @@ class InboxStore:
         return outcomes
 
     async def _transaction(self, batch: list[_Op]) -> list[Any]:
-        if self._thread is not None:
-            return await asyncio.get_running_loop().run_in_executor(self._thread, self._sqlite_transaction, batch)
-        async with self.engine.begin() as conn:
-            return await conn.run_sync(_write_batch, batch)
-
-    def _sqlite_transaction(self, batch: list[_Op]) -> list[Any]:
-        """On the writer's thread, on its own connection (kept: no pool checkout per batch)."""
-        assert self._sqlite is not None
         if self._sqlite_conn is None:
-            self._sqlite_conn = self._sqlite.connect()
-        with self._sqlite_conn.begin():
-            return _write_batch(self._sqlite_conn, batch)
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(_write_batch, batch)
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + LOCKED_GIVE_UP_S
+        while True:
+            try:
+                with self._sqlite_conn.begin():
+                    outcomes = _write_batch(self._sqlite_conn, batch)
+                break
+            except OperationalError as exc:  # rolled back
+                if "locked" not in str(exc.orig) or loop.time() > give_up:
+                    raise
+            await asyncio.sleep(LOCKED_PAUSE_S)
+        if self._checkpoint is None and loop.time() >= self._next_checkpoint:
+            self._next_checkpoint = loop.time() + CHECKPOINT_EVERY_S
+            self._checkpoint = loop.run_in_executor(None, self._checkpoint_wal)
+            self._checkpoint.add_done_callback(self._checkpoint_done)
+        return outcomes
 
-    def _sqlite_close(self) -> None:
-        """On the writer's thread."""
-        if self._sqlite_conn is not None:
-            self._sqlite_conn.close()
-        if self._sqlite is not None:
-            self._sqlite.dispose()
+    def _checkpoint_wal(self) -> None:
+        """On a thread: copy the WAL's pages into the database (PASSIVE: as far as readers allow, never blocking a
+        writer), so that the WAL is rewound instead of growing."""
+        assert self._sqlite is not None
+        with self._sqlite.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _checkpoint_done(self, future: asyncio.Future) -> None:
+        self._checkpoint = None
+        if not future.cancelled() and future.exception() is not None:
+            log.warning("WAL checkpoint failed: %s", future.exception())
 
 
 def _write_batch(conn: Connection, batch: list[_Op]) -> list[Any]:

@@ -112,3 +112,23 @@ async def test_close_writes_what_is_queued(database_url):
     async with engine.connect() as conn:
         assert (await conn.execute(select(func.count()).select_from(InboundMessage))).scalar() == 1
     await engine.dispose()
+
+
+async def test_the_wal_is_checkpointed_off_the_loop_and_does_not_grow(tmp_path, monkeypatch):
+    """The store's own connection never checkpoints (a checkpoint's fsync would stall the event loop); its
+    PASSIVE checkpoints on a thread keep the WAL from growing without end."""
+    from bot.store import inbox
+
+    monkeypatch.setattr(inbox, "CHECKPOINT_EVERY_S", 0.0)
+    path = tmp_path / "wal.sqlite3"
+    engine = make_engine(Settings(database_url=f"sqlite+aiosqlite:///{path}"))
+    await ensure_schema(engine)
+    store = InboxStore(engine)
+    store.start()
+    for batch in range(300):
+        await asyncio.gather(*(store.claim(f"msg:wal{batch}-{i}", f"o_wal{i}", NOW) for i in range(10)))
+        await asyncio.sleep(0.001)  # the thread's checkpoint gets its turn now and then
+    wal = path.with_name(path.name + "-wal").stat().st_size
+    await store.close()
+    await engine.dispose()
+    assert wal < 1_000_000, f"the WAL grew to {wal} bytes"
