@@ -383,13 +383,14 @@ class MassCount(Base):
 
 
 class DeliveryReceipt(Base):
-    """A TEMPLATESENDJOBFINISH or MASSSENDJOBFINISH event, by WeChat's msg id (the outbox's wechat_msgid,
-    a broadcast batch's msg_id)."""
+    """A TEMPLATESENDJOBFINISH or MASSSENDJOBFINISH event, by its event and WeChat's msg id (the outbox's
+    wechat_msgid, a broadcast batch's msg_id): template and mass sends number their ids apart, so one id may
+    name one of each."""
 
     __tablename__ = "delivery_receipts"
 
+    event: Mapped[str] = mapped_column(String(32), primary_key=True)
     msgid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    event: Mapped[str] = mapped_column(String(32))
     openid: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(64))  # success | failed:user block | failed: system failed
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

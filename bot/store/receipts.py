@@ -1,6 +1,7 @@
 """Delivery receipts: WeChat's TEMPLATESENDJOBFINISH (one template message's fate) and MASSSENDJOBFINISH (a
-mass send's counts) events, kept by msg id. A template receipt is matched to its outbox row through
-outbox.wechat_msgid; a mass receipt updates its broadcast batch. A receipt delivered twice is kept once."""
+mass send's counts) events, kept by event and msg id (the two kinds of send number their ids apart). A template
+receipt is matched to its outbox row through outbox.wechat_msgid; a mass receipt updates its broadcast batch. A
+receipt delivered twice is kept once."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.store.broadcasts import record_mass_receipt
 from bot.store.db import insert
 from bot.store.models import DeliveryReceipt, OutboxMessage
+
+TEMPLATE_RECEIPT = "TEMPLATESENDJOBFINISH"  # the event of a template message's receipt (the outbox's sends)
 
 # WeChat's Status strings and what we call them
 OUTCOMES = {"success": "delivered", "failed:user block": "user_block", "failed: system failed": "system_failed"}
@@ -34,7 +37,7 @@ async def record(session: AsyncSession, *, event: str, openid: str, msgid: str, 
     await session.execute(
         insert(session.bind.dialect.name, DeliveryReceipt.__table__)
         .values(msgid=msgid, event=event[:32], openid=openid[:64], status=status[:64], received_at=now)
-        .on_conflict_do_nothing(index_elements=["msgid"])
+        .on_conflict_do_nothing(index_elements=["event", "msgid"])
     )
     if event == "MASSSENDJOBFINISH" and counts is not None:
         await record_mass_receipt(session, msgid, {k: _int(v) for k, v in counts.items()}, now)
@@ -44,7 +47,8 @@ async def outbox_outcomes(session: AsyncSession) -> dict[str, int]:
     """Sent outbox rows by their receipt's outcome ("waiting": no receipt yet)."""
     o, r = OutboxMessage.__table__, DeliveryReceipt.__table__
     rows = await session.execute(
-        select(r.c.status, func.count()).select_from(o.outerjoin(r, r.c.msgid == o.c.wechat_msgid))
+        select(r.c.status, func.count())
+        .select_from(o.outerjoin(r, (r.c.msgid == o.c.wechat_msgid) & (r.c.event == TEMPLATE_RECEIPT)))
         .where(o.c.status == "sent", o.c.wechat_msgid.is_not(None)).group_by(r.c.status)
     )
     out: dict[str, int] = {}

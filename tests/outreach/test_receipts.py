@@ -64,3 +64,23 @@ async def test_a_receipt_delivered_twice_is_kept_once(bot, fake):
     await state.settle()
     async with bot.app[SESSIONS]() as session:
         assert len((await session.execute(select(DeliveryReceipt))).all()) == 1
+
+
+def _receipt(event: str, msgid: str, create_time: int, extra: str = "") -> str:
+    """A send job's receipt as WeChat pushes it (the account's own id in FromUserName for a mass send)."""
+    return (f"<xml><ToUserName><![CDATA[gh_yibao]]></ToUserName><FromUserName><![CDATA[o_receipt]]></FromUserName>"
+            f"<CreateTime>{create_time}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+            f"<Event><![CDATA[{event}]]></Event><MsgID>{msgid}</MsgID>"
+            f"<Status><![CDATA[success]]></Status>{extra}</xml>")
+
+
+async def test_a_template_and_a_mass_receipt_with_the_same_id_are_both_kept(bot):
+    """Template and mass sends number their ids apart: one id may come back once as each kind of receipt."""
+    mass_counts = ("<TotalCount>2</TotalCount><FilterCount>2</FilterCount><SentCount>2</SentCount>"
+                   "<ErrorCount>0</ErrorCount>")
+    assert await bot.ask(_receipt("TEMPLATESENDJOBFINISH", "1000001", 1732060800)) is None
+    assert await bot.ask(_receipt("MASSSENDJOBFINISH", "1000001", 1732060801, mass_counts)) is None
+    assert await bot.ask(_receipt("MASSSENDJOBFINISH", "1000001", 1732060802, mass_counts)) is None  # WeChat again
+    async with bot.app[SESSIONS]() as session:
+        kept = (await session.execute(select(DeliveryReceipt.event, DeliveryReceipt.msgid))).all()
+    assert sorted(kept) == [("MASSSENDJOBFINISH", "1000001"), ("TEMPLATESENDJOBFINISH", "1000001")]
