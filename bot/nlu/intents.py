@@ -111,8 +111,35 @@ def _has_tier(slots: Slots) -> bool:
     return bool(slots.tier)
 
 
-def _has_place(slots: Slots) -> bool:
-    return slots.place_named
+# What a resident says around a place when telling where they live (我是陵川县的, 俺家在罗山县灵山镇, 乐至县那边,
+# 你好，我是陵川的，以后就问陵川的): once the places are taken out (`Slots.rest`), nothing else is left.
+_PLACE_TALK = re.compile(
+    r"(?:你好|您好|你们好|嗯|哦|喂|我们|俺们|咱们|我|俺|咱|老家|家里|家|户口|户籍|就是|是|住在|住|在|就|也|都|属于|归|"
+    r"这边|那边|这里|那里|这儿|那儿|这块|那块|这头|上|里|的|人|以后|问|呢|啊|呀|哈|吧|嘛|啦|[,.;!?~ ])*"
+)
+
+
+def _only_place(slots: Slots) -> bool:
+    """Whether the message is essentially a place (我是陵川县的, 陵川): not a question that names one
+    (陵川县有啥新政策没), which is not the resident saying where they live."""
+    return slots.place_named and _PLACE_TALK.fullmatch(slots.rest) is not None
+
+
+# Whether paying is open now, asked with nothing else (能交吗, 现在还能交不, 今天可以缴费吗, 这会儿交得了不): the
+# collection period, asked beside a place at most (陵川能交吗: see `Slots.rest`).
+_CAN_PAY_NOW = re.compile(
+    r"(?:那|那么|请问|问一下|问下)?(?:我|俺|咱|我们|俺们)?(?:现在|今天|目前|眼下|这会儿?|这阵子?|这几天|这个月|今年)?"
+    r"(?:还|也|又)?(?:能|可以|让|给|能不能|可不可以|让不让|给不给)?"
+    r"(?:[交缴]|缴费|交费|交钱|续费)(?:得了|得上|的了|得成)?(?:医保|合疗|保险|费|钱)?(?:了)?"
+    r"(?:吗|不|没|么|嘛|啊|呀|不了|了不|没有|呢|不能|不可以)?[?]*"
+)
+
+
+_MAY = re.compile(r"能|可以|让|给|得了|得上|的了|得成")
+
+
+def _can_pay_now(slots: Slots) -> bool:
+    return _CAN_PAY_NOW.fullmatch(slots.rest) is not None and _MAY.search(slots.rest) is not None
 
 
 # What a message asks, which topic mentions in other clauses of it yield to (see `classify`).
@@ -152,6 +179,8 @@ _LAPSE_WORDS = (
     r"|去年(?:就|也)?没(?:有)?(?:交|缴|参保|买|续))"
 )
 _OOS = Intent.OUT_OF_SCOPE
+# Checking one's payment: 查, 看, 知道 (怎么知道成功没), 确认.
+_CHECK = r"(?:查询|查看|查|看到|看(?!病|医生|门诊)|知道|确认|确定)"
 
 _RULE_TABLE: tuple[IntentRule, ...] = (
     # -- account --------------------------------------------------------------------------------------
@@ -198,10 +227,19 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     # -- the resident's own record --------------------------------------------------------------------
     rule("my_status", Intent.MY_STATUS, 85,
          # (能交了吗 / 可以交了吗 asks whether paying has opened: the collection period, not the record)
-         r"(?<![能以])[交缴](?:了|过了?|上了?|上去了?)(?:吗|嘛|么|没|没有|不)",
+         # (开始交了吗: whether collection has begun)
+         r"(?<![能以])(?<!开始)[交缴](?:了|过了?|上了?|上去了?)(?:吗|嘛|么|没|没有|不)",
          r"[交缴]没[交缴]|[交缴](?:费)?没有|有没有[交缴]|[交缴](?:费)?成功(?:了)?(?:吗|没)",
          r"缴费(?:状态|记录|结果|情况)|参保(?:状态|记录)|参保了(?:吗|没)|查.{0,6}(?:参保|缴费)(?:情况|信息)",
          r"到账|查不到|查询不到|没显示|显示(?:未|没)[交缴]|没(?:收到|有)?短信", r"是否已?(?:[交缴]|参保)"),
+    # having paid, how to check it (我已经交了怎么查, 钱交了怎么知道成功没, 交完在哪看交上没有): the record, not
+    # the channels nor a menu
+    rule("my_status_check", Intent.MY_STATUS, 85,
+         rf"(?<![能以要得该])[交缴](?:费|钱)?(?:了|过了?|完了?|上了?|好了?|的)(?:钱|费|医保|合疗)?(?:以后|之后|后)?[^,.;!?]{{0,4}}?"
+         rf"(?:{HOW}|{WHERE}(?:里|儿)?|去{WHERE}|到{WHERE}|能不能|能|可以|可不可以)(?:能|可以|才能)?{_CHECK}",
+         rf"(?:{HOW}|{WHERE}(?:里|儿)?|去{WHERE}|到{WHERE}|能不能|能|可以|可不可以)(?:能|可以|才能)?{_CHECK}"
+         rf"(?:一下|到|得到)?(?:我|俺|自己)?(?:的|家)?.{{0,4}}(?:[交缴](?:没|上|了|过|成功|完)|成功|到账|(?:缴费|交费|参保)(?:记录|信息|情况|结果|成功)?)",
+         r"(?:[交缴]|缴费|交费|付款|支付|钱)(?:上|了|完了?)?[^,.;!?]{0,8}(?:成功|到账|交上|缴上)(?:了)?(?:吗|没|没有|不|么|嘛)"),
     # -- how much ---------------------------------------------------------------------------------------
     rule("handling_fee", Intent.HANDLING_FEE, 80,
          r"手续费|代办费|管理费|服务费|跑腿费|好处费|辛苦费|工本费",
@@ -291,6 +329,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"条件|谁(?:能|可以)|能(?:不能)?选|可以选|能不能[交缴]|可不可以|限制", when=_has_tier),
     rule("fee_tiers", Intent.FEE, 50,
          r"几个档|哪几(?:个)?档|(?:档次|几档)(?:有哪些|是什么|怎么分)|分几档|有哪些档|几档|[交缴选]哪(?:一|个)档"),
+    rule("deadline_can_pay_now", Intent.DEADLINE, 45, r".", when=_can_pay_now),
     rule("deadline", Intent.DEADLINE, 45,
          r"截止|截至|结束|最后期限|期限|最后一天|最晚|最迟|过期|晚了|错过|来得及|逾期",
          r"还(?:能|可以|让|来得及)(?:[交缴]|补|买|参保)|现在(?:还)?(?:能|可以)(?:[交缴]|买)",
@@ -356,7 +395,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("help", Intent.HELP, 20,
          r"帮助|菜单|功能|help|使用说明|说明书|怎么用(?:这个|你)?$|你是谁|你是(?:机器人|人工|ai|真人)",
          r"^[?]+$|人工客服|转人工|找人工"),
-    rule("place_only", Intent.SET_REGION, 14, r".", when=_has_place),
+    rule("place_only", Intent.SET_REGION, 14, r".", when=_only_place),
     rule("greeting", Intent.GREETING, 10,
          r"^在[?吗嘛么不]*$|你好|您好|你们好|在吗|在不在|有人吗|哈喽|hello|^hi\b|^嗨|^喂|^早[啊呀安]?$|早上好|上午好|中午好|下午好|晚上好|老师好|大家好"),
     rule("thanks", Intent.GREETING, 9,
