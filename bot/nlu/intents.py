@@ -179,6 +179,15 @@ _LAPSE_WORDS = (
     r"|去年(?:就|也)?没(?:有)?(?:交|缴|参保|买|续))"
 )
 _OOS = Intent.OUT_OF_SCOPE
+# Insured where one works: 职工医保, 单位的医保, 厂里交了社保, 有五险.
+_EMPLOYEE_INSURED = (
+    r"(?:职工医保|职工基本医疗|城镇职工(?:医保|医疗保险)?|职工的?(?:医保|保险)"
+    r"|(?:单位|厂里|公司|工地|打工的地方|上班的地方)(?:的|上|里)?(?:给|帮)?(?:交|缴|买|上)?(?:了|的)?(?:医保|社保|五险|医疗保险)"
+    r"|(?:有|交了?|缴了?|买了?|上了?)(?:社保|五险))"
+)
+# ... and asking whether the residents' insurance is needed too (还用交这个吗, 能不能两个都交, 还要参加居民医保吗).
+_TOO = (r"还要|还用|还需要|还得|还能|还交|还买|还参加|也要|也得|也能|也交|要不要|用不用|需不需要|能不能|可不可以"
+        r"|同时|一起|两个都|两样都|都(?:要|得|交|买|参加)|重复")
 # Checking one's payment: 查, 看, 知道 (怎么知道成功没), 确认.
 _CHECK = r"(?:查询|查看|查|看到|看(?!病|医生|门诊)|知道|确认|确定)"
 
@@ -350,11 +359,13 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          rf"{KIN}(?:能|可以|能不能|可不可以)?(?:替|帮)(?:忙|着)[交缴]",
          # paying a relative's share from afar, the 把 construction: 给家里老人把医保交了
          rf"(?:给|帮|替|为)(?:家里的?)?{FAMILY}把.{{0,10}}[交缴]"),
+    # already insured where one works, and asking whether to pay the residents' insurance too: what the
+    # notice says of people in 职工医保 (不属于参保范围, 不得重复参保)
     rule("registration_employee", Intent.REGISTRATION, 58,
-         r"(?:职工医保|单位.{0,4}(?:交|缴|买)了?(?:医保|社保)).{0,10}(?:还要|还用|还需要|要不要|能不能|可以|还能|也要|还得)",
-         r"辞职|离职|不上班了|单位不交了|(?:没有|没|不是|不属于)(?:参加)?职工医保",
-         # insured where one works (有社保, 厂里交了五险) and asking whether to pay the residents' insurance too
-         r"(?:有|交了?|缴了?|买了?|上了?)(?:职工医保|社保|五险).{0,16}(?:还要|还用|还需要|要不要|用不用|还得|也要)"),
+         rf"(?<!没有)(?<![没不]){_EMPLOYEE_INSURED}.{{0,16}}(?:{_TOO})", topic="employee_insured"),
+    # no longer (or never) in 职工医保: whether one may join, the eligibility
+    rule("registration_left_employee", Intent.REGISTRATION, 58,
+         r"辞职|离职|不上班了|单位不交了|(?:没有|没|不是|不属于)(?:参加)?职工医保"),
     rule("registration_nonlocal", Intent.REGISTRATION, 74,
          r"(?:外地|外省|外县|非本地|非本县|非本镇)(?:的)?(?:人|户口|户籍).{0,16}(?:参保|参加|入保|[交缴])",
          r"(?:户口|户籍)(?:在|是)(?:外地|外省|外县|别的地方)"),

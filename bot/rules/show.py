@@ -45,6 +45,7 @@ def render_policy(policy: Policy) -> str:
         ("缴费时间", _calendar(policy)),
         ("待遇等待期和参保激励", _waiting(policy)),
         ("参保对象", _texts(policy, policy.eligibility)),
+        ("已参加职工医保的人员", _texts(policy, policy.employee_insured)),
         ("参保登记", _texts(policy, policy.registration)),
         ("参保地变更", _texts(policy, policy.moving)),
         ("缴费渠道", _channels(policy)),
