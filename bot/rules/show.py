@@ -49,6 +49,7 @@ def render_policy(policy: Policy) -> str:
         ("参保登记", _texts(policy, policy.registration)),
         ("参保地变更", _texts(policy, policy.moving)),
         ("缴费渠道", _channels(policy)),
+        ("缴费后查询", _texts(policy, policy.payment_check)),
         ("家庭共济/亲情账户代缴", _texts(policy, [policy.family_account] if policy.family_account else [])),
         ("手续费", _texts(policy, [policy.handling_fee_ban] if policy.handling_fee_ban else [])),
         ("工作安排（乡镇、部门）", _officials(policy)),
