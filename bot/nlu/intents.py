@@ -7,7 +7,8 @@ Precedence, highest first (why, where it is not obvious):
   REMINDERS 96, UNBIND 95, BIND 90 ..... account commands are unambiguous (订阅提醒 / 退订提醒: the words alone)
   ENROLMENT_REWARD 89 .................. 连续参保/零报销 raising the 大病保险 limit is ours, unlike 大病保险 86
   OUT_OF_SCOPE 86-88 ................... 养老保险交了吗 is about pensions even though it says 交了吗
-  MY_STATUS 85 ......................... 我交了吗 / 交没交, whatever else is mentioned
+  MY_STATUS 85 ......................... 我交了吗 / 交没交, whatever else is mentioned; having paid, how to check
+                                         it (我已经交了怎么查, 钱交了怎么知道成功没), not the channels
   OUT_OF_SCOPE 83-84 ................... 医院, 凭证, 电话
   HANDLING_FEE 80 ...................... 村里收代办费 / 多收 outranks the fee it mentions
   OUT_OF_SCOPE 退费 78
@@ -23,16 +24,20 @@ Precedence, highest first (why, where it is not obvious):
   FAMILY_ACCOUNT 62 .................... 用职工医保给父母交 is not OUT_OF_SCOPE(职工医保) nor FEE
   FEE (tier + 条件/谁能选) 61 ........... 三档谁能选 is the tier's eligibility, not REGISTRATION
   FEE (category + 补助/资助) 60 .......... 低保户政府补助多少 is the category's subsidy, not FISCAL_SUBSIDY
-  REGISTRATION (has 职工医保) 58 ......... 有职工医保还要交居民医保吗
+  REGISTRATION (has 职工医保) 58 ......... 有职工医保还要交居民医保吗 (topic employee_insured: the notice's rule for
+                                         them); 辞职了没有职工医保 is plain eligibility
   OUT_OF_SCOPE 职工医保 57 ............... 职工医保交多少钱 is not our fee
   FISCAL_SUBSIDY 55 > FEE 50 ........... 政府补助多少钱 contains 多少钱; several questions -> the fee first
   HELP (你能做什么, 能干嘛) 48 ............. asks what the bot does, even if it names 公众号 or 微信
   DEADLINE 45 > REGISTRATION 42 > CHANNELS 40
+                                         (能交吗 / 现在还能交不 asked alone, a place at most: the period, while
+                                         微信能交吗 stays CHANNELS)
                                          (怎么参保缴费 -> REGISTRATION; 低保户怎么交 -> CHANNELS)
   SET_REGION (切换地区) 30 ............... explicit switch, unless a question is asked too
   HELP (帮助, 菜单, ?) 20
   FEE (only a category or tier named) 16 我是低保户 / 540那档: what does my group pay
-  SET_REGION (only a place named) 14 ... 我是陵川县礼义镇的 / 陵川 / 霍邱县 (extras unknown_region)
+  SET_REGION (only a place named) 14 ... 我是陵川县礼义镇的 / 陵川 / 霍邱县 (extras unknown_region): the message
+                                         is essentially a place; 陵川县有啥新政策没 is FALLBACK (with the region)
   GREETING 10, thanks 9 (topic 致谢) ... "你好，低保户交多少钱" is FEE; "你好，我是陵川的" is SET_REGION
 """
 
