@@ -107,6 +107,8 @@ def talk(monkeypatch, tmp_path):
 def test_a_county_in_an_unreadable_question_does_not_set_the_region(capsys, talk, text):
     out = ask(capsys, text, *talk("o_place_q"))
     assert "已记住您的地区" not in out
+    if not text.startswith("固始县"):  # a county of ours is offered as a reply that sets it
+        assert f"如果您在{text[:3]}参保，回复“{text[:3]}”" in out
     assert "请问您在哪个县（镇）参保" in ask(capsys, "交多少钱", *talk("o_place_q"))  # still no county
 
 

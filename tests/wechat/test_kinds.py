@@ -82,7 +82,7 @@ async def test_can_i_pay_now_alone_is_the_period_in_the_follower_s_county(bot):
 
 async def test_a_county_in_an_unreadable_question_is_not_where_the_follower_lives(bot):
     reply = await say(bot, "o_k12", "陵川县有啥新政策没")
-    assert "已记住您的地区" not in reply
+    assert "已记住您的地区" not in reply and "如果您在陵川县参保，回复“陵川县”" in reply
     assert await bot.scalar(select(Follower.county).where(Follower.openid == "o_k12")) is None
     assert "已记住您的地区：陵川县" in await say(bot, "o_k12", "我是陵川县的")
     assert await bot.scalar(select(Follower.county).where(Follower.openid == "o_k12")) == "陵川县"
