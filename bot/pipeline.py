@@ -107,8 +107,9 @@ def _waiting(pending: str, named: Query, ctx: Context) -> _Asked:
 
 
 def _completes(query: Query) -> bool:
-    """Whether `query` names a region alone (the answer to a question waiting for its county)."""
-    return query.intent is Intent.SET_REGION and query.region is not None
+    """Whether `query` answers a question waiting for its county: it names a region alone, or names one in a
+    message not otherwise understood (陵川能用吗, after 家庭共济是啥 was asked which county)."""
+    return query.intent in (Intent.SET_REGION, Intent.FALLBACK) and query.region is not None
 
 
 def _in_region(query: Query, region: str | None) -> Query:

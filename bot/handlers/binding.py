@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import config
+from bot.handlers.common import cite
 from bot.handlers.router import Router
 from bot.nlu.query import Intent, Query
 from bot.rules.calculator import calendar, payable_amount, resolve_policy
@@ -139,17 +140,32 @@ async def handle_unbind(query: Query, ctx: Context) -> Answer:
     return Answer("bind_unbind_ok", {}, remember={**_DONE, "resident_id": None})
 
 
+def _checking(query: Query, ctx: Context) -> dict[str, Any]:
+    """What the notice of the county asked about (or the follower's) says about seeing that a payment went
+    through, for whoever cannot be told their own record: its statements with their source, or whom to ask
+    where it is silent. Nothing when no county is known (another county's notice never answers)."""
+    region = query.region or ctx.speaker.region or ctx.settings.default_region
+    name = ctx.registry.region_name(region) if region else None
+    policy = resolve_policy(ctx.registry, name, ctx.today).policy if name else None
+    if policy is None:
+        return {"region": None, "check": [], "enquiry": None, "cite": None}
+    said = policy.payment_check
+    return {"region": name, "check": said, "enquiry": policy.region.enquiry.text,
+            "cite": cite(policy, *(s.source for s in said), None if said else policy.region.enquiry.source)}
+
+
 @router.handles(Intent.MY_STATUS)
 async def handle_my_status(query: Query, ctx: Context) -> Answer:
     """我交了吗: paid (amount, date, channel) or not for the insurance year being collected, with the
-    personal amount for the resident's categories."""
+    personal amount for the resident's categories. Without a bound identity (or a roster), what the notice
+    says about checking a payment."""
     if ctx.sessions is None or ctx.speaker.anonymous:
-        return _unavailable()
+        return Answer("my_status_unavailable", _checking(query, ctx))
     async with ctx.sessions() as session:
         resident = await _resident(session, ctx.speaker.resident_id)
         if resident is None:
             remember = {"resident_id": None} if ctx.speaker.resident_id is not None else None
-            return Answer("my_status_unbound", {}, remember=remember)
+            return Answer("my_status_unbound", _checking(query, ctx), remember=remember)
         res = resolve_policy(ctx.registry, resident.county, ctx.today)
         data: dict[str, Any] = {**_who(resident), "enquiry": _enquiry(ctx, resident.county), "res": res}
         if res.policy is None:

@@ -38,8 +38,8 @@ async def out_of_scope(query: Query, ctx: Context) -> Answer:
 @router.handles(Intent.FALLBACK, cacheable=True, reads=("region", "township"))
 async def fallback(query: Query, ctx: Context) -> Answer:
     intents = clarify.candidates(query)
-    if not intents:
-        return Answer("fallback", _menu(ctx))
+    if not intents:  # a county named in it is not taken as the follower's (陵川县有啥新政策没): offered instead
+        return Answer("fallback", {**_menu(ctx), "named": query.region})
     county_known = region_of(query, ctx) is not None  # else the pick asks for it, and waits with a plain question
     labels, remember = offer(*((str(i), descriptor(i, region=query.region, year=query.year,
                                                    categories=query.categories, tier=query.tier,

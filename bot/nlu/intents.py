@@ -7,7 +7,8 @@ Precedence, highest first (why, where it is not obvious):
   REMINDERS 96, UNBIND 95, BIND 90 ..... account commands are unambiguous (订阅提醒 / 退订提醒: the words alone)
   ENROLMENT_REWARD 89 .................. 连续参保/零报销 raising the 大病保险 limit is ours, unlike 大病保险 86
   OUT_OF_SCOPE 86-88 ................... 养老保险交了吗 is about pensions even though it says 交了吗
-  MY_STATUS 85 ......................... 我交了吗 / 交没交, whatever else is mentioned
+  MY_STATUS 85 ......................... 我交了吗 / 交没交, whatever else is mentioned; having paid, how to check
+                                         it (我已经交了怎么查, 钱交了怎么知道成功没), not the channels
   OUT_OF_SCOPE 83-84 ................... 医院, 凭证, 电话
   HANDLING_FEE 80 ...................... 村里收代办费 / 多收 outranks the fee it mentions
   OUT_OF_SCOPE 退费 78
@@ -23,16 +24,20 @@ Precedence, highest first (why, where it is not obvious):
   FAMILY_ACCOUNT 62 .................... 用职工医保给父母交 is not OUT_OF_SCOPE(职工医保) nor FEE
   FEE (tier + 条件/谁能选) 61 ........... 三档谁能选 is the tier's eligibility, not REGISTRATION
   FEE (category + 补助/资助) 60 .......... 低保户政府补助多少 is the category's subsidy, not FISCAL_SUBSIDY
-  REGISTRATION (has 职工医保) 58 ......... 有职工医保还要交居民医保吗
+  REGISTRATION (has 职工医保) 58 ......... 有职工医保还要交居民医保吗 (topic employee_insured: the notice's rule for
+                                         them); 辞职了没有职工医保 is plain eligibility
   OUT_OF_SCOPE 职工医保 57 ............... 职工医保交多少钱 is not our fee
   FISCAL_SUBSIDY 55 > FEE 50 ........... 政府补助多少钱 contains 多少钱; several questions -> the fee first
   HELP (你能做什么, 能干嘛) 48 ............. asks what the bot does, even if it names 公众号 or 微信
   DEADLINE 45 > REGISTRATION 42 > CHANNELS 40
+                                         (能交吗 / 现在还能交不 asked alone, a place at most: the period, while
+                                         微信能交吗 stays CHANNELS)
                                          (怎么参保缴费 -> REGISTRATION; 低保户怎么交 -> CHANNELS)
   SET_REGION (切换地区) 30 ............... explicit switch, unless a question is asked too
   HELP (帮助, 菜单, ?) 20
   FEE (only a category or tier named) 16 我是低保户 / 540那档: what does my group pay
-  SET_REGION (only a place named) 14 ... 我是陵川县礼义镇的 / 陵川 / 霍邱县 (extras unknown_region)
+  SET_REGION (only a place named) 14 ... 我是陵川县礼义镇的 / 陵川 / 霍邱县 (extras unknown_region): the message
+                                         is essentially a place; 陵川县有啥新政策没 is FALLBACK (with the region)
   GREETING 10, thanks 9 (topic 致谢) ... "你好，低保户交多少钱" is FEE; "你好，我是陵川的" is SET_REGION
 """
 
@@ -111,8 +116,37 @@ def _has_tier(slots: Slots) -> bool:
     return bool(slots.tier)
 
 
-def _has_place(slots: Slots) -> bool:
-    return slots.place_named
+# What a resident says around a place when telling where they live (我是陵川县的, 俺家在罗山县灵山镇, 乐至县那边,
+# 你好，我是陵川的，以后就问陵川的): once the places are taken out (`Slots.rest`), nothing else is left.
+_PLACE_TALK = re.compile(
+    r"(?:你好|您好|你们好|谢谢|多谢|好的|嗯|哦|喂|对|我们|俺们|咱们|我|俺|咱|老家|家里|家|户口|户籍|就是|是|住在|住|在|"
+    r"就|也|都|一直|现在|目前|属于|归|换成|换到|改成|改为|切换到|切到|选择|选|地区|地方|县城|城里|城|镇上|村民|居民|一下|"
+    r"这边|那边|这里|那里|这儿|那儿|这块|那块|这头|上|里|的|人|以后|要问|想问|问|要|查|"
+    r"呢|啊|呀|哈|吧|嘛|啦|[,.:;!?~ ])*"
+)
+
+
+def _only_place(slots: Slots) -> bool:
+    """Whether the message is essentially a place (我是陵川县的, 陵川): not a question that names one
+    (陵川县有啥新政策没), which is not the resident saying where they live."""
+    return slots.place_named and _PLACE_TALK.fullmatch(slots.rest) is not None
+
+
+# Whether paying is open now, asked with nothing else (能交吗, 现在还能交不, 今天可以缴费吗, 这会儿交得了不): the
+# collection period, asked beside a place at most (陵川能交吗: see `Slots.rest`).
+_CAN_PAY_NOW = re.compile(
+    r"(?:那|那么|请问|问一下|问下)?(?:我|俺|咱|我们|俺们)?(?:现在|今天|目前|眼下|这会儿?|这阵子?|这几天|这个月|今年)?"
+    r"(?:还|也|又)?(?:能|可以|让|给|能不能|可不可以|让不让|给不给)?"
+    r"(?:[交缴]|缴费|交费|交钱|续费)(?:得了|得上|的了|得成)?(?:医保|合疗|保险|费|钱)?(?:了)?"
+    r"(?:吗|不|没|么|嘛|啊|呀|不了|了不|没有|呢|不能|不可以)?[?]*"
+)
+
+
+_MAY = re.compile(r"能|可以|让|给|得了|得上|的了|得成")
+
+
+def _can_pay_now(slots: Slots) -> bool:
+    return _CAN_PAY_NOW.fullmatch(slots.rest) is not None and _MAY.search(slots.rest) is not None
 
 
 # What a message asks, which topic mentions in other clauses of it yield to (see `classify`).
@@ -152,6 +186,17 @@ _LAPSE_WORDS = (
     r"|去年(?:就|也)?没(?:有)?(?:交|缴|参保|买|续))"
 )
 _OOS = Intent.OUT_OF_SCOPE
+# Insured where one works: 职工医保, 单位的医保, 厂里交了社保, 有五险.
+_EMPLOYEE_INSURED = (
+    r"(?:职工医保|职工基本医疗|城镇职工(?:医保|医疗保险)?|职工的?(?:医保|保险)"
+    r"|(?:单位|厂里|公司|工地|打工的地方|上班的地方)(?:的|上|里)?(?:给|帮)?(?:交|缴|买|上)?(?:了|的)?(?:医保|社保|五险|医疗保险)"
+    r"|(?:有|交了?|缴了?|买了?|上了?)(?:社保|五险))"
+)
+# ... and asking whether the residents' insurance is needed too (还用交这个吗, 能不能两个都交, 还要参加居民医保吗).
+_TOO = (r"还要|还用|还需要|还得|还能|还交|还买|还参加|也要|也得|也能|也交|要不要|用不用|需不需要|能不能|可不可以"
+        r"|同时|一起|两个都|两样都|都(?:要|得|交|买|参加)|重复")
+# Checking one's payment: 查, 看, 知道 (怎么知道成功没), 确认.
+_CHECK = r"(?:查询|查看|查|看到|看(?!病|医生|门诊)|知道|确认|确定)"
 
 _RULE_TABLE: tuple[IntentRule, ...] = (
     # -- account --------------------------------------------------------------------------------------
@@ -198,10 +243,20 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     # -- the resident's own record --------------------------------------------------------------------
     rule("my_status", Intent.MY_STATUS, 85,
          # (能交了吗 / 可以交了吗 asks whether paying has opened: the collection period, not the record)
-         r"(?<![能以])[交缴](?:了|过了?|上了?|上去了?)(?:吗|嘛|么|没|没有|不)",
+         # (开始交了吗: whether collection has begun)
+         r"(?<![能以])(?<!开始)[交缴](?:了|过了?|上了?|上去了?)(?:吗|嘛|么|没|没有|不)",
          r"[交缴]没[交缴]|[交缴](?:费)?没有|有没有[交缴]|[交缴](?:费)?成功(?:了)?(?:吗|没)",
          r"缴费(?:状态|记录|结果|情况)|参保(?:状态|记录)|参保了(?:吗|没)|查.{0,6}(?:参保|缴费)(?:情况|信息)",
          r"到账|查不到|查询不到|没显示|显示(?:未|没)[交缴]|没(?:收到|有)?短信", r"是否已?(?:[交缴]|参保)"),
+    # having paid, how to check it (我已经交了怎么查, 钱交了怎么知道成功没, 交完在哪看交上没有): the record, not
+    # the channels nor a menu
+    rule("my_status_check", Intent.MY_STATUS, 85,
+         rf"(?<![能以要得该])[交缴](?:(?:过|完|上|好)(?:费|钱|医保|合疗)?了?|(?:费|钱|医保|合疗)?(?:了|的))"
+         rf"(?:钱|费|医保|合疗)?(?:以后|之后|后)?[^.;!?]{{0,5}}?"
+         rf"(?:{HOW}|{WHERE}(?:里|儿)?|去{WHERE}|到{WHERE}|能不能|能|可以|可不可以)(?:能|可以|才能)?{_CHECK}",
+         rf"(?:{HOW}|{WHERE}(?:里|儿)?|去{WHERE}|到{WHERE}|能不能|能|可以|可不可以)(?:能|可以|才能)?{_CHECK}"
+         rf"(?:一下|到|得到)?(?:我|俺|自己)?(?:的|家)?.{{0,4}}(?:[交缴](?:没|上|了|过|成功|完)|成功|到账|(?:缴费|交费|参保)(?:记录|信息|情况|结果|成功)?)",
+         r"(?:[交缴]|缴费|交费|付款|支付|钱)(?:上|了|完了?)?[^,.;!?]{0,8}(?:成功|到账|交上|缴上)(?:了)?(?:吗|没|没有|不|么|嘛)"),
     # -- how much ---------------------------------------------------------------------------------------
     rule("handling_fee", Intent.HANDLING_FEE, 80,
          r"手续费|代办费|管理费|服务费|跑腿费|好处费|辛苦费|工本费",
@@ -291,6 +346,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"条件|谁(?:能|可以)|能(?:不能)?选|可以选|能不能[交缴]|可不可以|限制", when=_has_tier),
     rule("fee_tiers", Intent.FEE, 50,
          r"几个档|哪几(?:个)?档|(?:档次|几档)(?:有哪些|是什么|怎么分)|分几档|有哪些档|几档|[交缴选]哪(?:一|个)档"),
+    rule("deadline_can_pay_now", Intent.DEADLINE, 45, r".", when=_can_pay_now),
     rule("deadline", Intent.DEADLINE, 45,
          r"截止|截至|结束|最后期限|期限|最后一天|最晚|最迟|过期|晚了|错过|来得及|逾期",
          r"还(?:能|可以|让|来得及)(?:[交缴]|补|买|参保)|现在(?:还)?(?:能|可以)(?:[交缴]|买)",
@@ -311,11 +367,13 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          rf"{KIN}(?:能|可以|能不能|可不可以)?(?:替|帮)(?:忙|着)[交缴]",
          # paying a relative's share from afar, the 把 construction: 给家里老人把医保交了
          rf"(?:给|帮|替|为)(?:家里的?)?{FAMILY}把.{{0,10}}[交缴]"),
+    # already insured where one works, and asking whether to pay the residents' insurance too: what the
+    # notice says of people in 职工医保 (不属于参保范围, 不得重复参保)
     rule("registration_employee", Intent.REGISTRATION, 58,
-         r"(?:职工医保|单位.{0,4}(?:交|缴|买)了?(?:医保|社保)).{0,10}(?:还要|还用|还需要|要不要|能不能|可以|还能|也要|还得)",
-         r"辞职|离职|不上班了|单位不交了|(?:没有|没|不是|不属于)(?:参加)?职工医保",
-         # insured where one works (有社保, 厂里交了五险) and asking whether to pay the residents' insurance too
-         r"(?:有|交了?|缴了?|买了?|上了?)(?:职工医保|社保|五险).{0,16}(?:还要|还用|还需要|要不要|用不用|还得|也要)"),
+         rf"(?<!没有)(?<![没不]){_EMPLOYEE_INSURED}.{{0,16}}(?:{_TOO})", topic="employee_insured"),
+    # no longer (or never) in 职工医保: whether one may join, the eligibility
+    rule("registration_left_employee", Intent.REGISTRATION, 58,
+         r"辞职|离职|不上班了|单位不交了|(?:没有|没|不是|不属于)(?:参加)?职工医保"),
     rule("registration_nonlocal", Intent.REGISTRATION, 74,
          r"(?:外地|外省|外县|非本地|非本县|非本镇)(?:的)?(?:人|户口|户籍).{0,16}(?:参保|参加|入保|[交缴])",
          r"(?:户口|户籍)(?:在|是)(?:外地|外省|外县|别的地方)"),
@@ -356,7 +414,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("help", Intent.HELP, 20,
          r"帮助|菜单|功能|help|使用说明|说明书|怎么用(?:这个|你)?$|你是谁|你是(?:机器人|人工|ai|真人)",
          r"^[?]+$|人工客服|转人工|找人工"),
-    rule("place_only", Intent.SET_REGION, 14, r".", when=_has_place),
+    rule("place_only", Intent.SET_REGION, 14, r".", when=_only_place),
     rule("greeting", Intent.GREETING, 10,
          r"^在[?吗嘛么不]*$|你好|您好|你们好|在吗|在不在|有人吗|哈喽|hello|^hi\b|^嗨|^喂|^早[啊呀安]?$|早上好|上午好|中午好|下午好|晚上好|老师好|大家好"),
     rule("thanks", Intent.GREETING, 9,

@@ -44,6 +44,8 @@ _SHORT_BEFORE = ("是", "在", "住", "到", "回")
 _SHORT_AFTER = ("的", "人", "那", "这")
 # Where a bare two-character place name is said: 是林川的, 在林川, 住林川那边.
 _PLACE_SAID = re.compile(r"([是在住到回去从])([\u4e00-\u9fff]{2})(?=[的人那这县镇乡]|$)")
+# Provinces and cities said before a county (我老家河南省信阳市光山县的): places too, for `SlotExtractor.rest`.
+_ABOVE_COUNTY = re.compile(r"(?:(?![家是在住的我俺咱])[\u4e00-\u9fff]){2,3}?[省市](?=[\u4e00-\u9fff])")
 # A county name: 2-3 characters none of which is a function word, then 县 (not 县城/县里/县医院).
 _COUNTY_CANDIDATE = re.compile(
     r"(?:^|(?<=[是在到去住从回的省市,.!?。、 俺我咱家]))"
@@ -62,6 +64,9 @@ class Slots:
     unknown_region: str | None = None  # a county named that has no policy (霍邱县 on its own)
     regions: tuple[str, ...] = ()  # every region named, in order of appearance
     extras: dict[str, str] = field(default_factory=dict)
+    # The text without the places it names (陵川县有啥新政策没 -> 有啥新政策没): what the message says beside
+    # where, which tells a message that is only a place (我是陵川县的) from a question naming one.
+    rest: str = ""
 
     @property
     def place_named(self) -> bool:
@@ -217,6 +222,14 @@ class SlotExtractor:
             return name
         return None
 
+    def without_places(self, text: str) -> str:
+        """`text` without the region, township, village, county, city and province names in it."""
+        for pattern in (self._region_re, self._township_re, self._bare_re, self._county_re):
+            if pattern is not None:
+                text = pattern.sub("", text)
+        text = _COUNTY_CANDIDATE.sub("", text)
+        return _ABOVE_COUNTY.sub("", text)
+
     def categories_in(self, text: str) -> tuple[str, ...]:
         spans: list[tuple[int, int, int, str]] = []  # (start, -length, source rank, key)
         if self._alias_re is not None:
@@ -306,6 +319,7 @@ class SlotExtractor:
             unknown_region=unknown,
             regions=regions,
             extras=extras,
+            rest=self.without_places(text) if region or township or unknown else text,
         )
 
 

@@ -431,6 +431,11 @@ class Policy(Strict):
     waiting_period: WaitingPeriod | None = None
     enrolment_incentives: EnrolmentIncentives | None = None
     eligibility: list[SourcedText] = []  # 参保对象 / 参保人员范围
+    # What the notice says of people already in 职工医保 (not in the residents' scheme, 不得重复参保), each
+    # written as the answer to "有职工医保还要交居民医保吗"; empty: the notice is silent, the answer says so.
+    employee_insured: list[SourcedText] = []
+    # What the notice says a resident can do to see that a payment went through (村里公示缴费情况); empty: silent.
+    payment_check: list[SourcedText] = []
     registration: list[SourcedText] = []  # 参保登记: where and how
     moving: list[SourcedText] = []  # 参保地变更, 暂停原参保地
     channels: list[Channel] = []

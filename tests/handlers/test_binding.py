@@ -101,6 +101,16 @@ async def test_cancel_unbind_and_not_bound(store: Store, people: list[list]) -> 
     assert "先绑定" in await say(store.settings, "我交了吗")
 
 
+@pytest.mark.parametrize("text", ["我已经交了怎么查", "钱交了怎么知道成功没", "交过了在哪看交没交上"])
+async def test_paid_and_asking_how_to_check_is_the_own_record(store: Store, people: list[list], text: str) -> None:
+    unbound = await say(store.settings, text)  # 陵川县's notice does not say how to check: whom to ask
+    assert "先绑定" in unbound and "通知没有写明缴费后怎么查询缴费结果" in unbound and "您是想问" not in unbound
+    await say(store.settings, "绑定")
+    await say(store.settings, f"{people[0][1]} {people[0][2]}")
+    status = await say(store.settings, text)
+    assert "已缴费：400元，2024年10月8日，微信" in status and "2025年度" in status
+
+
 async def test_status_when_the_coming_year_is_unpublished(store: Store, people: list[list]) -> None:
     await say(store.settings, "绑定")
     await say(store.settings, f"{people[0][1]} {people[0][2]}")

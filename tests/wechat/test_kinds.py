@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
+
 from bot.config import TZ
+from bot.store.models import Follower
 from tests.wechat import samples
 from tests.wechat.samples import fresh
 
@@ -54,3 +57,40 @@ async def test_helping_someone_pay(bot):
     assert "村（社区）集中代征点" in village and "罗政办〔2024〕42号" in village
     family = await say(bot, "o_k8", "乐至县儿子能替我交不")
     assert "亲情账户" in family and "职工医保个人账户" in family and "乐府办发〔2024〕16号" in family
+
+
+# -- paid and checking, 能交吗 alone, a county in an unreadable question, already in 职工医保 (session 5) ------
+
+
+async def test_paid_and_asking_how_to_check_gets_the_record_or_the_notice(bot):
+    assert "已记住您的地区：周集镇" in await say(bot, "o_k9", "我是周集镇的")
+    for text in ("钱交了怎么知道成功没", "我已经交了怎么查"):
+        reply = await say(bot, "o_k9", text)
+        assert "您是想问" not in reply and "先绑定" in reply
+        assert "村里会适时公示本村参保缴费情况" in reply and "周办〔2024〕46号 七，八（三）" in reply
+
+
+async def test_can_i_pay_now_alone_is_the_period_in_the_follower_s_county(bot):
+    await say(bot, "o_k10", "我是罗山县的")
+    reply = await say(bot, "o_k10", "能交吗")
+    assert "现在可以缴费" in reply and "罗政办〔2024〕42号" in reply and "您是想问" not in reply
+    asked = await say(bot, "o_k11", "还能交不")  # no county yet: asked, and the question waits for it
+    assert "请问您在哪个县（镇）参保" in asked
+    reply = await say(bot, "o_k11", "陵川")
+    assert "【陵川县 2025年度城乡居民医保】" in reply and "本月截止11月25日" in reply
+
+
+async def test_a_county_in_an_unreadable_question_is_not_where_the_follower_lives(bot):
+    reply = await say(bot, "o_k12", "陵川县有啥新政策没")
+    assert "已记住您的地区" not in reply and "如果您在陵川县参保，回复“陵川县”" in reply
+    assert await bot.scalar(select(Follower.county).where(Follower.openid == "o_k12")) is None
+    assert "已记住您的地区：陵川县" in await say(bot, "o_k12", "我是陵川县的")
+    assert await bot.scalar(select(Follower.county).where(Follower.openid == "o_k12")) == "陵川县"
+
+
+async def test_already_in_employee_insurance_gets_the_notice_s_rule_or_its_silence(bot):
+    luoshan = await say(bot, "o_k13", "罗山县我有单位的医保还用交这个吗")
+    assert "不属于城镇职工基本医疗保险覆盖范围" in luoshan and "依据：罗政办〔2024〕42号 二" in luoshan
+    lingchuan = await say(bot, "o_k14", "陵川县有职工医保还要交居民医保吗")
+    assert "通知没有写明已参加职工医保的人员还要不要参加城乡居民医保" in lingchuan
+    assert "不得重复参保" not in lingchuan and "罗政办" not in lingchuan
