@@ -22,6 +22,7 @@ from bot.catalogue import section, t
 from bot.rules import schema, validate
 from bot.rules.problems import CATALOGUE as RULES_CATALOGUE
 from bot.rules.problems import say
+from scheduler.kinds import KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "scheduler").rglob("*.py")])
@@ -148,6 +149,12 @@ def test_every_subsidy_kind_and_finding_level_has_its_entry() -> None:
     kinds = [k for k in _choices(schema.Subsidy, "kind") if k != "unspecified"]  # shown as its own sentence
     assert [k for k in kinds if f"show.subsidy_{k}" not in KEYS[RULES]] == []
     assert [lv for lv in typing.get_args(validate.Level) if f"validate.level_{lv}" not in KEYS[RULES]] == []
+
+
+def test_every_stage_kind_has_its_name() -> None:
+    assert KINDS
+    assert [k for k in KINDS if f"jobs.stages.{k}" not in KEYS[CLI]] == []
+    assert {k.label for k in KINDS.values()} <= set(section("jobs.stages").values())
 
 
 def test_the_readers_fill_in_nested_entries_and_fail_on_a_missing_one() -> None:
