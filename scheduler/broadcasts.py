@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.catalogue import t
 from bot.config import Settings
 from bot.render import environment
 from bot.rules.schema import Policy
@@ -46,13 +47,13 @@ def announcement(policy: Policy) -> tuple[str, str]:
         policy=policy, tiers=tiers, categories=categories[:4],
         channels=list(dict.fromkeys(ch.name for ch in policy.channels))[:6])
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
-    title = f"{policy.region.name}{policy.insurance_year}年度城乡居民医保缴费通知"
+    title = t("broadcast.policy_title", region=policy.region.name, year=policy.insurance_year)
     return title, "\n".join(lines)
 
 
 def check_text(content: str) -> None:
     if len(content) > MAX_TEXT_CHARS:
-        raise BroadcastError(f"群发内容{len(content)}字，超过{MAX_TEXT_CHARS}字：请精简（手机上读不完）")
+        raise BroadcastError(t("broadcast.refused.too_long", n=len(content), most=MAX_TEXT_CHARS))
 
 
 @dataclass
@@ -79,10 +80,9 @@ async def send(sessions: async_sessionmaker, client: WeChatClient, settings: Set
         b = await store.get(session, broadcast_id)
         check_text(b.content)
         if b.status == "sent":
-            raise BroadcastError(f"群发 {b.id} 已于之前发送完毕，不会重复发送")
+            raise BroadcastError(t("broadcast.refused.already_sent", id=b.id))
         if b.status == "draft" and settings.broadcast_approval:
-            raise BroadcastError(
-                f"群发 {b.id} 尚未审核：本系统设置为群发须经另一位工作人员审核（yibao broadcast approve）")
+            raise BroadcastError(t("broadcast.refused.not_approved", id=b.id))
         if b.status in {"draft", "approved"}:
             audience = Audience.from_dict(b.audience)
             if settings.account_type == "subscription":
@@ -102,7 +102,7 @@ async def send(sessions: async_sessionmaker, client: WeChatClient, settings: Set
             msg_id = await _call(client=client, openids=openids, content=content,
                                  clientmsgid=clientmsgid, broadcast_id=broadcast_id)
         except WeChatAPIError as exc:
-            error = f"第{seq}批：微信返回 {exc.errcode} {exc.errmsg}".strip()
+            error = t("broadcast.batch_failed", seq=seq, code=exc.errcode, message=exc.errmsg).strip()
             async with sessions.begin() as session:
                 batch = await session.get(store.BroadcastBatch, batch_id)
                 batch.last_error = error
@@ -131,16 +131,16 @@ async def _freeze_for_subscription(session: AsyncSession, b: Broadcast, audience
                                    actor: str) -> None:
     """A subscription account: one mass send a day, by tag or to all (openid lists are not open to it)."""
     if await store.sent_today(session, now):
-        raise BroadcastError("订阅号每天只能群发1次，今天已经群发过：请明天再发")
+        raise BroadcastError(t("broadcast.refused.once_a_day"))
     if audience.kind == "group":
-        raise BroadcastError("订阅号不能按名单群发，困难群体受众只能在服务号上发送")
+        raise BroadcastError(t("broadcast.refused.no_lists"))
     target = "all"
     if audience.kind in {"county", "township"}:
         name = (county_tag(audience.county) if audience.kind == "county"
                 else township_tag(audience.county, audience.township))
         tag = (await session.execute(select(WeChatTag.tag_id).where(WeChatTag.name == name))).scalar()
         if tag is None:
-            raise BroadcastError(f"微信上还没有“{name}”标签（还没有粉丝被打上该标签），无法按标签群发")
+            raise BroadcastError(t("broadcast.refused.no_tag", tag=name))
         target = f"tag:{tag}"
     reached = await store.reach(session, audience, now, None)
     session.add(store.BroadcastBatch(broadcast_id=b.id, seq=1, clientmsgid=f"yibao-bc{b.id}-1",

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.catalogue import section, t
 from bot.render import cn_date
 from bot.rules.loader import PolicyRegistry
 from bot.store.models import ResidentCategory
@@ -22,9 +23,9 @@ STAGE_NAMES = {kind.name: kind.label for kind in KINDS.values()}
 def describe_job(spec: JobSpec) -> str:
     what = spec.stage_kind.label
     if spec.stage_kind.for_residents:
-        what += f"（截止前{spec.stage.removeprefix('reminder-').removesuffix('d')}天）"
-    about = {"monthly": "月度截止", "period_end": "缴费期结束", "extension_end": f"延长期结束（{spec.who}）"}
-    return f"{what} · {spec.region} {cn_date(spec.cutoff, False)}{about.get(spec.cutoff_kind, '')}"
+        what += t("jobs.days_before", days=spec.stage.removeprefix("reminder-").removesuffix("d"))
+    about = t(f"jobs.cutoffs.{spec.cutoff_kind}", who=spec.who) if spec.cutoff_kind in section("jobs.cutoffs") else ""
+    return f"{what} · {spec.region} {cn_date(spec.cutoff, False)}{about}"
 
 
 async def preview(session: AsyncSession, registry: PolicyRegistry, row: dict[str, Any], today: dt.date) -> str:

@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.catalogue import t
 from bot.config import TZ, Settings
 
 Audience = Literal["residents", "officials"]
@@ -22,13 +23,17 @@ Audience = Literal["residents", "officials"]
 @dataclass(frozen=True)
 class StageKind:
     name: str  # the job id's stage (with the days before, for reminders) and the outbox rows' kind
-    label: str  # what `yibao jobs` calls it
     audience: Audience
     template: str
     days: str | None  # the setting of how many days before its date it runs (None: on the day)
     time: str  # the setting of the time of day it runs at
     progress: bool = False  # its messages carry the townships' progress
     villages: bool = False  # ... and the laggard villages of each township
+
+    @property
+    def label(self) -> str:
+        """What `yibao jobs`, `yibao remind plan` and the console call it (templates/cli/zh.toml [jobs.stages])."""
+        return t(f"jobs.stages.{self.name}")
 
     @property
     def for_residents(self) -> bool:
@@ -45,16 +50,16 @@ class StageKind:
         return [(f"{self.name}-{n}d", dt.datetime.combine(day - dt.timedelta(days=n), at, TZ)) for n in days]
 
 
-REMINDER = StageKind("reminder", "居民缴费状态通知", "residents", "reminder", "reminder_days", "reminder_time")
-DIGEST = StageKind("digest", "乡镇征缴进度", "officials", "digest", "digest_days", "digest_time",
+REMINDER = StageKind("reminder", "residents", "reminder", "reminder_days", "reminder_time")
+DIGEST = StageKind("digest", "officials", "digest", "digest_days", "digest_time",
                    progress=True, villages=True)
-ESCALATION = StageKind("escalation", "督办提醒（县局）", "officials", "escalation", "escalation_days",
+ESCALATION = StageKind("escalation", "officials", "escalation", "escalation_days",
                        "escalation_time", progress=True)
-BULLETIN = StageKind("bulletin", "一周一通报", "officials", "bulletin", None, "digest_time", progress=True)
-DEADLINE = StageKind("deadline", "工作节点提醒", "officials", "phase_deadline", "digest_days", "digest_time")
-INCENTIVE = StageKind("incentive", "以奖代补提醒", "officials", "phase_incentive", "digest_days", "digest_time",
+BULLETIN = StageKind("bulletin", "officials", "bulletin", None, "digest_time", progress=True)
+DEADLINE = StageKind("deadline", "officials", "phase_deadline", "digest_days", "digest_time")
+INCENTIVE = StageKind("incentive", "officials", "phase_incentive", "digest_days", "digest_time",
                       progress=True)
-PHASE = StageKind("phase", "工作阶段提醒", "officials", "phase_start", None, "digest_time")
+PHASE = StageKind("phase", "officials", "phase_start", None, "digest_time")
 
 KINDS = {k.name: k for k in (REMINDER, DIGEST, ESCALATION, BULLETIN, DEADLINE, INCENTIVE, PHASE)}
 PAYMENT_KINDS = (REMINDER, DIGEST, ESCALATION)  # the kinds planned for every payment cutoff

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, Integer, String, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.catalogue import t
 from bot.rules.loader import PolicyRegistry
 from bot.rules.schema import Policy
 from bot.store.db import insert
@@ -181,7 +182,7 @@ async def _plan_officials(session: AsyncSession, policy: Policy, spec: JobSpec, 
                           commit: bool, planned_at: dt.datetime, samples: int) -> None:
     officials = await _officials(session, spec.region)
     if not officials:
-        plan.note = "没有登记openid的联系人"
+        plan.note = t("remind.notes.no_contacts")
         return
     on = spec.run_at.date()  # progress counts payments dated up to the day the job runs
     units: list[TownshipProgress] = []
@@ -196,7 +197,7 @@ async def _plan_officials(session: AsyncSession, policy: Policy, spec: JobSpec, 
             earlier.append(await township_progress(session, spec.region, spec.insurance_year, day))
     planned = _officials_rows(policy, spec, officials, units, villages, earlier)
     if spec.stage_kind is ESCALATION and not planned:
-        plan.note = "没有落后于进度的乡镇，不发督办提醒"
+        plan.note = t("remind.notes.no_laggards")
     rows = [
         {
             "key": outbox_key(o.openid, spec, unit),

@@ -24,6 +24,7 @@ from bot.commands.serve import configure_logging
 from bot.commands.text import t
 from bot.commands.user import DEMO_ACCOUNTS, demo_accounts
 from bot.config import TZ, Settings
+from bot.render import cn_date
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -126,7 +127,7 @@ def demo_clock_start(registry: PolicyRegistry, settings: Settings,
 def _status(resident: DemoResident, registry: PolicyRegistry) -> str:
     policy = registry.for_region(DEMO_REGION)[-1]
     cats = "、".join(c.name for key in resident.categories if (c := policy.category(key)) is not None)
-    paid = (t("demo.paid", date=f"{resident.paid_on.year}年{resident.paid_on.month}月{resident.paid_on.day}日",
+    paid = (t("demo.paid", date=cn_date(resident.paid_on),
               channel=resident.channel) if resident.paid_on else t("demo.unpaid"))
     return f"{cats}，{paid}" if cats else paid
 
@@ -141,7 +142,7 @@ def banner(stack: Stack, summary: DemoSummary, registry: PolicyRegistry, start: 
     today = start.date()
     lines = [
         t("demo.title"),
-        t("demo.clock", start=f"{start.year}年{start.month}月{start.day}日 {start:%H:%M:%S}",
+        t("demo.clock", start=f"{cn_date(start)} {start:%H:%M:%S}",
           setting=config.TODAY_SETTING, value=today.isoformat()),
     ]
     if stage is not None:

@@ -39,10 +39,8 @@ async def demo_data(args: argparse.Namespace) -> int:
         except ValueError as exc:
             out.print(f"[red]{exc}[/red]")
             return 1
-        out.print(
-            f"演示数据（虚构）：{summary.region} {summary.year}年度，参保人 {summary.residents}，已缴 {summary.paid}，"
-            f"联系人 {summary.contacts}，绑定的关注者 {summary.followers}（同一 seed 重复运行不会重复写入）。"
-        )
+        out.print(t("demo-data.loaded", region=summary.region, year=summary.year, residents=summary.residents,
+                    paid=summary.paid, contacts=summary.contacts, followers=summary.followers))
         return 0
 
     return await with_db(work)

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 class _Bar:
-    """rich progress for an import: one bar per phase (检查, 写入), a spinner-like line for 合并."""
+    """rich progress for an import: one bar per phase (check, write), a spinner-like line for merging."""
 
     def __init__(self, progress: Progress):
         self.progress = progress
@@ -56,29 +56,27 @@ async def import_roster(args: argparse.Namespace) -> int:
                 result = await import_file(engine, registry, settings, args.kind, args.file, region=args.region,
                                            year=args.year, progress=_Bar(progress))
         except ImportRefused as exc:
-            out.print(f"[red]未导入：{exc}[/red]")
+            out.print(f"[red]{t('import.report.refused', reason=exc)}[/red]")
             return 1
         for warning in result.warnings:
-            out.print(f"[yellow]注意：{warning}[/yellow]")
+            out.print(f"[yellow]{t('import.report.warning', warning=warning)}[/yellow]")
         if not result.ok:
-            out.print(f"[red]未导入任何数据：{args.file.name} 有 {result.errors} 处问题（表头为第1行）。[/red]")
+            out.print(f"[red]{t('import.report.failed', file=args.file.name, errors=result.errors)}[/red]")
             for e in result.error_sample:
-                where = f"第{e.row}行" + (f"「{e.column}」" if e.column else "")
+                where = t("import.report.at_row", row=e.row) + (f"「{e.column}」" if e.column else "")
                 shown = f"（{e.value}）" if e.value else ""
                 out.print(f"  {where}{shown}：{e.reason}")
             if result.errors > len(result.error_sample):
-                out.print(f"  …… 其余 {result.errors - len(result.error_sample)} 处见错误清单")
-            out.print(f"错误清单：{result.errors_path}")
+                out.print(t("import.report.more", n=result.errors - len(result.error_sample)))
+            out.print(t("import.report.errors_file", path=result.errors_path))
             return 1
-        scope = "、".join(x for x in (result.region, f"{result.year}年度身份类别" if result.kind == "residents"
-                                      else None) if x)
-        out.print(
-            f"已导入 {args.file.name}{f'（{scope}）' if scope else ''}：共 {result.rows} 行，新增 {result.inserted}，"
-            f"更新 {result.updated}，未变 {result.unchanged}"
-            + (f"；身份类别新增 {result.categories_added}、删除 {result.categories_removed}"
-               if result.kind == "residents" else "")
-            + "。"
-        )
+        year = t("import.report.scope_year", year=result.year) if result.kind == "residents" else None
+        scope = "、".join(x for x in (result.region, year) if x)
+        categories = (t("import.report.categories", added=result.categories_added,
+                        removed=result.categories_removed) if result.kind == "residents" else "")
+        out.print(t("import.report.done", file=args.file.name, scope=f"（{scope}）" if scope else "", rows=result.rows,
+                    inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
+                    categories=categories))
         return 0
 
     return await with_db(work)

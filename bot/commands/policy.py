@@ -29,8 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.set_defaults(func=run_check)
 
     show = actions.add_parser("show", help=t("policy.show_help"), description=t("policy.show_description"))
-    show.add_argument("region", metavar="地区", help=t("policy.region"))
-    show.add_argument("year", metavar="年度", help=t("policy.year"))
+    show.add_argument("region", metavar=t("policy.region_metavar"), help=t("policy.region"))
+    show.add_argument("year", metavar=t("policy.year_metavar"), help=t("policy.year"))
     show.set_defaults(func=run_show)
 
 
@@ -74,7 +74,7 @@ def run_check(args: argparse.Namespace) -> int:
 
     for exc in failures:
         for line in str(exc).splitlines():
-            print(f"[错误] {line}")
+            print(t("policy.load_error", line=line))
     for finding in findings:
         print(finding)
     errors = sum(len(exc.problems) for exc in failures) + sum(f.level == "error" for f in findings)
@@ -91,18 +91,18 @@ def run_show(args: argparse.Namespace) -> int:
     registry = load_registry(policy_dirs())
     region = _region(registry, args.region.strip())
     if region is None:
-        print(f"未知地区“{args.region}”。已有政策文件的地区：{_known(registry)}", file=sys.stderr)
+        print(t("policy.unknown_region", region=args.region, known=_known(registry)), file=sys.stderr)
         return EXIT_UNKNOWN
     match = re.fullmatch(r"\s*(\d{4})\s*(?:年度?)?\s*", args.year)
     policy = registry.get(region, int(match[1])) if match else None
     if policy is None:
         years = "、".join(str(p.insurance_year) for p in registry.for_region(region))
-        print(f"{region}没有“{args.year}”年度的政策文件。已有年度：{years}", file=sys.stderr)
+        print(t("policy.unknown_year", region=region, year=args.year, years=years), file=sys.stderr)
         return EXIT_UNKNOWN
     print(render_policy(policy), end="")
     findings = check_policy(policy, registry.paths[policy.id])
     if findings:
-        print("\n校验提示")
+        print("\n" + t("policy.findings"))
         for finding in findings:
             print(f"  {finding}")
     return EXIT_OK
@@ -126,5 +126,6 @@ def _known(registry: PolicyRegistry) -> str:
         policies = registry.for_region(name)
         short = "、".join(policies[-1].region.short)
         years = "、".join(str(p.insurance_year) for p in policies)
-        parts.append(f"{name}（{short}）{years}年度" if short else f"{name} {years}年度")
+        parts.append(t("policy.known_short", name=name, short=short, years=years) if short
+                     else t("policy.known", name=name, years=years))
     return "；".join(parts)

@@ -47,10 +47,10 @@ async def remind_plan(settings: Settings, on: dt.date, region: str | None, *, co
     if stage:
         specs = [s for s in specs if s.stage == stage or s.kind == stage]
     if not specs:
-        print(f"{on.isoformat()} 之后没有提醒任务。", file=out)
+        print(t("remind.none", after=on.isoformat()), file=out)
         return []
-    mode = "写入发件箱" if commit else "预演，不写入发件箱；加 --commit 写入"
-    print(f"{cn_date(on)}起的提醒计划（{mode}）", file=out)
+    mode = t("remind.mode_commit") if commit else t("remind.mode_dry_run")
+    print(t("remind.heading", date=cn_date(on), mode=mode), file=out)
     plans = []
     async with open_sessions(settings) as sessions:
         for spec in specs:
@@ -60,19 +60,20 @@ async def remind_plan(settings: Settings, on: dt.date, region: str | None, *, co
                 if commit:
                     await session.commit()
                 plans.append(plan)
-                written = f"，新写入{plan.inserted}条" if plan.inserted is not None else ""
+                written = t("remind.written", n=plan.inserted) if plan.inserted is not None else ""
                 print(f"\n{when(spec.run_at)}  {describe_job(spec)}  [{spec.stage}]", file=out)
-                print(f"  收件人{plan.total}个{written}" + (f"（{plan.note}）" if plan.note else ""), file=out)
+                note = f"（{plan.note}）" if plan.note else ""
+                print(t("remind.recipients", n=plan.total, written=written) + note, file=out)
                 if plan.counts:
-                    by = "、".join(f"{name or spec.region + '本级'}{n}" for name, n in sorted(plan.counts.items(),
-                                                                               key=lambda kv: (-kv[1], kv[0])))
-                    print(f"  按乡镇：{by}", file=out)
+                    own = t("remind.own_level", region=spec.region)
+                    by = "、".join(f"{name or own}{n}" for name, n in sorted(plan.counts.items(),
+                                                                         key=lambda kv: (-kv[1], kv[0])))
+                    print(t("remind.by_township", counts=by), file=out)
                 for row in plan.samples:
                     text = await preview(session, registry, row, spec.run_at.date())
-                    print(f"  示例 → {row['openid']}：", file=out)
+                    print(t("remind.sample", openid=row["openid"]), file=out)
                     for line in text.splitlines():
                         print(f"    {line}", file=out)
     if not any(p.total for p in plans):
-        print("\n（没有收件人：数据库里还没有关注公众号的居民或登记了openid的联系人；"
-              "演示数据：yibao demo-data --region 陵川县）", file=out)
+        print("\n" + t("remind.no_recipients"), file=out)
     return plans

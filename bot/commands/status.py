@@ -49,25 +49,25 @@ async def status(args: argparse.Namespace) -> int:
                 await ensure_targets(session, registry, region)
             rows = await township_progress(session, region, year, on, registry)
         if not rows:
-            out.print(f"{region} {year}年度：数据库中没有任务数，也没有参保人员"
-                      "（先运行 yibao db load-targets 并导入名册）。")
+            out.print(t("status.empty", region=region, year=year))
             return 1
         by_village = any(r.village for r in rows)
-        table = Table(title=f"{region} {year}年度城乡居民医保缴费进度（截至{on.year}年{on.month}月{on.day}日）")
-        table.add_column("排名", justify="right")
-        table.add_column("村(社区)" if by_village else "乡镇")
-        table.add_column("任务数", justify="right")
-        table.add_column("已缴", justify="right")
-        table.add_column("完成率", justify="right")
-        table.add_column("差额", justify="right")
+        table = Table(title=t("status.title", region=region, year=year, date=t("status.as_of", year=on.year,
+                                                                                 month=on.month, day=on.day)))
+        table.add_column(t("status.rank"), justify="right")
+        table.add_column(t("status.village") if by_village else t("status.township"))
+        table.add_column(t("status.target"), justify="right")
+        table.add_column(t("status.paid"), justify="right")
+        table.add_column(t("status.percent"), justify="right")
+        table.add_column(t("status.remaining"), justify="right")
         groups = [g.name for g in rows[0].groups]
         for name in groups:
             table.add_column(name, justify="right")
         notes = []
         if groups:
-            notes.append(f"{'、'.join(groups)}：已缴/名册人数（括号内为通知所列人数）")
+            notes.append(t("status.groups_note", groups="、".join(groups)))
         if rows[0].demo_scale:
-            notes.append(f"演示数据：任务数为通知的 {rows[0].demo_scale:g} 倍")
+            notes.append(t("status.demo_note", scale=rows[0].demo_scale))
         table.caption = "；".join(notes) or None
         for r in rows:
             pct = r.percent
@@ -75,12 +75,12 @@ async def status(args: argparse.Namespace) -> int:
             cells = [str(r.rank), r.name, "—" if r.target is None else str(r.target), str(r.paid), _pct(pct),
                      "—" if r.remaining is None else str(r.remaining)]
             for g in r.groups:
-                notice = f"（通知{g.notice_listed}）" if g.notice_listed is not None else ""
+                notice = t("status.notice_listed", n=g.notice_listed) if g.notice_listed is not None else ""
                 cells.append(f"{g.paid}/{g.listed}{notice}")
             table.add_row(*cells, style=style)
         target = sum(r.target or 0 for r in rows)
         paid = sum(r.paid for r in rows)
-        total = ["", "合计", str(target), str(paid), _pct(round(100 * paid / target, 1) if target else None),
+        total = ["", t("status.total"), str(target), str(paid), _pct(round(100 * paid / target, 1) if target else None),
                  str(max(target - paid, 0))]
         for i, _name in enumerate(groups):
             listed = sum(r.groups[i].listed for r in rows)

@@ -5,18 +5,14 @@ from __future__ import annotations
 import aiohttp_jinja2
 from aiohttp import web
 
+from bot.catalogue import section
 from bot.console.context import allow, console
 from bot.store.users import ROLES, list_users, recent_audit
 
 routes = web.RouteTableDef()
 PAGE = 100
 
-ACTIONS = {
-    "login": "登录", "login.failed": "登录失败", "login.throttled": "登录被限制", "logout": "退出",
-    "user.add": "新建账号", "user.disable": "停用账号", "user.enable": "启用账号", "user.passwd": "更改密码",
-    "import.residents": "导入参保人员名册", "import.payments": "导入缴费明细", "import.contacts": "导入联系人",
-    "policy.publish": "发布政策", "campaign.pause": "暂停提醒", "campaign.resume": "恢复提醒",
-}
+ACTIONS: dict[str, str] = dict(section("console.actions"))  # the audit log's actions, as the filter names them
 
 
 @routes.get("/audit", name="audit")

@@ -6,6 +6,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
 
+from bot.catalogue import t
 from bot.console.context import EVERYONE, PUBLIC, account, allow, console
 from bot.console.guard import start_session
 from bot.store.users import FAILURE_WINDOW, audit, authenticate, throttled
@@ -47,13 +48,13 @@ async def login(request: web.Request) -> web.StreamResponse:
     async with c.sessions() as db, db.begin():
         if await throttled(db, username, ip):
             minutes = int(FAILURE_WINDOW.total_seconds() // 60)
-            error = f"登录失败次数过多，请{minutes}分钟后再试。"
+            error = t("console.login_throttled", minutes=minutes)
             await audit(db, username, "login.throttled", {"ip": ip})
             acc = None
         else:
             acc = await authenticate(db, username, password, ip)
             if acc is None:
-                error = "用户名或密码不正确。"
+                error = t("console.login_failed")
     if acc is None:
         return aiohttp_jinja2.render_template("login.html", request,
                                               {"next": target, "error": error, "username": username}, status=401)

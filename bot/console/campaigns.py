@@ -8,6 +8,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import or_, select
 
+from bot.catalogue import section, t
 from bot.console.context import BUREAU, account, allow, console
 from bot.console.views import region_year
 from bot.store.models import OutboxMessage
@@ -20,8 +21,7 @@ routes = web.RouteTableDef()
 SHOWN_JOBS = 40
 SAMPLES = 3
 OUTBOX_PAGE = 100
-STATUS_NAMES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "失败", "dropped": "已放弃",
-                "skipped": "已跳过"}
+STATUS_NAMES: dict[str, str] = dict(section("console.outbox_statuses"))
 
 
 @routes.get("/campaigns", name="campaigns")
@@ -61,7 +61,7 @@ async def _toggle(request: web.Request, action) -> web.StreamResponse:
     policy = next((p for p in c.registry.policies if p.id == policy_id), None)
     known = {j.stage for j in all_jobs(c.registry, c.settings, policy.region.name)} if policy else set()
     if policy is None or (stage != SEASON and stage not in known):
-        raise web.HTTPBadRequest(text="没有这个提醒阶段")
+        raise web.HTTPBadRequest(text=t("console.no_stage"))
     async with c.sessions() as session, session.begin():
         await action(session, policy_id, stage, account(request).username)
     raise web.HTTPSeeOther(request.app.router["campaigns"].url_for().with_query(
@@ -74,7 +74,7 @@ async def preview_stage(request: web.Request) -> web.Response:
     c = console(request)
     spec = find_job(c.registry, c.settings, request.query.get("job", ""))
     if spec is None:
-        raise web.HTTPNotFound(text="没有这个提醒任务")
+        raise web.HTTPNotFound(text=t("console.no_job"))
     async with c.sessions() as session:
         plan = await plan_job(session, c.registry, spec, commit=False, planned_at=c.clock(), samples=SAMPLES)
         samples = [(row["openid"], await preview(session, c.registry, row, spec.run_at.date()))

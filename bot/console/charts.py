@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.catalogue import t
 from bot.store.progress import TownshipProgress
 
 WIDTH = 480
@@ -41,11 +42,12 @@ def progress_chart(units: Sequence[TownshipProgress], expected: float | None) ->
     bars = []
     for i, u in enumerate(units):
         share = min((u.percent or 0.0) / 100, 1.0)
-        value = f"{u.percent:.1f}%" if u.percent is not None else f"{u.paid}人"
+        value = f"{u.percent:.1f}%" if u.percent is not None else t("console.chart_people", n=u.paid)
         bars.append(Bar(u.name, value, LABEL_W, 8 + i * ROW_H, round(span * share, 1), ROW_H - 8,
                         behind=expected is not None and u.percent is not None and u.percent < expected))
     marker = None if expected is None else round(LABEL_W + span * min(expected, 100) / 100, 1)
-    return Chart(WIDTH, 16 + len(bars) * ROW_H, bars, marker, f"应达{expected:.1f}%" if expected is not None else "")
+    expected_label = t("console.chart_expected", percent=expected) if expected is not None else ""
+    return Chart(WIDTH, 16 + len(bars) * ROW_H, bars, marker, expected_label)
 
 
 def week_chart(weeks: Sequence[tuple[str, int]]) -> Chart:

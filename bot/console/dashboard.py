@@ -11,6 +11,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.catalogue import t
 from bot.console.charts import progress_chart, week_chart
 from bot.console.context import BUREAU, EVERYONE, account, allow, console
 from bot.console.views import region_year
@@ -122,7 +123,7 @@ async def township_dashboard(request: web.Request) -> web.Response:
     county, township = request.match_info["county"], request.match_info["township"]
     region = c.registry.region_name(county)
     if region is None or township not in c.registry.townships(region):
-        raise web.HTTPNotFound(text="没有这个乡镇")
+        raise web.HTTPNotFound(text=t("console.no_township"))
     _, year = region_year(c, region, request.query.get("year"))
     policy = c.registry.get(region, year)
     assert policy is not None

@@ -17,6 +17,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import Session, get_session, new_session
 
+from bot.catalogue import t
 from bot.console.context import ACCOUNT, CSRF, PUBLIC, Handler, console
 from bot.store.users import Account, session_account
 
@@ -107,17 +108,17 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             request[CSRF] = page["csrf_token"] = csrf_token(session)
             if request.method in SAFE_METHODS:
                 raise web.HTTPFound(router["login"].url_for().with_query(next=request.path_qs))
-            return refuse(request, 401, "请先登录。")
+            return refuse(request, 401, t("console.sign_in"))
         request[ACCOUNT] = page["me"] = acc
         if not roles or acc.role not in roles:
-            return refuse(request, 403, f"您的账号（{acc.role_name}）无权使用此页面。")
+            return refuse(request, 403, t("console.role_refused", role=acc.role_name))
         if not _township_ok(request):
-            return refuse(request, 403, f"您的账号只能查看{acc.county}{acc.township}的数据。")
+            return refuse(request, 403, t("console.township_only", county=acc.county, township=acc.township))
     if request.method not in SAFE_METHODS:
         if not _origin_ok(request):
-            return refuse(request, 403, "请求来源不是本站，已拒绝。")
+            return refuse(request, 403, t("console.foreign_origin"))
         if not await _csrf_ok(request, session):
-            return refuse(request, 403, "表单已过期或缺少安全令牌（CSRF），请刷新页面后重试。")
+            return refuse(request, 403, t("console.csrf"))
     return await handler(request)
 
 

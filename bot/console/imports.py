@@ -25,6 +25,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.catalogue import section, t
 from bot.console.context import BUREAU, Console, account, allow, console
 from bot.store.db import make_engine
 from bot.store.imports import KINDS, ImportRefused, import_file
@@ -32,7 +33,7 @@ from bot.store.models import AuditLog
 
 routes = web.RouteTableDef()
 WORK_DIR = Path("var") / "console" / "imports"
-KIND_NAMES = {"residents": "参保人员名册", "payments": "缴费明细", "contacts": "联系人"}
+KIND_NAMES: dict[str, str] = dict(section("console.import_kinds"))
 SHOWN_ERRORS = 200
 KEPT_S = 7 * 24 * 3600  # an import's page and error report stay this long
 TOKEN = re.compile(r"[A-Za-z0-9_-]{20,40}")
@@ -40,10 +41,10 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{20,40}")
 
 def _job_dir(token: str) -> Path:
     if not TOKEN.fullmatch(token):
-        raise web.HTTPNotFound(text="没有这次导入")
+        raise web.HTTPNotFound(text=t("console.no_import"))
     folder = WORK_DIR / token
     if not (folder / "state.json").is_file():
-        raise web.HTTPNotFound(text="没有这次导入")
+        raise web.HTTPNotFound(text=t("console.no_import"))
     return folder
 
 
@@ -92,7 +93,7 @@ def _run(c: Console, folder: Path, state: dict[str, Any]) -> None:
         except ImportRefused as exc:
             _write_state(folder, {**state, "finished": True, "refused": str(exc)})
         except Exception as exc:  # shown to the user; the transaction was rolled back
-            _write_state(folder, {**state, "finished": True, "refused": f"导入出错，未写入任何数据：{exc}"})
+            _write_state(folder, {**state, "finished": True, "refused": t("console.import_failed", error=exc)})
             raise
         finally:
             await engine.dispose()
@@ -122,13 +123,13 @@ async def start_import(request: web.Request) -> web.StreamResponse:
     raw_year = str(form.get("year", "")).strip()
     error = None
     if kind not in KINDS:
-        error = "请选择导入的内容"
+        error = t("console.import_no_kind")
     elif not isinstance(upload, web.FileField) or not upload.filename:
-        error = "请选择要上传的文件（.csv 或 .xlsx）"
+        error = t("console.import_no_file")
     elif Path(upload.filename).suffix.lower() not in (".csv", ".xlsx"):
-        error = "只能导入 .csv 或 .xlsx 文件"
+        error = t("console.import_bad_suffix")
     elif raw_year and not re.fullmatch(r"20\d\d", raw_year):
-        error = "年度应为四位数字，如 2025"
+        error = t("console.import_bad_year")
     if error:
         async with c.sessions() as session:
             recent = (await session.scalars(select(AuditLog).where(AuditLog.action.startswith("import."))
@@ -145,8 +146,8 @@ async def start_import(request: web.Request) -> web.StreamResponse:
     with (folder / name).open("wb") as out:
         shutil.copyfileobj(upload.file, out)
     state = {"kind": kind, "region": region, "year": int(raw_year) if raw_year else None, "file": name,
-             "actor": account(request).username, "phase": "排队", "done": 0, "total": None, "finished": False,
-             "refused": None}
+             "actor": account(request).username, "phase": t("import.phases.queued"), "done": 0, "total": None,
+             "finished": False, "refused": None}
     _write_state(folder, state)
     threading.Thread(target=_run, args=(c, folder, state), name=f"import-{token[:6]}", daemon=True).start()
     raise web.HTTPSeeOther(request.app.router["import_job"].url_for(token=token))
@@ -169,7 +170,7 @@ async def import_errors(request: web.Request) -> web.StreamResponse:
     folder = _job_dir(request.match_info["token"])
     name = (_read_state(folder).get("result") or {}).get("errors_file")
     if not name or not (folder / name).is_file():
-        raise web.HTTPNotFound(text="这次导入没有错误报告")
+        raise web.HTTPNotFound(text=t("console.no_error_report"))
     return web.FileResponse(folder / name, headers={
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": "attachment; filename*=UTF-8''import-errors.csv"})

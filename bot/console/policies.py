@@ -18,6 +18,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.catalogue import t
 from bot.console.context import BUREAU, account, allow, console
 from bot.rules.loader import PolicyError, PolicyRegistry, load_policy_text, with_policies
 from bot.rules.problems import say
@@ -56,7 +57,7 @@ def review(current: PolicyRegistry, filename: str, text: str) -> Review:
     out = Review(filename, text)
     stem = Path(filename).stem
     if Path(filename).suffix not in (".yaml", ".yml") or not POLICY_NAME.fullmatch(stem):
-        out.errors.append("文件名应为 地区-年度.yaml（小写字母、数字、连字符），如 lingchuan-2026.yaml")
+        out.errors.append(say("loader.file_name"))
         return out
     path = Path(f"{stem}.yaml")
     try:
@@ -108,7 +109,7 @@ async def policy_show(request: web.Request) -> web.Response:
     c = console(request)
     policy = next((p for p in c.registry.policies if p.id == request.match_info["policy_id"]), None)
     if policy is None:
-        raise web.HTTPNotFound(text="没有这个政策")
+        raise web.HTTPNotFound(text=t("console.no_policy"))
     findings = [f for f in check_registry(c.registry) if f.file == str(c.registry.paths.get(policy.id))]
     published = (await _publications(request)).get(policy.id)
     return aiohttp_jinja2.render_template("policy.html", request, {
@@ -133,7 +134,7 @@ async def _uploaded(request: web.Request) -> tuple[str, str]:
         name = str(form.get("filename", ""))
     if len(raw) > MAX_POLICY_BYTES:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_POLICY_BYTES, actual_size=len(raw),
-                                            text="政策文件不能超过1 MB")
+                                            text=say("loader.too_large", mib=MAX_POLICY_BYTES // (1024 * 1024)))
     try:
         return Path(name).name, raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -17,13 +17,14 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.catalogue import t
 from bot.console.context import BUREAU, allow, console
 from bot.nlu import normalize
 from bot.nlu.query import Intent
 from bot.store.models import MessageLog
 
 routes = web.RouteTableDef()
-INTENTS = {Intent.FALLBACK: "没听懂", Intent.OUT_OF_SCOPE: "不在服务范围"}
+INTENTS = {intent: t(f"console.intents.{intent}") for intent in (Intent.FALLBACK, Intent.OUT_OF_SCOPE)}
 SCANNED = 20_000  # the newest messages looked at
 SHOWN = 200
 TRIED_SHOWN = 3  # kinds of attempt shown per group

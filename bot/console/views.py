@@ -6,6 +6,7 @@ import datetime as dt
 
 from aiohttp import web
 
+from bot.catalogue import t
 from bot.console.context import Console
 from bot.render import cn_date
 from bot.rules.calculator import resolve_policy
@@ -35,10 +36,10 @@ def region_year(c: Console, raw_region: str | None, raw_year: str | None) -> tup
     raw = raw_region or c.settings.default_region or (registry.regions() or [""])[0]
     region = registry.region_name(raw)
     if region is None:
-        raise web.HTTPNotFound(text=f"没有地区“{raw}”")
+        raise web.HTTPNotFound(text=t("console.no_region", region=raw))
     if raw_year:
         if not raw_year.isdigit() or registry.get(region, int(raw_year)) is None:
-            raise web.HTTPNotFound(text=f"{region}没有{raw_year}年度的政策")
+            raise web.HTTPNotFound(text=t("console.no_year", region=region, year=raw_year))
         return region, int(raw_year)
     today = c.today()
     year = resolve_policy(registry, region, today).year

@@ -21,8 +21,12 @@ def _catalogue() -> dict[str, dict[str, str]]:
 
 
 def say(key: str, /, **fields: Any) -> str:
-    section, _, entry = key.partition(".")
-    return _catalogue()[section][entry].format(**fields)
+    """The entry `key` (`section.entry`, or `section.table.entry` for a nested table) with its fields filled in."""
+    name, _, entry = key.rpartition(".")
+    table: Any = _catalogue()
+    for part in name.split("."):
+        table = table[part]
+    return table[entry].format(**fields)
 
 
 class RuleError(ValueError):

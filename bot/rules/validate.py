@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from bot.rules.loader import PolicyRegistry
+from bot.rules.problems import say
 from bot.rules.schema import Category, Policy, Subsidy, TableColumn, TargetTable, Tier
 
 # The category keys shared by all files (see the schema docstring); other keys are allowed but flagged
@@ -62,8 +63,7 @@ def _looks_like_phone(value: int) -> bool:
     """A figure in a table that is a mobile number (11 digits, 13x-19x) rather than a count."""
     return 13_000_000_000 <= value < 20_000_000_000
 
-Level = Literal["warning", "error"]
-LEVEL_LABEL: dict[str, str] = {"warning": "警告", "error": "错误"}
+Level = Literal["warning", "error"]  # shown as [validate] level_warning / level_error
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"[{LEVEL_LABEL[self.level]}] {self.file} {self.where}: {self.message}"
+        return f"[{say(f'validate.level_{self.level}')}] {self.file} {self.where}: {self.message}"
 
 
 def computed_subsidy(tier_amount: int, subsidy: Subsidy) -> int | None:
@@ -127,16 +127,16 @@ def check_policy(policy: Policy, path: Path | str) -> list[Finding]:
         add(level, where, message)
     for where, text in _strings(policy.model_dump(mode="json"), ""):
         if find_phones(text):
-            add("error", where, "含有疑似电话号码；政策文件不得写入任何人的姓名或电话")
+            add("error", where, say("validate.phone_in_text"))
     for table in policy.targets:
         for column in table.columns:
             if _PHONE_HEADER.search(unicodedata.normalize("NFKC", column.name)):
                 add("error", f"targets[{table.key}].columns[{column.key}]",
-                    f"{column_label(column)}是电话号码列；政策文件不得写入联系人电话")
+                    say("validate.phone_column", column=column_label(column)))
         for row in table.rows:
             for key, value in row.values.items():
                 if value is not None and _looks_like_phone(value):
-                    add("error", f"targets[{table.key}].{row.name}.{key}", "表格中含有疑似手机号码")
+                    add("error", f"targets[{table.key}].{row.name}.{key}", say("validate.phone_in_table"))
     return findings
 
 
@@ -159,7 +159,8 @@ def check_registry(registry: PolicyRegistry) -> list[Finding]:
         for word in [policy.region.name, *policy.region.short]:
             first = owner.setdefault(word, policy)
             if first.region.name != policy.region.name:
-                clash = f"“{word}”同时指{first.region.name}（{first.id}）和{policy.region.name}"
+                clash = say("validate.name_clash", word=word, first=first.region.name, first_id=first.id,
+                            other=policy.region.name)
                 add("error", policy, "region.short", clash)
 
     for name in registry.regions():
@@ -169,15 +170,16 @@ def check_registry(registry: PolicyRegistry) -> list[Finding]:
             for attr in ("level", "county", "city", "province"):
                 a, b = getattr(first.region, attr), getattr(policy.region, attr)
                 if a != b:
-                    add("warning", policy, f"region.{attr}", f"{name}在{first.id}中为“{a}”，在此为“{b}”")
+                    changed = say("validate.region_changed", region=name, first_id=first.id, was=a, now=b)
+                    add("warning", policy, f"region.{attr}", changed)
         for earlier, later in itertools.pairwise(years):
             if later.collection.start <= _last_day(earlier):
                 add(
                     "warning",
                     later,
                     "collection.start",
-                    f"{later.insurance_year}年度缴费期开始（{later.collection.start}）早于"
-                    f"{earlier.insurance_year}年度缴费期结束（{_last_day(earlier)}，{earlier.id}）",
+                    say("validate.years_overlap", year=later.insurance_year, start=later.collection.start,
+                        earlier_year=earlier.insurance_year, earlier_end=_last_day(earlier), earlier_id=earlier.id),
                 )
     return findings
 
@@ -191,39 +193,38 @@ def _check_categories(policy: Policy) -> Iterator[tuple[str, Level, str]]:
         where = f"categories[{cat.key}]"
         yield from _check_amounts(policy, cat, where)
         if cat.key not in SHARED_CATEGORY_KEYS and not cat.aliases:
-            yield f"{where}.aliases", "warning", f"县定类别“{cat.name}”（{cat.key}）没有群众说法（aliases）"
+            yield f"{where}.aliases", "warning", say("validate.no_aliases", name=cat.name, key=cat.key)
         for field in ("covers", "excluded_if"):
             for key in getattr(cat, field):
                 if key == cat.key:
-                    yield f"{where}.{field}", "error", f"类别不能{_FIELD_LABEL[field]}自身（{key}）"
+                    how = say(f"validate.field_{field}")
+                    yield f"{where}.{field}", "error", say("validate.covers_itself", how=how, key=key)
                 elif key not in defined and key not in SHARED_CATEGORY_KEYS:
-                    yield f"{where}.{field}", "warning", f"未知的类别键 {key!r}（本文件未定义，也不是通用类别键）"
+                    yield f"{where}.{field}", "warning", say("validate.unknown_key", key=key)
                 elif field == "excluded_if" and key not in defined:
-                    yield f"{where}.{field}", "warning", f"排除的类别 {key!r} 在本文件中未定义"
+                    yield f"{where}.{field}", "warning", say("validate.excluded_undefined", key=key)
                 elif field == "covers" and key in defined:
-                    yield f"{where}.{field}", "warning", f"{key!r} 在本文件中另有类别，包含关系会造成两种答案"
+                    yield f"{where}.{field}", "warning", say("validate.covers_defined", key=key)
 
-
-_FIELD_LABEL = {"covers": "包含", "excluded_if": "排除"}
 
 
 def _check_amounts(policy: Policy, cat: Category, where: str) -> Iterator[tuple[str, Level, str]]:
     subsidy = cat.subsidy
     tier = subsidy_tier(policy, cat)
-    label = f"{cat.name}（{tier.name}{tier.amount}元）"
+    label = say("validate.category_label", name=cat.name, tier=tier.name, amount=tier.amount)
     if subsidy.kind == "unspecified":
         if cat.personal_amount is not None:
             yield (
                 f"{where}.personal_amount",
                 "warning",
-                f"{cat.name}：通知未规定资助金额，却写有个人缴费{cat.personal_amount}元",
+                say("validate.unspecified_with_personal", name=cat.name, personal=cat.personal_amount),
             )
         return
     if subsidy.kind == "full" and subsidy.amount is not None and subsidy.amount != tier.amount:
         yield (
             f"{where}.subsidy.amount",
             "warning",
-            f"{label}：全额资助印为{subsidy.amount}元，与档次金额{tier.amount}元不符",
+            say("validate.full_subsidy_differs", label=label, printed=subsidy.amount, tier=tier.amount),
         )
     if subsidy.kind == "rate" and subsidy.amount is not None:
         assert subsidy.rate_percent is not None
@@ -232,18 +233,21 @@ def _check_amounts(policy: Policy, cat: Category, where: str) -> Iterator[tuple[
             yield (
                 f"{where}.subsidy.amount",
                 "warning",
-                f"{label}：资助印为{subsidy.amount}元，按{subsidy.rate_percent}%计算应为{exact / 100:g}元",
+                say("validate.rate_subsidy_differs", label=label, printed=subsidy.amount, rate=subsidy.rate_percent,
+                    computed=exact / 100),
             )
     amount = computed_subsidy(tier.amount, subsidy)
     assert amount is not None
     personal = tier.amount - amount
     if personal < 0:
-        yield f"{where}.subsidy", "error", f"{label}：资助{amount}元超过缴费标准，个人缴费将为{personal}元"
+        yield (f"{where}.subsidy", "error",
+               say("validate.subsidy_exceeds", label=label, amount=amount, personal=personal))
     elif cat.personal_amount is not None and cat.personal_amount != personal:
         yield (
             f"{where}.personal_amount",
             "warning",
-            f"{label}：个人缴费印为{cat.personal_amount}元，缴费标准{tier.amount}元减资助{amount}元应为{personal}元",
+            say("validate.personal_differs", label=label, printed=cat.personal_amount, tier=tier.amount, amount=amount,
+                personal=personal),
         )
 
 
@@ -259,27 +263,28 @@ def _check_dates(policy: Policy) -> Iterator[tuple[str, Level, str]]:
     col = policy.collection
     year = policy.insurance_year
     if col.end < col.start:
-        yield "collection.end", "error", f"缴费期结束（{col.end}）早于开始（{col.start}）"
+        yield "collection.end", "error", say("validate.collection_reversed", end=col.end, start=col.start)
     for i, ext in enumerate(col.extensions):
         if ext.end <= col.end:
-            yield f"collection.extensions[{i}].end", "error", f"延长期截止（{ext.end}）不晚于缴费期结束（{col.end}）"
+            yield (f"collection.extensions[{i}].end", "error",
+                   say("validate.extension_not_after", ext_end=ext.end, end=col.end))
     if col.start.year not in (year - 1, year):
-        yield "collection.start", "warning", f"{year}年度的缴费期却从{col.start}开始"
+        yield "collection.start", "warning", say("validate.collection_start_year", year=year, start=col.start)
     if _last_day(policy) > dt.date(year, 12, 31):
-        yield "collection.end", "warning", f"{year}年度的缴费截止（{_last_day(policy)}）晚于该年度结束"
+        yield "collection.end", "warning", say("validate.collection_past_year", year=year, end=_last_day(policy))
     window = col.monthly_window
     if window is not None and not window.first_day <= col.end.day <= window.last_day:
         yield (
             "collection.monthly_window",
             "warning",
-            f"缴费期截止日{col.end}不在每月可缴日（{window.first_day}—{window.last_day}日）之内",
+            say("validate.end_outside_window", end=col.end, first=window.first_day, last=window.last_day),
         )
 
     doc_date = policy.document.date
     if doc_date.year not in (year - 1, year):
-        yield "document.date", "warning", f"印发日期{doc_date}与{year}年度不符"
+        yield "document.date", "warning", say("validate.document_year", date=doc_date, year=year)
     if doc_date > _last_day(policy):
-        yield "document.date", "warning", f"印发日期{doc_date}晚于缴费截止{_last_day(policy)}"
+        yield "document.date", "warning", say("validate.document_late", date=doc_date, end=_last_day(policy))
 
     low, high = col.start - PLAUSIBLE_MARGIN, _last_day(policy) + PLAUSIBLE_MARGIN
     officials = policy.officials
@@ -290,26 +295,28 @@ def _check_dates(policy: Policy) -> Iterator[tuple[str, Level, str]]:
     for i, phase in enumerate(officials.phases):
         where = f"officials.phases[{i}]"
         if phase.start is not None and phase.end < phase.start:
-            yield where, "error", f"{phase.name}结束（{phase.end}）早于开始（{phase.start}）"
+            yield where, "error", say("validate.phase_reversed", name=phase.name, end=phase.end, start=phase.start)
         for day in (phase.start, phase.end):
             if day is not None and outside(day):
-                yield where, "warning", f"{phase.name}的日期{day}远离缴费期（{col.start}至{_last_day(policy)}）"
+                yield where, "warning", say("validate.phase_far", name=phase.name, day=day, start=col.start,
+                                            end=_last_day(policy))
     for i, deadline in enumerate(officials.deadlines):
         if outside(deadline.date):
             yield (
                 f"officials.deadlines[{i}].date",
                 "warning",
-                f"{deadline.name}的时限{deadline.date}远离缴费期（{col.start}至{_last_day(policy)}）",
+                say("validate.deadline_far", name=deadline.name, day=deadline.date, start=col.start,
+                    end=_last_day(policy)),
             )
     for i, incentive in enumerate(officials.incentives):
         if outside(incentive.deadline):
             yield (
                 f"officials.incentives[{i}].deadline",
                 "warning",
-                f"奖励截止日{incentive.deadline}远离缴费期（{col.start}至{_last_day(policy)}）",
+                say("validate.incentive_far", day=incentive.deadline, start=col.start, end=_last_day(policy)),
             )
     if policy.newborn is not None and policy.newborn.days > 366:
-        yield "newborn.days", "warning", f"新生儿参保期限{policy.newborn.days}天超过一年"
+        yield "newborn.days", "warning", say("validate.newborn_days", days=policy.newborn.days)
 
 
 def _check_periods(policy: Policy) -> Iterator[tuple[str, Level, str]]:
@@ -319,39 +326,40 @@ def _check_periods(policy: Policy) -> Iterator[tuple[str, Level, str]]:
     periods += [(f"group_standards[{g.key}].benefit_period", g.benefit_period) for g in policy.group_standards]
     for where, period in periods:
         if period is not None and year not in (period.start.year, period.end.year):
-            yield where, "warning", f"待遇享受期{period.start}至{period.end}不含{year}年度"
+            yield where, "warning", say("validate.benefit_period_year", start=period.start, end=period.end, year=year)
     tiers = {t.amount for t in policy.contribution.tiers}
     for g in policy.group_standards:
         if g.amount not in tiers:
-            yield f"group_standards[{g.key}].amount", "warning", f"{g.name}的标准{g.amount}元不是任何一个档次的金额"
+            yield (f"group_standards[{g.key}].amount", "warning",
+                   say("validate.group_not_a_tier", name=g.name, amount=g.amount))
     wp = policy.waiting_period
     if wp is not None:
         if wp.fixed.months > 12:
-            yield "waiting_period.fixed", "warning", f"固定待遇等待期{wp.fixed.months}个月超过一年"
+            yield "waiting_period.fixed", "warning", say("validate.waiting_over_a_year", months=wp.fixed.months)
         if wp.back_payment is not None and wp.per_lapsed_year is None:
-            yield "waiting_period.back_payment", "warning", "规定了补缴减少等待期，却没有规定断保增加的变动等待期"
+            yield "waiting_period.back_payment", "warning", say("validate.back_payment_alone")
     b = policy.officials.bulletin
     if b is not None and b.end is not None and not policy.collection.start <= b.end <= _last_day(policy):
-        span = f"{policy.collection.start}至{_last_day(policy)}"
-        yield "officials.bulletin.end", "warning", f"通报截止{b.end}不在缴费期（{span}）内"
+        yield "officials.bulletin.end", "warning", say("validate.bulletin_outside", day=b.end,
+                                                       start=policy.collection.start, end=_last_day(policy))
 
 
 # --- tables ---------------------------------------------------------------------------------------
 
 
 def table_label(table: TargetTable) -> str:
-    return f"表 {table.key}《{table.title}》"
+    return say("validate.table_label", key=table.key, title=table.title)
 
 
 def column_label(column: TableColumn) -> str:
-    return f"列 {column.key}「{column.name}」"
+    return say("validate.column_label", key=column.key, name=column.name)
 
 
 def _check_table(table: TargetTable) -> Iterator[tuple[str, Level, str]]:
     where = f"targets[{table.key}]"
     for name, count in Counter(row.name for row in table.rows).items():
         if count > 1:
-            yield where, "warning", f"{table_label(table)}：“{name}”出现{count}次"
+            yield where, "warning", say("validate.row_repeated", table=table_label(table), name=name, count=count)
     for column in table.columns:
         printed = table.printed_total.get(column.key)
         if printed is None:
@@ -359,12 +367,12 @@ def _check_table(table: TargetTable) -> Iterator[tuple[str, Level, str]]:
         total = column_sum(table, column.key)
         if total != printed:
             missing = sum(1 for row in table.rows if row.values.get(column.key) is None)
-            gap = f"，其中{missing}行无数据" if missing else ""
+            gap = say("validate.rows_missing", missing=missing) if missing else ""
             yield (
                 f"{where}.{column.key}",
                 "warning",
-                f"{table_label(table)} {column_label(column)}：各行相加为{total}，印刷合计为{printed}"
-                f"（相差{total - printed:+d}{gap}）",
+                say("validate.total_differs", table=table_label(table), column=column_label(column), total=total,
+                    printed=printed, diff=total - printed, gap=gap),
             )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.catalogue import t
 from bot.config import TZ
 from bot.store import audit_log
 from bot.store.db import insert
@@ -59,13 +60,13 @@ class Audience:
 
     def check(self) -> None:
         if self.kind not in AUDIENCE_KINDS:
-            raise BroadcastError(f"受众只能是 {' / '.join(AUDIENCE_KINDS)}，不是“{self.kind}”")
+            raise BroadcastError(t("broadcast.refused.audience_kind", kinds=" / ".join(AUDIENCE_KINDS), kind=self.kind))
         if self.kind in {"county", "township", "group"} and not self.county:
-            raise BroadcastError("请指明县（或镇）：--region")
+            raise BroadcastError(t("broadcast.refused.need_region"))
         if self.kind == "township" and not self.township:
-            raise BroadcastError("请指明乡镇：--township")
+            raise BroadcastError(t("broadcast.refused.need_township"))
         if self.kind == "group" and not (self.group and self.year):
-            raise BroadcastError("困难群体受众需要 --group（如 dibao）和 --year（参保年度）")
+            raise BroadcastError(t("broadcast.refused.need_group"))
 
 
 def month_of(now: dt.datetime) -> str:
@@ -136,7 +137,7 @@ async def create(session: AsyncSession, *, title: str, content: str, audience: A
                  source: str = "") -> Broadcast:
     audience.check()
     if not content.strip():
-        raise BroadcastError("群发内容不能为空")
+        raise BroadcastError(t("broadcast.refused.empty"))
     b = Broadcast(title=title[:64], content=content, audience=audience.as_dict(), author=author, source=source,
                   status="draft", created_at=utcnow(), recipients=0, over_limit=0)
     session.add(b)
@@ -149,15 +150,15 @@ async def create(session: AsyncSession, *, title: str, content: str, audience: A
 async def get(session: AsyncSession, broadcast_id: int) -> Broadcast:
     b = await session.get(Broadcast, broadcast_id)
     if b is None:
-        raise BroadcastError(f"没有编号为 {broadcast_id} 的群发")
+        raise BroadcastError(t("broadcast.refused.no_such", id=broadcast_id))
     return b
 
 
 async def approve(session: AsyncSession, b: Broadcast, approver: str) -> None:
     if b.status != "draft":
-        raise BroadcastError(f"群发 {b.id} 的状态是“{b.status}”，只有草稿可以审核")
+        raise BroadcastError(t("broadcast.refused.not_draft", id=b.id, status=b.status))
     if approver == b.author:
-        raise BroadcastError("审核人不能是撰写人：需要另一位工作人员审核")
+        raise BroadcastError(t("broadcast.refused.own_draft"))
     b.status, b.approver, b.approved_at = "approved", approver, utcnow()
     await audit(session, approver, "broadcast.approve", broadcast=b.id)
 
@@ -165,7 +166,7 @@ async def approve(session: AsyncSession, b: Broadcast, approver: str) -> None:
 async def freeze(session: AsyncSession, b: Broadcast, openids: list[str], over_limit: int, actor: str) -> None:
     """Write the batches of a broadcast about to be sent (once: a broadcast already `sending` keeps its own)."""
     if len(openids) < MASS_BATCH_MIN:
-        raise BroadcastError(f"群发至少需要{MASS_BATCH_MIN}位接收者，当前可发送{len(openids)}人")
+        raise BroadcastError(t("broadcast.refused.too_few", least=MASS_BATCH_MIN, n=len(openids)))
     for seq, batch in enumerate(split(openids), start=1):
         session.add(BroadcastBatch(broadcast_id=b.id, seq=seq, clientmsgid=f"yibao-bc{b.id}-{seq}",
                                    openids=batch, status="pending"))

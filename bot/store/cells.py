@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from bot.catalogue import t
 from bot.store import digits, ids
 
 Cell = str | int | float | Any  # str for CSV; openpyxl also gives int, float, datetime, bool or None
@@ -42,31 +43,31 @@ def plain_text(value: str, what: str) -> str:
     we write, and a cell like =HYPERLINK(…) would run when they open one; an ID or phone number (in the wrong
     column) would be stored in clear."""
     if _FORMULA.search(value):
-        raise ValueError(f"{what}含有公式或控制字符（以 = + - @ 开头，或含 =、|、HYPERLINK( 之类），不予导入")
+        raise ValueError(t("import.cells.formula", what=what))
     if ids.mask_text(value) != value:
-        raise ValueError(f"{what}含有身份证号、电话号码之类的长数字，不予导入（是否填错了列？）")
+        raise ValueError(t("import.cells.long_number", what=what))
     return value
 
 
 def parse_name(cell: Cell) -> str:
     name = normalize_name(text_of(cell))
     if not name:
-        raise ValueError("姓名为空")
+        raise ValueError(t("import.cells.name_empty"))
     if len(name) > 32 or re.search(r"\d", name):
-        raise ValueError("姓名不像人名（含数字或过长）")
+        raise ValueError(t("import.cells.name_odd"))
     return plain_text(name, "姓名")
 
 
 def parse_id(cell: Cell) -> str:
     if isinstance(cell, float):
-        raise ValueError("身份证号被Excel存成了数字，末几位已丢失：请把该列设为文本格式后重新录入")
+        raise ValueError(t("import.cells.id_as_number"))
     raw = text_of(cell)
     if not raw:
-        raise ValueError("身份证号为空")
+        raise ValueError(t("import.cells.id_empty"))
     try:
         return ids.validate(raw)
     except ids.InvalidId as exc:
-        raise ValueError(f"身份证号无效：{exc}") from None
+        raise ValueError(t("import.cells.id_invalid", reason=exc)) from None
 
 
 _DATE_PATTERNS = (
@@ -87,43 +88,43 @@ def parse_date(cell: Cell) -> dt.date:
         return _EXCEL_EPOCH + dt.timedelta(days=int(cell))
     raw = text_of(cell)
     if not raw:
-        raise ValueError("日期为空")
+        raise ValueError(t("import.cells.date_empty"))
     for pattern in _DATE_PATTERNS:
         m = pattern.fullmatch(raw)
         if m:
             try:
                 return dt.date(int(m[1]), int(m[2]), int(m[3]))
             except ValueError:
-                raise ValueError(f"日期“{raw}”不存在") from None
-    raise ValueError(f"日期“{raw}”无法识别（应如 2024-11-20、2024/11/20 或 2024年11月20日）")
+                raise ValueError(t("import.cells.date_impossible", date=raw)) from None
+    raise ValueError(t("import.cells.date_unreadable", date=raw))
 
 
 def parse_amount(cell: Cell) -> int:
     """Whole yuan, not negative: 400, 400.00, 400元, ￥400, 1,080."""
     if isinstance(cell, bool):
-        raise ValueError("金额无法识别")
+        raise ValueError(t("import.cells.amount_unreadable"))
     if isinstance(cell, int | float):
         value = float(cell)
     else:
         raw = re.sub(r"[\s,，]|元$|^[¥￥]", "", text_of(cell))
         if not raw:
-            raise ValueError("金额为空")
+            raise ValueError(t("import.cells.amount_empty"))
         if not re.fullmatch(r"-?\d+(\.\d+)?", raw):
-            raise ValueError(f"金额“{text_of(cell)}”不是数字")
+            raise ValueError(t("import.cells.amount_not_a_number", amount=text_of(cell)))
         value = float(raw)
     if value < 0:
-        raise ValueError("金额不能为负数")
+        raise ValueError(t("import.cells.amount_negative"))
     if not value.is_integer():
-        raise ValueError("金额应为整数元")
+        raise ValueError(t("import.cells.amount_fraction"))
     if value > 10_000:
-        raise ValueError("金额过大（个人缴费不超过一万元），请核对")
+        raise ValueError(t("import.cells.amount_too_large"))
     return int(value)
 
 
 def parse_year(cell: Cell) -> int:
     raw = re.sub(r"年度?$", "", text_of(cell))
     if not re.fullmatch(r"\d{4}", raw) or not 2000 <= int(raw) <= 2100:
-        raise ValueError(f"年度“{text_of(cell)}”无法识别（应如 2025）")
+        raise ValueError(t("import.cells.year_unreadable", year=text_of(cell)))
     return int(raw)
 
 
@@ -134,7 +135,7 @@ def parse_phone(cell: Cell) -> str:
         return mobile
     if re.fullmatch(r"0[0-9]{2,3}[0-9]{7,8}", raw):
         return raw
-    raise ValueError("电话号码格式不对（应为11位手机号，或带区号的固定电话）")
+    raise ValueError(t("import.cells.phone_malformed"))
 
 
 def split_categories(raw: str) -> list[str]:
@@ -170,7 +171,7 @@ def parse_categories(cell: Cell, aliases: dict[str, str]) -> tuple[str, ...]:
         elif key not in keys:
             keys.append(key)
     if unknown:
-        raise ValueError(f"身份类别“{'、'.join(unknown)}”不认识（可用的如：低保、特困、监测对象、脱贫户）")
+        raise ValueError(t("import.cells.category_unknown", categories="、".join(unknown)))
     return tuple(keys)
 
 

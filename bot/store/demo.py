@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.catalogue import t
 from bot.config import Settings
 from bot.rules.calculator import payable_amount
 from bot.rules.loader import PolicyRegistry
@@ -71,7 +72,8 @@ def demo_policy(registry: PolicyRegistry, region: str, year: int | None = None) 
     """The region's policy for `year`, or its newest one with a target table."""
     policies = [p for p in registry.for_region(region) if p.targets and (year is None or p.insurance_year == year)]
     if not policies:
-        raise ValueError(f"{region}{f' {year}年度' if year else ''}没有带任务分解表的通知，无法生成演示数据")
+        which = t("demo-data.for_year", year=year) if year else ""
+        raise ValueError(t("demo-data.no_targets", region=region, year=which))
     return policies[-1]
 
 

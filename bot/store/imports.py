@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from bot.catalogue import t
 from bot.config import Settings
 from bot.config import today as today_in_china
 from bot.rules.calculator import resolve_policy
@@ -54,6 +55,7 @@ from bot.store.tabular import TableError, formula_safe, open_table
 KINDS = ("residents", "payments", "contacts")
 ROLES = ("分管领导", "经办人", "包片领导", "负责人", "协调员")
 BATCH = 10_000
+MAX_CHANNEL = 64  # characters of a payment channel (缴费渠道)
 SAMPLE = 500  # errors kept in memory for the screen; the errors CSV has every one
 Progress = Callable[[str, int, int | None], None]  # (phase, done, total) in bytes (CSV) or rows (xlsx)
 
@@ -191,13 +193,14 @@ class _Checker:
             if col is None:
                 continue  # 序号, 备注, ...: columns we do not need
             if col.field in self.index:
-                problems.append(RowError(1, name, name, f"“{col.label}”列出现了两次"))
+                problems.append(RowError(1, name, name, t("import.problems.column_twice", column=col.label)))
             self.index[col.field] = pos
         for field_ in self._required():
             if field_ not in self.index:
                 col = next(c for c in _COLUMNS[self.kind] if c.field == field_)
                 hint = "、".join(col.aliases)
-                problems.append(RowError(1, col.label, "", f"缺少“{col.label}”列（表头可写：{hint}）"))
+                reason = t("import.problems.column_missing", column=col.label, hint=hint)
+                problems.append(RowError(1, col.label, "", reason))
         return problems
 
     def _required(self) -> list[str]:
@@ -234,12 +237,12 @@ class _Checker:
         if units is not None and units.town is not None:
             if name in {"", units.town}:
                 return units.town
-            raise ValueError(f"乡镇应为“{units.town}”（本名册按村填写）")
+            raise ValueError(t("import.problems.township_is_town", town=units.town))
         if not name:
-            raise ValueError("乡镇为空")
+            raise ValueError(t("import.problems.township_empty"))
         plain_text(name, "乡镇")
         if units is not None and units.known and name not in units.townships:
-            raise ValueError(f"“{name}”不是{units.region}的乡镇（以通知任务分解表中的名称为准）")
+            raise ValueError(t("import.problems.township_unknown", township=name, region=units.region))
         return name
 
     def _village(self, cell: Cell, township: str | None) -> str:
@@ -248,9 +251,9 @@ class _Checker:
         if not known:
             return name
         if not name:
-            raise ValueError("村(社区)为空")
+            raise ValueError(t("import.problems.village_empty"))
         if name not in known:
-            raise ValueError(f"“{name}”不是{township}的村(社区)（以通知计划表中的名称为准）")
+            raise ValueError(t("import.problems.village_unknown", village=name, township=township))
         return name
 
     def _payment(self, r: _RowReader) -> PaymentRow | None:
@@ -262,9 +265,9 @@ class _Checker:
         if r.errors:
             return None
         if not dt.date(year - 2, 1, 1) <= paid_on <= dt.date(year, 12, 31):
-            r.flag("缴费日期", f"{paid_on:%Y-%m-%d}", f"缴费日期不在{year}年度的缴费时间范围内")
+            r.flag("缴费日期", f"{paid_on:%Y-%m-%d}", t("import.problems.paid_outside_year", year=year))
         elif paid_on > self.today:
-            r.flag("缴费日期", f"{paid_on:%Y-%m-%d}", "缴费日期晚于今天")
+            r.flag("缴费日期", f"{paid_on:%Y-%m-%d}", t("import.problems.paid_in_future"))
         return PaymentRow(ids.id_digest(number, self.key).hex(), year, amount, paid_on.isoformat(), channel)
 
     def _contact(self, r: _RowReader) -> ContactRow | None:
@@ -280,7 +283,7 @@ class _Checker:
     def _contact_township(self, cell: Cell, role: str | None) -> str:
         if not text_of(cell):
             if role in {"分管领导", "经办人", "包片领导"}:
-                raise ValueError(f"{role}须填写所在乡镇")
+                raise ValueError(t("import.problems.role_needs_township", role=role))
             return ""
         if self.units is not None and self.units.town is not None:
             return self._village(cell, self.units.town) or self.units.town
@@ -315,8 +318,8 @@ class _RowReader:
 
 def _channel(cell: Cell) -> str:
     value = text_of(cell)
-    if len(value) > 64:
-        raise ValueError("缴费渠道过长（最多64字）")
+    if len(value) > MAX_CHANNEL:
+        raise ValueError(t("import.problems.channel_too_long", most=MAX_CHANNEL))
     return plain_text(value, "缴费渠道")
 
 
@@ -324,14 +327,14 @@ def _role(cell: Cell) -> str:
     raw = SPACES.sub("", text_of(cell))
     role = _ROLE_ALIASES.get(raw)
     if role is None:
-        raise ValueError(f"角色“{raw}”不认识（应为：{'、'.join(ROLES)}）")
+        raise ValueError(t("import.problems.role_unknown", role=raw, roles="、".join(ROLES)))
     return role
 
 
 def _openid(cell: Cell) -> str:
     value = text_of(cell)
     if value and not re.fullmatch(r"[A-Za-z0-9_-]{6,64}", value):
-        raise ValueError("openid格式不对")
+        raise ValueError(t("import.problems.openid_malformed"))
     return value
 
 
@@ -356,7 +359,7 @@ class _ErrorSink:
         if self._file is None:
             self._file = self.tmp.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._file)
-            self._writer.writerow(["行号", "列", "内容", "原因"])
+            self._writer.writerow([t(f"import.report.{key}") for key in ("row", "column", "value", "reason")])
         for e in sorted((error.masked() for error in errors), key=lambda e: e.row):
             self._writer.writerow([formula_safe(cell) for cell in (e.row, e.column, e.value, e.reason)])
             if len(self.sample) < SAMPLE:
@@ -413,10 +416,10 @@ class _Spill:
 def _resolve_region(registry: PolicyRegistry, region: str | None, settings: Settings) -> str:
     region = region or settings.default_region
     if region is None:
-        raise ImportRefused(f"请用 --region 指定县（区）或镇：{'、'.join(registry.regions())}")
+        raise ImportRefused(t("import.refused.no_region", known="、".join(registry.regions())))
     name = registry.region_name(region)
     if name is None:
-        raise ImportRefused(f"不认识的地区“{region}”：可用 {'、'.join(registry.regions())}")
+        raise ImportRefused(t("errors.unknown_region", region=region, known="、".join(registry.regions())))
     return name
 
 
@@ -440,7 +443,7 @@ async def import_file(
     if kind not in KINDS:
         raise ImportRefused(f"unknown import kind {kind!r}: one of {', '.join(KINDS)}")
     if not path.is_file():
-        raise ImportRefused(f"找不到文件：{path}")
+        raise ImportRefused(t("import.refused.no_file", path=path))
     today = today or today_in_china()
     name = None if kind == "payments" and region is None else _resolve_region(registry, region, settings)
     if kind == "residents" and year is None:
@@ -451,7 +454,7 @@ async def import_file(
     checker = _Checker(kind, name, year, units, aliases, settings.id_hmac_key.encode(), today)
     result = ImportResult(kind, path, name, year)
     if units is not None and not units.known:
-        result.warnings.append(f"{name}的通知没有任务分解表，乡镇名称未核对")
+        result.warnings.append(t("import.warnings.townships_unchecked", region=name))
 
     sink = _ErrorSink(path)
     with tempfile.TemporaryFile() as spill_file:
@@ -460,9 +463,8 @@ async def import_file(
             await _validate(engine, checker, path, sink, spill, result, progress)
         except (TableError, UnicodeDecodeError) as exc:
             sink.discard()
-            reason = str(exc) if isinstance(exc, TableError) else (
-                f"文件编码无法识别（{exc.reason}）：请另存为UTF-8或GBK编码的CSV")
-            raise ImportRefused(ids.mask_text(f"无法读取 {path.name}：{reason}")) from None
+            reason = str(exc) if isinstance(exc, TableError) else t("import.refused.encoding", reason=exc.reason)
+            raise ImportRefused(ids.mask_text(t("import.refused.unreadable", file=path.name, reason=reason))) from None
         result.errors, result.error_sample = sink.count, sink.sample
         result.errors_path = sink.finish()
         if not result.ok:
@@ -486,10 +488,10 @@ async def import_file(
 def _rows(table: Any, progress: Progress | None) -> Iterator[tuple[int, list[Cell]]]:
     for i, (row, cells) in enumerate(table.rows()):
         if progress is not None and i % 5000 == 0:
-            progress("检查", table.position, table.size)
+            progress(t("import.phases.check"), table.position, table.size)
         yield row, cells
     if progress is not None:
-        progress("检查", table.size or table.position, table.size)
+        progress(t("import.phases.check"), table.size or table.position, table.size)
 
 
 def _identity(record: tuple[Any, ...]) -> Any:
@@ -523,7 +525,8 @@ async def _validate(
             if record is not None:
                 first = seen.setdefault(_identity(record), row)
                 if first != row:
-                    problems.append(RowError(row, _IDENTITY_LABEL[checker.kind], "", f"与第{first}行重复"))
+                    reason = t("import.problems.duplicate", first=first)
+                    problems.append(RowError(row, _IDENTITY_LABEL[checker.kind], "", reason))
                 else:
                     spill.add(record)
                     if checker.kind == "payments":
@@ -551,9 +554,10 @@ async def _check_residents_exist(
     for row, h in pending:
         county = found.get(h)
         if county is None:
-            errors.append(RowError(row, "身份证号", "", "参保人员名册中没有此人：请先导入参保人员名册"))
+            errors.append(RowError(row, "身份证号", "", t("import.problems.not_in_roster")))
         elif checker.region and county != checker.region:
-            errors.append(RowError(row, "身份证号", "", f"此人在名册中属于{county}，不是{checker.region}"))
+            reason = t("import.problems.other_region", county=county, region=checker.region)
+            errors.append(RowError(row, "身份证号", "", reason))
     return errors
 
 
@@ -566,10 +570,10 @@ def _advance(progress: Progress | None, total: int) -> merge.Advance:
         if progress is None:
             return
         if rows == 0:
-            progress("合并", 0, None)
+            progress(t("import.phases.merge"), 0, None)
         else:
             done += rows
-            progress("写入", done, total)
+            progress(t("import.phases.write"), done, total)
 
     return advance
 

@@ -10,6 +10,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.catalogue import section
 from bot.store.broadcasts import record_mass_receipt
 from bot.store.db import insert
 from bot.store.models import DeliveryReceipt, OutboxMessage
@@ -18,7 +19,7 @@ TEMPLATE_RECEIPT = "TEMPLATESENDJOBFINISH"  # the event of a template message's 
 
 # WeChat's Status strings and what we call them
 OUTCOMES = {"success": "delivered", "failed:user block": "user_block", "failed: system failed": "system_failed"}
-OUTCOME_NAMES = {"delivered": "已送达", "user_block": "用户拒收", "system_failed": "微信系统失败", "other": "其他"}
+OUTCOME_NAMES: dict[str, str] = dict(section("outbox.outcomes"))  # what staff read of a receipt's outcome
 
 
 def outcome(status: str) -> str:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.catalogue import t
 from bot.store.cells import Cell
 
 _CHUNK = 1 << 20
@@ -120,7 +121,7 @@ def _is_blank(cells: list[Cell]) -> bool:
 
 def _check_length(row: int, cells: list[Cell] | tuple[Cell, ...]) -> None:
     if any(isinstance(c, str) and len(c) > MAX_CELL_CHARS for c in cells):
-        raise TableError(f"第{row}行有超过{MAX_CELL_CHARS}字（Excel的上限）的单元格：不是正常的名册")
+        raise TableError(t("import.table.cell_too_long", row=row, most=MAX_CELL_CHARS))
 
 
 def _delimiter(path: Path, encoding: str) -> str:
@@ -145,9 +146,9 @@ def _csv_table(path: Path, encoding: str, closers: list[Any]) -> Table:
                 header = [c.strip() for c in cells]
                 break
     except csv.Error as exc:
-        raise TableError(f"表头无法按CSV读取（{exc}）：单元格过长或引号不成对") from exc
+        raise TableError(t("import.table.csv_header", error=exc)) from exc
     if header is None:
-        raise TableError("文件为空：没有表头行")
+        raise TableError(t("import.table.no_header"))
     _check_length(reader.line_num, header)
     # csv.reader counts records; quoted fields may span lines but are one row in a spreadsheet.
     first = reader.line_num
@@ -159,7 +160,7 @@ def _csv_table(path: Path, encoding: str, closers: list[Any]) -> Table:
                 if not _is_blank(cells):
                     yield n, cells
         except csv.Error as exc:  # a field over csv.field_size_limit() (128 KiB), an unclosed quote at the end
-            raise TableError(f"第{reader.line_num}行附近无法按CSV读取（{exc}）：单元格过长或引号不成对") from exc
+            raise TableError(t("import.table.csv_row", row=reader.line_num, error=exc)) from exc
 
     return Table(path, header, path.stat().st_size, rows(), lambda: counter.count)
 
@@ -171,9 +172,9 @@ def _worksheet_parts(archive: zipfile.ZipFile) -> set[str]:
     try:
         info = archive.getinfo("[Content_Types].xml")
     except KeyError:
-        raise TableError("不是有效的Excel .xlsx文件（缺少[Content_Types].xml）") from None
+        raise TableError(t("import.table.no_content_types")) from None
     if info.file_size > _MiB:
-        raise TableError("不是正常的Excel文件（文件类型清单异常庞大）")
+        raise TableError(t("import.table.content_types_huge"))
     root = fromstring(archive.read(info))
     return {el.get("PartName", "").lstrip("/") for el in root
             if el.tag.endswith("Override") and el.get("ContentType") == _WORKSHEET_TYPE}
@@ -185,24 +186,21 @@ def _check_xlsx(path: Path) -> None:
     with zipfile.ZipFile(path) as archive:
         parts = archive.infolist()
         if len(parts) > MAX_XLSX_PARTS:
-            raise TableError(f"不是正常的Excel文件（包含{len(parts)}个部件，上限{MAX_XLSX_PARTS}）")
+            raise TableError(t("import.table.too_many_parts", parts=len(parts), most=MAX_XLSX_PARTS))
         for p in parts:
             if p.file_size > _RATIO_FROM and p.file_size > MAX_XLSX_RATIO * max(p.compress_size, 1):
                 ratio = p.file_size // max(p.compress_size, 1)
-                raise TableError(f"不是正常的Excel文件：其中{p.filename}压缩了{ratio}倍（疑似“压缩炸弹”），已拒绝读取")
+                raise TableError(t("import.table.zip_bomb", part=p.filename, ratio=ratio))
         total = sum(p.file_size for p in parts)
         if total > MAX_XLSX_TOTAL:
-            raise TableError(f"文件解压后有{total // _MiB} MB，超过上限{MAX_XLSX_TOTAL // _MiB} MB："
-                             "请拆分成几个文件，或另存为CSV")
+            raise TableError(t("import.table.too_large", mib=total // _MiB, most=MAX_XLSX_TOTAL // _MiB))
         sheets = _worksheet_parts(archive)
         for p in parts:
             limit = MAX_XLSX_SHEET if p.filename in sheets else MAX_XLSX_PART
             if p.file_size > limit:
-                raise TableError(f"不是正常的Excel文件：其中{p.filename}解压后有{p.file_size // _MiB} MB，"
-                                 f"超过上限{limit // _MiB} MB")
+                raise TableError(t("import.table.part_too_large", part=p.filename, mib=p.file_size // _MiB,
+                                   most=limit // _MiB))
 
-
-_CORRUPT = "Excel文件已损坏，无法读取：请在Excel或WPS中打开后重新另存为 .xlsx，或另存为CSV"
 
 
 def _xlsx_table(path: Path, closers: list[Any]) -> Table:
@@ -215,7 +213,7 @@ def _xlsx_table(path: Path, closers: list[Any]) -> Table:
         wb = load_workbook(path, read_only=True, data_only=True)
         closers.append(wb)
         if not wb.worksheets:
-            raise TableError("Excel文件中没有工作表")
+            raise TableError(t("import.table.no_sheet"))
         ws = wb.worksheets[0]
         it = ws.iter_rows(values_only=True)
         header: list[str] | None = None
@@ -229,11 +227,11 @@ def _xlsx_table(path: Path, closers: list[Any]) -> Table:
     except TableError:
         raise
     except zipfile.BadZipFile as exc:
-        raise TableError("不是有效的Excel .xlsx文件（文件不完整或已损坏，或是改了扩展名的其他文件）") from exc
+        raise TableError(t("import.table.bad_zip")) from exc
     except Exception as exc:
-        raise TableError(_CORRUPT) from exc
+        raise TableError(t("import.table.corrupt")) from exc
     if header is None:
-        raise TableError("工作表为空：没有表头行")
+        raise TableError(t("import.table.empty_sheet"))
     _check_length(number, header)
     state = {"n": number}
 
@@ -242,7 +240,8 @@ def _xlsx_table(path: Path, closers: list[Any]) -> Table:
             try:
                 cells = next(it, None)
             except Exception as exc:
-                raise TableError(f"读到第{state['n'] + 1}行时出错，" + _CORRUPT) from exc
+                corrupt = t("import.table.corrupt")
+                raise TableError(t("import.table.corrupt_at", row=state["n"] + 1, corrupt=corrupt)) from exc
             if cells is None:
                 return
             state["n"] += 1
@@ -259,16 +258,16 @@ def _sniff(path: Path, suffix: str) -> None:
     with path.open("rb") as f:
         head = f.read(1 << 16)
     if not head:
-        raise TableError("文件为空（0字节）")
+        raise TableError(t("import.table.zero_bytes"))
     is_xlsx = suffix in {".xlsx", ".xlsm"}
     if head.startswith(_OLE_MAGIC):
-        raise TableError("这是旧版 .xls 格式的文件：请在Excel/WPS中另存为 .xlsx 或 CSV")
+        raise TableError(t("import.table.xls_content"))
     if is_xlsx and not head.startswith(_ZIP_MAGIC):
-        raise TableError("不是有效的Excel .xlsx文件（可能是改了扩展名的文本或其他文件）：请在Excel/WPS中另存为 .xlsx")
+        raise TableError(t("import.table.not_a_zip"))
     if not is_xlsx and head.startswith(_ZIP_MAGIC):
-        raise TableError(f"这是Excel .xlsx文件，扩展名却是“{suffix or '无'}”：请把扩展名改为 .xlsx 后再导入")
+        raise TableError(t("import.table.xlsx_misnamed", suffix=suffix or t("import.table.no_suffix")))
     if not is_xlsx and b"\x00" in head:
-        raise TableError("不是文本格式的CSV文件（含二进制内容；若是“Unicode文本”，请另存为UTF-8或GBK编码的CSV）")
+        raise TableError(t("import.table.binary"))
 
 
 @contextmanager
@@ -278,7 +277,7 @@ def open_table(path: Path, encoding: str | None = None) -> Iterator[Table]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".xls":
-            raise TableError("不支持旧版 .xls 文件：请在Excel/WPS中另存为 .xlsx 或 CSV")
+            raise TableError(t("import.table.xls_suffix"))
         _sniff(path, suffix)
         if suffix in {".xlsx", ".xlsm"}:
             table = _xlsx_table(path, closers)
@@ -287,7 +286,7 @@ def open_table(path: Path, encoding: str | None = None) -> Iterator[Table]:
             try:
                 table = _csv_table(path, encoding, closers)
             except UnicodeDecodeError as exc:
-                raise TableError(f"文件编码无法识别（按{encoding}读取失败）：请另存为UTF-8或GBK编码的CSV") from exc
+                raise TableError(t("import.table.encoding", encoding=encoding)) from exc
         yield table
     finally:
         for closer in reversed(closers):

@@ -17,11 +17,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.catalogue import t
 from bot.rules.loader import PolicyRegistry
 from bot.store.models import AuditLog, LoginAttempt, User, utcnow
 
-ROLES = {"admin": "县局管理员", "staff": "县局工作人员", "township": "乡镇负责人"}
+ROLES = {role: t(f"user.role_{role}") for role in ("admin", "staff", "township")}  # role -> its name for staff
 MIN_PASSWORD = 8
+MAX_USERNAME = 64
 MAX_FAILURES_PER_USER = 5  # within FAILURE_WINDOW
 MAX_FAILURES_PER_IP = 20
 FAILURE_WINDOW = dt.timedelta(minutes=15)
@@ -62,7 +64,7 @@ def _account(user: User) -> Account:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise UserError(f"密码至少{MIN_PASSWORD}个字符")
+        raise UserError(t("user.refused.short_password", least=MIN_PASSWORD))
     return _hasher.hash(password)
 
 
@@ -72,27 +74,27 @@ def find_township(registry: PolicyRegistry, township: str, county: str | None = 
     for region in regions:
         if township in registry.townships(region):
             return region, township
-    known = "、".join(t for r in regions for t in registry.townships(r)[:40])
-    raise UserError(f"通知的任务分解表里没有乡镇“{township}”。可选：{known}")
+    known = "、".join(name for r in regions for name in registry.townships(r)[:40])
+    raise UserError(t("user.refused.unknown_township", township=township, known=known))
 
 
 async def add_user(session: AsyncSession, registry: PolicyRegistry, username: str, role: str, password: str,
                    *, township: str | None = None, county: str | None = None, actor: str = "cli") -> Account:
     username = username.strip()
-    if not username or len(username) > 64 or any(c.isspace() for c in username):
-        raise UserError("用户名不能为空、不能含空格，最长64个字符")
+    if not username or len(username) > MAX_USERNAME or any(c.isspace() for c in username):
+        raise UserError(t("user.refused.bad_username", most=MAX_USERNAME))
     if role not in ROLES:
-        raise UserError(f"角色只能是 {'、'.join(ROLES)}")
+        raise UserError(t("user.refused.bad_role", roles="、".join(ROLES)))
     if role == "township":
         if not township:
-            raise UserError("乡镇负责人账号需要 --township 指定乡镇")
+            raise UserError(t("user.refused.needs_township"))
         county, township = find_township(registry, township, county)
     elif township:
-        raise UserError("只有乡镇负责人（township）账号才指定乡镇")
+        raise UserError(t("user.refused.township_only"))
     else:
         county = None
     if await session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise UserError(f"用户“{username}”已存在")
+        raise UserError(t("user.refused.exists", username=username))
     user = User(username=username, role=role, county=county, township=township,
                 password_hash=hash_password(password))
     session.add(user)
@@ -108,7 +110,7 @@ async def list_users(session: AsyncSession) -> list[User]:
 async def _user(session: AsyncSession, username: str) -> User:
     user = await session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise UserError(f"没有用户“{username}”")
+        raise UserError(t("user.refused.no_such", username=username))
     return user
 
 
