@@ -1,8 +1,8 @@
 """`python -m bench.nlu`: accuracy of bot.nlu on the phrasing table (tests/nlu/phrasings.yaml) and on the blind
-sets (tests/nlu/unseen.yaml, then tests/nlu/fresh.yaml, written in session 4 once unseen.yaml had been looked at;
-per kind) against the real policy files, the length of fee and deadline answers,
-understanding latency and full answer latency. Exits 1 when the table's accuracy is under target or a fee or
-deadline answer is over 6 lines.
+sets (tests/nlu/unseen.yaml; then tests/nlu/fresh.yaml, written in session 4 once unseen.yaml had been looked at;
+then tests/nlu/fresh2.yaml, written in session 5 once fresh.yaml had been; per kind) against the real policy files,
+the length of fee and deadline answers, understanding latency and full answer latency. Exits 1 when the table's
+accuracy is under target or a fee or deadline answer is over 6 lines.
 """
 
 from __future__ import annotations
@@ -27,7 +27,19 @@ from bot.pipeline import respond
 from bot.rules.loader import PolicyRegistry, load_registry
 from bot.types import Context, Speaker
 from tests.handlers.lengths import MAX_LINES, questions
-from tests.nlu.table import FRESH, KINDS, TABLE, UNSEEN, UNSEEN_TODAY, actual, expected, load_unseen, today_of, turns
+from tests.nlu.table import (
+    FRESH,
+    FRESH2,
+    KINDS,
+    TABLE,
+    UNSEEN,
+    UNSEEN_TODAY,
+    actual,
+    expected,
+    load_unseen,
+    today_of,
+    turns,
+)
 
 SLOTS = ("region", "township", "year", "categories", "tier", "topic", "extras")
 TARGET = 0.97
@@ -296,7 +308,12 @@ def main(argv: list[str] | None = None) -> int:
     for line in misses:
         print(line)
 
-    for label, path, blind_items in (("unseen", UNSEEN, items), ("fresh", FRESH, load_unseen(FRESH))):
+    blind_sets = (
+        ("unseen", UNSEEN, items),
+        ("fresh", FRESH, load_unseen(FRESH)),
+        ("fresh2", FRESH2, load_unseen(FRESH2)),
+    )
+    for label, path, blind_items in blind_sets:
         blind_set_report(label, path, blind_items, registry)
 
     print()
