@@ -111,7 +111,7 @@ async def send(sessions: async_sessionmaker, client: WeChatClient, settings: Set
             break
         async with sessions.begin() as session:
             batch = await session.get(store.BroadcastBatch, batch_id)
-            batch.status, batch.msg_id, batch.sent_at = "sent", msg_id, utcnow()
+            await store.mark_sent(session, batch, msg_id, utcnow())
             await store.count_sent(session, openids, now)
         sent += 1
     async with sessions.begin() as session:

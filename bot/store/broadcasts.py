@@ -26,6 +26,7 @@ from bot.store.db import insert
 from bot.store.models import (
     Broadcast,
     BroadcastBatch,
+    DeliveryReceipt,
     Follower,
     MassCount,
     Payment,
@@ -202,15 +203,31 @@ async def sent_today(session: AsyncSession, now: dt.datetime) -> int:
     )).scalar_one()
 
 
-async def record_mass_receipt(session: AsyncSession, msg_id: str, counts: dict[str, int],
+def _receipt_values(counts: dict[str, int | None], at: dt.datetime) -> dict[str, Any]:
+    return {"total_count": counts.get("total"), "filter_count": counts.get("filter"),
+            "sent_count": counts.get("sent"), "error_count": counts.get("error"), "receipt_at": at}
+
+
+async def record_mass_receipt(session: AsyncSession, msg_id: str, counts: dict[str, int | None],
                               now: dt.datetime) -> bool:
-    """MASSSENDJOBFINISH: the batch's TotalCount, FilterCount, SentCount, ErrorCount. False: no such batch."""
+    """MASSSENDJOBFINISH: the batch's TotalCount, FilterCount, SentCount, ErrorCount. False: no such batch yet
+    (its receipt, kept with the counts, is applied by `mark_sent`)."""
     result = await session.execute(
-        update(BroadcastBatch).where(BroadcastBatch.msg_id == msg_id).values(
-            total_count=counts.get("total"), filter_count=counts.get("filter"), sent_count=counts.get("sent"),
-            error_count=counts.get("error"), receipt_at=now)
+        update(BroadcastBatch).where(BroadcastBatch.msg_id == msg_id).values(**_receipt_values(counts, now))
     )
     return bool(result.rowcount)
+
+
+async def mark_sent(session: AsyncSession, batch: BroadcastBatch, msg_id: str, now: dt.datetime) -> None:
+    """WeChat accepted the batch as `msg_id`. Its MASSSENDJOBFINISH may have come already: WeChat can push it
+    before its answer to the send has reached us and been recorded; then its counts are applied now."""
+    batch.status, batch.msg_id, batch.sent_at = "sent", msg_id, now
+    early = (await session.execute(
+        select(DeliveryReceipt).where(DeliveryReceipt.event == "MASSSENDJOBFINISH", DeliveryReceipt.msgid == msg_id)
+    )).scalar_one_or_none()
+    if early is not None and early.counts is not None:
+        for name, value in _receipt_values(early.counts, early.received_at).items():
+            setattr(batch, name, value)
 
 
 async def listing(session: AsyncSession, limit: int = 20) -> list[tuple[Broadcast, dict[str, int]]]:

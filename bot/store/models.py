@@ -394,6 +394,9 @@ class DeliveryReceipt(Base):
     openid: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(64))  # success | failed:user block | failed: system failed
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # A mass send's TotalCount, FilterCount, SentCount, ErrorCount (keys total, filter, sent, error): kept so
+    # that a receipt pushed before the send was recorded still reaches its batch (bot/store/broadcasts.py).
+    counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ReminderConsent(Base):

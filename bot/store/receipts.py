@@ -16,6 +16,7 @@ from bot.store.db import insert
 from bot.store.models import DeliveryReceipt, OutboxMessage
 
 TEMPLATE_RECEIPT = "TEMPLATESENDJOBFINISH"  # the event of a template message's receipt (the outbox's sends)
+MASS_RECEIPT = "MASSSENDJOBFINISH"  # the event of a mass send's receipt (a broadcast batch's)
 
 # WeChat's Status strings and what we call them
 OUTCOMES = {"success": "delivered", "failed:user block": "user_block", "failed: system failed": "system_failed"}
@@ -35,13 +36,15 @@ async def record(session: AsyncSession, *, event: str, openid: str, msgid: str, 
     """Keep a receipt (once), and for a mass send put its counts on the batch."""
     if not msgid:
         return
+    numbers = {k: _int(v) for k, v in counts.items()} if counts is not None else None
     await session.execute(
         insert(session.bind.dialect.name, DeliveryReceipt.__table__)
-        .values(msgid=msgid, event=event[:32], openid=openid[:64], status=status[:64], received_at=now)
+        .values(msgid=msgid, event=event[:32], openid=openid[:64], status=status[:64], received_at=now,
+                counts=numbers)
         .on_conflict_do_nothing(index_elements=["event", "msgid"])
     )
-    if event == "MASSSENDJOBFINISH" and counts is not None:
-        await record_mass_receipt(session, msgid, {k: _int(v) for k, v in counts.items()}, now)
+    if event == MASS_RECEIPT and numbers is not None:
+        await record_mass_receipt(session, msgid, numbers, now)
 
 
 async def outbox_outcomes(session: AsyncSession) -> dict[str, int]:

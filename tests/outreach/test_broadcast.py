@@ -130,3 +130,21 @@ def test_batches_stay_within_two_and_ten_thousand():
     sizes = [len(b) for b in store.split([f"o{i}" for i in range(20_001)])]
     assert sizes == [6667, 6667, 6667] and all(2 <= s <= 10_000 for s in sizes)
     assert [len(b) for b in store.split(["a", "b"])] == [2]
+
+
+async def test_a_mass_receipt_pushed_before_the_send_is_recorded_still_reaches_its_batch(bot, fake):
+    """WeChat may push MASSSENDJOBFINISH before its answer to the send has reached us (and been recorded): the
+    receipt's counts are kept with it, and reach the batch when the send is recorded."""
+    state = wire(bot, fake)
+    await add_followers(bot, [(o, "陵川县", "礼义镇") for o in LIYI])
+    broadcast = await compose(bot, Audience("township", "陵川县", "礼义镇"))
+    state.injections.append(Injection("mass/send", late_s=0.5))  # the receipt goes out, then the answer
+    async with wechat(bot) as client:
+        result = await send(bot.app[SESSIONS], client, bot.settings, broadcast, "张敏", NOW)
+    assert result.status == "sent"
+    await state.settle()
+    assert state.pushed and state.pushed[0]["status"] == 200  # answered before the send was recorded
+    async with bot.app[SESSIONS]() as session:
+        batch = (await session.execute(select(BroadcastBatch))).scalar_one()
+    assert (batch.total_count, batch.sent_count, batch.error_count) == (len(LIYI), len(LIYI), 0)
+    assert batch.receipt_at is not None

@@ -1,5 +1,6 @@
 """delivery_receipts keyed by (event, msgid): a template send's and a mass send's ids are numbered apart, so
-one id may name a receipt of each kind; keyed by msgid alone, the second was dropped as a duplicate.
+one id may name a receipt of each kind; keyed by msgid alone, the second was dropped as a duplicate. And a mass
+send's counts kept with its receipt (`counts`), for a receipt pushed before its send was recorded.
 
 Revision ID: 0010
 Revises: 0009
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
@@ -33,7 +35,11 @@ def _key(*columns: str) -> None:
 
 def upgrade() -> None:
     _key("event", "msgid")
+    with op.batch_alter_table("delivery_receipts") as batch:
+        batch.add_column(sa.Column("counts", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("delivery_receipts") as batch:
+        batch.drop_column("counts")
     _key("msgid")
