@@ -22,7 +22,7 @@ from bot.nlu.query import Intent, Query
 from bot.render import render
 from bot.types import Answer, Context, Reply, Speaker
 
-_FIELDS = frozenset({"region", "township", "resident_id", "subscribed"})  # the speaker's own, not state
+_FIELDS = frozenset({"region", "township", "resident_id", "subscribed", "consent"})  # the speaker's own, not state
 
 
 async def respond(message: str | Query, ctx: Context) -> Reply:

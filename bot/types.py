@@ -27,6 +27,8 @@ class Speaker:
     resident_id: int | None = None
     state: dict[str, Any] = field(default_factory=dict)  # e.g. {"pending": "交多少钱"}
     subscribed: bool | None = None  # set by a message that (un)subscribed; None: unchanged by this one
+    # set by a message that answered 是否接收缴费提醒: (yes or no, how: text | menu | popup); None: unchanged
+    consent: tuple[bool, str] | None = None
 
     @property
     def anonymous(self) -> bool:

@@ -21,7 +21,7 @@ import datetime as dt
 from bot import config
 from bot.handlers.router import Router
 from bot.nlu.query import Intent, Query
-from bot.store import audit_log, consent, officials, receipts
+from bot.store import audit_log, officials, receipts
 from bot.store.signing import BadSignature, check_scene
 from bot.types import Answer, Context
 
@@ -89,10 +89,8 @@ async def reminders(query: Query, ctx: Context) -> Answer:
     """订阅提醒 / 退订提醒 (topic "on" / "off"; extras {"via": "menu"} from the menu): consent to reminders."""
     if ctx.sessions is None or ctx.speaker.anonymous:
         return Answer("consent_unavailable")
-    yes = query.topic == "on"
-    async with ctx.sessions.begin() as session:
-        await consent.record(session, ctx.speaker.openid, yes, query.extras.get("via", "text"), _now(ctx))
-    return Answer("consent_set", {"consent": yes})
+    yes = query.topic == "on"  # kept with the follower when the message is answered (bot/store/followers.py)
+    return Answer("consent_set", {"consent": yes}, remember={"consent": (yes, query.extras.get("via", "text"))})
 
 
 @router.handles(Intent.SUBSCRIBE_POPUP)
@@ -101,8 +99,7 @@ async def subscribe_popup(query: Query, ctx: Context) -> Answer:
     consent. WeChat expects "success"."""
     choice = query.extras.get(ctx.settings.subscribe_template_id) if ctx.settings.subscribe_template_id else None
     if choice is not None and ctx.sessions is not None and not ctx.speaker.anonymous:
-        async with ctx.sessions.begin() as session:
-            await consent.record(session, ctx.speaker.openid, choice == "accept", "popup", _now(ctx))
+        return Answer(None, remember={"consent": (choice == "accept", "popup")})
     return Answer(None)
 
 

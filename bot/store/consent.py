@@ -5,23 +5,25 @@ Reminders are planned only for followers whose latest answer is yes (scheduler/p
 
 from __future__ import annotations
 
-import datetime as dt
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.db import insert
 from bot.store.models import ReminderConsent
 
 VIA = ("binding", "text", "menu", "popup")
+_T = ReminderConsent.__table__
 
 
-async def record(session: AsyncSession, openid: str, consent: bool, via: str, now: dt.datetime) -> None:
-    values = {"openid": openid, "consent": consent, "via": via, "answered_at": now}
-    await session.execute(
-        insert(session.bind.dialect.name, ReminderConsent.__table__).values(**values)
-        .on_conflict_do_update(index_elements=["openid"], set_={k: v for k, v in values.items() if k != "openid"})
-    )
+@cache
+def upsert(dialect: str) -> Insert:
+    """The follower's latest answer, over any earlier one: execute with openid, consent, via, answered_at (the
+    webhook writes it with the message's completion, bot/store/followers.py `apply_writes`)."""
+    stmt = insert(dialect, _T)
+    return stmt.on_conflict_do_update(index_elements=[_T.c.openid], set_={
+        c: stmt.excluded[c] for c in ("consent", "via", "answered_at")})
 
 
 async def current(session: AsyncSession, openid: str) -> ReminderConsent | None:

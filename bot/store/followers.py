@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Insert, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from bot.store import consent
 from bot.store.db import execute_many, insert
 from bot.store.models import Follower
 from bot.types import Speaker
@@ -35,6 +36,7 @@ class FollowerWrite:
     openid: str
     values: dict[str, Any]
     update: tuple[str, ...]
+    consent: dict[str, Any] | None = None  # the follower's answer to 是否接收缴费提醒, given by this message
 
 
 def _subscription(subscribed: bool | None, now: dt.datetime) -> dict[str, Any]:
@@ -74,7 +76,9 @@ def speaker_write(
         fields = (("county", speaker.region != before.region), ("township", speaker.township != before.township),
                   ("resident_id", speaker.resident_id != before.resident_id), ("state", speaker.state != before.state))
         changed = (*(column for column, differs in fields if differs), "last_interaction_at", *window, *subscription)
-    return FollowerWrite(speaker.openid, {"subscribed": True, **values}, changed)
+    consent = None if speaker.consent is None else {
+        "openid": speaker.openid, "consent": speaker.consent[0], "via": speaker.consent[1], "answered_at": now}
+    return FollowerWrite(speaker.openid, {"subscribed": True, **values}, changed, consent)
 
 
 @cache
@@ -98,12 +102,16 @@ def _runs(writes: Iterable[FollowerWrite]) -> list[list[FollowerWrite]]:
 
 
 def apply_writes(db: Connection | Session, writes: Iterable[FollowerWrite]) -> None:
-    """One executemany upsert per run of writes of one kind, in order. Of several writes of a run for one
-    follower the last wins (PostgreSQL refuses to update a row twice in one statement)."""
+    """One executemany upsert per run of writes of one kind, in order, then the answers to 是否接收缴费提醒
+    they carry. Of several writes for one follower the last wins (PostgreSQL refuses to update a row twice in
+    one statement)."""
     conn = db.connection() if isinstance(db, Session) else db
+    writes = list(writes)
     for run in _runs(writes):
         rows = {w.openid: {"openid": w.openid, **w.values} for w in run}
         execute_many(conn, _upsert(conn.dialect.name, run[0].update), list(rows.values()))
+    consents = {w.openid: w.consent for w in writes if w.consent is not None}
+    execute_many(conn, consent.upsert(conn.dialect.name), list(consents.values()))
 
 
 # Execute with {"openids": [...]}.
