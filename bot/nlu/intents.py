@@ -155,7 +155,12 @@ _QUESTION_INTENTS = frozenset({Intent.FEE, Intent.DEADLINE, Intent.CHANNELS, Int
 # Clauses: a mention (我在外地打工) and the question (今年交多少) are usually separated by punctuation.
 CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
 # A clause that points back at the mention (到时候还能交不, 具体咋弄) asks about it, not beside it.
-REFERS_BACK = re.compile(r"到时候?|那时候?|那个时候|那边|哪边|哪头|两边|这种情况|这样的?话|那样的?话|具体")
+# A clause asking only how (要咋办, 该怎么弄呢) asks about what was told before it.
+REFERS_BACK = re.compile(
+    r"到时候?|那时候?|那个时候|那边|哪边|哪头|两边|这种情况|这样的?话|那样的?话|具体"
+    r"|^(?:那|那么|这|这个|现在)?(?:我|俺|咱)?(?:们)?(?:要|该|得|应该|需要)?(?:咋|怎么|怎样|如何|咋个|啷个)(?:办|弄|整|搞|处理)"
+    r"(?:呢|啊|呀|嘞|哦|咯|嘛)?[?]*$"
+)
 # A clause that asks something itself (户口迁了医保咋转): its mention is a question, not a context.
 ASKS = re.compile(
     r"吗|呢|么|嘛|咋|怎么|怎样|如何|啥|什么|多少|几(?:号|月|时|点|块|档|百)|哪|能不能|可不可以|行不行|要不要|中不中|[?？]|不$|没有?$"
@@ -303,6 +308,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # born lately, told by the date: 闺女是上个月15号生的, 孙子前天生的
          r"(?:娃|孩子|小孩|宝宝|婴儿|儿子|闺女|女儿|孙子|孙女|外孙).{0,10}(?:号|日|月|天|周|星期)(?:前)?生的",
          r"生了(?:个|一个)?(?:娃|孩子|小孩|宝宝|儿子|闺女|女儿|二胎|三胎|老二)|二胎|三胎|坐月子|月子里",
+         # the mother told, the baby implied: 我媳妇上个月在县医院生了, 儿媳妇前几天刚生
+         r"(?:媳妇|老婆|爱人|闺女|女儿|儿媳妇?)[^,.;!?]{0,12}(?:生(?:了|的|完)|(?:刚|才)生)",
          r"出生.{0,4}(?:天|个月)(?:内|以内|之内)|上户口.{0,8}(?:医保|参保|合疗|新农合)",
          context=True, subject=_NOT_THE_BABY),
     rule("moving", Intent.MOVING, 73,
@@ -382,7 +389,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          rf"{HOW}(?:办理?)?(?:参保|参加|入保|加入|办医保|办理医保|上医保)|参保(?:要|得|该)?{HOW}(?:办理?|弄|登记)",
          rf"参保(?:要|得|该|可以|能)?(?:在|去|到)?{WHERE}(?:里|儿)?(?:办|登记|弄)",
          r"(?:能|可以|可不可以|能不能|让|给)(?:在.{0,6})?(?:参保|参加|入保|加入|办医保)",
-         r"(?:谁|哪些人|什么人|啥人|哪类人)(?:能|可以|要|需要|该)?(?:参保|参加|[交缴]|买)",
+         r"(?<![找给])(?:谁|哪些人|什么人|啥人|哪类人)(?:能|可以|要|需要|该)?(?:参保|参加|[交缴]|买)",
          r"参保(?:条件|对象|范围|资格|人员)|参加条件",
          rf"(?:参保|参加|入保)(?:要|需要|得|有)?(?:{WHAT}|哪些|几个)?(?:条件|资格|要求)",
          r"(?:外地|外省|外县|非本地|非本县|非本镇|外来)(?:的)?(?:户口|户籍|人)|户口不在|户籍不在|居住证",
@@ -568,7 +575,8 @@ def _classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) ->
     # Another mention the question is about (医院说要给孩子办医保…现在办还来得及不: the newborn, as the question
     # names nobody else) holds where the first one yields.
     for other in rules:
-        if other.context and other is not best.rule and (held := other.match(text, slots)) is not None \
+        if other.context and other is not best.rule and other.priority > beside.rule.priority \
+                and (held := other.match(text, slots)) is not None \
                 and _question_beside(other, text, slots, rules) is None:
             return held
     # The mention yields; a reading of the whole message that outranks the clause's question still wins
