@@ -47,7 +47,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.nlu.lexicon import FAMILY, HOW, HOW_MUCH, KIN, PAID_FOR, PAY, SELF, WHAT, WHEN, WHERE
+from bot.nlu.lexicon import AWAY, FAMILY, HOW, HOW_MUCH, KIN, PAID_FOR, PAY, SELF, WHAT, WHEN, WHERE
 from bot.nlu.query import Intent
 from bot.nlu.slots import Slots
 
@@ -122,7 +122,7 @@ _PLACE_TALK = re.compile(
     r"(?:你好|您好|你们好|谢谢|多谢|好的|嗯|哦|喂|对|我们|俺们|咱们|我|俺|咱|老家|家里|家|户口|户籍|就是|是|住在|住|在|"
     r"就|也|都|一直|现在|目前|属于|归|换成|换到|改成|改为|切换到|切到|选择|选|地区|地方|县城|城里|城|镇上|村民|居民|一下|"
     r"这边|那边|这里|那里|这儿|那儿|这块|那块|这头|上|里|的|人|以后|要问|想问|问|要|查|"
-    r"呢|啊|呀|哈|吧|嘛|啦|[,.:;!?~ ])*"
+    r"呢|啊|呀|哈|吧|嘛|啦|嘞|咯|哟|哩|噻|撒|呐|[,.:;!?~ ])*"
 )
 
 
@@ -207,7 +207,10 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     # -- account --------------------------------------------------------------------------------------
     rule("reminders_on", Intent.REMINDERS, 96, r"^(?:订阅|接收|开启|接收缴费)提醒$", topic="on"),
     rule("reminders_off", Intent.REMINDERS, 96, r"^(?:退订|不接收|关闭|取消|不要)提醒$", topic="off"),
-    rule("unbind", Intent.UNBIND, 95, r"解绑|解除(?:绑定|关联)|取消绑定|不(?:想)?绑(?:定)?了|不要绑定了"),
+    rule("unbind", Intent.UNBIND, 95, r"解绑|解除(?:绑定|关联)|取消绑定|不(?:想)?绑(?:定)?了|不要绑定了",
+         # the bound ID named, then undone: 把我绑的那个身份证解除掉, 绑定的身份证删了吧
+         r"绑(?:定)?(?:的|了的|上的)[^,.;!?]{0,8}(?:解除|解开|取消|删除|删掉|删了|去掉|撤销)",
+         r"(?:解除|解开|删除|删掉|去掉|撤销)[^,.;!?]{0,6}绑(?:定)?(?:的)?(?:身份证|信息)"),
     rule("bind", Intent.BIND, 90, r"绑定|绑(?:个|一下)?身份证|把身份证绑|关联身份证|^绑$|实名认证"),
     # -- not ours -------------------------------------------------------------------------------------
     rule("oos_pension", _OOS, 88, r"养老(?:保险|金|钱|保)?", topic="养老保险"),
@@ -373,7 +376,13 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # ... or helping without saying for whom: 侄子能帮忙交吗, 闺女可以替着交不
          rf"{KIN}(?:能|可以|能不能|可不可以)?(?:替|帮)(?:忙|着)[交缴]",
          # paying a relative's share from afar, the 把 construction: 给家里老人把医保交了
-         rf"(?:给|帮|替|为)(?:家里的?)?{FAMILY}把.{{0,10}}[交缴]"),
+         rf"(?:给|帮|替|为)(?:家里的?)?{FAMILY}把.{{0,10}}[交缴]",
+         # paying a relative's share from afar, the asker away (我在外地，能给老家的老娘交医保吗) or the relative
+         # (我能替我哥交医保不，他在外地; 我哥在外地，我能替他交不)
+         rf"{AWAY}[^.;!?]{{0,16}}(?:给|替|帮|为)(?:老家|家里)?(?:的|里的?)?{KIN}.{{0,6}}[交缴]",
+         rf"(?:给|替|帮|为)老家(?:的|里的?)?{KIN}.{{0,6}}[交缴]",
+         rf"(?:给|替|帮|为)(?:{SELF}(?:的|家)?)?{KIN}.{{0,6}}[交缴].{{0,16}}(?:他|她)(?:们)?(?:人)?{AWAY}",
+         rf"{KIN}(?:人)?{AWAY}.{{0,16}}(?:给|替|帮|为)(?:他|她)(?:们)?.{{0,6}}[交缴]"),
     # already insured where one works, and asking whether to pay the residents' insurance too: what the
     # notice says of people in 职工医保 (不属于参保范围, 不得重复参保)
     rule("registration_employee", Intent.REGISTRATION, 58,
@@ -416,8 +425,11 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"切换(?:地区|县|区县|地方|城市|区域)?|换(?:个|一个)?(?:县|地区|区县|城市)|更换地区|改(?:一下)?(?:地区|县)",
          r"选(?:择)?(?:地区|县)|设置地区"),
     rule("help_capabilities", Intent.HELP, 48,
-         r"你能做什么|你会(?:什么|啥|干什么|干啥|做什么|做啥)|能干(?:什么|啥|嘛)|能做(?:什么|啥)|干嘛用的|有什么用",
-         r"(?:能|可以)(?:问|查)(?:些|一些|点)?(?:什么|啥|哪些)|问(?:你)?(?:什么|啥)(?:呢|啊|呀)?[?]?$|回答(?:什么|啥|哪些)"),
+         r"你(?:都)?能做什么|你(?:都)?会(?:些)?(?:什么|啥|干什么|干啥|做什么|做啥)|能干(?:什么|啥|嘛)|能做(?:什么|啥)|干嘛用的|有什么用",
+         # 你能帮我干啥, 这个公众号都能帮我干啥, 可以帮俺们做些什么
+         r"(?:能|可以|会)(?:帮|给|替)(?:我|俺|咱|大家)?(?:们)?(?:干|做)(?:些|点)?(?:什么|啥子?|嘛)",
+         r"(?:能|可以)(?:问|查)(?:些|一些|点)?(?:什么|啥子?|哪些)|问(?:你)?(?:什么|啥)(?:呢|啊|呀)?[?]?$",
+         r"回答(?:些|一些|点)?(?:什么|啥子?|哪些)"),
     rule("help", Intent.HELP, 20,
          r"帮助|菜单|功能|help|使用说明|说明书|怎么用(?:这个|你)?$|你是谁|你是(?:机器人|人工|ai|真人)",
          r"^[?]+$|人工客服|转人工|找人工"),
