@@ -133,7 +133,7 @@ def _spaces_cut_clauses(text: str) -> bool:
 
 def normalize(text: str, *, clauses: bool = False) -> str:
     """The text as rules see it: simplified, half-width, no emoji, single spaces, bounded length. With `clauses`,
-    a space between Chinese characters that cuts the message into clauses is kept (see `_spaces_cut_clauses`):
+    a space between Chinese characters that cuts the message into clauses is a comma (see `_spaces_cut_clauses`):
     the form the intent rules read, which tell a clause that asks from one that only tells."""
     if not text:
         return ""
@@ -143,8 +143,7 @@ def normalize(text: str, *, clauses: bool = False) -> str:
     text = "".join(ch if _keep(ch) else (" " if ch.isspace() else "") for ch in text)
     text = _WECHAT_EMOTICON.sub(" ", text)
     text = _SPACES.sub(" ", text).strip()
-    if not (clauses and _spaces_cut_clauses(text)):
-        text = _SPACE_BETWEEN_CJK.sub("", text)
+    text = _SPACE_BETWEEN_CJK.sub("," if clauses and _spaces_cut_clauses(text) else "", text)
     text = _cap(text, MAX_TEXT_CHARS)
     text = zhconv.convert(text, "zh-cn")
     text = _TYPO_RE.sub(lambda m: TYPOS[m.group(0)], text)

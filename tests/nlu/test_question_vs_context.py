@@ -86,11 +86,9 @@ def test_helping_someone_pay(registry: PolicyRegistry, text: str, intent: Intent
         ("前年断保了，明年的交多少", dt.date(2024, 11, 10), 2025),
         ("下一年度的罗山县医保标准", dt.date(2024, 11, 10), 2025),
         ("下年度乐至交多少", dt.date(2025, 10, 1), 2026),
-        ("来年低保户交多少", dt.date(2024, 11, 10), 2025),
         ("上年度罗山交多少", dt.date(2024, 11, 10), 2023),
-        ("上一年陵川低保户交了多少", dt.date(2025, 3, 1), 2024),
-        ("我上年纪了，明年交多少", dt.date(2024, 11, 10), 2025),  # 上年纪 is old age, not last year
-        ("下一年1月份还能交不", dt.date(2024, 11, 10), None),  # a month of next year: a date
+        ("上一年度陵川低保户交了多少", dt.date(2025, 3, 1), 2024),
+        ("没报过销的，下一年有啥好处", dt.date(2024, 11, 10), None),  # when a reward applies, not the year asked
     ],
 )
 def test_relative_years_against_the_date(
