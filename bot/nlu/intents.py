@@ -494,7 +494,7 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
         offset = text.find(clause, start)
         start = offset + len(clause)
         if clause and context.match(clause, slots):
-            if ASKS.search(clause.rstrip("呢啊呀")):
+            if ASKS.search(clause.rstrip("呢啊呀")) or _named_alone(context, clause):
                 return None  # the mention's own clause asks about it (我在医院住院呢 only tells)
             continue
         if not clause or REFERS_BACK.search(clause):
@@ -512,6 +512,21 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
     return found
 
 
+# What may stand beside a topic named alone (职工医保的, 城镇职工医保呢).
+_BESIDE_A_TOPIC = re.compile(r"[的了呢啊呀吧嘛]|医保|医疗保险")
+
+
+def _named_alone(context: IntentRule, clause: str) -> bool:
+    """Whether a clause names nothing but an out-of-scope topic (职工医保，交多少钱): the topic the question asks
+    about, not a story beside it."""
+    if context.topic is None:
+        return False
+    rest = clause
+    for pattern in context.patterns:
+        rest = pattern.sub("", rest)
+    return rest != clause and not _BESIDE_A_TOPIC.sub("", rest)
+
+
 def _timed(context: IntentRule, text: str, slots: Slots) -> bool:
     """Whether a clause of the mention says when (年底才回得去, 下个月才生): then whether one can still pay asks
     about that time, and the deadline question is the mention's."""
@@ -524,7 +539,8 @@ def _only_told(context: IntentRule, text: str, slots: Slots) -> bool:
     clauses = [c for c in CLAUSE.split(text) if c]
     if context.subject is not None or len(clauses) < 2 or any(REFERS_BACK.search(c) for c in clauses):
         return False
-    return all(not ASKS.search(c.rstrip("呢啊呀")) for c in clauses if context.match(c, slots))
+    return all(not ASKS.search(c.rstrip("呢啊呀")) and not _named_alone(context, c)
+               for c in clauses if context.match(c, slots))
 
 
 def asks(clause: str) -> bool:
