@@ -75,7 +75,7 @@ class IntentRule:
     # named in that clause (刚生完孩子，我们两口子交多少: a question about someone else than the baby).
     context: bool = False
     subject: re.Pattern[str] | None = None
-    question: bool = False  # a fee, deadline, channel or family-account question, which context yields to
+    question: bool = False  # a fee, deadline, channel, family-account, enrolment or cover question: context yields
     # Questions a context rule's own answer covers, which it does not yield to (户口没迁，能在这参保吗: where to
     # enrol after moving is the moving answer).
     covers: frozenset[Intent] = frozenset()
@@ -153,7 +153,7 @@ def _can_pay_now(slots: Slots) -> bool:
 
 # What a message asks, which topic mentions in other clauses of it yield to (see `classify`).
 _QUESTION_INTENTS = frozenset({Intent.FEE, Intent.DEADLINE, Intent.CHANNELS, Intent.FAMILY_ACCOUNT,
-                               Intent.FISCAL_SUBSIDY, Intent.REGISTRATION})
+                               Intent.FISCAL_SUBSIDY, Intent.REGISTRATION, Intent.BENEFIT_START, Intent.WAITING_PERIOD})
 # Clauses: a mention (我在外地打工) and the question (今年交多少) are usually separated by punctuation.
 CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
 # A clause that points back at the mention (到时候还能交不, 具体咋弄) asks about it, not beside it.
@@ -361,6 +361,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          rf"{_LAPSE_WORDS}.{{0,30}}(?:多久|多长时间|{WHEN}|几个月|等多久).{{0,8}}(?:报|用|享受|生效|看病|待遇)",
          # ... or told in a story before the question (断了两年没交医保，那时候觉得…，现在交的话得多久才能报销)
          rf"{_LAPSE_WORDS}.{{0,80}}(?:多久|多长时间|几个月|等多久)(?:以?后)?(?:才|就)?(?:能|可以)?(?:报|用|享受|生效|看病)",
+         rf"{_LAPSE_WORDS}.{{0,80}}(?:要|得|需要|还)?等(?:多久|多长时间|几个月|多少天)",
          # paying the missed years, or in the period for them, and the wait (补缴期交的多久能报, 补上能少等不)
          r"补(?:交|缴|上|齐)(?:期|了)?.{0,8}(?:减少|缩短|少等|等多久|等得少|不用等)",
          rf"补(?:交|缴)期.{{0,8}}(?:多久|多长时间|{WHEN}|几个月)(?:以?后)?(?:才|就)?(?:能|可以)?(?:报|用|享受|生效|看病)"),
@@ -606,7 +607,8 @@ def _classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) ->
     """The winning rule for `text`, or None (FALLBACK). `rules` must be sorted by priority, highest first.
 
     Topic mentions are context, the question decides: when the winner is a context rule (打工, 搬家, 刚生完孩子,
-    职工医保, 医院) and another clause of the message asks a fee, deadline, channel or family-account question
+    职工医保, 医院) and another clause of the message asks a fee, deadline, channel, family-account, enrolment or
+    when-covered question
     without that mention, the question wins (我在外地打工，今年交多少 is FEE; 打工回来还能交吗 stays MIGRANT);
     unless another mention holds (the baby, when the question names nobody else), or a reading of the whole
     message outranks the clause's question (有社保，老家还用交合疗吗 is REGISTRATION)."""
