@@ -162,9 +162,16 @@ def _read(text: str, extractor: SlotExtractor, state: dict[str, Any] | None, tod
         if details:
             return _query(Intent.BIND, norm, slots, **details)
 
+    # The rules read the message with the spaces that cut it into clauses (俺在外地打工 今年交多少钱): a clause
+    # that only tells a situation yields to the one that asks.
+    told = norm
     found = classify(norm, slots) if norm else None
+    if found is not None and (found.rule.context or found.rule.question) and not binding_now \
+            and (spaced := normalize(text, clauses=True)) != norm:
+        told = extractor.respell(spaced)
+        found = classify(told, slots)
     if found is not None and slots.tier is None:
-        slots = _asked_tier(norm, slots, extractor)
+        slots = _asked_tier(told, slots, extractor)
     if not binding_now and (found is None or found.rule.intent not in (Intent.BIND, Intent.UNBIND)):
         asked = _questions(text or "", slots, extractor, today)
         if len(asked) >= 2:

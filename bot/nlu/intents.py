@@ -47,7 +47,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.nlu.lexicon import FAMILY, HOW, HOW_MUCH, KIN, PAID_FOR, PAY, SELF, WHAT, WHEN, WHERE
+from bot.nlu.lexicon import AWAY, FAMILY, HOW, HOW_MUCH, KIN, PAID_FOR, PAY, SELF, WHAT, WHEN, WHERE
 from bot.nlu.query import Intent
 from bot.nlu.slots import Slots
 
@@ -75,7 +75,7 @@ class IntentRule:
     # named in that clause (刚生完孩子，我们两口子交多少: a question about someone else than the baby).
     context: bool = False
     subject: re.Pattern[str] | None = None
-    question: bool = False  # a fee, deadline, channel or family-account question, which context yields to
+    question: bool = False  # a fee, deadline, channel, family-account, enrolment or cover question: context yields
     # Questions a context rule's own answer covers, which it does not yield to (户口没迁，能在这参保吗: where to
     # enrol after moving is the moving answer).
     covers: frozenset[Intent] = frozenset()
@@ -122,7 +122,7 @@ _PLACE_TALK = re.compile(
     r"(?:你好|您好|你们好|谢谢|多谢|好的|嗯|哦|喂|对|我们|俺们|咱们|我|俺|咱|老家|家里|家|户口|户籍|就是|是|住在|住|在|"
     r"就|也|都|一直|现在|目前|属于|归|换成|换到|改成|改为|切换到|切到|选择|选|地区|地方|县城|城里|城|镇上|村民|居民|一下|"
     r"这边|那边|这里|那里|这儿|那儿|这块|那块|这头|上|里|的|人|以后|要问|想问|问|要|查|"
-    r"呢|啊|呀|哈|吧|嘛|啦|[,.:;!?~ ])*"
+    r"呢|啊|呀|哈|吧|嘛|啦|嘞|咯|哟|哩|噻|撒|呐|[,.:;!?~ ])*"
 )
 
 
@@ -135,7 +135,8 @@ def _only_place(slots: Slots) -> bool:
 # Whether paying is open now, asked with nothing else (能交吗, 现在还能交不, 今天可以缴费吗, 这会儿交得了不): the
 # collection period, asked beside a place at most (陵川能交吗: see `Slots.rest`).
 _CAN_PAY_NOW = re.compile(
-    r"(?:那|那么|请问|问一下|问下)?(?:我|俺|咱|我们|俺们)?(?:现在|今天|目前|眼下|这会儿?|这阵子?|这几天|这个月|今年)?"
+    r"(?:那|那么|请问|问一下|问下)?(?:我|俺|咱|我们|俺们)?(?:现在|今天|目前|眼下|这会儿?|这阵子?|这几天|这个月|今年"
+    r"|(?:\d{4}年)?\d{1,2}月份?(?:\d{1,2}[号日])?(?:前|之前|以前|底|初|中旬|里)?|\d{1,2}[号日](?:前|之前|以前)?)?"
     r"(?:还|也|又)?(?:能|可以|让|给|能不能|可不可以|让不让|给不给)?"
     r"(?:[交缴]|缴费|交费|交钱|续费)(?:得了|得上|的了|得成)?(?:医保|合疗|保险|费|钱)?(?:了)?"
     r"(?:吗|不|没|么|嘛|啊|呀|不了|了不|没有|呢|不能|不可以)?[?]*"
@@ -146,19 +147,27 @@ _MAY = re.compile(r"能|可以|让|给|得了|得上|的了|得成")
 
 
 def _can_pay_now(slots: Slots) -> bool:
-    return _CAN_PAY_NOW.fullmatch(slots.rest) is not None and _MAY.search(slots.rest) is not None
+    rest = slots.rest.strip(" ,.:;!~")  # 罗山 2025年1月份能交不: the space the place leaves
+    return _CAN_PAY_NOW.fullmatch(rest) is not None and _MAY.search(rest) is not None
 
 
 # What a message asks, which topic mentions in other clauses of it yield to (see `classify`).
 _QUESTION_INTENTS = frozenset({Intent.FEE, Intent.DEADLINE, Intent.CHANNELS, Intent.FAMILY_ACCOUNT,
-                               Intent.FISCAL_SUBSIDY, Intent.REGISTRATION})
+                               Intent.FISCAL_SUBSIDY, Intent.REGISTRATION, Intent.BENEFIT_START, Intent.WAITING_PERIOD})
 # Clauses: a mention (我在外地打工) and the question (今年交多少) are usually separated by punctuation.
 CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
 # A clause that points back at the mention (到时候还能交不, 具体咋弄) asks about it, not beside it.
-REFERS_BACK = re.compile(r"到时候?|那时候?|那个时候|那边|哪边|哪头|两边|这种情况|这样的?话|那样的?话|具体")
+# A clause asking only how (要咋办, 该怎么弄呢) asks about what was told before it.
+REFERS_BACK = re.compile(
+    r"到时候?|那时候?|那个时候|那边|哪边|哪头|两边|这种情况|这样的?话|那样的?话|具体"
+    r"|^(?:那|那么|这|这个|现在)?(?:我|俺|咱)?(?:们)?(?:的)?(?:医保|合疗|保险|这事儿?|这个事)?(?:要|该|得|应该|需要)?"
+    r"(?:咋|怎么|怎样|如何|咋个|啷个)(?:办|弄|整|搞|处理)"
+    r"(?:呢|啊|呀|嘞|哦|咯|嘛)?[?]*$"
+)
 # A clause that asks something itself (户口迁了医保咋转): its mention is a question, not a context.
 ASKS = re.compile(
-    r"吗|呢|么|嘛|咋|怎么|怎样|如何|啥|什么|多少|几(?:号|月|时|点|块|档|百)|哪|能不能|可不可以|行不行|要不要|中不中|[?？]|不$|没有?$"
+    r"吗|呢|么|嘛|咋|怎么|怎样|如何|啥|什么|多少|(?:好多|几多)(?:钱|块)|多钱|几(?:号|月|时|点|块|档|百)|哪|能不能|可不可以|行不行"
+    r"|要不要|中不中|[?？]|不[咯嘞噻撒哦啊呀]?$|没有?$"
 )
 # More ways a clause asks (交不交, 多久, 是不是): with ASKS, what `asks` looks for.
 ASKS_TOO = re.compile(r"(.)不\1|(.)没\2|多久|多长时间|几天|对不对|是不是|谁")
@@ -202,7 +211,13 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     # -- account --------------------------------------------------------------------------------------
     rule("reminders_on", Intent.REMINDERS, 96, r"^(?:订阅|接收|开启|接收缴费)提醒$", topic="on"),
     rule("reminders_off", Intent.REMINDERS, 96, r"^(?:退订|不接收|关闭|取消|不要)提醒$", topic="off"),
-    rule("unbind", Intent.UNBIND, 95, r"解绑|解除(?:绑定|关联)|取消绑定|不(?:想)?绑(?:定)?了|不要绑定了"),
+    rule("unbind", Intent.UNBIND, 95, r"解绑|解除(?:绑定|关联)|取消绑定|不(?:想)?绑(?:定)?了|不要绑定了",
+         # the bound ID named, then undone: 把我绑的那个身份证解除掉, 绑定的身份证删了吧
+         r"绑(?:定)?(?:的|了的|上的)[^,.;!?]{0,8}(?:解除|解开|取消|删除|删掉|删了|去掉|撤销)",
+         r"(?:解除|解开|删除|删掉|去掉|撤销)[^,.;!?]{0,6}绑(?:定)?(?:的)?(?:身份证|信息)",
+         # the binding is the one thing a resident can undo here: 解除掉, 我绑错了
+         r"^(?:我|俺)?(?:要|想)?(?:帮我|给我)?(?:把(?:它|这个|那个))?解除(?:掉|了|一下)?(?:吧|吗|嘛)?[!.?]*$",
+         r"绑(?:错|定错|的不对)了"),
     rule("bind", Intent.BIND, 90, r"绑定|绑(?:个|一下)?身份证|把身份证绑|关联身份证|^绑$|实名认证"),
     # -- not ours -------------------------------------------------------------------------------------
     rule("oos_pension", _OOS, 88, r"养老(?:保险|金|钱|保)?", topic="养老保险"),
@@ -214,8 +229,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?:办|申请|评|鉴定)(?:个)?残疾证", rf"残疾证{HOW}?(?:办|申请|评|鉴定)", r"残疾(?:评定|鉴定)",
          topic="残疾证办理"),
     rule("oos_card", _OOS, 86,
-         r"社保卡", r"医保卡.{0,4}(?:丢|补办|补|激活|密码|挂失|领)", r"电子医保卡|医保(?:电子凭证|码)",
-         topic="社保卡"),
+         r"社保卡", r"电子医保卡|医保(?:电子凭证|码)", topic="社保卡"),
+    rule("oos_medical_card", _OOS, 86, r"医保卡.{0,4}(?:丢|补办|补|激活|密码|挂失|领)", topic="医保卡"),
     rule("oos_claims", _OOS, 86,
          r"报销比例|报多少|能报多少|报销多少|报几成|报百分之|报销(?:标准|范围|流程|手续|材料|政策|额度|上限)",
          r"报销.{0,6}(?:材料|手续|流程|资料|证件)|起付线|封顶线|门诊统筹|门诊(?:报销|能报)|慢性病|慢病|异地就医|转诊|备案",
@@ -264,6 +279,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"比标准(?:高|多|贵)|超(?:过)?标准|高于标准",
          r"(?:代办|代[交缴]|帮(?:着|忙)?[交缴办]).{0,8}(?:给钱|收钱|要钱|花钱|收费|掏钱|给好处)",
          r"(?:代办|代收|代[交缴]|帮[交缴办]).{0,6}(?:收|要)了?\d{1,2}(?:元|块)",
+         # what the one paying for you charges (代办员帮交一个人收好多钱, 让村会计帮交要不要多给几块钱)
+         rf"(?:代办|代收|代[交缴]|帮(?:着|忙)?[交缴办]).{{0,10}}(?:收|给)(?:他|她|人家)?{HOW_MUCH}",
+         r"多给(?:几块|几个|点|些|一点|几十)(?:钱)?|多给钱|(?:额外|另外)(?:再)?给",
          r"给(?:代办员?|村干部|村里|收费的人?|经办人)(?:点|些)?(?:钱|好处)"),
     rule("fee_subsidy_for_category", Intent.FEE, 60,
          r"补助|补贴|资助|补多少|减免|免费|全免|出钱|掏钱|兜底|(?:全|都)(?:给|帮)?[交缴]", when=_has_category),
@@ -279,6 +297,10 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?:缴费|交费|筹资|收费)(?:标准|金额|档次)|缴费额|费用(?:是)?多少|价格|价钱|啥价|什么价",
          r"(?:一年|一人|每人|一个人|每年|人均)(?:是|要|得)?多少|多少一年|多少一个人",
          r"\d{2,4}(?:元|块)(?:钱)?(?:吗|嘛|么|对吗|是吧|不)|(?<!\d)\d{3}(?:吗|嘛|么|对吗|是吧)|(?:每人|一个人|一人|每年|一年)\d{2,4}",
+         # 交的是350吧, 缴了400对吧: the figure paid, checked
+         rf"{PAY}(?:的|了)?(?:是|就是)(?<![\d.])\d{{2,4}}(?![\d.年号月日天岁点])(?:元|块)?(?:钱)?(?:吧|吗|嘛|么|对吗|是吧|对吧|对不)",
+         # the insurance's standard, named alone (下一年度的陵川县医保标准)
+         rf"{INS}(?:的)?(?:收费|缴费|交费)?标准",
          r"(?:今年|明年|现在|这次|今年的)(?:是|要|得|交)?多少",
          r"档次?.{0,8}(?:区别|不一样|不同|哪个好|选哪|怎么选)|\d{3}(?:元|块)?的?(?:还是|跟|和|或)\d{3}",
          r"涨(?:价|钱|了|到)|贵了|便宜|比去年",
@@ -303,11 +325,14 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # born lately, told by the date: 闺女是上个月15号生的, 孙子前天生的
          r"(?:娃|孩子|小孩|宝宝|婴儿|儿子|闺女|女儿|孙子|孙女|外孙).{0,10}(?:号|日|月|天|周|星期)(?:前)?生的",
          r"生了(?:个|一个)?(?:娃|孩子|小孩|宝宝|儿子|闺女|女儿|二胎|三胎|老二)|二胎|三胎|坐月子|月子里",
+         # the mother told, the baby implied: 我媳妇上个月在县医院生了, 儿媳妇前几天刚生
+         r"(?:媳妇|老婆|爱人|闺女|女儿|儿媳妇?)[^,.;!?]{0,12}(?:生(?:了|的|完)|(?:刚|才)生)",
          r"出生.{0,4}(?:天|个月)(?:内|以内|之内)|上户口.{0,8}(?:医保|参保|合疗|新农合)",
          context=True, subject=_NOT_THE_BABY),
     rule("moving", Intent.MOVING, 73,
          r"换参保地|变更参保地|改参保地|参保地(?:变更|转移|迁移|更改|改|换|迁)|参保地址变更",
          rf"转(?:医保|参保|保险|关系|合疗)|{INS}(?:关系)?(?:转|迁)|转移接续|转过来|转回来|转到",
+         r"从[^,.;!?]{1,8}转(?:回|入|过来)|转(?:回|入)(?:老家|本地|[^,.;!?]{1,4}[县镇市省])",
          r"迁户口|户口(?:迁|转|落户|搬|已经迁)|迁了户口|户口随迁|嫁(?:过来|到|来)|搬(?:家|到|过来|来)",
          r"迁(?:回|到|过|来|走|出)|(?:医保|参保)关系|转移",
          r"在(?:外地|外省|外县|别的地方|别处|外面|老家|其他地方)(?:[交缴]|参保|参加|买)",
@@ -315,7 +340,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          context=True, covers=frozenset({Intent.REGISTRATION})),
     rule("migrant", Intent.MIGRANT, 72,
          r"(?<![没不])(?<!没出去)(?<!不出去)(?<!没去)(?<!不去)(?:打工|务工)|返乡|回乡|外出(?:务工|打工|人员|的人)|农民工",
-         r"过年(?:前|后)?.{0,3}(?:回|再[交缴])|春节.{0,4}(?:回|返)|年后.{0,3}(?:回|再[交缴])",
+         r"(?:过年|过完年|过了年)(?:前|后)?.{0,3}(?:回|再[交缴])|春节.{0,4}(?:回|返)|年后.{0,3}(?:回|再[交缴])",
          r"回来(?:再|才|以后|后)?(?:[交缴]|补|买)",
          r"(?:年前|年底|年根|腊月|过年|春节)[^,.。?!]{0,8}才(?:能)?回(?:来|去|家)?",
          r"在外(?:地|面|省)?(?:上班|工作|干活|挣钱)|出门在外",
@@ -334,7 +359,12 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # A lapse told in words (断了两年, 三年没交, 去年没交) only with a question of when cover starts: a
          # resident who mentions a lapse while asking the deadline is asking the deadline.
          rf"{_LAPSE_WORDS}.{{0,30}}(?:多久|多长时间|{WHEN}|几个月|等多久).{{0,8}}(?:报|用|享受|生效|看病|待遇)",
-         r"补(?:交|缴).{0,8}(?:减少|缩短|少等|等多久)"),
+         # ... or told in a story before the question (断了两年没交医保，那时候觉得…，现在交的话得多久才能报销)
+         rf"{_LAPSE_WORDS}.{{0,80}}(?:多久|多长时间|几个月|等多久)(?:以?后)?(?:才|就)?(?:能|可以)?(?:报|用|享受|生效|看病)",
+         rf"{_LAPSE_WORDS}.{{0,80}}(?:要|得|需要|还)?等(?:多久|多长时间|几个月|多少天)",
+         # paying the missed years, or in the period for them, and the wait (补缴期交的多久能报, 补上能少等不)
+         r"补(?:交|缴|上|齐)(?:期|了)?.{0,8}(?:减少|缩短|少等|等多久|等得少|不用等)",
+         rf"补(?:交|缴)期.{{0,8}}(?:多久|多长时间|{WHEN}|几个月)(?:以?后)?(?:才|就)?(?:能|可以)?(?:报|用|享受|生效|看病)"),
     rule("enrolment_reward", Intent.ENROLMENT_REWARD, 89,
          r"连续参保.{0,10}(?:奖励|激励|提高|好处|限额|多报|优惠)|参保激励|激励(?:政策|机制|措施)",
          # continuous enrolment told in words: 连着交了好几年, 年年都交, 一直参保
@@ -366,7 +396,13 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # ... or helping without saying for whom: 侄子能帮忙交吗, 闺女可以替着交不
          rf"{KIN}(?:能|可以|能不能|可不可以)?(?:替|帮)(?:忙|着)[交缴]",
          # paying a relative's share from afar, the 把 construction: 给家里老人把医保交了
-         rf"(?:给|帮|替|为)(?:家里的?)?{FAMILY}把.{{0,10}}[交缴]"),
+         rf"(?:给|帮|替|为)(?:家里的?)?{FAMILY}把.{{0,10}}[交缴]",
+         # paying a relative's share from afar, the asker away (我在外地，能给老家的老娘交医保吗) or the relative
+         # (我能替我哥交医保不，他在外地; 我哥在外地，我能替他交不)
+         rf"{AWAY}[^.;!?]{{0,16}}(?:给|替|帮|为)(?:老家|家里)?(?:的|里的?)?{KIN}.{{0,6}}[交缴]",
+         rf"(?:给|替|帮|为)老家(?:的|里的?)?{KIN}.{{0,6}}[交缴]",
+         rf"(?:给|替|帮|为)(?:{SELF}(?:的|家)?)?{KIN}.{{0,6}}[交缴].{{0,16}}(?:他|她)(?:们)?(?:人)?{AWAY}",
+         rf"{KIN}(?:人)?{AWAY}.{{0,16}}(?:给|替|帮|为)(?:他|她)(?:们)?.{{0,6}}[交缴]"),
     # already insured where one works, and asking whether to pay the residents' insurance too: what the
     # notice says of people in 职工医保 (不属于参保范围, 不得重复参保)
     rule("registration_employee", Intent.REGISTRATION, 58,
@@ -377,12 +413,16 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("registration_nonlocal", Intent.REGISTRATION, 74,
          r"(?:外地|外省|外县|非本地|非本县|非本镇)(?:的)?(?:人|户口|户籍).{0,16}(?:参保|参加|入保|[交缴])",
          r"(?:户口|户籍)(?:在|是)(?:外地|外省|外县|别的地方)"),
+    # never enrolled, and whether one may still join (从来没交过这个医保…我这种情况还能参保吗): the eligibility,
+    # not the period
+    rule("registration_never_enrolled", Intent.REGISTRATION, 46,
+         r"(?:从来|从|一直|还)?没(?:有)?(?:交过|缴过|参过保?|参加过|买过|上过)[^?]{0,60}?(?:还|也)?(?:能|可以|让)(?:不能)?(?:参保|参加|入保|加入)"),
     rule("registration", Intent.REGISTRATION, 42,
          rf"在?{WHERE}(?:里|儿)?(?:参保|参加|入保)|参保登记|办理?登记|{HOW}登记|{WHERE}(?:里|儿)?登记|登记.{{0,4}}{WHERE}",
          rf"{HOW}(?:办理?)?(?:参保|参加|入保|加入|办医保|办理医保|上医保)|参保(?:要|得|该)?{HOW}(?:办理?|弄|登记)",
          rf"参保(?:要|得|该|可以|能)?(?:在|去|到)?{WHERE}(?:里|儿)?(?:办|登记|弄)",
          r"(?:能|可以|可不可以|能不能|让|给)(?:在.{0,6})?(?:参保|参加|入保|加入|办医保)",
-         r"(?:谁|哪些人|什么人|啥人|哪类人)(?:能|可以|要|需要|该)?(?:参保|参加|[交缴]|买)",
+         r"(?<![找给])(?:谁|哪些人|什么人|啥人|哪类人)(?:能|可以|要|需要|该)?(?:参保|参加|[交缴]|买)",
          r"参保(?:条件|对象|范围|资格|人员)|参加条件",
          rf"(?:参保|参加|入保)(?:要|需要|得|有)?(?:{WHAT}|哪些|几个)?(?:条件|资格|要求)",
          r"(?:外地|外省|外县|非本地|非本县|非本镇|外来)(?:的)?(?:户口|户籍|人)|户口不在|户籍不在|居住证",
@@ -397,7 +437,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"皖事通|豫事办|(?:四川|河南|安徽|资阳)税务|(?:山西|安徽|四川)医保|国家医保服务平台",
          r"(?:用|通过)[^,.。?!]{1,8}?(?:能|可以)?[交缴]|(?:在|去|到)[^,.。?!]{1,6}?(?:能|可以)?[交缴](?:吗|不|嘛|么)",
          r"学校|幼儿园",
-         r"(?:钱|费)?[交缴](?:给|到)(?:谁|哪)|(?:给|找)谁[交缴]",
+         r"(?:钱|费)?[交缴](?:给|到)(?:谁|哪)|(?:给|找)谁[交缴]|谁(?:来|在|负责)?收(?:医保|合疗|保险)?(?:的)?(?:钱|费)",
          r"现金|刷卡|pos|银行|代办点|便民服务|服务中心|服务站|柜台|柜面|窗口|营业厅",
          r"邮政|邮局|储蓄所|信用社|农商行|农行|工行|建行|中行|云闪付|代收|代征",
          r"缴费(?:渠道|方式|方法|流程|步骤|途径)|交费方式|交钱方式",
@@ -409,8 +449,11 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"切换(?:地区|县|区县|地方|城市|区域)?|换(?:个|一个)?(?:县|地区|区县|城市)|更换地区|改(?:一下)?(?:地区|县)",
          r"选(?:择)?(?:地区|县)|设置地区"),
     rule("help_capabilities", Intent.HELP, 48,
-         r"你能做什么|你会(?:什么|啥|干什么|干啥|做什么|做啥)|能干(?:什么|啥|嘛)|能做(?:什么|啥)|干嘛用的|有什么用",
-         r"(?:能|可以)(?:问|查)(?:些|一些|点)?(?:什么|啥|哪些)|问(?:你)?(?:什么|啥)(?:呢|啊|呀)?[?]?$|回答(?:什么|啥|哪些)"),
+         r"你(?:都)?能做什么|你(?:都)?会(?:些)?(?:什么|啥|干什么|干啥|做什么|做啥)|能干(?:什么|啥|嘛)|能做(?:什么|啥)|干嘛用的|有什么用",
+         # 你能帮我干啥, 这个公众号都能帮我干啥, 可以帮俺们做些什么
+         r"(?:能|可以|会)(?:帮|给|替)(?:我|俺|咱|大家)?(?:们)?(?:干|做)(?:些|点)?(?:什么|啥子?|嘛)",
+         r"(?:能|可以)(?:问|查)(?:些|一些|点)?(?:什么|啥子?|哪些)|问(?:你)?(?:什么|啥)(?:呢|啊|呀)?[?]?$",
+         r"回答(?:些|一些|点)?(?:什么|啥子?|哪些)"),
     rule("help", Intent.HELP, 20,
          r"帮助|菜单|功能|help|使用说明|说明书|怎么用(?:这个|你)?$|你是谁|你是(?:机器人|人工|ai|真人)",
          r"^[?]+$|人工客服|转人工|找人工"),
@@ -452,7 +495,7 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
         offset = text.find(clause, start)
         start = offset + len(clause)
         if clause and context.match(clause, slots):
-            if ASKS.search(clause.rstrip("呢啊呀")):
+            if ASKS.search(clause.rstrip("呢啊呀")) or _named_alone(context, clause):
                 return None  # the mention's own clause asks about it (我在医院住院呢 only tells)
             continue
         if not clause or REFERS_BACK.search(clause):
@@ -470,6 +513,21 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
     return found
 
 
+# What may stand beside a topic named alone (职工医保的, 城镇职工医保呢).
+_BESIDE_A_TOPIC = re.compile(r"[的了呢啊呀吧嘛]|医保|医疗保险")
+
+
+def _named_alone(context: IntentRule, clause: str) -> bool:
+    """Whether a clause names nothing but an out-of-scope topic (职工医保，交多少钱): the topic the question asks
+    about, not a story beside it."""
+    if context.topic is None:
+        return False
+    rest = clause
+    for pattern in context.patterns:
+        rest = pattern.sub("", rest)
+    return rest != clause and not _BESIDE_A_TOPIC.sub("", rest)
+
+
 def _timed(context: IntentRule, text: str, slots: Slots) -> bool:
     """Whether a clause of the mention says when (年底才回得去, 下个月才生): then whether one can still pay asks
     about that time, and the deadline question is the mention's."""
@@ -482,7 +540,8 @@ def _only_told(context: IntentRule, text: str, slots: Slots) -> bool:
     clauses = [c for c in CLAUSE.split(text) if c]
     if context.subject is not None or len(clauses) < 2 or any(REFERS_BACK.search(c) for c in clauses):
         return False
-    return all(not ASKS.search(c.rstrip("呢啊呀")) for c in clauses if context.match(c, slots))
+    return all(not ASKS.search(c.rstrip("呢啊呀")) and not _named_alone(context, c)
+               for c in clauses if context.match(c, slots))
 
 
 def asks(clause: str) -> bool:
@@ -548,7 +607,8 @@ def _classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) ->
     """The winning rule for `text`, or None (FALLBACK). `rules` must be sorted by priority, highest first.
 
     Topic mentions are context, the question decides: when the winner is a context rule (打工, 搬家, 刚生完孩子,
-    职工医保, 医院) and another clause of the message asks a fee, deadline, channel or family-account question
+    职工医保, 医院) and another clause of the message asks a fee, deadline, channel, family-account, enrolment or
+    when-covered question
     without that mention, the question wins (我在外地打工，今年交多少 is FEE; 打工回来还能交吗 stays MIGRANT);
     unless another mention holds (the baby, when the question names nobody else), or a reading of the whole
     message outranks the clause's question (有社保，老家还用交合疗吗 is REGISTRATION)."""
@@ -568,7 +628,8 @@ def _classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) ->
     # Another mention the question is about (医院说要给孩子办医保…现在办还来得及不: the newborn, as the question
     # names nobody else) holds where the first one yields.
     for other in rules:
-        if other.context and other is not best.rule and (held := other.match(text, slots)) is not None \
+        if other.context and other is not best.rule and other.priority > beside.rule.priority \
+                and (held := other.match(text, slots)) is not None \
                 and _question_beside(other, text, slots, rules) is None:
             return held
     # The mention yields; a reading of the whole message that outranks the clause's question still wins

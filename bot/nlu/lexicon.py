@@ -24,9 +24,13 @@ FAMILY = (
     r"丈夫|妻子|配偶|爸爸?|妈妈?|爹|娘|爷爷|奶奶|老伴|公婆|岳父|岳母|丈母娘|家庭成员|一家人)"
 )
 SELF = r"(?:我|俺|咱|本人)"
-# Relatives who may pay for the one asking (FAMILY and grandchildren, in-laws), and the one asking as paid for:
-# 儿子能替我交不 is the family account; 我替她交 (the asker paying) is a question of channels.
-KIN = rf"(?:{FAMILY[3:-1]}|孙子|孙女|外孙女?|儿媳妇?|女婿|侄子|侄女)"
+# Relatives who may pay for the one asking (FAMILY and grandchildren, in-laws, siblings), and the one asking as
+# paid for: 儿子能替我交不 is the family account; 我替她交 (the asker paying, at hand) is a question of channels,
+# unless from afar (我在外地，能给老家的老娘交吗: the family account).
+KIN = (rf"(?:{FAMILY[3:-1]}|孙子|孙女|外孙女?|儿媳妇?|女婿|侄子|侄女|外甥女?|哥哥?|姐姐?|弟弟?|妹妹?"
+       r"|老娘|老爹|老爷子|老太太)")
+# Away from home: 在外地, 在外面打工, 人在外头.
+AWAY = r"在(?:外地|外面|外头|外边|外省|外县|省外)"
 PAID_FOR = rf"(?:{SELF}|老两口)(?:们|俩|两个|家)?"
 
 _SEVERE_GRADE = r"(?:一|二|1|2|一二|一、二|1、2)"
@@ -84,6 +88,8 @@ SOUND_TERMS: tuple[str, ...] = (
     "共济账户", "亲情账户", "亲情付", "财政补助", "政府补助", "补助标准", "养老保险", "养老金", "大病保险",
     # paying asked (教 heard for 交): the verb in the phrases that ask how, where and how much
     "怎么交", "咋交", "哪里交", "在哪交", "交多少", "交钱", "代交",
+    # the national enrolment rules' words (灵报销 heard for 零报销, 暂亭 for 暂停, 等带期 for 等待期)
+    "零报销", "连续参保", "等待期", "暂停", "参保地",
 )
 # Function words that never stand in for a character of a term: 交的保险 is not 交低保险 (unless the term has 3
 # or more characters and that is its only one heard otherwise: 财政不助 is 财政补助, 青和县 is 青禾县).

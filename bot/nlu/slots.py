@@ -25,7 +25,9 @@ _YEAR_MIN, _YEAR_MAX = 2015, 2035
 # A message that also says 今年 asks about this year: 去年在外地交的，今年交多少 names no year.
 # 明年2月28号 / 明年二月 is a date, not the insurance year (as 2025年2月 is, above).
 _MONTH_AFTER = r"(?!\s*(?:\d{1,2}|[一二三四五六七八九十]{1,2}|正|腊)\s*月)"
-_RELATIVE_YEAR = re.compile(rf"(?<!大)(?:前年|去年|明年|后年(?!头)){_MONTH_AFTER}")
+# 下一年度, 上年度 (the notices' words) say next and last year too; 下一年 alone is often not the year asked
+# (没报过的，下一年有啥好处: the year a reward applies).
+_RELATIVE_YEAR = re.compile(rf"(?<!大)(?:前年|去年|明年|后年(?!头)|[下上]一?年度){_MONTH_AFTER}")
 # A relative year in a clause of the story (去年从外地回来了，现在…交多少): a clause that neither asks nor names
 # paying or the insurance, and is not the last, tells when something happened, not the year asked about.
 _CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
@@ -265,7 +267,7 @@ class SlotExtractor:
             return None
         for m in _RELATIVE_YEAR.finditer(text):
             if not _LAPSED_IN.match(text, m.end()) and not _in_story(text, m.start()):
-                return today.year + _RELATIVE_OFFSET[m.group(0)]
+                return today.year + _RELATIVE_OFFSET.get(m.group(0), 1 if m.group(0)[0] == "下" else -1)
         return None
 
     @staticmethod

@@ -133,6 +133,36 @@ def test_a_story_about_a_baby_born_lately_is_the_newborn_question(capsys):
     assert out == ask(capsys, "乐至新生儿怎么参保")  # the newborn's answer, not the deadline's
 
 
+# -- a told mention beside the question, clauses cut by spaces; what a 代办员 charges; paying from afar ---------
+
+
+@pytest.mark.parametrize("story", [
+    "我在外地打工 户口在罗山县 今年交多少钱",
+    "儿媳妇刚生了个闺女 俺自己在罗山县交多少钱",
+    "我儿子在县医院上班有职工医保 我在罗山县交多少",
+])
+def test_a_story_told_in_spaced_clauses_answers_the_clause_that_asks(capsys, story):
+    assert ask(capsys, story) == ask(capsys, "罗山县一个人交多少钱")
+
+
+def test_what_a_collector_charges_on_top_is_the_handling_fee(capsys):
+    for text in ("乐至村里代办员帮着交 一个人收好多钱", "让村会计帮交，要不要多给几块钱，乐至的"):
+        out = ask(capsys, text)
+        assert out.startswith("【乐至县") and "不收手续费" in out, text
+
+
+def test_paying_a_relatives_share_from_afar_is_the_family_account(capsys):
+    out = ask(capsys, "我在外面打工 能不能给老家的老娘交医保 陵川的")
+    assert out == ask(capsys, "陵川县能给父母代缴吗")
+    assert "家庭共济" in out
+
+
+def test_a_lapse_told_in_a_long_story_asks_the_wait(capsys):
+    story = "罗山县的 断了三年没交医保 那时候年轻身体好觉得用不上 这回老爹住了院才知道要紧 "
+    out = ask(capsys, story + "我现在交的话得多久才能报销")
+    assert "等待期" in out and "没看懂" not in out
+
+
 # -- follow-ups over several `yibao ask --openid` calls (the follower's state in the database) ---------------
 
 

@@ -32,3 +32,10 @@ def test_id_number_then_phone_in_one_message(registry: PolicyRegistry) -> None:
 def test_seventeen_or_nineteen_characters_are_not_an_id_number(registry: PolicyRegistry) -> None:
     for text in ("张三 41052119900101123", "张三 4105211990010112345"):
         assert "id_number" not in understand(text, registry, state=BINDING).extras
+
+
+@pytest.mark.parametrize("text", ["绑定 张三 410521199001011234", "绑定张三 410521199001011234",
+                                  "我要绑定 身份证 410521199001011234 张三"])
+def test_the_command_word_is_not_part_of_the_name(registry: PolicyRegistry, text: str) -> None:
+    q = understand(text, registry)
+    assert (q.intent, q.extras) == (Intent.BIND, {"name": "张三", "id_number": "410521199001011234"})

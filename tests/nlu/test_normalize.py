@@ -87,6 +87,20 @@ def test_emoji_controls_and_whitespace(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
+    [
+        ("俺在外地打工  户口在罗山县 今年交多少钱", "俺在外地打工,户口在罗山县,今年交多少钱"),  # spaces cut clauses
+        ("交 多 少 钱", "交多少钱"),  # spaced-out characters are one word
+        ("我 在外地打工", "我在外地打工"),  # a lone character is no clause
+        ("交多少钱", "交多少钱"),
+    ],
+)
+def test_clause_form_reads_the_spaces_that_cut_clauses_as_commas(raw: str, expected: str) -> None:
+    assert normalize(raw, clauses=True) == expected
+    assert normalize(raw) == expected.replace(",", "")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
     [("低宝户交多少前", "低保户交多少钱"), ("什么时侯截指", "什么时候截止"), ("支付包能交吗", "支付宝能交吗")],
 )
 def test_cheap_typos(raw: str, expected: str) -> None:

@@ -84,6 +84,11 @@ def test_helping_someone_pay(registry: PolicyRegistry, text: str, intent: Intent
         ("去年的医保多少钱", None, None),  # no date, no guess
         ("去年没交，现在交了多久能报销", dt.date(2027, 3, 10), None),  # the year of a lapse is not the year asked
         ("前年断保了，明年的交多少", dt.date(2024, 11, 10), 2025),
+        ("下一年度的罗山县医保标准", dt.date(2024, 11, 10), 2025),
+        ("下年度乐至交多少", dt.date(2025, 10, 1), 2026),
+        ("上年度罗山交多少", dt.date(2024, 11, 10), 2023),
+        ("上一年度陵川低保户交了多少", dt.date(2025, 3, 1), 2024),
+        ("没报过销的，下一年有啥好处", dt.date(2024, 11, 10), None),  # when a reward applies, not the year asked
     ],
 )
 def test_relative_years_against_the_date(
