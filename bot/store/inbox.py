@@ -204,8 +204,8 @@ class InboxStore:
         self._wake.set()
         if self._task is not None:
             await self._task
-        if self._checkpoint is not None:
-            await self._checkpoint
+        if self._checkpoint is not None:  # let it finish (its failure is logged by `_checkpoint_done`)
+            await asyncio.wait({self._checkpoint})
         if self._sqlite_conn is not None:
             self._sqlite_conn.close()
         if self._sqlite is not None:
