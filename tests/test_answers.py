@@ -302,11 +302,15 @@ async def test_a_binding_step_that_reaches_the_database_is_never_kept():
         reply = await respond("绑定", ctx(bound, sessions=roster))
         assert "张三" in reply.text and reply == await respond("绑定", ctx(bound, settings=OFF, sessions=roster))
     stranger = Speaker(openid="o_k2")
-    for text in ["绑定 张三 410521199001011234", "绑定 张三 4105\u200b2119\u200b9001\u200b0112\u200b34"]:
-        for _ in range(2):  # asks for the name again, and remembers nothing of the number
+    for text in ["绑定 410521199001011234", "绑定 4105\u200b2119\u200b9001\u200b0112\u200b34"]:
+        for _ in range(2):  # asks for the name, and remembers nothing of the number
             reply = await respond(text, ctx(stranger, sessions=roster))
             assert reply == await respond(text, ctx(stranger, settings=OFF, sessions=roster))
             assert reply.speaker.state == {"binding": AWAITING}
+    for text in ["绑定 张三 410521199001011234", "绑定 张三 4105\u200b2119\u200b9001\u200b0112\u200b34"]:
+        for _ in range(2):  # a name and a number: the attempt is counted, every time
+            with pytest.raises(UsedTheDatabase):
+                await respond(text, ctx(stranger, sessions=roster))
     binding = Speaker(openid="o_k3", state={"binding": AWAITING})
     for _ in range(2):
         assert ANSWERS.key("张三", ctx(binding, sessions=roster)) is None
