@@ -35,6 +35,7 @@ from bot.store.models import (
     utcnow,
 )
 
+MASS_RECEIPT = "MASSSENDJOBFINISH"  # the event of a mass send's receipt (bot/store/receipts.py keeps it)
 MASS_BATCH_MAX = 10_000  # openids per mass/send call
 MASS_BATCH_MIN = 2
 AUDIENCE_KINDS = ("all", "county", "township", "group")
@@ -223,7 +224,7 @@ async def mark_sent(session: AsyncSession, batch: BroadcastBatch, msg_id: str, n
     before its answer to the send has reached us and been recorded; then its counts are applied now."""
     batch.status, batch.msg_id, batch.sent_at = "sent", msg_id, now
     early = (await session.execute(
-        select(DeliveryReceipt).where(DeliveryReceipt.event == "MASSSENDJOBFINISH", DeliveryReceipt.msgid == msg_id)
+        select(DeliveryReceipt).where(DeliveryReceipt.event == MASS_RECEIPT, DeliveryReceipt.msgid == msg_id)
     )).scalar_one_or_none()
     if early is not None and early.counts is not None:
         for name, value in _receipt_values(early.counts, early.received_at).items():

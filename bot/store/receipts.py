@@ -11,12 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalogue import section
-from bot.store.broadcasts import record_mass_receipt
+from bot.store.broadcasts import MASS_RECEIPT, record_mass_receipt
 from bot.store.db import insert
 from bot.store.models import DeliveryReceipt, OutboxMessage
 
 TEMPLATE_RECEIPT = "TEMPLATESENDJOBFINISH"  # the event of a template message's receipt (the outbox's sends)
-MASS_RECEIPT = "MASSSENDJOBFINISH"  # the event of a mass send's receipt (a broadcast batch's)
 
 # WeChat's Status strings and what we call them
 OUTCOMES = {"success": "delivered", "failed:user block": "user_block", "failed: system failed": "system_failed"}
