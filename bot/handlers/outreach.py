@@ -1,14 +1,14 @@
 """The outreach work's messages and events: officials joining by QR code, residents' consent to reminders, and
 the receipts of the account's own sends. The WeChat edge makes their Queries (bot/wechat/inbox.py), the NLU
-the texts' (订阅提醒, an official's name); they write their own tables in transactions of their own, as binding
-does.
+the texts' (订阅提醒, an official's name). Officials and receipts write their own tables in transactions of
+their own, as binding does; a consent is the speaker's (`Speaker.consent`), kept with the message's completion.
 
 - An official scans their township's QR code (OFFICIAL_SCAN: subscribe with EventKey `qrscene_<scene>`, or
   SCAN with the scene): the signed scene names the township and role; the official is asked for their name,
   remembered in their state ("official") for PENDING_MINUTES. Their next text (OFFICIAL_NAME) binds their
   openid to the township's contact (bot/store/officials.py); 取消 gives up; a late one is told to scan again.
 - 订阅提醒 / 退订提醒, or the menu keys REMIND_ON / REMIND_OFF (REMINDERS): the resident's consent to payment
-  reminders, recorded with the time (bot/store/consent.py).
+  reminders, kept with the time when the message's answer is stored (bot/store/followers.py `apply_writes`).
 - The subscription-notice popup (SUBSCRIBE_POPUP): the choice made for our reminder template is the consent.
 - TEMPLATESENDJOBFINISH / MASSSENDJOBFINISH (RECEIPT): kept and matched to the outbox row or broadcast batch
   (bot/store/receipts.py); not the follower's doing (the edge writes nothing of theirs for it).
