@@ -14,7 +14,8 @@ Group commit: a message costs two writes, its claim (with its follower loaded) a
 reply and log row). `InboxStore` runs them in shared transactions, one at a time: whatever arrives while one is
 running goes into the next, so under load a transaction serves many messages (a transaction per message
 caps one SQLite process at a few hundred messages a second). A batch that fails is run again one message at
-a time, so one bad message cannot fail its neighbours.
+a time, so one bad message cannot fail its neighbours (unless the database stayed locked past the wait: then
+the batch fails at once, as each message alone would wait as long again).
 
 A batch is one synchronous function (`_write_batch`, SQLAlchemy Core on a Connection). On a SQLite file it
 runs on the event loop itself, on a synchronous connection (Python's sqlite3) of its own: a batch is a few
@@ -243,8 +244,8 @@ class InboxStore:
         try:
             return await self._transaction(batch)
         except Exception as exc:
-            if len(batch) == 1:
-                return [exc]
+            if len(batch) == 1 or _locked(exc):  # alone, each would wait for the lock as long again
+                return [exc] * len(batch)
             log.warning("a batch of %d failed; running it one by one", len(batch), exc_info=True)
         outcomes: list[Any] = []
         for op in batch:
@@ -266,7 +267,7 @@ class InboxStore:
                     outcomes = _write_batch(self._sqlite_conn, batch)
                 break
             except OperationalError as exc:  # rolled back
-                if "locked" not in str(exc.orig) or loop.time() > give_up:
+                if not _locked(exc) or loop.time() > give_up:
                     raise
             await asyncio.sleep(LOCKED_PAUSE_S)
         if self._checkpoint is None and loop.time() >= self._next_checkpoint:
@@ -286,6 +287,11 @@ class InboxStore:
         self._checkpoint = None
         if not future.cancelled() and future.exception() is not None:
             log.warning("WAL checkpoint failed: %s", future.exception())
+
+
+def _locked(exc: Exception) -> bool:
+    """SQLite's "database is locked": another connection held the write lock past the wait."""
+    return isinstance(exc, OperationalError) and "locked" in str(exc.orig)
 
 
 def _write_batch(conn: Connection, batch: list[_Op]) -> list[Any]:

@@ -132,3 +132,33 @@ async def test_the_wal_is_checkpointed_off_the_loop_and_does_not_grow(tmp_path, 
     await store.close()
     await engine.dispose()
     assert wal < 1_000_000, f"the WAL grew to {wal} bytes"
+
+
+async def test_a_database_locked_past_the_give_up_fails_the_batch_once(tmp_path, monkeypatch):
+    """A lock held longer than the store waits (a large import in another process): the batch's messages fail
+    together once, and are not tried again one by one, each waiting as long again (a batch of 20 would stall
+    its webhook requests for 20 times the wait). Once the lock is gone, claims succeed again."""
+    import sqlite3
+    import time
+
+    from bot.store import inbox
+
+    monkeypatch.setattr(inbox, "LOCKED_GIVE_UP_S", 0.3)
+    path = tmp_path / "locked.sqlite3"
+    engine = make_engine(Settings(database_url=f"sqlite+aiosqlite:///{path}"))
+    await ensure_schema(engine)
+    store = InboxStore(engine)
+    store.start()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    started = time.monotonic()
+    results = await asyncio.gather(*(store.claim(f"msg:l{i}", f"o_l{i}", NOW) for i in range(8)),
+                                   return_exceptions=True)
+    waited = time.monotonic() - started
+    other.execute("ROLLBACK")
+    other.close()
+    assert all(isinstance(r, Exception) and "locked" in str(r) for r in results), results
+    assert waited < 1.5, f"the batch waited {waited:.1f} s: its messages were tried one by one"
+    assert await store.claim("msg:after", "o_after", NOW) == Speaker(openid="o_after")
+    await store.close()
+    await engine.dispose()
