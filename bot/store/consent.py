@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import Insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Insert
 
 from bot.store.db import insert
 from bot.store.models import ReminderConsent
 
-VIA = ("binding", "text", "menu", "popup")
 _T = ReminderConsent.__table__
 
 
@@ -24,7 +22,3 @@ def upsert(dialect: str) -> Insert:
     stmt = insert(dialect, _T)
     return stmt.on_conflict_do_update(index_elements=[_T.c.openid], set_={
         c: stmt.excluded[c] for c in ("consent", "via", "answered_at")})
-
-
-async def current(session: AsyncSession, openid: str) -> ReminderConsent | None:
-    return (await session.execute(select(ReminderConsent).where(ReminderConsent.openid == openid))).scalar()
