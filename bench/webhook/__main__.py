@@ -6,7 +6,8 @@
 Each server runs in its own process on loopback, one after the other, under the same load: the echo
 (signature check, parse, reply with the same text); `yibao serve` with one process and with `--workers 2`,
 each with the answer cache on and off (YIBAO_ANSWER_CACHE=0); and, to tell the pipeline's cost from the
-rest, the same webhook with a canned answer in place of the pipeline (bench/webhook/canned.py).
+rest, the same webhook with a canned answer in place of the pipeline (bench/webhook/canned.py), and the edge
+alone, with that answer and neither store nor pipeline (bench/webhook/edge.py).
 
 The load is a realistic mix, not one repeated message: signed text messages, each with a new MsgId, from
 FOLLOWERS different openids picked at random, each text drawn at random from the resident phrasings in
@@ -387,6 +388,7 @@ def configs(backends: list[str]) -> list[Config]:
         if backend == "sqlite":
             out.append(Config(f"canned answer, 1 proc, {db}", ["-m", "bench.webhook.canned", "--host", "127.0.0.1"],
                               {}, backend))
+            out.append(Config("edge only, 1 proc", ["-m", "bench.webhook.edge", "--host", "127.0.0.1"], {}, backend))
     return out
 
 
