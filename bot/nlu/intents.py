@@ -116,6 +116,17 @@ def _has_tier(slots: Slots) -> bool:
     return bool(slots.tier)
 
 
+def _no_tier(slots: Slots) -> bool:
+    return not slots.tier
+
+
+# A clause in which no village, service point or 代办员 pays (村干部能帮我爹交不 is the channels' question).
+_NO_AGENT = (r"(?:^|(?<=[,.;!?]))(?![^,.;!?]*(?:村|代办|代收|代征|干部|会计|网格员|工作人员|便民|服务|参保点|社区|乡里"
+             r"|镇上|街道|窗口))[^,.;!?]*?")
+# A relative a share is paid for, as said after 给/帮/替 (我老家的爹妈, 家里的奶奶, 我弟, 老家陵川的娘).
+_FOR_KIN = rf"(?:{SELF}(?:的|家)?)?(?:老家|家里)?[^,.;!?给帮替为交缴]{{0,5}}?{KIN}"
+
+
 # What a resident says around a place when telling where they live (我是陵川县的, 俺家在罗山县灵山镇, 乐至县那边,
 # 你好，我是陵川的，以后就问陵川的): once the places are taken out (`Slots.rest`), nothing else is left.
 _PLACE_TALK = re.compile(
@@ -403,6 +414,18 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          rf"(?:给|替|帮|为)老家(?:的|里的?)?{KIN}.{{0,6}}[交缴]",
          rf"(?:给|替|帮|为)(?:{SELF}(?:的|家)?)?{KIN}.{{0,6}}[交缴].{{0,16}}(?:他|她)(?:们)?(?:人)?{AWAY}",
          rf"{KIN}(?:人)?{AWAY}.{{0,16}}(?:给|替|帮|为)(?:他|她)(?:们)?.{{0,6}}[交缴]"),
+    # a relative paying a relative's share (儿子给他奶奶交, 儿媳妇能帮婆婆交不), or the one asking whether they may
+    # pay a relative's (能替我老家的姑姑在手机上交吗, 拿我的微信给我姐交中不中): the family account, as a relative
+    # paying is; the share of someone at hand named only as 她 (我去村里替她交行不行) stays the channels' question.
+    # Not a tier's choice (能给孩子交高档吗) nor how much (给孩子交多少).
+    rule("family_account_relative", Intent.FAMILY_ACCOUNT, 62,
+         rf"{KIN}[^,.;!?]{{0,12}}?(?:给|替|帮|为)(?:{_FOR_KIN}|(?:他|她)(?:们)?)[^,.;!?]{{0,8}}[交缴]"
+         rf"(?![^,.;!?]*{HOW_MUCH})",
+         rf"{_NO_AGENT}(?:能|可以|能不能|可不可以|让不让)[^,.;!?]{{0,8}}?(?:给|替|帮|为){_FOR_KIN}[^,.;!?]{{0,8}}[交缴]"
+         rf"(?![^,.;!?]*{HOW_MUCH})",
+         rf"{_NO_AGENT}(?:给|替|帮|为){_FOR_KIN}[^,.;!?]{{0,8}}[交缴][^,.;!?]{{0,8}}?"
+         r"(?:行吗|行不|行不行|可以吗|可以不|中不中|中吗|能行吗|成吗|成不)",
+         when=_no_tier),
     # already insured where one works, and asking whether to pay the residents' insurance too: what the
     # notice says of people in 职工医保 (不属于参保范围, 不得重复参保)
     rule("registration_employee", Intent.REGISTRATION, 58,
@@ -435,7 +458,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"微信|支付宝|手机银行|网银|app|小程序|公众号|电子税务局|税务局|扫码|二维码|线上|线下|网上",
          r"手机(?:上|里)?(?:能|可以)?[交缴]|软件",
          r"皖事通|豫事办|(?:四川|河南|安徽|资阳)税务|(?:山西|安徽|四川)医保|国家医保服务平台",
-         r"(?:用|通过)[^,.。?!]{1,8}?(?:能|可以)?[交缴]|(?:在|去|到)[^,.。?!]{1,6}?(?:能|可以)?[交缴](?:吗|不|嘛|么)",
+         r"(?:用|通过)[^,.。?!]{1,8}?(?:能|可以)?[交缴]|(?:在|去|到)[^,.。?!]{1,6}?(?:能|可以)?[交缴]"
+         r"(?:吗|不|嘛|么|(?:行|中|成|可以)(?:不|吗|嘛))",
          r"学校|幼儿园",
          r"(?:钱|费)?[交缴](?:给|到)(?:谁|哪)|(?:给|找)谁[交缴]|谁(?:来|在|负责)?收(?:医保|合疗|保险)?(?:的)?(?:钱|费)",
          r"现金|刷卡|pos|银行|代办点|便民服务|服务中心|服务站|柜台|柜面|窗口|营业厅",
