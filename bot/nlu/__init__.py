@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.nlu import binding, check, questions
-from bot.nlu.intents import CLAUSE, classify
+from bot.nlu.intents import ANSWERED_WITH, CLAUSE, RuleMatch, classify
 from bot.nlu.normalize import normalize, warm_up
 from bot.nlu.query import Intent, Query
 from bot.nlu.slots import SlotExtractor, Slots
@@ -95,9 +95,22 @@ def _questions(text: str, slots: Slots, extractor: SlotExtractor, today: dt.date
             continue
         norm = extractor.respell(norm)
         own = extractor.extract(norm, today)
-        if (found := questions.question_in(norm, own)) is not None:
+        # a group named in another clause is whom the clause asks about (我是低保，…政府补多少: the group's
+        # subsidy, a fee question)
+        group = replace(own, categories=own.categories or slots.categories)
+        if (found := questions.question_in(norm, group)) is not None:
             asked.append(questions.Asked(norm, found, questions.shared(own, slots)))
     return questions.distinct(asked)
+
+
+def _covered(found: RuleMatch, norm: str, slots: Slots, asked: list[questions.Asked]) -> list[questions.Asked]:
+    """The questions of a message whose reading is a mention that holds (a newborn, a move) only told, each one
+    the mention's own answer covers read as the mention (娃九月份生的，现在办还来得及吗: the newborn answer)."""
+    if any(q.found.rule.intent is found.rule.intent for q in asked):
+        return asked  # the mention asked in a clause of its own (新生儿怎么办医保，什么时候开始享受): both stand
+    covers = found.rule.covers | ANSWERED_WITH.get(found.rule.intent, frozenset())
+    held = questions.Asked(norm, found, slots)
+    return questions.distinct([held if q.found.rule.intent in covers else q for q in asked])
 
 
 def _several(norm: str, slots: Slots, asked: list[questions.Asked]) -> Query:
@@ -174,6 +187,8 @@ def _read(text: str, extractor: SlotExtractor, state: dict[str, Any] | None, tod
         slots = _asked_tier(told, slots, extractor)
     if not binding_now and (found is None or found.rule.intent not in (Intent.BIND, Intent.UNBIND)):
         asked = _questions(text or "", slots, extractor, today)
+        if found is not None and found.rule.context and asked:
+            asked = _covered(found, norm, slots, asked)
         if len(asked) >= 2:
             return _several(norm, slots, asked)
     if found is None:

@@ -76,8 +76,8 @@ class IntentRule:
     context: bool = False
     subject: re.Pattern[str] | None = None
     question: bool = False  # a fee, deadline, channel, family-account, enrolment or cover question: context yields
-    # Questions a context rule's own answer covers, which it does not yield to (户口没迁，能在这参保吗: where to
-    # enrol after moving is the moving answer).
+    # Questions a context rule's own answer covers, which it does not yield to (户口迁过来了，能在这参保吗: where to
+    # enrol after moving is the moving answer; 户口没迁 is a non-local's, registration_nonlocal).
     covers: frozenset[Intent] = frozenset()
 
     def match(self, text: str, slots: Slots) -> RuleMatch | None:
@@ -173,7 +173,7 @@ REFERS_BACK = re.compile(
     r"到时候?|那时候?|那个时候|那边|哪边|哪头|两边|这种情况|这样的?话|那样的?话|具体"
     r"|^(?:那|那么|这|这个|现在)?(?:我|俺|咱)?(?:们)?(?:的)?(?:医保|合疗|保险|这事儿?|这个事)?(?:要|该|得|应该|需要)?"
     r"(?:咋|怎么|怎样|如何|咋个|啷个)(?:办|弄|整|搞|处理)"
-    r"(?:呢|啊|呀|嘞|哦|咯|嘛)?[?]*$"
+    r"(?:呢|啊|呀|嘞|哦|咯|嘛)?[?]*(?:(?:太|好|真|有点|怪)?(?:麻烦|复杂|难弄|难办)(?:了|啊|呀|的很)?)?[!?]*$"
 )
 # A clause that asks something itself (户口迁了医保咋转): its mention is a question, not a context.
 ASKS = re.compile(
@@ -194,18 +194,29 @@ _ASKED_WHAT = frozenset({Intent.FEE, Intent.FISCAL_SUBSIDY, Intent.DEADLINE, Int
 # A time said (腊月里, 7月份, 明年二月底, 年前): when a resident means to pay, or pays up to.
 _SAID_TIME = (r"(?:年底|年前|年后|年根|年初|腊月|正月|过年|春节|月底|月初|下(?:个)?月|明年|今年|"
               r"(?:\d{1,2}|[一二三四五六七八九十]{1,2}|正|腊)月份?(?:底|初|中旬|下旬|上旬|末)?)")
+# Questions a held mention's own answer covers, asked in clauses of their own beside it: the newborn's answer
+# carries the 90-day window and cover from birth (娃九月份出生的…现在办还来得及吗，是不是从出生就能用).
+ANSWERED_WITH: dict[Intent, frozenset[Intent]] = {
+    Intent.NEWBORN: frozenset({Intent.DEADLINE, Intent.BENEFIT_START}),
+}
 # Someone other than a newborn: the subject of a question that makes 刚生完孩子 a mere mention.
 _A_TIME = re.compile(
     r"年底|年前|年后|年根|腊月|正月|过年|春节|月底|下(?:个)?月|\d{1,2}月|[一二三四五六七八九十]{1,2}月|\d{1,2}号|(?:才|再)(?:能)?回"
 )
 _ABOUT_WHOM = re.compile(r"问的是|说的是|问(?:一下|问)?(?:我|俺|咱)")
+# An older child told beside the newborn (刚生了老二，老大在上小学): the one a question naming nobody is about.
+_OLDER_CHILD = re.compile(
+    r"老大|大的(?:那个|那位)?|大(?:儿子|女儿|闺女|孩子|娃|宝)|上学|读书|上(?:小学|初中|高中|幼儿园)"
+)
 _THE_BABY = re.compile(r"孩子|小孩|娃|宝宝|婴儿")
 _NOT_THE_BABY = r"我|俺|咱|自己|两口子|大人|老人|爹|娘|爸|妈|老伴|媳妇|老公|全家|一家"
 
 INS = r"(?:医保|医疗保险|合疗|新农合|农合|合作医疗|城乡医保|居民医保|保险)"
+# Years counted or not (两年, 十来年, 好几年, 这么多年).
+_SOME_YEARS = r"(?:(?:\d{1,2}|[一两二三四五六七八九十])(?:来|多)?(?:个)?|好几|这么多|那么多|很多|好多|多)年"
 _LAPSE_WORDS = (
-    r"(?:断(?:了|掉)(?:\d{1,2}|[一两二三四五六七八九十])(?:个)?年"
-    r"|(?:\d{1,2}|[一两二三四五六七八九十])(?:个)?年(?:都|也|一直)?没(?:有)?(?:交|缴|参保|买|续)"
+    rf"(?:断(?:了|掉){_SOME_YEARS}"
+    rf"|{_SOME_YEARS}(?:都|也|一直)?没(?:有)?(?:交|缴|参保|买|续)"
     r"|去年(?:就|也)?没(?:有)?(?:交|缴|参保|买|续))"
 )
 _OOS = Intent.OUT_OF_SCOPE
@@ -255,7 +266,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("oos_unemployment", _OOS, 86, r"失业(?:保险|金)", topic="失业保险"),
     rule("oos_injury", _OOS, 86, r"工伤", topic="工伤保险"),
     rule("oos_housing_fund", _OOS, 86, r"公积金", topic="住房公积金"),
-    rule("oos_commercial", _OOS, 86, r"商业保险|意外险|人寿|惠民保|车险|重疾险", topic="商业保险"),
+    rule("oos_commercial", _OOS, 86, r"商业保险|意外险|人寿|惠民保|车险|重疾险", topic="商业保险", context=True),
     rule("oos_tax", _OOS, 86, r"个税|个人所得税", topic="个人所得税"),
     rule("oos_assistance", _OOS, 86, rf"医疗救助{HOW}?(?:申请|办)", r"(?:申请|办)医疗救助", topic="医疗救助申请"),
     rule("oos_receipt", _OOS, 84, r"(?:缴费)?凭证.{0,4}(?:打印|开)|发票|收据", topic="缴费凭证"),
@@ -353,6 +364,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"迁(?:回|到|过|来|走|出)|(?:医保|参保)关系|转移",
          r"在(?:外地|外省|外县|别的地方|别处|外面|老家|其他地方)(?:[交缴]|参保|参加|买)",
          r"暂停(?:原)?参保|停保|重复(?:参保|[交缴])|两(?:个)?地(?:方)?(?:都)?(?:[交缴]|参保)",
+         # the old place of insurance stopped, the address changed (把原来的参保地停了, 改地址)
+         r"参保地[^,.;!?]{0,4}(?:停|暂停|注销|取消|销)|(?:停|注销)(?:了|掉)?(?:原来的?)?参保|改(?:参保)?地址",
          context=True, covers=frozenset({Intent.REGISTRATION})),
     rule("migrant", Intent.MIGRANT, 72,
          r"(?<![没不])(?<!没出去)(?<!不出去)(?<!没去)(?<!不去)(?:打工|务工)|返乡|回乡|外出(?:务工|打工|人员|的人)|农民工",
@@ -378,14 +391,20 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # ... or told in a story before the question (断了两年没交医保，那时候觉得…，现在交的话得多久才能报销)
          rf"{_LAPSE_WORDS}.{{0,80}}(?:多久|多长时间|几个月|等多久)(?:以?后)?(?:才|就)?(?:能|可以)?(?:报|用|享受|生效|看病)",
          rf"{_LAPSE_WORDS}.{{0,80}}(?:要|得|需要|还)?等(?:多久|多长时间|几个月|多少天)",
+         # ... whether cover starts at once or after a wait (交了能马上报吗, 还是要等, 用不用等)
+         rf"{_LAPSE_WORDS}.{{0,80}}(?:(?:马上|立刻|立即|直接|当时|当天)(?:就)?(?:能|可以)(?:报|用|享受|看病)"
+         r"|还是(?:要|得)?等|(?:要|得|用|需)不(?:要|得|用)等|要等吗|得等吗)",
          # paying the missed years, or in the period for them, and the wait (补缴期交的多久能报, 补上能少等不)
          r"补(?:交|缴|上|齐)(?:期|了)?.{0,8}(?:减少|缩短|少等|等多久|等得少|不用等)",
          rf"补(?:交|缴)期.{{0,8}}(?:多久|多长时间|{WHEN}|几个月)(?:以?后)?(?:才|就)?(?:能|可以)?(?:报|用|享受|生效|看病)"),
     rule("enrolment_reward", Intent.ENROLMENT_REWARD, 89,
-         r"连续参保.{0,10}(?:奖励|激励|提高|好处|限额|多报|优惠)|参保激励|激励(?:政策|机制|措施)",
+         r"连续参保.{0,10}(?:奖励|激励|提高|好处|限额|额度|多报|优惠|增加|(?:多|涨)(?:\d|[一二两三四五六七八九十百千]))"
+         r"|参保激励|激励(?:政策|机制|措施)",
          # continuous enrolment told in words: 连着交了好几年, 年年都交, 一直参保
          r"(?:连着|连续|年年|每年都|一直)(?:都)?(?:[交缴]|参保|买).{0,12}(?:奖励|激励|好处|优惠|多报)",
          r"零报销|没(?:有)?(?:报销|报)过.{0,10}(?:奖励|提高|限额|好处)|没(?:有)?用过医保.{0,10}(?:奖励|提高|好处)",
+         # never claiming, told any way (一直不报销的话, 从来没用过): and a reward asked
+         r"(?:不|没)(?:有)?(?:报销|报|用)(?:过)?(?:医保)?[^.;!?]{0,12}(?:奖励|激励)",
          r"(?:最高)?支付限额.{0,4}(?:提高|增加|涨)|提高.{0,10}(?:支付限额|封顶线?)",
          r"(?:奖励|激励)(?:额度)?.{0,4}清零"),
     rule("fee_tier_choice", Intent.FEE, 61,
@@ -447,7 +466,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"辞职|离职|不上班了|单位不交了|(?:没有|没|不是|不属于)(?:参加)?职工医保"),
     rule("registration_nonlocal", Intent.REGISTRATION, 74,
          r"(?:外地|外省|外县|非本地|非本县|非本镇)(?:的)?(?:人|户口|户籍).{0,16}(?:参保|参加|入保|[交缴])",
-         r"(?:户口|户籍)(?:在|是)(?:外地|外省|外县|别的地方)"),
+         r"(?:户口|户籍)(?:在|是)(?:外地|外省|外县|别的地方)",
+         # the household registration not moved here (户口一直没迁过来, 户籍还没转): a non-local asking to enrol
+         r"(?:户口|户籍)(?:还|一直|都|也)?(?:没|未|没有)(?:有)?(?:迁|转|落|过来|办过来)[^?]{0,40}?(?:参保|参加|入保|[交缴])"),
     # never enrolled, and whether one may still join (从来没交过这个医保…我这种情况还能参保吗): the eligibility,
     # not the period
     rule("registration_never_enrolled", Intent.REGISTRATION, 46,
@@ -527,7 +548,8 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
     found: RuleMatch | None = None
     # The subject may be named in a clause saying whom the question is about (我问的是我自己，个人交多少).
     told_subject = context.subject is not None and any(
-        context.subject.search(c) and _ABOUT_WHOM.search(c) and not context.match(c, slots)
+        ((context.subject.search(c) and _ABOUT_WHOM.search(c)) or _OLDER_CHILD.search(c))
+        and not context.match(c, slots)
         for c in CLAUSE.split(text) if c
     )
     timed = _timed(context, text, slots)

@@ -164,7 +164,14 @@ def test_a_story_detail_yields_to_the_question_at_the_end(text, want, registry):
 
 
 def test_a_moving_mention_keeps_where_to_enrol_after_moving(registry):
-    assert understand("我从外省嫁过来的，户口没迁，能在这边参保不", registry).intent is Intent.MOVING
+    assert understand("户口已经迁过来了，能在这边参保不", registry).intent is Intent.MOVING
+
+
+def test_a_household_registration_not_moved_asks_whether_a_non_local_may_enrol(registry):
+    # 户口没迁: the resident is non-local here, and asks the eligibility (the blind sets' reading)
+    assert understand("我从外省嫁过来的，户口没迁，能在这边参保不", registry).intent is Intent.REGISTRATION
+    said = "娶的媳妇是外县的 户籍一直没转过来 她可以在罗山县交合疗吗"
+    assert understand(said, registry).intent is Intent.REGISTRATION
 
 
 # -- sound-alikes: a function word heard for one character of a longer term, terms not ours, 交 heard as 教 --------
