@@ -98,7 +98,7 @@ def _questions(text: str, slots: Slots, extractor: SlotExtractor, today: dt.date
         # a group named in another clause is whom the clause asks about (我是低保，…政府补多少: the group's
         # subsidy, a fee question)
         group = replace(own, categories=own.categories or slots.categories)
-        if (found := questions.question_in(norm, group)) is not None:
+        if (found := questions.question_in(norm, group, after_question=bool(asked))) is not None:
             asked.append(questions.Asked(norm, found, questions.shared(own, slots)))
     return questions.distinct(asked)
 
