@@ -92,6 +92,8 @@ SOUND_TERMS: tuple[str, ...] = (
     "怎么交", "咋交", "哪里交", "在哪交", "交多少", "交钱", "代交",
     # the national enrolment rules' words (灵报销 heard for 零报销, 暂亭 for 暂停, 等带期 for 等待期)
     "零报销", "连续参保", "等待期", "暂停", "参保地",
+    # a newborn's words (出声 heard for 出生)
+    "出生",
 )
 # Function words and pronouns that never stand in for a character of a term: 交的保险 is not 交低保险, 给咱交 is not
 # 给咋交 (unless the term has 3 or more characters and that is its only one heard otherwise: 财政不助 is 财政补助,

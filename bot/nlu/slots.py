@@ -44,8 +44,10 @@ _TOWNSHIP_SUFFIXES = ("街道办事处", "街道办", "街道", "镇", "乡", "�
 # Context that makes a bare short form (礼义, 班台) a place: 是礼义的, 在班台, 礼义人, 礼义那边.
 _SHORT_BEFORE = ("是", "在", "住", "到", "回")
 _SHORT_AFTER = ("的", "人", "那", "这")
-# Where a bare two-character place name is said: 是林川的, 在林川, 住林川那边.
-_PLACE_SAID = re.compile(r"([是在住到回去从])([\u4e00-\u9fff]{2})(?=[的人那这县镇乡]|$)")
+# Where a bare two-character place name is said: 是林川的, 在林川, 住林川那边, opening the message (林川的…), and
+# before a group's name (林川低保户, 在罗删五保户: see `SlotExtractor.respell`).
+_PLACE_SAID = re.compile(r"(^|[是在住到回去从])([\u4e00-\u9fff]{2})(?=[的人那这县镇乡]|$)")
+_PLACE_BEFORE = re.compile(r"(?:(?<![\s\S])|(?<=[是在住到回去从]))(?=([\u4e00-\u9fff]{2}))")
 # Provinces and cities said before a county (我老家河南省信阳市光山县的): places too, for `SlotExtractor.rest`.
 _ABOVE_COUNTY = re.compile(r"(?:(?![家是在住的我俺咱])[\u4e00-\u9fff]){2,3}?[省市](?=[\u4e00-\u9fff])")
 # A county name: 2-3 characters none of which is a function word, then 县 (not 县城/县里/县医院).
@@ -180,7 +182,18 @@ class SlotExtractor:
     def respell(self, text: str) -> str:
         """`text` with sound-alikes of the domain's terms and the policies' names spelt as those (底保 -> 低保)."""
         text = self._sounds.respell(text)
-        return _PLACE_SAID.sub(lambda m: m.group(1) + self._place_sounds.respell(m.group(2)), text)
+        text = _PLACE_SAID.sub(lambda m: m.group(1) + self._place_sounds.respell(m.group(2)), text)
+        for m in _PLACE_BEFORE.finditer(text):
+            start = m.start()
+            if self._group_at(text, start + 2) and (said := self._place_sounds.respell(m.group(1))) != m.group(1):
+                return text[:start] + said + text[start + 2 :]  # one place opens a message's group
+        return text
+
+    def _group_at(self, text: str, position: int) -> bool:
+        """Whether a group's name (an alias or a colloquial pattern) starts at `position`."""
+        if self._alias_re is not None and self._alias_re.match(text, position):
+            return True
+        return any(pattern.match(text, position) for _, pattern in self._pattern_res)
 
     # -- the pieces -----------------------------------------------------------------------------------
 
