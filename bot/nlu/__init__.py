@@ -75,9 +75,15 @@ def _query(intent: Intent, text: str, slots: Slots, *, topic: str | None = None,
 _MOST_CLAUSES = 24
 
 
+# A clause asking what to do if the question before it is answered no (要是不能的话二档多少钱): a fallback.
+_IF_NOT = re.compile(r"^(?:那)?(?:要是|如果|假如|万一)?(?:不(?:能|行|可以|让)|不能选|选不了)(?:的话)?")
+
+
 def _asked_tier(norm: str, slots: Slots, extractor: SlotExtractor) -> Slots:
-    """A story naming two tiers (交的是低档，今年想换成高档…高档一年多少钱): the tier of the clause that asks."""
-    asked = {tier for clause in CLAUSE.split(norm) if questions.asks(clause) and (tier := extractor.tier_in(clause))}
+    """A story naming two tiers (交的是低档，今年想换成高档…高档一年多少钱): the tier of the clause that asks,
+    not that of a fallback asked in case it is not (能直接选三档吗，不行的话二档多少)."""
+    asked = {tier for clause in CLAUSE.split(norm)
+             if questions.asks(clause) and not _IF_NOT.match(clause) and (tier := extractor.tier_in(clause))}
     return replace(slots, tier=asked.pop()) if len(asked) == 1 else slots
 
 
