@@ -379,6 +379,11 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?:年前|年底|年根|腊月|过年|春节)[^,.。?!]{0,8}才(?:能)?回(?:来|去|家)?",
          r"在外(?:地|面|省)?(?:上班|工作|干活|挣钱)|出门在外",
          context=True),
+    # the other groups a notice's extended period names (退役军人, 刑满释放人员), asking about paying after the main
+    # period (过了年还能交不, 年后补交行不): the extension, as for the migrants (我是退伍的…啥时候截止 stays DEADLINE)
+    rule("migrant_extension_group", Intent.MIGRANT, 72,
+         r"(?:(?:退役|退伍)(?:军人|的|兵|老兵)?|刑满释放|出狱|劳改)[^?]{0,24}?"
+         r"(?:过了?年|过完年|年后|春节(?:后|以后|过后)|正月|延长|延期|过了(?:截止|期限|日子|时间))"),
     rule("benefit_start", Intent.BENEFIT_START, 65,
          rf"{WHEN}.{{0,8}}(?:报销|能报|报|生效|能用|可以用|享受|有效|起作用|开始用|待遇)",
          r"(?:多久|多长时间|几天)(?:以?后)?(?:才|就)?(?:能|可以)?(?:报销|报|用|生效|享受)",
