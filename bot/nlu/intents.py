@@ -123,8 +123,10 @@ def _no_tier(slots: Slots) -> bool:
 # A clause in which no village, service point or 代办员 pays (村干部能帮我爹交不 is the channels' question).
 _NO_AGENT = (r"(?:^|(?<=[,.;!?]))(?![^,.;!?]*(?:村|代办|代收|代征|干部|会计|网格员|工作人员|便民|服务|参保点|社区|乡里"
              r"|镇上|街道|窗口))[^,.;!?]*?")
+# Who is no relative (邻居大妈, 朋友他妈): paying for them is not the family account.
+_NOT_KIN = r"邻居|朋友|同事|同学|老乡|熟人|街坊|别人|外人"
 # A relative a share is paid for, as said after 给/帮/替 (我老家的爹妈, 家里的奶奶, 我弟, 老家陵川的娘).
-_FOR_KIN = rf"(?:{SELF}(?:的|家)?)?(?:老家|家里)?[^,.;!?给帮替为交缴]{{0,5}}?{KIN}"
+_FOR_KIN = rf"(?:{SELF}(?:的|家)?)?(?:老家|家里)?(?:(?!{_NOT_KIN})[^,.;!?给帮替为交缴]){{0,5}}?(?!{_NOT_KIN}){KIN}"
 
 
 # What a resident says around a place when telling where they live (我是陵川县的, 俺家在罗山县灵山镇, 乐至县那边,
@@ -514,6 +516,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # collected at the door, at a service point, or paid for you by the village (村干部能帮我爹交不, 乡里的
          # 缴费点能替我们交吗)
          r"上门|(?:参保|缴费|交费|收费|代收|代缴|服务)(?:点|处)",
+         # paying for someone who is no relative (替邻居交): how anyone pays
+         rf"(?:给|替|帮|为)(?:{_NOT_KIN})[^,.;!?]{{0,6}}[交缴]",
          rf"(?:村|乡里|镇上|干部|会计|网格员|工作人员|社区|街道)[^,.;!?]{{0,6}}(?:帮|替|代)(?:着|忙)?"
          rf"(?:{SELF}|他|她|老人|大家)?(?:们|家)?(?:的)?(?:{FAMILY})?[交缴]"),
     # -- conversation -----------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ SELF = r"(?:我|俺|咱|本人)"
 # paid for: 儿子能替我交不 is the family account; 我替她交 (the asker paying, at hand) is a question of channels,
 # unless from afar (我在外地，能给老家的老娘交吗: the family account).
 KIN = (rf"(?:{FAMILY[3:-1]}|孙子|孙女|外孙女?|儿媳妇?|女婿|侄子|侄女|外甥女?|哥哥?|姐姐?|弟弟?|妹妹?"
-       r"|老娘|老爹|老爷子|老太太|公公|婆婆|老丈人|嫂子|弟媳|弟妹|小舅子|小姑子|舅舅|姑姑|姨妈|大姨|小姨"
+       r"|老娘|老爹|老爷子|老太太|(?:老)?母亲|(?:老)?父亲|老母|老父|双亲|那口子|老头子|老婆子|公公|婆婆|老丈人|嫂子|弟媳|弟妹|小舅子|小姑子|舅舅|姑姑|姨妈|大姨|小姨"
        # 俺儿, 我儿 (a son said with the one character)
        r"|(?<=[我俺咱])儿(?![子童女媳孙]))")
 # Away from home: 在外地, 在外面打工, 人在外头.
