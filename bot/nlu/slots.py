@@ -41,8 +41,8 @@ _THIS_YEAR = re.compile(r"今年|本年")
 # A year named as the one to pay (想交2027年的, 要缴26年度的): the year asked, whatever years a story names.
 _TO_PAY = re.compile(r"(?:[交缴买续]|参保|参加)(?:上)?(?:的是)?$")
 # A tier told as paid before (去年交的一档, 一直都交一档的, 以前买的是低档): a story beside the tier asked.
-_TOLD_PAID = (r"(?:去年|前年|以前|原来|之前|一直|往年|每年|上一?年|历年|过去|从前)(?:都|也|一直|是)*"
-              r"[交缴买选](?:的|了|过)?(?:是)?")
+_TOLD_PAID = (r"(?:去年|前年|以前|原来|之前|一直|往年|每年|上一?年|历年|过去|从前)(?:都|也|一直)*"
+              r"(?:是|[交缴买选](?:的|了|过)?(?:是)?)")
 # "去年没交": the year a lapse happened, not the insurance year asked about (the waiting period reads it).
 _LAPSED_IN = re.compile(rf"(?:就|也|都)?{STOPPED}")
 
