@@ -199,6 +199,9 @@ _ASKED_WHAT = frozenset({Intent.FEE, Intent.FISCAL_SUBSIDY, Intent.DEADLINE, Int
 # A time said (腊月里, 7月份, 明年二月底, 年前): when a resident means to pay, or pays up to.
 _SAID_TIME = (r"(?:年底|年前|年后|年根|年初|腊月|正月|过年|春节|月底|月初|下(?:个)?月|明年|今年|"
               r"(?:\d{1,2}|[一二三四五六七八九十]{1,2}|正|腊)月份?(?:底|初|中旬|下旬|上旬|末)?)")
+# Mentions whose answer does not say when cover starts (the migrants' extension), and the questions that do.
+_YIELDS_TO_COVER = frozenset({Intent.MIGRANT})
+_COVER_ASKED = frozenset({Intent.BENEFIT_START, Intent.WAITING_PERIOD})
 # Questions a held mention's own answer covers, asked in clauses of their own beside it: the newborn's answer
 # carries the 90-day window and cover from birth (娃九月份出生的…现在办还来得及吗，是不是从出生就能用).
 ANSWERED_WITH: dict[Intent, frozenset[Intent]] = {
@@ -696,6 +699,11 @@ def _classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) ->
     best = _best(text, slots, rules)
     if best is None or not best.rule.context:
         return best
+    if best.rule.intent in _YIELDS_TO_COVER:
+        # 过年回来的打工人现在交了啥时候能用: when cover starts, asked in the mention's own clause
+        cover = _best(text, slots, tuple(r for r in rules if r.intent in _COVER_ASKED))
+        if cover is not None:
+            return cover
     beside = _question_beside(best.rule, text, slots, rules)
     if beside is None:
         # A mention that only tells, in a message whose question spans the clauses (闺女在外地上班有职工医保，
