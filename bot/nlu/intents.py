@@ -120,9 +120,10 @@ def _no_tier(slots: Slots) -> bool:
     return not slots.tier
 
 
-# A clause in which no village, service point or 代办员 pays (村干部能帮我爹交不 is the channels' question).
+# A clause in which no village, service point, school or 代办员 pays (村干部能帮我爹交不, 给孩子在学校交可以吗: the
+# channels' question).
 _NO_AGENT = (r"(?:^|(?<=[,.;!?]))(?![^,.;!?]*(?:村|代办|代收|代征|干部|会计|网格员|工作人员|便民|服务|参保点|社区|乡里"
-             r"|镇上|街道|窗口))[^,.;!?]*?")
+             r"|镇上|街道|窗口|学校|幼儿园))[^,.;!?]*?")
 # Who is no relative (邻居大妈, 朋友他妈): paying for them is not the family account.
 _NOT_KIN = r"邻居|朋友|同事|同学|老乡|熟人|街坊|别人|外人"
 # A relative a share is paid for, as said after 给/帮/替 (我老家的爹妈, 家里的奶奶, 我弟, 老家陵川的娘).
