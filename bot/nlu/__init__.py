@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.nlu import binding, check, questions
-from bot.nlu.intents import CLAUSE, classify
+from bot.nlu.intents import ANSWERED_WITH, CLAUSE, RuleMatch, classify
 from bot.nlu.normalize import normalize, warm_up
 from bot.nlu.query import Intent, Query
 from bot.nlu.slots import SlotExtractor, Slots
@@ -75,9 +75,15 @@ def _query(intent: Intent, text: str, slots: Slots, *, topic: str | None = None,
 _MOST_CLAUSES = 24
 
 
+# A clause asking what to do if the question before it is answered no (要是不能的话二档多少钱): a fallback.
+_IF_NOT = re.compile(r"^(?:那)?(?:要是|如果|假如|万一)?(?:不(?:能|行|可以|让)|不能选|选不了)(?:的话)?")
+
+
 def _asked_tier(norm: str, slots: Slots, extractor: SlotExtractor) -> Slots:
-    """A story naming two tiers (交的是低档，今年想换成高档…高档一年多少钱): the tier of the clause that asks."""
-    asked = {tier for clause in CLAUSE.split(norm) if questions.asks(clause) and (tier := extractor.tier_in(clause))}
+    """A story naming two tiers (交的是低档，今年想换成高档…高档一年多少钱): the tier of the clause that asks,
+    not that of a fallback asked in case it is not (能直接选三档吗，不行的话二档多少)."""
+    asked = {tier for clause in CLAUSE.split(norm)
+             if questions.asks(clause) and not _IF_NOT.match(clause) and (tier := extractor.tier_in(clause))}
     return replace(slots, tier=asked.pop()) if len(asked) == 1 else slots
 
 
@@ -95,9 +101,22 @@ def _questions(text: str, slots: Slots, extractor: SlotExtractor, today: dt.date
             continue
         norm = extractor.respell(norm)
         own = extractor.extract(norm, today)
-        if (found := questions.question_in(norm, own)) is not None:
+        # a group named in another clause is whom the clause asks about (我是低保，…政府补多少: the group's
+        # subsidy, a fee question)
+        group = replace(own, categories=own.categories or slots.categories)
+        if (found := questions.question_in(norm, group, after_question=bool(asked))) is not None:
             asked.append(questions.Asked(norm, found, questions.shared(own, slots)))
     return questions.distinct(asked)
+
+
+def _covered(found: RuleMatch, norm: str, slots: Slots, asked: list[questions.Asked]) -> list[questions.Asked]:
+    """The questions of a message whose reading is a mention that holds (a newborn, a move) only told, each one
+    the mention's own answer covers read as the mention (娃九月份生的，现在办还来得及吗: the newborn answer)."""
+    if any(q.found.rule.intent is found.rule.intent for q in asked):
+        return asked  # the mention asked in a clause of its own (新生儿怎么办医保，什么时候开始享受): both stand
+    covers = found.rule.covers | ANSWERED_WITH.get(found.rule.intent, frozenset())
+    held = questions.Asked(norm, found, slots)
+    return questions.distinct([held if q.found.rule.intent in covers else q for q in asked])
 
 
 def _several(norm: str, slots: Slots, asked: list[questions.Asked]) -> Query:
@@ -174,6 +193,8 @@ def _read(text: str, extractor: SlotExtractor, state: dict[str, Any] | None, tod
         slots = _asked_tier(told, slots, extractor)
     if not binding_now and (found is None or found.rule.intent not in (Intent.BIND, Intent.UNBIND)):
         asked = _questions(text or "", slots, extractor, today)
+        if found is not None and found.rule.context and asked:
+            asked = _covered(found, norm, slots, asked)
         if len(asked) >= 2:
             return _several(norm, slots, asked)
     if found is None:

@@ -14,7 +14,7 @@ from bot.nlu.normalize import _parse_chinese_number
 
 _CHECKING = re.compile(
     r"是不是|对吗|对吧|对不对|对不|是吧|是吗|没记错|没说错|没弄错|没错吧|真的假的|是?真的(?:吗|不|么)|是这样|就行了?|就可以了?"
-    r"|(?:\d|[十百千])(?:元|块)?(?:钱)?(?:吗|吧|嘛)|吧$"
+    r"|(?:\d|[十百千])(?:元|块)?(?:钱)?(?:吗|吧|嘛)|(?:\d|[十百千])(?:元|块)?(?:钱)?不$|吧$"
 )
 # An amount: 2-4 digits that are no year, day, month, age or duration (normalising wrote 四百 as 400).
 _AMOUNT = re.compile(r"(?<![\d./月])(\d{2,4})(?![\d.%])(?!\s*(?:年|月|号|日|天|岁|点|个月|周|小时|分|级|档次?|多))")

@@ -76,8 +76,8 @@ class IntentRule:
     context: bool = False
     subject: re.Pattern[str] | None = None
     question: bool = False  # a fee, deadline, channel, family-account, enrolment or cover question: context yields
-    # Questions a context rule's own answer covers, which it does not yield to (户口没迁，能在这参保吗: where to
-    # enrol after moving is the moving answer).
+    # Questions a context rule's own answer covers, which it does not yield to (户口迁过来了，能在这参保吗: where to
+    # enrol after moving is the moving answer; 户口没迁 is a non-local's, registration_nonlocal).
     covers: frozenset[Intent] = frozenset()
 
     def match(self, text: str, slots: Slots) -> RuleMatch | None:
@@ -114,6 +114,20 @@ def _has_category_or_tier(slots: Slots) -> bool:
 
 def _has_tier(slots: Slots) -> bool:
     return bool(slots.tier)
+
+
+def _no_tier(slots: Slots) -> bool:
+    return not slots.tier
+
+
+# A clause in which no village, service point, school or 代办员 pays (村干部能帮我爹交不, 给孩子在学校交可以吗: the
+# channels' question).
+_NO_AGENT = (r"(?:^|(?<=[,.;!?]))(?![^,.;!?]*(?:村|代办|代收|代征|干部|会计|网格员|工作人员|便民|服务|参保点|社区|乡里"
+             r"|镇上|街道|窗口|学校|幼儿园))[^,.;!?]*?")
+# Who is no relative (邻居大妈, 朋友他妈): paying for them is not the family account.
+_NOT_KIN = r"邻居|朋友|同事|同学|老乡|熟人|街坊|别人|外人"
+# A relative a share is paid for, as said after 给/帮/替 (我老家的爹妈, 家里的奶奶, 我弟, 老家陵川的娘).
+_FOR_KIN = rf"(?:{SELF}(?:的|家)?)?(?:老家|家里)?(?:(?!{_NOT_KIN})[^,.;!?给帮替为交缴]){{0,5}}?(?!{_NOT_KIN}){KIN}"
 
 
 # What a resident says around a place when telling where they live (我是陵川县的, 俺家在罗山县灵山镇, 乐至县那边,
@@ -162,8 +176,11 @@ REFERS_BACK = re.compile(
     r"到时候?|那时候?|那个时候|那边|哪边|哪头|两边|这种情况|这样的?话|那样的?话|具体"
     r"|^(?:那|那么|这|这个|现在)?(?:我|俺|咱)?(?:们)?(?:的)?(?:医保|合疗|保险|这事儿?|这个事)?(?:要|该|得|应该|需要)?"
     r"(?:咋|怎么|怎样|如何|咋个|啷个)(?:办|弄|整|搞|处理)"
-    r"(?:呢|啊|呀|嘞|哦|咯|嘛)?[?]*$"
+    r"(?:呢|啊|呀|嘞|哦|咯|嘛)?[?]*(?:(?:太|好|真|有点|怪)?(?:麻烦|复杂|难弄|难办)(?:了|啊|呀|的很)?)?[!?]*$"
 )
+# The place pointed back at (那边怎么交): after a question of its own, a clause asking about the place it named
+# is a further question (户口迁到外地了咋办，那边怎么交: moving, then the channels there).
+PLACE_BACK = re.compile(r"那边|哪边|哪头|两边")
 # A clause that asks something itself (户口迁了医保咋转): its mention is a question, not a context.
 ASKS = re.compile(
     r"吗|呢|么|嘛|咋|怎么|怎样|如何|啥|什么|多少|(?:好多|几多)(?:钱|块)|多钱|几(?:号|月|时|点|块|档|百)|哪|能不能|可不可以|行不行"
@@ -180,18 +197,35 @@ _NOT_ASKED = frozenset({Intent.GREETING, Intent.HELP, Intent.SET_REGION})
 _TOLD_DETAILS = frozenset({Intent.FEE, Intent.CHANNELS, Intent.FAMILY_ACCOUNT})
 _ASKED_WHAT = frozenset({Intent.FEE, Intent.FISCAL_SUBSIDY, Intent.DEADLINE, Intent.BENEFIT_START,
                          Intent.WAITING_PERIOD, Intent.FAMILY_ACCOUNT})
+# A time said (腊月里, 7月份, 明年二月底, 年前): when a resident means to pay, or pays up to.
+_SAID_TIME = (r"(?:年底|年前|年后|年根|年初|腊月|正月|过年|春节|月底|月初|下(?:个)?月|明年|今年|"
+              r"(?:\d{1,2}|[一二三四五六七八九十]{1,2}|正|腊)月份?(?:底|初|中旬|下旬|上旬|末)?)")
+# Mentions whose answer does not say when cover starts (the migrants' extension), and the questions that do.
+_YIELDS_TO_COVER = frozenset({Intent.MIGRANT})
+_COVER_ASKED = frozenset({Intent.BENEFIT_START, Intent.WAITING_PERIOD})
+# Questions a held mention's own answer covers, asked in clauses of their own beside it: the newborn's answer
+# carries the 90-day window and cover from birth (娃九月份出生的…现在办还来得及吗，是不是从出生就能用).
+ANSWERED_WITH: dict[Intent, frozenset[Intent]] = {
+    Intent.NEWBORN: frozenset({Intent.DEADLINE, Intent.BENEFIT_START}),
+}
 # Someone other than a newborn: the subject of a question that makes 刚生完孩子 a mere mention.
 _A_TIME = re.compile(
     r"年底|年前|年后|年根|腊月|正月|过年|春节|月底|下(?:个)?月|\d{1,2}月|[一二三四五六七八九十]{1,2}月|\d{1,2}号|(?:才|再)(?:能)?回"
 )
 _ABOUT_WHOM = re.compile(r"问的是|说的是|问(?:一下|问)?(?:我|俺|咱)")
+# An older child told beside the newborn (刚生了老二，老大在上小学): the one a question naming nobody is about.
+_OLDER_CHILD = re.compile(
+    r"老大|大的(?:那个|那位)?|大(?:儿子|女儿|闺女|孩子|娃|宝)|上学|读书|上(?:小学|初中|高中|幼儿园)"
+)
 _THE_BABY = re.compile(r"孩子|小孩|娃|宝宝|婴儿")
 _NOT_THE_BABY = r"我|俺|咱|自己|两口子|大人|老人|爹|娘|爸|妈|老伴|媳妇|老公|全家|一家"
 
 INS = r"(?:医保|医疗保险|合疗|新农合|农合|合作医疗|城乡医保|居民医保|保险)"
+# Years counted or not (两年, 十来年, 好几年, 这么多年).
+_SOME_YEARS = r"(?:(?:\d{1,2}|[一两二三四五六七八九十])(?:来|多)?(?:个)?|好几|这么多|那么多|很多|好多|多)年"
 _LAPSE_WORDS = (
-    r"(?:断(?:了|掉)(?:\d{1,2}|[一两二三四五六七八九十])(?:个)?年"
-    r"|(?:\d{1,2}|[一两二三四五六七八九十])(?:个)?年(?:都|也|一直)?没(?:有)?(?:交|缴|参保|买|续)"
+    rf"(?:断(?:了|掉){_SOME_YEARS}"
+    rf"|{_SOME_YEARS}(?:都|也|一直)?没(?:有)?(?:交|缴|参保|买|续)"
     r"|去年(?:就|也)?没(?:有)?(?:交|缴|参保|买|续))"
 )
 _OOS = Intent.OUT_OF_SCOPE
@@ -233,6 +267,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("oos_medical_card", _OOS, 86, r"医保卡.{0,4}(?:丢|补办|补|激活|密码|挂失|领)", topic="医保卡"),
     rule("oos_claims", _OOS, 86,
          r"报销比例|报多少|能报多少|报销多少|报几成|报百分之|报销(?:标准|范围|流程|手续|材料|政策|额度|上限)",
+         # the share paid back, asked any way (报销百分之多少, 能报几成, 报多大比例, 百分之几)
+         r"报(?:销)?(?:的)?(?:百分之|几成|多大比例|多少比例|比例|几个点)|百分之(?:多少|几)",
          r"报销.{0,6}(?:材料|手续|流程|资料|证件)|起付线|封顶线|门诊统筹|门诊(?:报销|能报)|慢性病|慢病|异地就医|转诊|备案",
          rf"{HOW}报销|报销{HOW}|{WHERE}(?:里|儿)?报销|(?:药|药费).{{0,3}}(?:能报|报销)",
          topic="报销待遇"),
@@ -241,7 +277,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("oos_unemployment", _OOS, 86, r"失业(?:保险|金)", topic="失业保险"),
     rule("oos_injury", _OOS, 86, r"工伤", topic="工伤保险"),
     rule("oos_housing_fund", _OOS, 86, r"公积金", topic="住房公积金"),
-    rule("oos_commercial", _OOS, 86, r"商业保险|意外险|人寿|惠民保|车险|重疾险", topic="商业保险"),
+    rule("oos_commercial", _OOS, 86, r"商业保险|意外险|人寿|惠民保|车险|重疾险", topic="商业保险", context=True),
     rule("oos_tax", _OOS, 86, r"个税|个人所得税", topic="个人所得税"),
     rule("oos_assistance", _OOS, 86, rf"医疗救助{HOW}?(?:申请|办)", r"(?:申请|办)医疗救助", topic="医疗救助申请"),
     rule("oos_receipt", _OOS, 84, r"(?:缴费)?凭证.{0,4}(?:打印|开)|发票|收据", topic="缴费凭证"),
@@ -277,7 +313,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"手续费|代办费|管理费|服务费|跑腿费|好处费|辛苦费|工本费",
          r"(?:额外|另外)(?:收|[交缴]|要|加|给)|多收|多要|乱收|加收|另收|多出|多(?:出来)?的\d+(?:元|块)",
          r"比标准(?:高|多|贵)|超(?:过)?标准|高于标准",
-         r"(?:代办|代[交缴]|帮(?:着|忙)?[交缴办]).{0,8}(?:给钱|收钱|要钱|花钱|收费|掏钱|给好处)",
+         r"(?:代办|代收|代征|代[交缴]|帮(?:着|忙)?[交缴办]).{0,8}(?:给钱|收钱|要钱|花钱|收费|掏钱|给好处)",
          r"(?:代办|代收|代[交缴]|帮[交缴办]).{0,6}(?:收|要)了?\d{1,2}(?:元|块)",
          # what the one paying for you charges (代办员帮交一个人收好多钱, 让村会计帮交要不要多给几块钱)
          rf"(?:代办|代收|代[交缴]|帮(?:着|忙)?[交缴办]).{{0,10}}(?:收|给)(?:他|她|人家)?{HOW_MUCH}",
@@ -313,7 +349,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # checking a figure heard elsewhere: 听说今年四百，对吗 / 高档五百四，我没记错吧
          r"(?<!\d)\d{2,4}(?![\d号月日年天岁点]).{0,12}(?:没记错|没说错|没弄错|对不对?|对吗|对吧|是吧|是吗|没错吧|是?真的(?:吗|不|么|假的))",
          r"是不是.{0,8}(?<![\d.])\d{2,4}(?:元|块)|(?<![\d.])\d{2,4}(?:元|块)(?:钱)?(?:吧|呀|啊)?$",
-         r"(?<![\d.])\d{2,4}(?:元|块)?(?:钱)?(?:一个人|一人|每人|一年|一口人)(?:吧|吗|嘛|么|是吧|对吧|不)"),
+         r"(?<![\d.])\d{2,4}(?:元|块)?(?:钱)?(?:一个人|一人|每人|一年|一口人)(?:吧|吗|嘛|么|是吧|对吧|不)",
+         # 是三百五不, 交四百不: a figure checked with a closing 不
+         r"(?:是|交|缴|要|收)(?<![\d.])\d{2,4}(?![\d.])(?:元|块)?(?:钱)?(?:不|没)(?=$|[,.;!?])"),
     # a group or tier and a bare how-much: 高档多少, 低保户多钱
     rule("fee_group_how_much", Intent.FEE, 50, rf"{HOW_MUCH}", when=_has_category_or_tier),
     rule("fee_category_or_tier_only", Intent.FEE, 16, r".", when=_has_category_or_tier),
@@ -337,6 +375,10 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"迁(?:回|到|过|来|走|出)|(?:医保|参保)关系|转移",
          r"在(?:外地|外省|外县|别的地方|别处|外面|老家|其他地方)(?:[交缴]|参保|参加|买)",
          r"暂停(?:原)?参保|停保|重复(?:参保|[交缴])|两(?:个)?地(?:方)?(?:都)?(?:[交缴]|参保)",
+         # the old place of insurance stopped, the address changed (把原来的参保地停了, 改地址)
+         r"参保地[^,.;!?]{0,4}(?:停|暂停|注销|取消|销)|(?:停|注销)(?:了|掉)?(?:原来的?)?参保|改(?:参保)?地址",
+         # insured elsewhere before (原来在郑州参保的, 以前是在外县交的)
+         r"(?:原来|以前|之前|过去|本来)(?:是|都是|一直)?在[^,.;!?]{1,8}?(?:[交缴]|参保|参加)",
          context=True, covers=frozenset({Intent.REGISTRATION})),
     rule("migrant", Intent.MIGRANT, 72,
          r"(?<![没不])(?<!没出去)(?<!不出去)(?<!没去)(?<!不去)(?:打工|务工)|返乡|回乡|外出(?:务工|打工|人员|的人)|农民工",
@@ -345,6 +387,11 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?:年前|年底|年根|腊月|过年|春节)[^,.。?!]{0,8}才(?:能)?回(?:来|去|家)?",
          r"在外(?:地|面|省)?(?:上班|工作|干活|挣钱)|出门在外",
          context=True),
+    # the other groups a notice's extended period names (退役军人, 刑满释放人员), asking about paying after the main
+    # period (过了年还能交不, 年后补交行不): the extension, as for the migrants (我是退伍的…啥时候截止 stays DEADLINE)
+    rule("migrant_extension_group", Intent.MIGRANT, 72,
+         r"(?:(?:退役|退伍)(?:军人|的|兵|老兵)?|刑满释放|出狱|劳改)[^?]{0,24}?"
+         r"(?:过了?年|过完年|年后|春节(?:后|以后|过后)|正月|延长|延期|过了(?:截止|期限|日子|时间))"),
     rule("benefit_start", Intent.BENEFIT_START, 65,
          rf"{WHEN}.{{0,8}}(?:报销|能报|报|生效|能用|可以用|享受|有效|起作用|开始用|待遇)",
          r"(?:多久|多长时间|几天)(?:以?后)?(?:才|就)?(?:能|可以)?(?:报销|报|用|生效|享受)",
@@ -362,18 +409,26 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # ... or told in a story before the question (断了两年没交医保，那时候觉得…，现在交的话得多久才能报销)
          rf"{_LAPSE_WORDS}.{{0,80}}(?:多久|多长时间|几个月|等多久)(?:以?后)?(?:才|就)?(?:能|可以)?(?:报|用|享受|生效|看病)",
          rf"{_LAPSE_WORDS}.{{0,80}}(?:要|得|需要|还)?等(?:多久|多长时间|几个月|多少天)",
+         # ... whether cover starts at once or after a wait (交了能马上报吗, 还是要等, 用不用等)
+         rf"{_LAPSE_WORDS}.{{0,80}}(?:(?:马上|立刻|立即|直接|当时|当天)(?:就)?(?:能|可以)(?:报|用|享受|看病)"
+         r"|还是(?:要|得)?等|(?:要|得|用|需)不(?:要|得|用)等|要等吗|得等吗)",
          # paying the missed years, or in the period for them, and the wait (补缴期交的多久能报, 补上能少等不)
          r"补(?:交|缴|上|齐)(?:期|了)?.{0,8}(?:减少|缩短|少等|等多久|等得少|不用等)",
          rf"补(?:交|缴)期.{{0,8}}(?:多久|多长时间|{WHEN}|几个月)(?:以?后)?(?:才|就)?(?:能|可以)?(?:报|用|享受|生效|看病)"),
     rule("enrolment_reward", Intent.ENROLMENT_REWARD, 89,
-         r"连续参保.{0,10}(?:奖励|激励|提高|好处|限额|多报|优惠)|参保激励|激励(?:政策|机制|措施)",
+         r"连续参保.{0,10}(?:奖励|激励|提高|好处|限额|额度|多报|优惠|增加|(?:多|涨)(?:\d|[一二两三四五六七八九十百千]))"
+         r"|参保激励|激励(?:政策|机制|措施)",
          # continuous enrolment told in words: 连着交了好几年, 年年都交, 一直参保
-         r"(?:连着|连续|年年|每年都|一直)(?:都)?(?:[交缴]|参保|买).{0,12}(?:奖励|激励|好处|优惠|多报)",
+         r"(?:连着|连续|年年|每年都|一直)(?:都)?(?:[交缴]|参保|买).{0,20}(?:奖励|激励|好处|优惠|多报)",
          r"零报销|没(?:有)?(?:报销|报)过.{0,10}(?:奖励|提高|限额|好处)|没(?:有)?用过医保.{0,10}(?:奖励|提高|好处)",
+         # never claiming, told any way (一直不报销的话, 从来没用过): and a reward asked
+         r"(?:不|没)(?:有)?(?:报销|报|用)(?:过)?(?:医保)?[^.;!?]{0,12}(?:奖励|激励|多报|提高|好处)",
          r"(?:最高)?支付限额.{0,4}(?:提高|增加|涨)|提高.{0,10}(?:支付限额|封顶线?)",
          r"(?:奖励|激励)(?:额度)?.{0,4}清零"),
     rule("fee_tier_choice", Intent.FEE, 61,
-         r"条件|谁(?:能|可以)|能(?:不能)?选|可以选|能不能[交缴]|可不可以|限制", when=_has_tier),
+         r"条件|谁(?:能|可以)|能(?:不能)?选|可以选|能不能[交缴]|可不可以|限制",
+         # changing to the tier (换成高档能行吗, 能改交三档不)
+         r"换|改(?:成|为|交|选)|升(?:到|级|成)|(?:能|可以)[交缴]", when=_has_tier),
     rule("fee_tiers", Intent.FEE, 50,
          r"几个档|哪几(?:个)?档|(?:档次|几档)(?:有哪些|是什么|怎么分)|分几档|有哪些档|几档|[交缴选]哪(?:一|个)档"),
     rule("deadline_can_pay_now", Intent.DEADLINE, 45, r".", when=_can_pay_now),
@@ -384,7 +439,14 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"过了.{0,6}(?:还|能|可以)|几号(?:之前|以前|前)|补[交缴]|开始(?:[交缴]|收)",
          r"(?:就|便)?(?:[交缴]不(?:了|成|上)了|不(?:能|让|给)[交缴]了)",
          r"(?:年底|月底|年前|\d+号|\d+月)(?:前|以前|之前)",
-         r"(?:过年|春节|年前|年底|月底|下个?月|明年|今天|明天|周末|现在|这个月)(?:前|以前|之前|后)?(?:还)?(?:能|可以)[交缴]"),
+         r"(?:过年|春节|年前|年底|月底|下个?月|明年|今天|明天|周末|现在|这个月)(?:前|以前|之前|后)?(?:还)?(?:能|可以)[交缴]",
+         # paid up to a time, checked (交到年底是吧, 能交到三月份不), how many days are left (还剩几天), and whether a
+         # time still does (腊月里交还行不, 8月份交的话还算数吗, 正月交算今年的不)
+         rf"[交缴](?:到|至){_SAID_TIME}",
+         r"(?:还剩|剩下|只剩|就剩|还有)(?:几|多少)(?:天|日子)",
+         rf"{_SAID_TIME}(?:里|的时候|前|以前|之前|后|以后)?(?:再)?[交缴](?:的话)?(?:还|也)?"
+         r"(?:行|中|成|能行|来得及|赶得上|赶趟|算数?)",
+         r"[交缴](?:的话)?(?:还|也)?算(?:今年|明年|当年|本年|哪一?年|上一?年|下一?年)"),
     # -- how --------------------------------------------------------------------------------------------
     rule("family_account", Intent.FAMILY_ACCOUNT, 62,
          r"家庭共济|共济账户|亲情账户|亲情付|亲情(?:代缴|缴费)|家庭账户",
@@ -403,6 +465,18 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          rf"(?:给|替|帮|为)老家(?:的|里的?)?{KIN}.{{0,6}}[交缴]",
          rf"(?:给|替|帮|为)(?:{SELF}(?:的|家)?)?{KIN}.{{0,6}}[交缴].{{0,16}}(?:他|她)(?:们)?(?:人)?{AWAY}",
          rf"{KIN}(?:人)?{AWAY}.{{0,16}}(?:给|替|帮|为)(?:他|她)(?:们)?.{{0,6}}[交缴]"),
+    # a relative paying a relative's share (儿子给他奶奶交, 儿媳妇能帮婆婆交不), or the one asking whether they may
+    # pay a relative's (能替我老家的姑姑在手机上交吗, 拿我的微信给我姐交中不中): the family account, as a relative
+    # paying is; the share of someone at hand named only as 她 (我去村里替她交行不行) stays the channels' question.
+    # Not a tier's choice (能给孩子交高档吗) nor how much (给孩子交多少).
+    rule("family_account_relative", Intent.FAMILY_ACCOUNT, 62,
+         rf"{KIN}[^,.;!?]{{0,12}}?(?:给|替|帮|为)(?:{_FOR_KIN}|(?:他|她)(?:们)?)[^,.;!?]{{0,8}}[交缴]"
+         rf"(?![^,.;!?]*{HOW_MUCH})",
+         rf"{_NO_AGENT}(?:能|可以|能不能|可不可以|让不让)[^,.;!?]{{0,8}}?(?:给|替|帮|为){_FOR_KIN}[^,.;!?]{{0,8}}[交缴]"
+         rf"(?![^,.;!?]*{HOW_MUCH})",
+         rf"{_NO_AGENT}(?:给|替|帮|为){_FOR_KIN}[^,.;!?]{{0,8}}[交缴][^,.;!?]{{0,8}}?"
+         r"(?:行吗|行不|行不行|可以吗|可以不|中不中|中吗|能行吗|成吗|成不)",
+         when=_no_tier),
     # already insured where one works, and asking whether to pay the residents' insurance too: what the
     # notice says of people in 职工医保 (不属于参保范围, 不得重复参保)
     rule("registration_employee", Intent.REGISTRATION, 58,
@@ -412,7 +486,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"辞职|离职|不上班了|单位不交了|(?:没有|没|不是|不属于)(?:参加)?职工医保"),
     rule("registration_nonlocal", Intent.REGISTRATION, 74,
          r"(?:外地|外省|外县|非本地|非本县|非本镇)(?:的)?(?:人|户口|户籍).{0,16}(?:参保|参加|入保|[交缴])",
-         r"(?:户口|户籍)(?:在|是)(?:外地|外省|外县|别的地方)"),
+         r"(?:户口|户籍)(?:在|是)(?:外地|外省|外县|别的地方)",
+         # the household registration not moved here (户口一直没迁过来, 户籍还没转): a non-local asking to enrol
+         r"(?:户口|户籍)[^,.;!?]{0,6}?(?:没|未|没有)(?:有)?(?:迁|转|落|过来|办过来)[^?]{0,40}?(?:参保|参加|入保|[交缴])"),
     # never enrolled, and whether one may still join (从来没交过这个医保…我这种情况还能参保吗): the eligibility,
     # not the period
     rule("registration_never_enrolled", Intent.REGISTRATION, 46,
@@ -435,7 +511,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"微信|支付宝|手机银行|网银|app|小程序|公众号|电子税务局|税务局|扫码|二维码|线上|线下|网上",
          r"手机(?:上|里)?(?:能|可以)?[交缴]|软件",
          r"皖事通|豫事办|(?:四川|河南|安徽|资阳)税务|(?:山西|安徽|四川)医保|国家医保服务平台",
-         r"(?:用|通过)[^,.。?!]{1,8}?(?:能|可以)?[交缴]|(?:在|去|到)[^,.。?!]{1,6}?(?:能|可以)?[交缴](?:吗|不|嘛|么)",
+         r"(?:用|通过)[^,.。?!]{1,8}?(?:能|可以)?[交缴]|(?:在|去|到)[^,.。?!]{1,6}?(?:能|可以)?[交缴]"
+         r"(?:吗|不|嘛|么|(?:行|中|成|可以)(?:不|吗|嘛))",
          r"学校|幼儿园",
          r"(?:钱|费)?[交缴](?:给|到)(?:谁|哪)|(?:给|找)谁[交缴]|谁(?:来|在|负责)?收(?:医保|合疗|保险)?(?:的)?(?:钱|费)",
          r"现金|刷卡|pos|银行|代办点|便民服务|服务中心|服务站|柜台|柜面|窗口|营业厅",
@@ -443,7 +520,14 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"缴费(?:渠道|方式|方法|流程|步骤|途径)|交费方式|交钱方式",
          r"不会(?:用)?(?:手机|智能手机|微信|操作|弄)|弄不来|村里.{0,4}[交缴]",
          # someone outside the family paying or filing for you: the offline / 代办 channels
-         r"代办(?!费)|(?:村里|村上|有人|谁).{0,6}帮(?:着|忙)?(?:[交缴]|办)"),
+         r"代办(?!费)|(?:村里|村上|有人|谁).{0,6}帮(?:着|忙)?(?:[交缴]|办)",
+         # collected at the door, at a service point, or paid for you by the village (村干部能帮我爹交不, 乡里的
+         # 缴费点能替我们交吗)
+         r"上门|(?:参保|缴费|交费|收费|代收|代缴|服务)(?:点|处)",
+         # paying for someone who is no relative (替邻居交): how anyone pays
+         rf"(?:给|替|帮|为)(?:{_NOT_KIN})[^,.;!?]{{0,6}}[交缴]",
+         rf"(?:村|乡里|镇上|干部|会计|网格员|工作人员|社区|街道)[^,.;!?]{{0,6}}(?:帮|替|代)(?:着|忙)?"
+         rf"(?:{SELF}|他|她|老人|大家)?(?:们|家)?(?:的)?(?:{FAMILY})?[交缴]"),
     # -- conversation -----------------------------------------------------------------------------------
     rule("set_region_explicit", Intent.SET_REGION, 30,
          r"切换(?:地区|县|区县|地方|城市|区域)?|换(?:个|一个)?(?:县|地区|区县|城市)|更换地区|改(?:一下)?(?:地区|县)",
@@ -452,7 +536,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"你(?:都)?能做什么|你(?:都)?会(?:些)?(?:什么|啥|干什么|干啥|做什么|做啥)|能干(?:什么|啥|嘛)|能做(?:什么|啥)|干嘛用的|有什么用",
          # 你能帮我干啥, 这个公众号都能帮我干啥, 可以帮俺们做些什么
          r"(?:能|可以|会)(?:帮|给|替)(?:我|俺|咱|大家)?(?:们)?(?:干|做)(?:些|点)?(?:什么|啥子?|嘛)",
-         r"(?:能|可以)(?:问|查)(?:些|一些|点)?(?:什么|啥子?|哪些)|问(?:你)?(?:什么|啥)(?:呢|啊|呀)?[?]?$",
+         r"(?:能|可以)(?:问|查)(?:你|您)?(?:些|一些|点)?(?:什么|啥子?|哪些)|问(?:你)?(?:什么|啥)(?:呢|啊|呀)?[?]?$",
          r"回答(?:些|一些|点)?(?:什么|啥子?|哪些)"),
     rule("help", Intent.HELP, 20,
          r"帮助|菜单|功能|help|使用说明|说明书|怎么用(?:这个|你)?$|你是谁|你是(?:机器人|人工|ai|真人)",
@@ -486,7 +570,8 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
     found: RuleMatch | None = None
     # The subject may be named in a clause saying whom the question is about (我问的是我自己，个人交多少).
     told_subject = context.subject is not None and any(
-        context.subject.search(c) and _ABOUT_WHOM.search(c) and not context.match(c, slots)
+        ((context.subject.search(c) and _ABOUT_WHOM.search(c)) or _OLDER_CHILD.search(c))
+        and not context.match(c, slots)
         for c in CLAUSE.split(text) if c
     )
     timed = _timed(context, text, slots)
@@ -615,6 +700,11 @@ def _classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) ->
     best = _best(text, slots, rules)
     if best is None or not best.rule.context:
         return best
+    if best.rule.intent in _YIELDS_TO_COVER:
+        # 过年回来的打工人现在交了啥时候能用: when cover starts, asked in the mention's own clause
+        cover = _best(text, slots, tuple(r for r in rules if r.intent in _COVER_ASKED))
+        if cover is not None:
+            return cover
     beside = _question_beside(best.rule, text, slots, rules)
     if beside is None:
         # A mention that only tells, in a message whose question spans the clauses (闺女在外地上班有职工医保，

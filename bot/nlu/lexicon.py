@@ -28,7 +28,9 @@ SELF = r"(?:我|俺|咱|本人)"
 # paid for: 儿子能替我交不 is the family account; 我替她交 (the asker paying, at hand) is a question of channels,
 # unless from afar (我在外地，能给老家的老娘交吗: the family account).
 KIN = (rf"(?:{FAMILY[3:-1]}|孙子|孙女|外孙女?|儿媳妇?|女婿|侄子|侄女|外甥女?|哥哥?|姐姐?|弟弟?|妹妹?"
-       r"|老娘|老爹|老爷子|老太太)")
+       r"|老娘|老爹|老爷子|老太太|(?:老)?母亲|(?:老)?父亲|老母|老父|双亲|那口子|老头子|老婆子|公公|婆婆|老丈人|嫂子|弟媳|弟妹|小舅子|小姑子|舅舅|姑姑|姨妈|大姨|小姨"
+       # 俺儿, 我儿 (a son said with the one character)
+       r"|(?<=[我俺咱])儿(?![子童女媳孙]))")
 # Away from home: 在外地, 在外面打工, 人在外头.
 AWAY = r"在(?:外地|外面|外头|外边|外省|外县|省外)"
 PAID_FOR = rf"(?:{SELF}|老两口)(?:们|俩|两个|家)?"
@@ -90,10 +92,13 @@ SOUND_TERMS: tuple[str, ...] = (
     "怎么交", "咋交", "哪里交", "在哪交", "交多少", "交钱", "代交",
     # the national enrolment rules' words (灵报销 heard for 零报销, 暂亭 for 暂停, 等带期 for 等待期)
     "零报销", "连续参保", "等待期", "暂停", "参保地",
+    # a newborn's words (出声 heard for 出生)
+    "出生",
 )
-# Function words that never stand in for a character of a term: 交的保险 is not 交低保险 (unless the term has 3
-# or more characters and that is its only one heard otherwise: 财政不助 is 财政补助, 青和县 is 青禾县).
-SOUND_STOP_CHARS: frozenset[str] = frozenset("的了是在有几吗呢吧啊么嘛不没我你他她它这那哪个和跟与也都就还要能会")
+# Function words and pronouns that never stand in for a character of a term: 交的保险 is not 交低保险, 给咱交 is not
+# 给咋交 (unless the term has 3 or more characters and that is its only one heard otherwise: 财政不助 is 财政补助,
+# 青和县 is 青禾县).
+SOUND_STOP_CHARS: frozenset[str] = frozenset("的了是在有几吗呢吧啊么嘛不没我你他她它这那哪个和跟与也都就还要能会俺咱")
 
 # Words right before a category that deny it: 不是低保户, 没吃低保, 非低保.
 CATEGORY_NEGATIONS: tuple[str, ...] = ("不是", "不属于", "不算", "没有", "没", "非", "不再是")

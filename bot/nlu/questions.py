@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from bot.nlu.intents import ASK_MARKER, REFERS_BACK, RuleMatch, classify
+from bot.nlu.intents import ASK_MARKER, PLACE_BACK, REFERS_BACK, RuleMatch, classify
 from bot.nlu.intents import asks as asks
 from bot.nlu.normalize import normalize
 from bot.nlu.query import Intent
@@ -70,9 +70,10 @@ def shared(own: Slots, message: Slots) -> Slots:
     )
 
 
-def question_in(clause: str, slots: Slots) -> RuleMatch | None:
-    """The clause's reading when it is a question of its own, else None."""
-    if not asks(clause) or REFERS_BACK.search(clause):
+def question_in(clause: str, slots: Slots, *, after_question: bool = False) -> RuleMatch | None:
+    """The clause's reading when it is a question of its own, else None. After a question (`after_question`),
+    a clause pointing back only at the place named (那边怎么交) asks about it."""
+    if not asks(clause) or REFERS_BACK.search(PLACE_BACK.sub("", clause) if after_question else clause):
         return None
     found = classify(clause, slots)
     if found is None or found.rule.intent in _NOT_QUESTIONS or found.rule.name == _GROUP_ONLY:

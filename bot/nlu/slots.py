@@ -27,13 +27,22 @@ _YEAR_MIN, _YEAR_MAX = 2015, 2035
 _MONTH_AFTER = r"(?!\s*(?:\d{1,2}|[一二三四五六七八九十]{1,2}|正|腊)\s*月)"
 # 下一年度, 上年度 (the notices' words) say next and last year too; 下一年 alone is often not the year asked
 # (没报过的，下一年有啥好处: the year a reward applies).
-_RELATIVE_YEAR = re.compile(rf"(?<!大)(?:前年|去年|明年|后年(?!头)|[下上]一?年度){_MONTH_AFTER}")
+# ... but 下一年的医保 names the insurance's year.
+_RELATIVE_YEAR = re.compile(
+    rf"(?<!大)(?:前年|去年|明年|后年(?!头)|[下上]一?年度|下一?年(?=的?(?:医保|合疗|新农合|农合|居民医保|城乡医保|保险)))"
+    rf"{_MONTH_AFTER}"
+)
 # A relative year in a clause of the story (去年从外地回来了，现在…交多少): a clause that neither asks nor names
 # paying or the insurance, and is not the last, tells when something happened, not the year asked about.
 _CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
 _STORY_ONLY = re.compile(r"吗|呢|么|嘛|咋|怎|啥|什么|多少|几|哪|[?？]|[交缴]|医保|合疗|农合|参保|保险|费|钱|档")
 _RELATIVE_OFFSET = {"前年": -2, "去年": -1, "明年": 1, "后年": 2}
 _THIS_YEAR = re.compile(r"今年|本年")
+# A year named as the one to pay (想交2027年的, 要缴26年度的): the year asked, whatever years a story names.
+_TO_PAY = re.compile(r"(?:[交缴买续]|参保|参加)(?:上)?(?:的是)?$")
+# A tier told as paid before (去年交的一档, 一直都交一档的, 以前买的是低档): a story beside the tier asked.
+_TOLD_PAID = (r"(?:去年|前年|以前|原来|之前|一直|往年|每年|上一?年|历年|过去|从前)(?:都|也|一直)*"
+              r"(?:是|[交缴买选](?:的|了|过)?(?:是)?)")
 # "去年没交": the year a lapse happened, not the insurance year asked about (the waiting period reads it).
 _LAPSED_IN = re.compile(rf"(?:就|也|都)?{STOPPED}")
 
@@ -44,8 +53,10 @@ _TOWNSHIP_SUFFIXES = ("街道办事处", "街道办", "街道", "镇", "乡", "�
 # Context that makes a bare short form (礼义, 班台) a place: 是礼义的, 在班台, 礼义人, 礼义那边.
 _SHORT_BEFORE = ("是", "在", "住", "到", "回")
 _SHORT_AFTER = ("的", "人", "那", "这")
-# Where a bare two-character place name is said: 是林川的, 在林川, 住林川那边.
-_PLACE_SAID = re.compile(r"([是在住到回去从])([\u4e00-\u9fff]{2})(?=[的人那这县镇乡]|$)")
+# Where a bare two-character place name is said: 是林川的, 在林川, 住林川那边, opening the message (林川的…), and
+# before a group's name (林川低保户, 在罗删五保户: see `SlotExtractor.respell`).
+_PLACE_SAID = re.compile(r"(^|[是在住到回去从])([\u4e00-\u9fff]{2})(?=[的人那这县镇乡]|$)")
+_PLACE_BEFORE = re.compile(r"(?:(?<![\s\S])|(?<=[是在住到回去从]))(?=([\u4e00-\u9fff]{2}))")
 # Provinces and cities said before a county (我老家河南省信阳市光山县的): places too, for `SlotExtractor.rest`.
 _ABOVE_COUNTY = re.compile(r"(?:(?![家是在住的我俺咱])[\u4e00-\u9fff]){2,3}?[省市](?=[\u4e00-\u9fff])")
 # A county name: 2-3 characters none of which is a function word, then 县 (not 县城/县里/县医院).
@@ -169,6 +180,9 @@ class SlotExtractor:
         for alias, key in registry.tier_aliases().items():
             tier_patterns.setdefault(key, []).append(rf"(?<!哪){re.escape(alias)}")
         self._tier_res = [(key, re.compile("|".join(pats))) for key, pats in tier_patterns.items()]
+        self._told_tier = re.compile(
+            rf"{_TOLD_PAID}(?:{'|'.join(p for pats in tier_patterns.values() for p in pats)})(?:的)?"
+        )
 
         # Sound-alikes of the names above (bare two-character region forms excepted: 周几 is not 周集).
         sound_terms = [*aliases, *registry.tier_aliases(), *lexicon.SOUND_TERMS, *self._township_of]
@@ -180,7 +194,18 @@ class SlotExtractor:
     def respell(self, text: str) -> str:
         """`text` with sound-alikes of the domain's terms and the policies' names spelt as those (底保 -> 低保)."""
         text = self._sounds.respell(text)
-        return _PLACE_SAID.sub(lambda m: m.group(1) + self._place_sounds.respell(m.group(2)), text)
+        text = _PLACE_SAID.sub(lambda m: m.group(1) + self._place_sounds.respell(m.group(2)), text)
+        for m in _PLACE_BEFORE.finditer(text):
+            start = m.start()
+            if self._group_at(text, start + 2) and (said := self._place_sounds.respell(m.group(1))) != m.group(1):
+                return text[:start] + said + text[start + 2 :]  # one place opens a message's group
+        return text
+
+    def _group_at(self, text: str, position: int) -> bool:
+        """Whether a group's name (an alias or a colloquial pattern) starts at `position`."""
+        if self._alias_re is not None and self._alias_re.match(text, position):
+            return True
+        return any(pattern.match(text, position) for _, pattern in self._pattern_res)
 
     # -- the pieces -----------------------------------------------------------------------------------
 
@@ -272,14 +297,16 @@ class SlotExtractor:
 
     @staticmethod
     def year_in(text: str) -> int | None:
-        candidates: list[tuple[int, int, int]] = []  # (not 年度, position, year)
+        candidates: list[tuple[bool, bool, int, int]] = []  # (not to pay, not 年度, position, year)
         for m in _YEAR_FULL.finditer(text):
-            candidates.append((m.group(2) != "年度", m.start(), int(m.group(1))))
+            to_pay = _TO_PAY.search(text, 0, m.start()) is not None
+            candidates.append((not to_pay, m.group(2) != "年度", m.start(), int(m.group(1))))
         for m in _YEAR_SHORT.finditer(text):
             year = 2000 + int(m.group(1))
             if _YEAR_MIN <= year <= _YEAR_MAX:
-                candidates.append((m.group(2) != "年度", m.start(), year))
-        return min(candidates)[2] if candidates else None
+                to_pay = _TO_PAY.search(text, 0, m.start()) is not None
+                candidates.append((not to_pay, m.group(2) != "年度", m.start(), year))
+        return min(candidates)[3] if candidates else None
 
     # -- all together ---------------------------------------------------------------------------------
 
@@ -304,6 +331,12 @@ class SlotExtractor:
             if region in owners:
                 township = name
                 break
+        # A tier told as paid before, beside another named (我去年交的一档，能选三档不): the other is asked, and
+        # the story's years are not the year asked.
+        tier = self.tier_in(text)
+        asked = text
+        if tier is None and (told := self._told_tier.sub("", text)) != text and (tier := self.tier_in(told)):
+            asked = told
         extras: dict[str, str] = {}
         unknown = None
         if region is None:
@@ -315,9 +348,9 @@ class SlotExtractor:
         return Slots(
             region=region,
             township=township,
-            year=self.year_in(text) or (self.relative_year_in(text, today) if today else None),
+            year=self.year_in(asked) or (self.relative_year_in(asked, today) if today else None),
             categories=self.categories_in(text),
-            tier=self.tier_in(text),
+            tier=tier,
             unknown_region=unknown,
             regions=regions,
             extras=extras,

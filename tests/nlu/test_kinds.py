@@ -164,7 +164,14 @@ def test_a_story_detail_yields_to_the_question_at_the_end(text, want, registry):
 
 
 def test_a_moving_mention_keeps_where_to_enrol_after_moving(registry):
-    assert understand("我从外省嫁过来的，户口没迁，能在这边参保不", registry).intent is Intent.MOVING
+    assert understand("户口已经迁过来了，能在这边参保不", registry).intent is Intent.MOVING
+
+
+def test_a_household_registration_not_moved_asks_whether_a_non_local_may_enrol(registry):
+    # 户口没迁: the resident is non-local here, and asks the eligibility (the blind sets' reading)
+    assert understand("我从外省嫁过来的，户口没迁，能在这边参保不", registry).intent is Intent.REGISTRATION
+    said = "娶的媳妇是外县的 户籍一直没转过来 她可以在罗山县交合疗吗"
+    assert understand(said, registry).intent is Intent.REGISTRATION
 
 
 # -- sound-alikes: a function word heard for one character of a longer term, terms not ours, 交 heard as 教 --------
@@ -211,9 +218,29 @@ TODAY = dt.date(2024, 11, 10)
     ("前年搬到乐至县来的，现在一个人交多少", None),  # when they moved, told
     ("明年乐至县交多少", 2025),  # still the year asked
     ("去年的医保陵川交多少", 2023),
+    ("下一年的合疗罗山县几号开始收", 2025),  # 下一年 before the insurance: next year
+    ("我去年买的是低档，能换成高档不", None),  # the year of a tier told as paid before
 ])
 def test_relative_years_in_dates_and_stories_are_not_the_year_asked(text, year, registry):
     assert understand(text, registry, today=TODAY).year == year
+
+
+@pytest.mark.parametrize(("text", "year"), [
+    ("2023年和2024年都断了，这回打算缴2025年度的，要等几个月才能报", 2025),
+    ("我2023年交过一次，这次要交2025年的多少钱", 2025),
+    ("现在想补交24年的，23年交过了", 2024),
+])
+def test_a_year_named_as_the_one_to_pay_beats_the_story_years(text, year, registry):
+    assert understand(text, registry, today=TODAY).year == year
+
+
+@pytest.mark.parametrize(("text", "tier"), [
+    ("青禾县的，往年都交二档，今年可以直接交三档吗，不行的话一档多少钱", "high"),
+    ("以前交的是低档 能选高档不 乐至县", "high"),
+    ("去年交的一档多少钱 青禾县", "low"),  # the only tier named
+])
+def test_the_tier_asked_beside_one_told_or_a_fallback(text, tier, registry):
+    assert understand(text, registry, today=TODAY).tier == tier
 
 
 def test_can_it_be_paid_now_asks_the_collection_period(registry):
