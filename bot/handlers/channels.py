@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
 from bot.nlu.query import Intent, Query
@@ -24,14 +26,23 @@ async def channels(query: Query, ctx: Context, sit: Situation) -> Answer:
     ))
 
 
+# The employee insurance's account named: the question is the family account's (家庭共济, 亲情账户). Without it,
+# a relative paying (儿子给爹娘交, 用我的支付宝给我弟交) asks whether one may pay another's share at all, which
+# no notice says: the answer says so, with the channels it lists, and the family account where it has one.
+_EMPLOYEE_ACCOUNT = re.compile(r"职工|共济|亲情|账户|个账|医保卡|卡里|卡上")
+
+
 @router.handles(Intent.FAMILY_ACCOUNT, cacheable=True)
 @situated
 async def family_account(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
     family = [c for c in p.channels if c.kind == "family"]
+    by_relative = not _EMPLOYEE_ACCOUNT.search(query.text)
+    listed = [c for c in p.channels if c.kind == "online"] if by_relative else []
     return Answer("family_account", sit.data(
-        family=p.family_account, channels=family, enquiry=p.region.enquiry,
-        cite=cite(p, p.family_account.source if p.family_account else None, *(c.source for c in family)),
+        family=p.family_account, channels=family, enquiry=p.region.enquiry, by_relative=by_relative,
+        listed=list(dict.fromkeys(c.name for c in listed)),
+        cite=cite(p, p.family_account.source if p.family_account else None, *(c.source for c in family + listed)),
     ))
 
 

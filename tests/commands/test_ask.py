@@ -90,3 +90,28 @@ def test_bad_date_is_a_clear_error(capsys):
     with pytest.raises(SystemExit):
         main(["ask", "--date", "2024-13-01", "交多少钱"])
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_paying_for_a_relative_by_ones_own_channel_is_answered_as_asked(capsys):
+    """"用我的支付宝给我弟交": whether one may pay a relative's share through an ordinary channel, which no notice
+    says; not only whether the employee account (家庭共济) may, which is another question."""
+    out = ask(capsys, "--date", "2024-11-10", "用我的支付宝给我弟交罗山的医保行吗")
+    assert "罗山县 2025年度" in out
+    assert "替家人缴费" in out and "没有写明" in out  # the notice is silent ...
+    assert "支付宝" in out  # ... and lists the channel asked about
+    assert "县医疗保障局" in out  # whom to ask
+    assert "罗政办〔2024〕42号" in out
+    assert "职工医保账户" not in out  # 罗山's notice has no family account: nothing to add about one
+
+
+def test_paying_for_a_relative_names_the_family_account_where_the_notice_has_one(capsys):
+    out = ask(capsys, "--region", "陵川县", "--date", "2024-11-10", "我在外地能给老家的爹娘交医保吗")
+    assert "替家人缴费" in out and "没有写明" in out
+    assert "家庭共济账户" in out  # 陵川's notice: 参加职工医保的 may pay a relative's share from it
+    assert "陵政办函〔2024〕16号" in out
+
+
+def test_the_family_account_asked_by_name_is_answered_from_the_notice(capsys):
+    out = ask(capsys, "--region", "陵川县", "--date", "2024-11-10", "能用家庭共济账户给父母交吗")
+    assert "参加职工医保的参保人员可以通过家庭共济账户为家庭成员" in out
+    assert "没有写明" not in out
