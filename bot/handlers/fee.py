@@ -9,6 +9,8 @@ from bot.handlers.router import Router
 from bot.handlers.sources import extra_fee_sources
 from bot.nlu.query import Intent, Query
 from bot.rules.calculator import category_amount, payable_amount
+from bot.rules.loader import PolicyRegistry
+from bot.rules.schema import SHARED_CATEGORY_NAMES
 from bot.types import Answer, Context
 
 router = Router()
@@ -45,17 +47,30 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
         sources.append(policy.contribution.subsidy_basis.source)
     if not pay.considered or (pay.amount is None and not pay.ambiguous):
         sources.append(pay.tier.source)
-    names = {key: next((c.name for p in ctx.registry.policies for c in p.categories if c.key == key), key)
-             for key in pay.unknown_categories}
+    names = {key: group_name(ctx.registry, key) for key in pay.unknown_categories}
     return Answer("fee_category", sit.data(
-        verdict=verdict.fee_category(query, pay),
+        verdict=verdict.fee_category(query, pay, tiers),
         pay=pay,
         unknown_names=[names[k] for k in pay.unknown_categories],
+        asked_tier=query.tier,
         enquiry=policy.region.enquiry,
         cite=cite(policy, *sources),
         offers=details,
         feedback=True,
     ), remember=remember)
+
+
+def group_name(registry: PolicyRegistry, key: str) -> str:
+    """What to call a group the notice asked about does not name: its neutral name when the key is shared
+    (never another county's wording, whose grades or scope are that county's), else the name a notice gives
+    it (a county's own group, a group standard such as 全日制大中专院校在校学生), never the bare key."""
+    if key in SHARED_CATEGORY_NAMES:
+        return SHARED_CATEGORY_NAMES[key]
+    for p in registry.policies:
+        for named in (*p.categories, *p.group_standards):
+            if named.key == key:
+                return named.name
+    return key
 
 
 def _details(query: Query, sit: Situation) -> tuple[list[str], dict]:

@@ -33,14 +33,19 @@ def fee_general(query: Query, tiers: list[Tier]) -> dict[str, Any] | None:
     return _verdict(list(query.checked), [t.amount for t in tiers])
 
 
-def fee_category(query: Query, pay: Payable) -> dict[str, Any] | None:
-    """The amounts checked against the group's personal amount (or its subsidy when 补/资助 is asked)."""
+def fee_category(query: Query, pay: Payable, tiers: list[Tier]) -> dict[str, Any] | None:
+    """The amounts checked against the group's personal amount (or its subsidy when 补/资助 is asked).
+
+    A group the notice does not name pays the tier the resident chooses: with no tier asked, any tier's
+    amount is right, as for no group at all."""
     if not query.checked:
         return None
     if pay.ambiguous:
         return {"ok": None, "said": list(query.checked), "truth": []}
     if _SUBSIDY.search(query.text):
         return _verdict(list(query.checked), [c.subsidy for c in pay.considered])
+    if not pay.considered and pay.group is None and query.tier is None:
+        return _verdict(list(query.checked), [t.amount for t in tiers])
     return _verdict(list(query.checked), [pay.amount])
 
 
