@@ -47,6 +47,7 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
         sources.append(policy.contribution.subsidy_basis.source)
     if not pay.considered or (pay.amount is None and not pay.ambiguous):
         sources.append(pay.tier.source)
+    sources.extend(c.unsaid.source for c in pay.considered if c.unsaid and c.category is pay.category)
     names = {key: group_name(ctx.registry, key) for key in pay.unknown_categories}
     return Answer("fee_category", sit.data(
         verdict=verdict.fee_category(query, pay, tiers),

@@ -40,7 +40,8 @@ def fee_category(query: Query, pay: Payable, tiers: list[Tier]) -> dict[str, Any
     amount is right, as for no group at all."""
     if not query.checked:
         return None
-    if pay.ambiguous:
+    if pay.ambiguous or (pay.category is not None and any(c.unsaid for c in pay.considered
+                                                          if c.category is pay.category)):
         return {"ok": None, "said": list(query.checked), "truth": []}
     if _SUBSIDY.search(query.text):
         return _verdict(list(query.checked), [c.subsidy for c in pay.considered])

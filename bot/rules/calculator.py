@@ -178,7 +178,9 @@ class CategoryAmount:
     """One category's subsidy and the personal amount it leaves (None: the notice gives no figure).
 
     `base` is the tier the subsidy is computed on when the resident chose a dearer one and pays the
-    difference (青禾县: 资助以一档为基数); otherwise None.
+    difference (青禾县: 资助以一档为基数); otherwise None. `unsaid` is the tier the resident asked about when
+    the notice sets the group's subsidy on another tier and says nothing of the asked one (乐至县: 低保按
+    低档次资助; 低保户交高档 is not in the notice): the figures are the notice's tier's, and the answer says so.
     """
 
     category: Category
@@ -186,6 +188,7 @@ class CategoryAmount:
     subsidy: int | None
     amount: int | None
     base: Tier | None = None
+    unsaid: Tier | None = None
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,8 @@ def category_amount(policy: Policy, category: Category, tier_key: str | None = N
         tier = policy.contribution.tier(category.subsidy.tier or tier_key)
         subsidy = _subsidy_on(tier, category)
         amount = None if subsidy is None else max(tier.amount - subsidy, 0)
-        return CategoryAmount(category, tier, subsidy, amount)
+        unsaid = policy.contribution.tier(tier_key) if tier_key and tier_key != tier.key else None
+        return CategoryAmount(category, tier, subsidy, amount, unsaid=unsaid)
     base = policy.contribution.tier(category.subsidy.tier or basis.base_tier)
     chosen = policy.contribution.tier(tier_key or base.key)
     subsidy = _subsidy_on(base, category)

@@ -50,3 +50,27 @@ async def test_a_group_not_named_in_a_county_with_tiers_is_given_every_tier():
     assert text.startswith("对")
     text = await ask("乐至县", "2024-11-20", "脱贫户交高档多少")
     assert "高档次540元" in text and "低档次400元" not in text
+
+
+# --- a tier the notice's subsidy is not set on -------------------------------------------------------
+
+
+async def test_a_tier_the_subsidy_is_not_set_on_is_said_to_be_unsaid_not_ignored():
+    # 乐至县 二（三）3（1）: 低保 按低档次400元的75%资助300元. Of 高档次540元 for 低保 the notice says nothing.
+    text = await ask("乐至县", "2024-11-20", "低保户交高档要交多少")
+    lines = text.splitlines()
+    assert "低档次400元" in lines[1] and "300元" in lines[1] and "100元" in lines[1]
+    assert "高档次（540元）" in lines[1] and "未写明" in lines[1]
+    assert "二（三）3（1）" in text and "二（二）" in text
+    assert len(lines) <= 6
+    # 被征地农转非超龄人员: full subsidy on 高档次540元; 低档次 is not in the notice for them.
+    text = await ask("乐至县", "2024-11-20", "被征地农转非超龄人员交低档多少")
+    assert "高档次540元" in text and "低档次（400元）" in text and "未写明" in text
+    # A figure checked for the unsaid tier cannot be judged.
+    text = await ask("乐至县", "2024-11-20", "低保户交高档是不是交240")
+    assert text.startswith("说不准")
+    # The tier the subsidy is set on, and a county whose notice says how a dearer tier works, are unchanged.
+    text = await ask("乐至县", "2024-11-20", "低保户交低档多少")
+    assert "100元" in text and "未写明" not in text
+    text = await ask("青禾县", "2026-10-10", "低保户交二档要多少")
+    assert "二档600元" in text and "320元" in text and "280元" in text and "未写明" not in text
