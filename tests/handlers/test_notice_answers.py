@@ -74,3 +74,19 @@ async def test_a_tier_the_subsidy_is_not_set_on_is_said_to_be_unsaid_not_ignored
     assert "100元" in text and "未写明" not in text
     text = await ask("青禾县", "2026-10-10", "低保户交二档要多少")
     assert "二档600元" in text and "320元" in text and "280元" in text and "未写明" not in text
+
+
+# --- returning workers' late period ------------------------------------------------------------------
+
+
+async def test_a_returning_worker_in_the_late_period_is_told_yes_and_the_days_left_once():
+    # 周集镇 3: 集中参保缴费时间2024年9月1日至12月31日; 春节返乡的外出务工人员可以延长至2025年2月28日，
+    # 从参保次日享受待遇.
+    text = await ask("周集镇", "2025-02-28", "打工回来今天还能交吗")
+    assert "现在还能交" in text and "2025年2月28日（就是今天）" in text and "次日" in text
+    assert text.count("2025年2月28日") == 1  # said once, not again by the window line
+    assert "依据：周办〔2024〕46号 3" in text
+    text = await ask("周集镇", "2025-01-05", "我在外面打工过年回来还能交吗")
+    assert "还有54天" in text and text.count("2025年2月28日") == 1
+    text = await ask("周集镇", "2025-03-01", "打工回来还能交吗")
+    assert "已于2025年2月28日结束" in text and "现在还能交" not in text
