@@ -45,7 +45,9 @@ async def newborn(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
     return Answer("newborn", sit.data(
         newborn=p.newborn, registration=p.registration, enquiry=p.region.enquiry,
-        cite=cite(p, p.newborn.source if p.newborn else p.region.enquiry.source),
+        cite=cite(p, p.newborn.source if p.newborn else p.region.enquiry.source,
+                  *(w.source for w in (p.newborn.later if p.newborn else ())),
+                  *(r.source for r in (p.registration if p.newborn else ()))),
     ))
 
 

@@ -90,3 +90,17 @@ async def test_a_returning_worker_in_the_late_period_is_told_yes_and_the_days_le
     assert "还有54天" in text and text.count("2025年2月28日") == 1
     text = await ask("周集镇", "2025-03-01", "打工回来还能交吗")
     assert "已于2025年2月28日结束" in text and "现在还能交" not in text
+
+
+# --- newborns ------------------------------------------------------------------------------------------
+
+
+async def test_a_newborn_answer_cites_every_line_and_says_what_is_not_written_past_the_window():
+    # 周集镇 3: 出生90天内完成参保缴费，自出生之日起享受待遇 (nothing about later); where to register: 5.
+    text = await ask("周集镇", "2024-11-20", "孩子出生100天了还能参保吗")
+    assert "出生90天内" in text and "超过90天" in text and "未写明" in text
+    assert "户籍地所在村" in text
+    assert "依据：周办〔2024〕46号 3，5" in text
+    # 青禾县 四（五） says what happens after 90 days: no "未写明" there.
+    text = await ask("青禾县", "2026-10-10", "孩子出生半年了怎么参保")
+    assert "出生91天至365天" in text and "自缴费之日起" in text and "未写明" not in text
