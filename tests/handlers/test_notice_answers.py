@@ -104,3 +104,15 @@ async def test_a_newborn_answer_cites_every_line_and_says_what_is_not_written_pa
     # 青禾县 四（五） says what happens after 90 days: no "未写明" there.
     text = await ask("青禾县", "2026-10-10", "孩子出生半年了怎么参保")
     assert "出生91天至365天" in text and "自缴费之日起" in text and "未写明" not in text
+
+
+# --- whom to ask -------------------------------------------------------------------------------------------
+
+
+async def test_whom_to_ask_reads_as_one_phrase_in_every_sentence():
+    # 罗山县 names the 县医疗保障局 and the township 便民服务中心: one phrase, so "请向…反映" and "请咨询…" read.
+    text = await ask("罗山县", "2024-11-20", "代办收手续费吗")
+    assert "请向县医疗保障局或就近的乡镇（街道）便民服务中心反映" in text
+    for region in REGISTRY.regions():
+        for policy in REGISTRY.for_region(region):
+            assert "；" not in policy.region.enquiry.text, region
