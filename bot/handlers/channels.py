@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
 from bot.nlu.query import Intent, Query
+from bot.rules.schema import Channel
 from bot.types import Answer, Context
 
 router = Router()
@@ -17,11 +20,29 @@ CHANNEL_ORDER = ["online", "offline", "bank", "school", "family"]
 async def channels(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
     chans = sorted((c for c in p.channels if c.kind != "registration"), key=lambda c: CHANNEL_ORDER.index(c.kind))
-    groups = {kind: [c for c in chans if c.kind == kind] for kind in CHANNEL_ORDER}
+    groups = {kind: _merged([c for c in chans if c.kind == kind]) for kind in CHANNEL_ORDER}
     return Answer("channels", sit.data(
         groups={k: v for k, v in groups.items() if v}, family=p.family_account, enquiry=p.region.enquiry,
         cite=cite(p, *(c.source for c in chans)),
     ))
+
+
+@dataclass(frozen=True)
+class Merged:
+    """Channels of one kind that the notice says the same of, as one line (微信、支付宝…：自助缴费)."""
+
+    names: tuple[str, ...]
+    detail: str | None
+    who: str | None
+
+
+def _merged(chans: list[Channel]) -> list[Merged]:
+    """The channels in order, those with the same detail and the same people put on one line: a county
+    naming six apps for 自行缴费 fits a phone screen."""
+    out: dict[tuple[str | None, str | None], list[str]] = {}
+    for c in chans:
+        out.setdefault((c.detail, c.who), []).append(c.name)
+    return [Merged(tuple(names), detail, who) for (detail, who), names in out.items()]
 
 
 @router.handles(Intent.FAMILY_ACCOUNT, cacheable=True)

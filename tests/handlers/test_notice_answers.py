@@ -116,3 +116,24 @@ async def test_whom_to_ask_reads_as_one_phrase_in_every_sentence():
     for region in REGISTRY.regions():
         for policy in REGISTRY.for_region(region):
             assert "；" not in policy.region.enquiry.text, region
+
+
+# --- how to pay ----------------------------------------------------------------------------------------------
+
+
+async def test_channels_the_notice_says_the_same_of_share_one_line():
+    # 罗山县 三（二）1: 微信、支付宝、河南税务、豫事办、手机银行等APP及电子税务局等平台自行缴费.
+    text = await ask("罗山县", "2024-11-20", "怎么交")
+    assert "· 微信、支付宝、河南税务APP、豫事办APP、手机银行APP、电子税务局：自行缴费" in text
+    assert text.count("自行缴费") == 1
+    assert "罗山县行政审批和政务信息管理局税务窗口" in text
+    assert "依据：罗政办〔2024〕42号 三（二）1，三（二）2" in text
+    assert len(text.splitlines()) <= 9
+    # Every channel of every notice is still named.
+    for region in REGISTRY.regions():
+        policy = REGISTRY.for_region(region)[-1]
+        on = policy.collection.start.isoformat()
+        text = await ask(region, on, "怎么交")
+        for c in policy.channels:
+            if c.kind != "registration":
+                assert c.name in text, (region, c.name)
