@@ -63,5 +63,5 @@ async def handling_fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     ban = p.handling_fee_ban
     return Answer("handling_fee", sit.data(
         ban=ban, tiers=p.contribution.tiers, enquiry=p.region.enquiry,
-        cite=cite(p, ban.source if ban else p.contribution.tiers[0].source),
+        cite=cite(p, ban.source if ban else None, *(t.source for t in p.contribution.tiers)),
     ))

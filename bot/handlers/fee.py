@@ -91,5 +91,5 @@ async def fiscal_subsidy(query: Query, ctx: Context, sit: Situation) -> Answer:
     return Answer("fiscal_subsidy", sit.data(
         verdict=verdict.fiscal_subsidy(query, fs),
         fiscal=fs, tiers=sit.policy.contribution.tiers, enquiry=sit.policy.region.enquiry,
-        cite=cite(sit.policy, fs.source if fs else None),
+        cite=cite(sit.policy, *((fs.source, *(t.source for t in sit.policy.contribution.tiers)) if fs else ())),
     ))

@@ -137,3 +137,20 @@ async def test_channels_the_notice_says_the_same_of_share_one_line():
         for c in policy.channels:
             if c.kind != "registration":
                 assert c.name in text, (region, c.name)
+
+
+# --- handling fee and the government's subsidy ----------------------------------------------------------
+
+
+async def test_handling_fee_and_subsidy_give_the_tiers_in_one_line_with_their_clause():
+    # 青禾县 六: 任何单位和个人不得收取手续费; 二（一）: 一档400元、二档600元、三档900元; 二（三）: 不低于700元.
+    text = await ask("青禾县", "2026-10-10", "要手续费吗")
+    assert "不收手续费" in text and "一档400元、二档600元、三档900元" in text
+    assert "依据：青政办发〔2026〕31号 六，二（一）" in text
+    assert len(text.splitlines()) <= 5
+    text = await ask("青禾县", "2026-10-10", "财政补助多少")
+    assert "不低于700元" in text and "一档400元、二档600元、三档900元" in text
+    assert "依据：青政办发〔2026〕31号 二（三），二（一）" in text
+    # 乐至县 二（二） prints the subsidy and the tiers in one clause: cited once.
+    text = await ask("乐至县", "2024-11-20", "代办点收手续费吗")
+    assert "高档次540元、低档次400元" in text and "依据：乐府办发〔2024〕16号 四（四），二（二）" in text
