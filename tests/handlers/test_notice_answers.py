@@ -154,3 +154,16 @@ async def test_handling_fee_and_subsidy_give_the_tiers_in_one_line_with_their_cl
     # 乐至县 二（二） prints the subsidy and the tiers in one clause: cited once.
     text = await ask("乐至县", "2024-11-20", "代办点收手续费吗")
     assert "高档次540元、低档次400元" in text and "依据：乐府办发〔2024〕16号 四（四），二（二）" in text
+
+
+# --- registration --------------------------------------------------------------------------------------------
+
+
+async def test_registration_says_each_way_to_register_once():
+    # 乐至县 三（一）1、2: online (四川医保公共服务平台…) and offline (便民服务中心、代办点), each once.
+    text = await ask("乐至县", "2024-11-20", "怎么参保登记")
+    assert text.count("四川省政务服务网") == 1
+    assert text.count("原件及复印件") == 1
+    assert "依据：乐府办发〔2024〕16号" in text and "三（一）1" in text and "三（一）2" in text
+    text = await ask("陵川县", "2024-11-20", "去哪里参保登记")
+    assert text.count("户籍所在地或居住地医保经办机构") == 1
