@@ -54,6 +54,7 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
         pay=pay,
         unknown_names=[names[k] for k in pay.unknown_categories],
         asked_tier=query.tier,
+        asked=query.categories,  # a group asked under another's name (孤儿: 特困人员（含孤儿…）) is named
         enquiry=policy.region.enquiry,
         cite=cite(policy, *sources),
         offers=details,

@@ -167,3 +167,13 @@ async def test_registration_says_each_way_to_register_once():
     assert "依据：乐府办发〔2024〕16号" in text and "三（一）1" in text and "三（一）2" in text
     text = await ask("陵川县", "2024-11-20", "去哪里参保登记")
     assert text.count("户籍所在地或居住地医保经办机构") == 1
+
+
+async def test_a_group_answered_under_the_group_that_includes_it_is_named():
+    # 陵川县 四、3: 特困人员(含孤儿和事实无人抚养儿童)…全额资助，即每人每年资助400元.
+    text = await ask("陵川县", "2024-11-20", "孤儿是不是不用交钱")
+    assert text.startswith("对")
+    assert "特困人员（含孤儿、事实无人抚养儿童）" in text and "0元" in text
+    assert "依据：陵政办函〔2024〕16号 四、3" in text
+    text = await ask("陵川县", "2024-11-20", "特困户交多少")
+    assert "特困人员：" in text  # asked by its own name: no need to say what it includes
