@@ -177,3 +177,16 @@ async def test_a_group_answered_under_the_group_that_includes_it_is_named():
     assert "依据：陵政办函〔2024〕16号 四、3" in text
     text = await ask("陵川县", "2024-11-20", "特困户交多少")
     assert "特困人员：" in text  # asked by its own name: no need to say what it includes
+
+
+# --- when cover starts -------------------------------------------------------------------------------------
+
+
+async def test_when_cover_starts_gives_newborns_one_line_and_points_to_the_rest():
+    # 青禾县 四（二）–四（五）, 五（一）: every period once; the newborns' later windows are the newborn answer's.
+    text = await ask("青禾县", "2026-10-10", "交了什么时候能用")
+    assert "2027年1月1日至2027年12月31日" in text and "2026年9月1日至2027年8月31日" in text
+    assert "从缴费次日起享受待遇" in text and "待遇等待期3个月" in text
+    assert "出生90天内" in text and "新生儿怎么参保" in text and "出生91天至365天" not in text
+    assert "四（五）" in text
+    assert len(text.splitlines()) <= 9
