@@ -70,9 +70,17 @@ def resolve_policy(registry: PolicyRegistry, region: str, on: dt.date) -> Resolu
         return Resolution(upcoming[0], "before_period", upcoming[0].insurance_year, coming)
     past = [p for p in policies if p.collection.start <= on]
     latest = past[-1] if past else policies[-1]
-    if latest.insurance_year >= coming - 1 and latest.collection.start <= on:
+    if latest.insurance_year >= coming - 1 and latest.collection.start <= on < _a_year_on(latest.collection.start):
         return Resolution(latest, "ended", latest.insurance_year, coming)
+    # A year after the latest period opened, the next one is collecting under a notice we do not have: the
+    # latest figures are given for reference only, never as this season's (陵川县 on 2023年10月10日: the
+    # 2024年度 season, not the 2023年度 350元).
     return Resolution(latest, "unpublished", coming, coming)
+
+
+def _a_year_on(day: dt.date) -> dt.date:
+    return day.replace(year=day.year + 1, day=28) if (day.month, day.day) == (2, 29) else day.replace(
+        year=day.year + 1)
 
 
 # --- the collection calendar -------------------------------------------------------------------

@@ -190,3 +190,19 @@ async def test_when_cover_starts_gives_newborns_one_line_and_points_to_the_rest(
     assert "出生90天内" in text and "新生儿怎么参保" in text and "出生91天至365天" not in text
     assert "四（五）" in text
     assert len(text.splitlines()) <= 9
+
+
+# --- a season we have no notice for ------------------------------------------------------------------------
+
+
+async def test_a_year_after_the_latest_period_opened_its_figures_are_for_reference_only():
+    # 陵川县 2023年度 (陵政办发〔2022〕41号): 350元, collected 2022年9月1日至12月25日. On 2023年10月10日 the
+    # 2024年度 season is collecting under a notice we do not have: 350元 is not this season's figure.
+    text = await ask("陵川县", "2023-10-10", "交多少钱")
+    assert "2024年度的缴费标准尚未公布" in text and "仅供参考" in text and "350元" in text
+    assert not text.startswith("【陵川县 2023年度")
+    text = await ask("乐至县", "2025-10-10", "低保户交多少")
+    assert "2026年度的缴费标准尚未公布" in text and "仅供参考" in text
+    # Right after a period ends, the year just collected is still the one answered (2026年度 not yet due).
+    text = await ask("陵川县", "2025-03-10", "交多少钱")
+    assert text.startswith("【陵川县 2025年度") and "2026年度的缴费通知尚未公布" in text
