@@ -206,3 +206,11 @@ async def test_a_year_after_the_latest_period_opened_its_figures_are_for_referen
     # Right after a period ends, the year just collected is still the one answered (2026年度 not yet due).
     text = await ask("陵川县", "2025-03-10", "交多少钱")
     assert text.startswith("【陵川县 2025年度") and "2026年度的缴费通知尚未公布" in text
+
+
+async def test_a_period_that_has_not_begun_is_never_said_to_have_ended():
+    # 罗山县's only notice collects 2024年10月1日至12月31日; asked on 2023年11月10日 it has not begun.
+    for question in ("交多少钱", "还能交吗"):
+        text = await ask("罗山县", "2023-11-10", question)
+        assert "2024年10月1日至2024年12月31日，尚未开始" in text and "已结束" not in text
+        assert "2024年度的缴费" in text and "仅供参考" in text
