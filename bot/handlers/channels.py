@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.handlers.common import Situation, cite, situated
@@ -12,6 +13,7 @@ from bot.types import Answer, Context
 
 router = Router()
 
+_PARENTHESIS = re.compile(r"（[^）]*）")
 CHANNEL_ORDER = ["online", "offline", "bank", "school", "family"]
 
 
@@ -50,8 +52,12 @@ def _merged(chans: list[Channel]) -> list[Merged]:
 async def family_account(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
     family = [c for c in p.channels if c.kind == "family"]
+    # The rule in words names its channels (山西医保公众号…医保经办机构窗口或参保点): a channel is listed again
+    # only when the words do not name it.
+    said = p.family_account.text if p.family_account else ""
+    unsaid = [c for c in family if _PARENTHESIS.sub("", c.name) not in said]
     return Answer("family_account", sit.data(
-        family=p.family_account, channels=family, enquiry=p.region.enquiry,
+        family=p.family_account, channels=unsaid, enquiry=p.region.enquiry,
         cite=cite(p, p.family_account.source if p.family_account else None, *(c.source for c in family)),
     ))
 

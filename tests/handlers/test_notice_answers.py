@@ -214,3 +214,19 @@ async def test_a_period_that_has_not_begun_is_never_said_to_have_ended():
         text = await ask("罗山县", "2023-11-10", question)
         assert "2024年10月1日至2024年12月31日，尚未开始" in text and "已结束" not in text
         assert "2024年度的缴费" in text and "仅供参考" in text
+
+
+# --- paying for family ---------------------------------------------------------------------------------------
+
+
+async def test_the_family_account_names_each_channel_once():
+    # 陵川县 三（三）: 可以通过山西医保公众号线上办理，也可到全市任一家医保经办机构窗口或参保点代为办理.
+    text = await ask("陵川县", "2024-11-20", "能用职工医保给家里人交吗")
+    assert text.count("山西医保公众号") == 1 and text.count("医保经办机构窗口或参保点") == 1
+    assert "依据：陵政办函〔2024〕16号 三（三）" in text
+    # 乐至县 三（二）4: 资阳市正常参加职工基本医疗保险的参保人员，可通过四川医保APP、…小程序.
+    text = await ask("乐至县", "2024-11-20", "能用亲情账户给爸妈交吗")
+    assert text.count("四川医保APP") == 1 and "资阳市" in text
+    # 周集镇 says nothing of it: whom to ask.
+    text = await ask("周集镇", "2024-11-20", "能用职工医保给孩子交吗")
+    assert "通知没有提到" in text and "便民服务站" in text
