@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
+from bot.handlers.sources import window_sources
 from bot.nlu.query import Intent, Query
 from bot.rules.schema import Channel
 from bot.types import Answer, Context
@@ -25,7 +26,8 @@ async def channels(query: Query, ctx: Context, sit: Situation) -> Answer:
     groups = {kind: _merged([c for c in chans if c.kind == kind]) for kind in CHANNEL_ORDER}
     return Answer("channels", sit.data(
         groups={k: v for k, v in groups.items() if v}, family=p.family_account, enquiry=p.region.enquiry,
-        cite=cite(p, *(c.source for c in chans)),
+        cite=cite(p, *(c.source for c in chans),
+                  *(window_sources(p, sit.calendar) if sit.resolution.status != "unpublished" else ())),
     ))
 
 

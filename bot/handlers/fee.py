@@ -6,7 +6,7 @@ from bot.handlers import verdict
 from bot.handlers.common import Situation, cite, situated
 from bot.handlers.offers import DETAILS, descriptor, offer
 from bot.handlers.router import Router
-from bot.handlers.sources import extra_fee_sources
+from bot.handlers.sources import extra_fee_sources, window_sources
 from bot.nlu.query import Intent, Query
 from bot.rules.calculator import category_amount, payable_amount
 from bot.rules.loader import PolicyRegistry
@@ -22,7 +22,8 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     policy = sit.policy
     tiers = policy.contribution.tiers
     if query.tier is not None and query.tier not in {t.key for t in tiers}:
-        return Answer("fee_no_tier", sit.data(asked_tier=query.tier, cite=cite(policy, tiers[0].source)))
+        sources = (tiers[0].source, *window_sources(policy, sit.calendar))
+        return Answer("fee_no_tier", sit.data(asked_tier=query.tier, cite=cite(policy, *sources)))
     details, remember = _details(query, sit)
     if query.topic == DETAILS:  # "1" after a fee answer: every tier, group and rule
         return Answer("fee_details", sit.data(
@@ -30,14 +31,16 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
             subsidised=[category_amount(policy, c) for c in policy.categories],
             cite=cite(policy, *(t.source for t in tiers),
                       policy.contribution.payment_rule.source if policy.contribution.payment_rule else None,
-                      *extra_fee_sources(policy, tiers), *(c.source for c in policy.categories)),
+                      *extra_fee_sources(policy, tiers), *(c.source for c in policy.categories),
+                      *window_sources(policy, sit.calendar)),
         ))
     if not query.categories:
         shown = [policy.contribution.tier(query.tier)] if query.tier else tiers
         eligibility = [t.eligibility.source for t in shown if t.eligibility]
         return Answer("fee_general", sit.data(
             verdict=verdict.fee_general(query, shown),
-            tiers=shown, offers=details, feedback=True, cite=cite(policy, *(t.source for t in shown), *eligibility),
+            tiers=shown, offers=details, feedback=True,
+            cite=cite(policy, *(t.source for t in shown), *eligibility, *window_sources(policy, sit.calendar)),
         ), remember=remember)
     pay = payable_amount(policy, query.categories, query.tier)
     sources = [c.category.source for c in pay.considered]
@@ -56,7 +59,7 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
         asked_tier=query.tier,
         asked=query.categories,  # a group asked under another's name (孤儿: 特困人员（含孤儿…）) is named
         enquiry=policy.region.enquiry,
-        cite=cite(policy, *sources),
+        cite=cite(policy, *sources, *window_sources(policy, sit.calendar)),
         offers=details,
         feedback=True,
     ), remember=remember)

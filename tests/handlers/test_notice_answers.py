@@ -230,3 +230,18 @@ async def test_the_family_account_names_each_channel_once():
     # 周集镇 says nothing of it: whom to ask.
     text = await ask("周集镇", "2024-11-20", "能用职工医保给孩子交吗")
     assert "通知没有提到" in text and "便民服务站" in text
+
+
+# --- the period line's source -----------------------------------------------------------------------------------
+
+
+async def test_the_period_a_fee_answer_ends_with_is_cited_too():
+    # 陵川县: 低保 四、4; the period 2024年9月1日至2025年2月25日 and 每月1—25日 二.
+    text = await ask("陵川县", "2024-11-26", "低保户交多少")
+    assert "12月1日起可再缴费" in text and "依据：陵政办函〔2024〕16号 四、4，二" in text
+    # 周集镇 on 2025年1月10日: the fee 4, the period and the returning workers' late period 3.
+    text = await ask("周集镇", "2025-01-10", "交多少钱")
+    assert "2025年2月28日" in text and "依据：周办〔2024〕46号 4，3" in text
+    # 罗山县's channels end with the period (三（二）), which is also where the channels are.
+    text = await ask("罗山县", "2024-11-20", "怎么交")
+    assert "依据：罗政办〔2024〕42号 三（二）1，三（二）2，三（二）" in text
