@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.handlers import verdict
 from bot.handlers.common import Situation, cite, situated
 from bot.handlers.offers import DETAILS, descriptor, offer
@@ -10,7 +12,7 @@ from bot.handlers.sources import extra_fee_sources, window_sources
 from bot.nlu.query import Intent, Query
 from bot.rules.calculator import category_amount, payable_amount
 from bot.rules.loader import PolicyRegistry
-from bot.rules.schema import SHARED_CATEGORY_NAMES
+from bot.rules.schema import SHARED_CATEGORY_NAMES, Policy
 from bot.types import Answer, Context
 
 router = Router()
@@ -28,7 +30,8 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     if query.topic == DETAILS:  # "1" after a fee answer: every tier, group and rule
         return Answer("fee_details", sit.data(
             tiers=tiers,
-            subsidised=[category_amount(policy, c) for c in policy.categories],
+            subsidised=[category_amount(policy, c) for c in policy.categories if c.subsidy.kind != "unspecified"],
+            unspecified=_unspecified(policy),
             cite=cite(policy, *(t.source for t in tiers),
                       policy.contribution.payment_rule.source if policy.contribution.payment_rule else None,
                       *extra_fee_sources(policy, tiers), *(c.source for c in policy.categories),
@@ -63,6 +66,25 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
         offers=details,
         feedback=True,
     ), remember=remember)
+
+
+@dataclass(frozen=True)
+class Unspecified:
+    """Groups the notice names without a figure, those it says the same of together (one line)."""
+
+    names: tuple[str, ...]
+    note: str | None
+    quoted: bool  # the note is the notice's own words (原文), not the policy author's summary
+
+
+def _unspecified(policy: Policy) -> list[Unspecified]:
+    out: dict[tuple[str | None, bool], list[str]] = {}
+    for c in policy.categories:
+        if c.subsidy.kind == "unspecified":
+            note = c.subsidy.note
+            quoted = bool(note and c.source.quote and note in c.source.quote)
+            out.setdefault((note, quoted), []).append(c.name)
+    return [Unspecified(tuple(names), note, quoted) for (note, quoted), names in out.items()]
 
 
 def group_name(registry: PolicyRegistry, key: str) -> str:

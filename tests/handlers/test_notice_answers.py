@@ -245,3 +245,29 @@ async def test_the_period_a_fee_answer_ends_with_is_cited_too():
     # 罗山县's channels end with the period (三（二）), which is also where the channels are.
     text = await ask("罗山县", "2024-11-20", "怎么交")
     assert "依据：罗政办〔2024〕42号 三（二）1，三（二）2，三（二）" in text
+
+
+# --- the details offered after a fee answer ----------------------------------------------------------------------
+
+
+async def _details(region: str, on: str) -> str:
+    speaker = Speaker(openid="o_details", region=region)
+    for text in ("交多少钱", "1"):
+        ctx = Context(today=dt.date.fromisoformat(on), registry=REGISTRY, speaker=speaker,
+                      settings=Settings(answer_cache=0))
+        reply = await respond(text, ctx)
+        speaker = reply.speaker
+    return reply.text
+
+
+async def test_details_call_only_the_notices_words_original_and_say_whom_to_ask_once():
+    # 陵川县 四、5: 在乡重点优抚对象、重度残疾人等困难群众继续执行原有的参保资助政策 (the notice's words).
+    text = await _details("陵川县", "2024-11-20")
+    assert "在乡重点优抚对象、重度残疾人：通知未写明资助金额（原文：继续执行原有的参保资助政策）" in text
+    assert "城乡低保对象：个人缴费标准400元，个人缴纳80元" in text
+    assert text.count("请咨询") == 1
+    # 罗山县 prints no figure for any group; the file's summary of why is not the notice's words.
+    text = await _details("罗山县", "2024-11-20")
+    assert "原文" not in text and text.count("请咨询") == 1
+    for name in ("特困供养人员", "孤儿", "事实无人抚养儿童", "城乡低保对象", "低保边缘家庭成员", "脱贫人口（监测对象）"):
+        assert name in text
