@@ -269,5 +269,24 @@ async def test_details_call_only_the_notices_words_original_and_say_whom_to_ask_
     # 罗山县 prints no figure for any group; the file's summary of why is not the notice's words.
     text = await _details("罗山县", "2024-11-20")
     assert "原文" not in text and text.count("请咨询") == 1
-    for name in ("特困供养人员", "孤儿", "事实无人抚养儿童", "城乡低保对象", "低保边缘家庭成员", "脱贫人口（监测对象）"):
+    for name in ("特困供养人员", "孤儿", "事实无人抚养儿童", "城乡低保对象", "低保边缘家庭成员",
+                 "脱贫人口（监测对象）"):
         assert name in text
+
+
+# --- a date checked -----------------------------------------------------------------------------------------------
+
+
+async def test_a_late_periods_end_checked_is_not_simply_right():
+    # 周集镇 3: 集中参保缴费时间…至2024年12月31日; 春节返乡的外出务工人员…可以延长至2025年2月28日.
+    text = await ask("周集镇", "2024-11-20", "截止是不是2月28号")
+    assert text.startswith("不全对") and "春节返乡的外出务工人员" in text and "12月31日" in text.splitlines()[0]
+    # 青禾县 四（四）: 补缴期 to 2027年6月30日 for everyone not paid, with a waiting period.
+    text = await ask("青禾县", "2026-10-10", "截止是不是6月30号")
+    assert text.startswith("不全对") and "补缴期" in text.splitlines()[0] and "12月31日" in text.splitlines()[0]
+    # Inside the late period its end is the date that holds: 对.
+    text = await ask("周集镇", "2025-01-10", "截止是不是2月28号")
+    assert text.startswith("对，是2月28日（只适用于春节返乡的外出务工人员）")
+    # The period's own end (乐至县 二（四）: 至2025年2月28日) is simply right.
+    text = await ask("乐至县", "2024-11-20", "截止是不是2月28号")
+    assert text.startswith("对")
