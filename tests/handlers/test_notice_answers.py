@@ -290,3 +290,12 @@ async def test_a_late_periods_end_checked_is_not_simply_right():
     # The period's own end (乐至县 二（四）: 至2025年2月28日) is simply right.
     text = await ask("乐至县", "2024-11-20", "截止是不是2月28号")
     assert text.startswith("对")
+
+
+async def test_a_deadline_asked_in_a_late_period_for_some_gives_the_days_left():
+    # 周集镇 3: 春节返乡的外出务工人员…可以延长至2025年2月28日.
+    text = await ask("周集镇", "2025-02-28", "还能交吗")
+    assert "春节返乡的外出务工人员仍可缴费，截止2025年2月28日（就是今天）" in text
+    assert "其他人员已过缴费期" in text and "依据：周办〔2024〕46号 3" in text
+    text = await ask("周集镇", "2025-01-05", "什么时候截止")
+    assert "截止2025年2月28日（还有54天）" in text
