@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
+from bot.handlers.sources import window_sources
 from bot.nlu.query import Intent, Query
+from bot.rules.schema import Channel
 from bot.types import Answer, Context
 
 router = Router()
 
+_PARENTHESIS = re.compile(r"（[^）]*）")
 CHANNEL_ORDER = ["online", "offline", "bank", "school", "family"]
 
 
@@ -19,11 +23,30 @@ CHANNEL_ORDER = ["online", "offline", "bank", "school", "family"]
 async def channels(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
     chans = sorted((c for c in p.channels if c.kind != "registration"), key=lambda c: CHANNEL_ORDER.index(c.kind))
-    groups = {kind: [c for c in chans if c.kind == kind] for kind in CHANNEL_ORDER}
+    groups = {kind: _merged([c for c in chans if c.kind == kind]) for kind in CHANNEL_ORDER}
     return Answer("channels", sit.data(
         groups={k: v for k, v in groups.items() if v}, family=p.family_account, enquiry=p.region.enquiry,
-        cite=cite(p, *(c.source for c in chans)),
+        cite=cite(p, *(c.source for c in chans),
+                  *(window_sources(p, sit.calendar) if sit.resolution.status != "unpublished" else ())),
     ))
+
+
+@dataclass(frozen=True)
+class Merged:
+    """Channels of one kind that the notice says the same of, as one line (微信、支付宝…：自助缴费)."""
+
+    names: tuple[str, ...]
+    detail: str | None
+    who: str | None
+
+
+def _merged(chans: list[Channel]) -> list[Merged]:
+    """The channels in order, those with the same detail and the same people put on one line: a county
+    naming six apps for 自行缴费 fits a phone screen."""
+    out: dict[tuple[str | None, str | None], list[str]] = {}
+    for c in chans:
+        out.setdefault((c.detail, c.who), []).append(c.name)
+    return [Merged(tuple(names), detail, who) for (detail, who), names in out.items()]
 
 
 # The employee insurance's account named: the question is the family account's (家庭共济, 亲情账户). Without it,
@@ -37,11 +60,15 @@ _EMPLOYEE_ACCOUNT = re.compile(r"职工|共济|亲情|账户|个账|医保卡|�
 async def family_account(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
     family = [c for c in p.channels if c.kind == "family"]
+    # The rule in words names its channels (山西医保公众号…医保经办机构窗口或参保点): a channel is listed again
+    # only when the words do not name it.
+    said = p.family_account.text if p.family_account else ""
+    unsaid = [c for c in family if _PARENTHESIS.sub("", c.name) not in said]
     by_relative = not _EMPLOYEE_ACCOUNT.search(query.text)
     listed = [c for c in p.channels if c.kind == "online"] if by_relative else []
     return Answer("family_account", sit.data(
-        family=p.family_account, channels=family, enquiry=p.region.enquiry, by_relative=by_relative,
-        listed=list(dict.fromkeys(c.name for c in listed)),
+        family=p.family_account, channels=family if by_relative else unsaid, enquiry=p.region.enquiry,
+        by_relative=by_relative, listed=list(dict.fromkeys(c.name for c in listed)),
         cite=cite(p, p.family_account.source if p.family_account else None, *(c.source for c in family + listed)),
     ))
 
@@ -53,5 +80,5 @@ async def handling_fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     ban = p.handling_fee_ban
     return Answer("handling_fee", sit.data(
         ban=ban, tiers=p.contribution.tiers, enquiry=p.region.enquiry,
-        cite=cite(p, ban.source if ban else p.contribution.tiers[0].source),
+        cite=cite(p, ban.source if ban else None, *(t.source for t in p.contribution.tiers)),
     ))

@@ -20,7 +20,9 @@ async def registration(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
     if query.topic == EMPLOYEE_INSURED:
         return employee_insured(p, sit)
-    reg_channels = [c for c in p.channels if c.kind == "registration"]
+    # The registration channels say again what the registration rules say (乐至县 三（一）1、2 both): shown
+    # only when the notice gives no rule in words.
+    reg_channels = [] if p.registration else [c for c in p.channels if c.kind == "registration"]
     return Answer("registration", sit.data(
         eligibility=p.eligibility, registration=p.registration, reg_channels=reg_channels,
         enquiry=p.region.enquiry,
@@ -45,7 +47,9 @@ async def newborn(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
     return Answer("newborn", sit.data(
         newborn=p.newborn, registration=p.registration, enquiry=p.region.enquiry,
-        cite=cite(p, p.newborn.source if p.newborn else p.region.enquiry.source),
+        cite=cite(p, p.newborn.source if p.newborn else p.region.enquiry.source,
+                  *(w.source for w in (p.newborn.later if p.newborn else ())),
+                  *(r.source for r in (p.registration if p.newborn else ()))),
     ))
 
 

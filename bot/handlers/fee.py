@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.handlers import verdict
 from bot.handlers.common import Situation, cite, situated
 from bot.handlers.offers import DETAILS, descriptor, offer
 from bot.handlers.router import Router
-from bot.handlers.sources import extra_fee_sources
+from bot.handlers.sources import extra_fee_sources, window_sources
 from bot.nlu.query import Intent, Query
 from bot.rules.calculator import category_amount, payable_amount
+from bot.rules.loader import PolicyRegistry
+from bot.rules.schema import SHARED_CATEGORY_NAMES, Policy
 from bot.types import Answer, Context
 
 router = Router()
@@ -20,22 +24,26 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     policy = sit.policy
     tiers = policy.contribution.tiers
     if query.tier is not None and query.tier not in {t.key for t in tiers}:
-        return Answer("fee_no_tier", sit.data(asked_tier=query.tier, cite=cite(policy, tiers[0].source)))
+        sources = (tiers[0].source, *window_sources(policy, sit.calendar))
+        return Answer("fee_no_tier", sit.data(asked_tier=query.tier, cite=cite(policy, *sources)))
     details, remember = _details(query, sit)
     if query.topic == DETAILS:  # "1" after a fee answer: every tier, group and rule
         return Answer("fee_details", sit.data(
             tiers=tiers,
-            subsidised=[category_amount(policy, c) for c in policy.categories],
+            subsidised=[category_amount(policy, c) for c in policy.categories if c.subsidy.kind != "unspecified"],
+            unspecified=_unspecified(policy),
             cite=cite(policy, *(t.source for t in tiers),
                       policy.contribution.payment_rule.source if policy.contribution.payment_rule else None,
-                      *extra_fee_sources(policy, tiers), *(c.source for c in policy.categories)),
+                      *extra_fee_sources(policy, tiers), *(c.source for c in policy.categories),
+                      *window_sources(policy, sit.calendar)),
         ))
     if not query.categories:
         shown = [policy.contribution.tier(query.tier)] if query.tier else tiers
         eligibility = [t.eligibility.source for t in shown if t.eligibility]
         return Answer("fee_general", sit.data(
             verdict=verdict.fee_general(query, shown),
-            tiers=shown, offers=details, feedback=True, cite=cite(policy, *(t.source for t in shown), *eligibility),
+            tiers=shown, offers=details, feedback=True,
+            cite=cite(policy, *(t.source for t in shown), *eligibility, *window_sources(policy, sit.calendar)),
         ), remember=remember)
     pay = payable_amount(policy, query.categories, query.tier)
     sources = [c.category.source for c in pay.considered]
@@ -45,17 +53,51 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
         sources.append(policy.contribution.subsidy_basis.source)
     if not pay.considered or (pay.amount is None and not pay.ambiguous):
         sources.append(pay.tier.source)
-    names = {key: next((c.name for p in ctx.registry.policies for c in p.categories if c.key == key), key)
-             for key in pay.unknown_categories}
+    sources.extend(c.unsaid.source for c in pay.considered if c.unsaid and c.category is pay.category)
+    names = {key: group_name(ctx.registry, key) for key in pay.unknown_categories}
     return Answer("fee_category", sit.data(
-        verdict=verdict.fee_category(query, pay),
+        verdict=verdict.fee_category(query, pay, tiers),
         pay=pay,
         unknown_names=[names[k] for k in pay.unknown_categories],
+        asked_tier=query.tier,
+        asked=query.categories,  # a group asked under another's name (孤儿: 特困人员（含孤儿…）) is named
         enquiry=policy.region.enquiry,
-        cite=cite(policy, *sources),
+        cite=cite(policy, *sources, *window_sources(policy, sit.calendar)),
         offers=details,
         feedback=True,
     ), remember=remember)
+
+
+@dataclass(frozen=True)
+class Unspecified:
+    """Groups the notice names without a figure, those it says the same of together (one line)."""
+
+    names: tuple[str, ...]
+    note: str | None
+    quoted: bool  # the note is the notice's own words (原文), not the policy author's summary
+
+
+def _unspecified(policy: Policy) -> list[Unspecified]:
+    out: dict[tuple[str | None, bool], list[str]] = {}
+    for c in policy.categories:
+        if c.subsidy.kind == "unspecified":
+            note = c.subsidy.note
+            quoted = bool(note and c.source.quote and note in c.source.quote)
+            out.setdefault((note, quoted), []).append(c.name)
+    return [Unspecified(tuple(names), note, quoted) for (note, quoted), names in out.items()]
+
+
+def group_name(registry: PolicyRegistry, key: str) -> str:
+    """What to call a group the notice asked about does not name: its neutral name when the key is shared
+    (never another county's wording, whose grades or scope are that county's), else the name a notice gives
+    it (a county's own group, a group standard such as 全日制大中专院校在校学生), never the bare key."""
+    if key in SHARED_CATEGORY_NAMES:
+        return SHARED_CATEGORY_NAMES[key]
+    for p in registry.policies:
+        for named in (*p.categories, *p.group_standards):
+            if named.key == key:
+                return named.name
+    return key
 
 
 def _details(query: Query, sit: Situation) -> tuple[list[str], dict]:
@@ -75,5 +117,5 @@ async def fiscal_subsidy(query: Query, ctx: Context, sit: Situation) -> Answer:
     return Answer("fiscal_subsidy", sit.data(
         verdict=verdict.fiscal_subsidy(query, fs),
         fiscal=fs, tiers=sit.policy.contribution.tiers, enquiry=sit.policy.region.enquiry,
-        cite=cite(sit.policy, fs.source if fs else None),
+        cite=cite(sit.policy, *((fs.source, *(t.source for t in sit.policy.contribution.tiers)) if fs else ())),
     ))

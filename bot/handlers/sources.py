@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.rules.calculator import CalendarState
 from bot.rules.schema import Policy, Source, Tier
 
 
@@ -23,3 +24,11 @@ def benefit_sources(policy: Policy) -> list[Source]:
     if policy.waiting_period is not None:
         sources.append(policy.waiting_period.fixed.source)
     return sources
+
+
+def window_sources(policy: Policy, cal: CalendarState) -> list[Source | None]:
+    """Where the period line that closes a fee or channels answer comes from (_macros.j2 `window`): the
+    collection period, its monthly window, and the late period it names when one is open."""
+    c = policy.collection
+    return [c.source, c.monthly_window.source if c.monthly_window else None,
+            cal.extension.source if cal.status == "in_extension" and cal.extension else None]

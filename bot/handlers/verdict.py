@@ -33,14 +33,20 @@ def fee_general(query: Query, tiers: list[Tier]) -> dict[str, Any] | None:
     return _verdict(list(query.checked), [t.amount for t in tiers])
 
 
-def fee_category(query: Query, pay: Payable) -> dict[str, Any] | None:
-    """The amounts checked against the group's personal amount (or its subsidy when 补/资助 is asked)."""
+def fee_category(query: Query, pay: Payable, tiers: list[Tier]) -> dict[str, Any] | None:
+    """The amounts checked against the group's personal amount (or its subsidy when 补/资助 is asked).
+
+    A group the notice does not name pays the tier the resident chooses: with no tier asked, any tier's
+    amount is right, as for no group at all."""
     if not query.checked:
         return None
-    if pay.ambiguous:
+    if pay.ambiguous or (pay.category is not None and any(c.unsaid for c in pay.considered
+                                                          if c.category is pay.category)):
         return {"ok": None, "said": list(query.checked), "truth": []}
     if _SUBSIDY.search(query.text):
         return _verdict(list(query.checked), [c.subsidy for c in pay.considered])
+    if not pay.considered and pay.group is None and query.tier is None:
+        return _verdict(list(query.checked), [t.amount for t in tiers])
     return _verdict(list(query.checked), [pay.amount])
 
 
@@ -58,8 +64,17 @@ def deadline(query: Query, policy: Policy, cal: CalendarState) -> dict[str, Any]
         return None
     month, day = query.checked_date
     c = policy.collection
-    dates: list[dt.date] = [d for d in (cal.cutoff, c.end, *(e.end for e in c.extensions)) if d is not None]
-    ok = any(d.day == day and month in (0, d.month) for d in dates)
+
+    def said(d: dt.date | None) -> bool:
+        return d is not None and d.day == day and month in (0, d.month)
+
+    # The dates that hold for everyone today: this month's cutoff, the period's end, the late period open now.
+    open_late = cal.extension if cal.status == "in_extension" else None
+    ok = any(said(d) for d in (cal.cutoff, c.end, open_late.end if open_late else None))
+    only = open_late.who if open_late is not None and said(open_late.end) else None
     if c.monthly_window is not None and month == 0:
         ok = ok or day == c.monthly_window.last_day
-    return {"ok": ok, "month": month, "day": day, "cutoff": cal.cutoff or c.end}
+    # A late period's end holds only for its people (春节返乡的外出务工人员): not simply 对.
+    late = None if ok else next((e for e in c.extensions if said(e.end)), None)
+    return {"ok": ok, "month": month, "day": day, "cutoff": cal.cutoff or c.end,
+            "late": late, "period": c.name, "only": only}

@@ -70,9 +70,17 @@ def resolve_policy(registry: PolicyRegistry, region: str, on: dt.date) -> Resolu
         return Resolution(upcoming[0], "before_period", upcoming[0].insurance_year, coming)
     past = [p for p in policies if p.collection.start <= on]
     latest = past[-1] if past else policies[-1]
-    if latest.insurance_year >= coming - 1 and latest.collection.start <= on:
+    if latest.insurance_year >= coming - 1 and latest.collection.start <= on < _a_year_on(latest.collection.start):
         return Resolution(latest, "ended", latest.insurance_year, coming)
+    # A year after the latest period opened, the next one is collecting under a notice we do not have: the
+    # latest figures are given for reference only, never as this season's (陵川县 on 2023年10月10日: the
+    # 2024年度 season, not the 2023年度 350元).
     return Resolution(latest, "unpublished", coming, coming)
+
+
+def _a_year_on(day: dt.date) -> dt.date:
+    return day.replace(year=day.year + 1, day=28) if (day.month, day.day) == (2, 29) else day.replace(
+        year=day.year + 1)
 
 
 # --- the collection calendar -------------------------------------------------------------------
@@ -178,7 +186,9 @@ class CategoryAmount:
     """One category's subsidy and the personal amount it leaves (None: the notice gives no figure).
 
     `base` is the tier the subsidy is computed on when the resident chose a dearer one and pays the
-    difference (青禾县: 资助以一档为基数); otherwise None.
+    difference (青禾县: 资助以一档为基数); otherwise None. `unsaid` is the tier the resident asked about when
+    the notice sets the group's subsidy on another tier and says nothing of the asked one (乐至县: 低保按
+    低档次资助; 低保户交高档 is not in the notice): the figures are the notice's tier's, and the answer says so.
     """
 
     category: Category
@@ -186,6 +196,7 @@ class CategoryAmount:
     subsidy: int | None
     amount: int | None
     base: Tier | None = None
+    unsaid: Tier | None = None
 
 
 @dataclass(frozen=True)
@@ -227,7 +238,8 @@ def category_amount(policy: Policy, category: Category, tier_key: str | None = N
         tier = policy.contribution.tier(category.subsidy.tier or tier_key)
         subsidy = _subsidy_on(tier, category)
         amount = None if subsidy is None else max(tier.amount - subsidy, 0)
-        return CategoryAmount(category, tier, subsidy, amount)
+        unsaid = policy.contribution.tier(tier_key) if tier_key and tier_key != tier.key else None
+        return CategoryAmount(category, tier, subsidy, amount, unsaid=unsaid)
     base = policy.contribution.tier(category.subsidy.tier or basis.base_tier)
     chosen = policy.contribution.tier(tier_key or base.key)
     subsidy = _subsidy_on(base, category)

@@ -26,6 +26,27 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bot.rules.problems import RuleError
 
+# The shared category keys' names in no county's own words, for a group a notice does not name: an answer
+# says "通知没有单独提到'脱贫人口'", never another county's name for it (罗山县's 脱贫人口（监测对象）, 乐至县's
+# 重度残疾（一、二级及精神三、四级）, whose grades are that county's own).
+SHARED_CATEGORY_NAMES: dict[str, str] = {
+    "tekun": "特困人员",
+    "orphan": "孤儿",
+    "unsupported_child": "事实无人抚养儿童",
+    "dibao": "城乡低保对象",
+    "dibao_edge": "低保边缘家庭成员",
+    "monitored": "防止返贫监测对象",
+    "returned_poor": "返贫致贫人口",
+    "tuopin": "脱贫人口",
+    "severe_disability": "重度残疾人",
+    "general_disability": "一般残疾人",
+    "youfu": "重点优抚对象",
+    "land_requisitioned": "被征地农转非超龄人员",
+    "family_planning": "计划生育特别扶助对象",
+    "jingjian": "精减退休老职工",
+    "civil_injured_worker": "民政伤残民工",
+}
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

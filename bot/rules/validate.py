@@ -20,17 +20,11 @@ from typing import Literal
 
 from bot.rules.loader import PolicyRegistry
 from bot.rules.problems import say
-from bot.rules.schema import Category, Policy, Subsidy, TableColumn, TargetTable, Tier
+from bot.rules.schema import SHARED_CATEGORY_NAMES, Category, Policy, Subsidy, TableColumn, TargetTable, Tier
 
 # The category keys shared by all files (see the schema docstring); other keys are allowed but flagged
 # when referenced from `covers` / `excluded_if` without being defined, since that is usually a typo.
-SHARED_CATEGORY_KEYS = frozenset(
-    {
-        "tekun", "orphan", "unsupported_child", "dibao", "dibao_edge", "monitored", "returned_poor", "tuopin",
-        "severe_disability", "general_disability", "youfu", "land_requisitioned", "family_planning",
-        "jingjian", "civil_injured_worker",
-    }
-)
+SHARED_CATEGORY_KEYS = frozenset(SHARED_CATEGORY_NAMES)
 
 # Officials' dates further than this from the collection period are probably a wrong year.
 PLAUSIBLE_MARGIN = dt.timedelta(days=92)

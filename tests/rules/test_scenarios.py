@@ -71,6 +71,7 @@ def test_scenario(scenario: dict, registry) -> None:
         "extension_end": cal.extension.end if cal.extension else None,
         "extension": cal.extension.name if cal.extension and cal.status == "in_extension" else None,
         "subsidy_base": pay.considered[0].base.key if pay.considered and pay.considered[0].base else None,
+        "tier_unsaid": pay.considered[0].unsaid.key if pay.considered and pay.considered[0].unsaid else None,
         "group": pay.group.key if pay.group else None,
         "tier_eligibility": pay.tier.eligibility is not None,
         "benefit_rule": start.rule,

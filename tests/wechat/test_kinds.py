@@ -49,7 +49,7 @@ async def test_a_late_period_that_has_ended_is_said_to_have_ended(make_bot):
     assert "可以延长至" not in reply and "周办〔2024〕46号" in reply
     inside = await make_bot(clock=lambda: dt.datetime(2025, 1, 10, 10, 0, tzinfo=TZ))
     reply = await say(inside, "o_k6", "周集镇过年回来打工的现在还能交吗")
-    assert "可以延长至2025年2月28日" in reply and "从缴费次日起享受待遇" in reply
+    assert "现在还能交，截止2025年2月28日" in reply and "从缴费次日起享受待遇" in reply
 
 
 async def test_helping_someone_pay(bot):

@@ -1,0 +1,301 @@
+"""Answers checked against the notices (docs/notices/, /work/shared/seeds/): the text a resident sends, the
+figures, dates, names and sources the answer must carry, and what it must not borrow from another county."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.config import Settings
+from bot.pipeline import respond
+from bot.rules.loader import load_registry
+from bot.types import Context, Speaker
+
+REGISTRY = load_registry()
+
+
+async def ask(region: str, on: str, text: str) -> str:
+    ctx = Context(today=dt.date.fromisoformat(on), registry=REGISTRY, speaker=Speaker(region=region),
+                  settings=Settings(answer_cache=0))
+    return (await respond(text, ctx)).text
+
+
+# --- a group the county's notice does not name -------------------------------------------------------
+
+
+async def test_a_group_no_notice_names_is_called_by_a_neutral_name_never_a_key():
+    # 青禾县's students' standard is a group standard: 陵川县 names no students' figure, and the answer
+    # names the group in words, not by its key.
+    text = await ask("陵川县", "2024-11-20", "大学生交多少")
+    assert "university_student" not in text
+    assert "在校学生" in text and "400元" in text
+    assert "依据：陵政办函〔2024〕16号 一" in text
+
+
+async def test_a_group_the_notice_does_not_name_is_not_called_by_another_countys_words():
+    # 罗山县 calls 脱贫户 "脱贫人口（监测对象）"; 陵川县's notice does not name them at all.
+    text = await ask("陵川县", "2024-11-20", "脱贫户交多少")
+    assert '"脱贫人口"' in text and "（监测对象）" not in text
+    # 乐至县's severe grades (精神三、四级) are its own: 罗山县 does not name severe disability.
+    text = await ask("罗山县", "2024-11-20", "重度残疾交多少")
+    assert "重度残疾人" in text and "精神三、四级" not in text
+
+
+async def test_a_group_not_named_in_a_county_with_tiers_is_given_every_tier():
+    # 乐至县: 高档次540元、低档次400元; no subsidy for 脱贫人口, so neither tier is "the" standard.
+    text = await ask("乐至县", "2024-11-20", "脱贫户交多少")
+    assert "高档次540元" in text and "低档次400元" in text
+    assert "按个人缴费标准540元" not in text
+    assert "依据：乐府办发〔2024〕16号 二（二）" in text
+    text = await ask("乐至县", "2024-11-20", "脱贫户是不是交400")
+    assert text.startswith("对")
+    text = await ask("乐至县", "2024-11-20", "脱贫户交高档多少")
+    assert "高档次540元" in text and "低档次400元" not in text
+
+
+# --- a tier the notice's subsidy is not set on -------------------------------------------------------
+
+
+async def test_a_tier_the_subsidy_is_not_set_on_is_said_to_be_unsaid_not_ignored():
+    # 乐至县 二（三）3（1）: 低保 按低档次400元的75%资助300元. Of 高档次540元 for 低保 the notice says nothing.
+    text = await ask("乐至县", "2024-11-20", "低保户交高档要交多少")
+    lines = text.splitlines()
+    assert "低档次400元" in lines[1] and "300元" in lines[1] and "100元" in lines[1]
+    assert "高档次（540元）" in lines[1] and "未写明" in lines[1]
+    assert "二（三）3（1）" in text and "二（二）" in text
+    assert len(lines) <= 6
+    # 被征地农转非超龄人员: full subsidy on 高档次540元; 低档次 is not in the notice for them.
+    text = await ask("乐至县", "2024-11-20", "被征地农转非超龄人员交低档多少")
+    assert "高档次540元" in text and "低档次（400元）" in text and "未写明" in text
+    # A figure checked for the unsaid tier cannot be judged.
+    text = await ask("乐至县", "2024-11-20", "低保户交高档是不是交240")
+    assert text.startswith("说不准")
+    # The tier the subsidy is set on, and a county whose notice says how a dearer tier works, are unchanged.
+    text = await ask("乐至县", "2024-11-20", "低保户交低档多少")
+    assert "100元" in text and "未写明" not in text
+    text = await ask("青禾县", "2026-10-10", "低保户交二档要多少")
+    assert "二档600元" in text and "320元" in text and "280元" in text and "未写明" not in text
+
+
+# --- returning workers' late period ------------------------------------------------------------------
+
+
+async def test_a_returning_worker_in_the_late_period_is_told_yes_and_the_days_left_once():
+    # 周集镇 3: 集中参保缴费时间2024年9月1日至12月31日; 春节返乡的外出务工人员可以延长至2025年2月28日，
+    # 从参保次日享受待遇.
+    text = await ask("周集镇", "2025-02-28", "打工回来今天还能交吗")
+    assert "现在还能交" in text and "2025年2月28日（就是今天）" in text and "次日" in text
+    assert text.count("2025年2月28日") == 1  # said once, not again by the window line
+    assert "依据：周办〔2024〕46号 3" in text
+    text = await ask("周集镇", "2025-01-05", "我在外面打工过年回来还能交吗")
+    assert "还有54天" in text and text.count("2025年2月28日") == 1
+    text = await ask("周集镇", "2025-03-01", "打工回来还能交吗")
+    assert "已于2025年2月28日结束" in text and "现在还能交" not in text
+
+
+# --- newborns ------------------------------------------------------------------------------------------
+
+
+async def test_a_newborn_answer_cites_every_line_and_says_what_is_not_written_past_the_window():
+    # 周集镇 3: 出生90天内完成参保缴费，自出生之日起享受待遇 (nothing about later); where to register: 5.
+    text = await ask("周集镇", "2024-11-20", "孩子出生100天了还能参保吗")
+    assert "出生90天内" in text and "超过90天" in text and "未写明" in text
+    assert "户籍地所在村" in text
+    assert "依据：周办〔2024〕46号 3，5" in text
+    # 青禾县 四（五） says what happens after 90 days: no "未写明" there.
+    text = await ask("青禾县", "2026-10-10", "孩子出生半年了怎么参保")
+    assert "出生91天至365天" in text and "自缴费之日起" in text and "未写明" not in text
+
+
+# --- whom to ask -------------------------------------------------------------------------------------------
+
+
+async def test_whom_to_ask_reads_as_one_phrase_in_every_sentence():
+    # 罗山县 names the 县医疗保障局 and the township 便民服务中心: one phrase, so "请向…反映" and "请咨询…" read.
+    text = await ask("罗山县", "2024-11-20", "代办收手续费吗")
+    assert "请向县医疗保障局或就近的乡镇（街道）便民服务中心反映" in text
+    for region in REGISTRY.regions():
+        for policy in REGISTRY.for_region(region):
+            assert "；" not in policy.region.enquiry.text, region
+
+
+# --- how to pay ----------------------------------------------------------------------------------------------
+
+
+async def test_channels_the_notice_says_the_same_of_share_one_line():
+    # 罗山县 三（二）1: 微信、支付宝、河南税务、豫事办、手机银行等APP及电子税务局等平台自行缴费.
+    text = await ask("罗山县", "2024-11-20", "怎么交")
+    assert "· 微信、支付宝、河南税务APP、豫事办APP、手机银行APP、电子税务局：自行缴费" in text
+    assert text.count("自行缴费") == 1
+    assert "罗山县行政审批和政务信息管理局税务窗口" in text
+    assert "依据：罗政办〔2024〕42号 三（二）1，三（二）2" in text
+    assert len(text.splitlines()) <= 9
+    # Every channel of every notice is still named.
+    for region in REGISTRY.regions():
+        policy = REGISTRY.for_region(region)[-1]
+        on = policy.collection.start.isoformat()
+        text = await ask(region, on, "怎么交")
+        for c in policy.channels:
+            if c.kind != "registration":
+                assert c.name in text, (region, c.name)
+
+
+# --- handling fee and the government's subsidy ----------------------------------------------------------
+
+
+async def test_handling_fee_and_subsidy_give_the_tiers_in_one_line_with_their_clause():
+    # 青禾县 六: 任何单位和个人不得收取手续费; 二（一）: 一档400元、二档600元、三档900元; 二（三）: 不低于700元.
+    text = await ask("青禾县", "2026-10-10", "要手续费吗")
+    assert "不收手续费" in text and "一档400元、二档600元、三档900元" in text
+    assert "依据：青政办发〔2026〕31号 六，二（一）" in text
+    assert len(text.splitlines()) <= 5
+    text = await ask("青禾县", "2026-10-10", "财政补助多少")
+    assert "不低于700元" in text and "一档400元、二档600元、三档900元" in text
+    assert "依据：青政办发〔2026〕31号 二（三），二（一）" in text
+    # 乐至县 二（二） prints the subsidy and the tiers in one clause: cited once.
+    text = await ask("乐至县", "2024-11-20", "代办点收手续费吗")
+    assert "高档次540元、低档次400元" in text and "依据：乐府办发〔2024〕16号 四（四），二（二）" in text
+
+
+# --- registration --------------------------------------------------------------------------------------------
+
+
+async def test_registration_says_each_way_to_register_once():
+    # 乐至县 三（一）1、2: online (四川医保公共服务平台…) and offline (便民服务中心、代办点), each once.
+    text = await ask("乐至县", "2024-11-20", "怎么参保登记")
+    assert text.count("四川省政务服务网") == 1
+    assert text.count("原件及复印件") == 1
+    assert "依据：乐府办发〔2024〕16号" in text and "三（一）1" in text and "三（一）2" in text
+    text = await ask("陵川县", "2024-11-20", "去哪里参保登记")
+    assert text.count("户籍所在地或居住地医保经办机构") == 1
+
+
+async def test_a_group_answered_under_the_group_that_includes_it_is_named():
+    # 陵川县 四、3: 特困人员(含孤儿和事实无人抚养儿童)…全额资助，即每人每年资助400元.
+    text = await ask("陵川县", "2024-11-20", "孤儿是不是不用交钱")
+    assert text.startswith("对")
+    assert "特困人员（含孤儿、事实无人抚养儿童）" in text and "0元" in text
+    assert "依据：陵政办函〔2024〕16号 四、3" in text
+    text = await ask("陵川县", "2024-11-20", "特困户交多少")
+    assert "特困人员：" in text  # asked by its own name: no need to say what it includes
+
+
+# --- when cover starts -------------------------------------------------------------------------------------
+
+
+async def test_when_cover_starts_gives_newborns_one_line_and_points_to_the_rest():
+    # 青禾县 四（二）–四（五）, 五（一）: every period once; the newborns' later windows are the newborn answer's.
+    text = await ask("青禾县", "2026-10-10", "交了什么时候能用")
+    assert "2027年1月1日至2027年12月31日" in text and "2026年9月1日至2027年8月31日" in text
+    assert "从缴费次日起享受待遇" in text and "待遇等待期3个月" in text
+    assert "出生90天内" in text and "新生儿怎么参保" in text and "出生91天至365天" not in text
+    assert "四（五）" in text
+    assert len(text.splitlines()) <= 9
+
+
+# --- a season we have no notice for ------------------------------------------------------------------------
+
+
+async def test_a_year_after_the_latest_period_opened_its_figures_are_for_reference_only():
+    # 陵川县 2023年度 (陵政办发〔2022〕41号): 350元, collected 2022年9月1日至12月25日. On 2023年10月10日 the
+    # 2024年度 season is collecting under a notice we do not have: 350元 is not this season's figure.
+    text = await ask("陵川县", "2023-10-10", "交多少钱")
+    assert "2024年度的缴费标准尚未公布" in text and "仅供参考" in text and "350元" in text
+    assert not text.startswith("【陵川县 2023年度")
+    text = await ask("乐至县", "2025-10-10", "低保户交多少")
+    assert "2026年度的缴费标准尚未公布" in text and "仅供参考" in text
+    # Right after a period ends, the year just collected is still the one answered (2026年度 not yet due).
+    text = await ask("陵川县", "2025-03-10", "交多少钱")
+    assert text.startswith("【陵川县 2025年度") and "2026年度的缴费通知尚未公布" in text
+
+
+async def test_a_period_that_has_not_begun_is_never_said_to_have_ended():
+    # 罗山县's only notice collects 2024年10月1日至12月31日; asked on 2023年11月10日 it has not begun.
+    for question in ("交多少钱", "还能交吗"):
+        text = await ask("罗山县", "2023-11-10", question)
+        assert "2024年10月1日至2024年12月31日，尚未开始" in text and "已结束" not in text
+        assert "2024年度的缴费" in text and "仅供参考" in text
+
+
+# --- paying for family ---------------------------------------------------------------------------------------
+
+
+async def test_the_family_account_names_each_channel_once():
+    # 陵川县 三（三）: 可以通过山西医保公众号线上办理，也可到全市任一家医保经办机构窗口或参保点代为办理.
+    text = await ask("陵川县", "2024-11-20", "能用职工医保给家里人交吗")
+    assert text.count("山西医保公众号") == 1 and text.count("医保经办机构窗口或参保点") == 1
+    assert "依据：陵政办函〔2024〕16号 三（三）" in text
+    # 乐至县 三（二）4: 资阳市正常参加职工基本医疗保险的参保人员，可通过四川医保APP、…小程序.
+    text = await ask("乐至县", "2024-11-20", "能用亲情账户给爸妈交吗")
+    assert text.count("四川医保APP") == 1 and "资阳市" in text
+    # 周集镇 says nothing of it: whom to ask.
+    text = await ask("周集镇", "2024-11-20", "能用职工医保给孩子交吗")
+    assert "通知没有提到" in text and "便民服务站" in text
+
+
+# --- the period line's source -----------------------------------------------------------------------------------
+
+
+async def test_the_period_a_fee_answer_ends_with_is_cited_too():
+    # 陵川县: 低保 四、4; the period 2024年9月1日至2025年2月25日 and 每月1—25日 二.
+    text = await ask("陵川县", "2024-11-26", "低保户交多少")
+    assert "12月1日起可再缴费" in text and "依据：陵政办函〔2024〕16号 四、4，二" in text
+    # 周集镇 on 2025年1月10日: the fee 4, the period and the returning workers' late period 3.
+    text = await ask("周集镇", "2025-01-10", "交多少钱")
+    assert "2025年2月28日" in text and "依据：周办〔2024〕46号 4，3" in text
+    # 罗山县's channels end with the period (三（二）), which is also where the channels are.
+    text = await ask("罗山县", "2024-11-20", "怎么交")
+    assert "依据：罗政办〔2024〕42号 三（二）1，三（二）2，三（二）" in text
+
+
+# --- the details offered after a fee answer ----------------------------------------------------------------------
+
+
+async def _details(region: str, on: str) -> str:
+    speaker = Speaker(openid="o_details", region=region)
+    for text in ("交多少钱", "1"):
+        ctx = Context(today=dt.date.fromisoformat(on), registry=REGISTRY, speaker=speaker,
+                      settings=Settings(answer_cache=0))
+        reply = await respond(text, ctx)
+        speaker = reply.speaker
+    return reply.text
+
+
+async def test_details_call_only_the_notices_words_original_and_say_whom_to_ask_once():
+    # 陵川县 四、5: 在乡重点优抚对象、重度残疾人等困难群众继续执行原有的参保资助政策 (the notice's words).
+    text = await _details("陵川县", "2024-11-20")
+    assert "在乡重点优抚对象、重度残疾人：通知未写明资助金额（原文：继续执行原有的参保资助政策）" in text
+    assert "城乡低保对象：个人缴费标准400元，个人缴纳80元" in text
+    assert text.count("请咨询") == 1
+    # 罗山县 prints no figure for any group; the file's summary of why is not the notice's words.
+    text = await _details("罗山县", "2024-11-20")
+    assert "原文" not in text and text.count("请咨询") == 1
+    for name in ("特困供养人员", "孤儿", "事实无人抚养儿童", "城乡低保对象", "低保边缘家庭成员",
+                 "脱贫人口（监测对象）"):
+        assert name in text
+
+
+# --- a date checked -----------------------------------------------------------------------------------------------
+
+
+async def test_a_late_periods_end_checked_is_not_simply_right():
+    # 周集镇 3: 集中参保缴费时间…至2024年12月31日; 春节返乡的外出务工人员…可以延长至2025年2月28日.
+    text = await ask("周集镇", "2024-11-20", "截止是不是2月28号")
+    assert text.startswith("不全对") and "春节返乡的外出务工人员" in text and "12月31日" in text.splitlines()[0]
+    # 青禾县 四（四）: 补缴期 to 2027年6月30日 for everyone not paid, with a waiting period.
+    text = await ask("青禾县", "2026-10-10", "截止是不是6月30号")
+    assert text.startswith("不全对") and "补缴期" in text.splitlines()[0] and "12月31日" in text.splitlines()[0]
+    # Inside the late period its end is the date that holds: 对.
+    text = await ask("周集镇", "2025-01-10", "截止是不是2月28号")
+    assert text.startswith("对，是2月28日（只适用于春节返乡的外出务工人员）")
+    # The period's own end (乐至县 二（四）: 至2025年2月28日) is simply right.
+    text = await ask("乐至县", "2024-11-20", "截止是不是2月28号")
+    assert text.startswith("对")
+
+
+async def test_a_deadline_asked_in_a_late_period_for_some_gives_the_days_left():
+    # 周集镇 3: 春节返乡的外出务工人员…可以延长至2025年2月28日.
+    text = await ask("周集镇", "2025-02-28", "还能交吗")
+    assert "春节返乡的外出务工人员仍可缴费，截止2025年2月28日（就是今天）" in text
+    assert "其他人员已过缴费期" in text and "依据：周办〔2024〕46号 3" in text
+    text = await ask("周集镇", "2025-01-05", "什么时候截止")
+    assert "截止2025年2月28日（还有54天）" in text
