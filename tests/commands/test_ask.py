@@ -115,3 +115,12 @@ def test_the_family_account_asked_by_name_is_answered_from_the_notice(capsys):
     out = ask(capsys, "--region", "陵川县", "--date", "2024-11-10", "能用家庭共济账户给父母交吗")
     assert "参加职工医保的参保人员可以通过家庭共济账户为家庭成员" in out
     assert "没有写明" not in out
+
+
+def test_no_late_period_is_said_for_whoever_asks(capsys):
+    """罗山县's notice gives no late period to anyone: a veteran asking is not told about returning workers."""
+    out = ask(capsys, "--date", "2024-11-10", "我是退伍军人 罗山县过了年还能交不")
+    assert "通知没有规定延长缴费期" in out
+    assert "外出务工" not in out
+    assert "2024年12月31日" in out  # the period to pay in
+    assert "罗政办〔2024〕42号" in out
