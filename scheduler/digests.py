@@ -11,6 +11,7 @@ or an extension end, 100%. A township is behind when its paid share of its targe
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,19 @@ def expected_percent(policy: Policy, cutoff: dt.date) -> float:
 
 def is_behind(unit: TownshipProgress, expected: float) -> bool:
     return unit.percent is not None and unit.percent < expected
+
+
+def short_of(unit: TownshipProgress, expected: float) -> int:
+    """How many more residents must pay for `unit` to reach `expected` percent of its target (0: reached)."""
+    if not unit.target:
+        return 0
+    return max(math.ceil(unit.target * expected / 100 - 1e-9) - unit.paid, 0)
+
+
+def unit_noun(policy: Policy) -> str:
+    """What a unit of the policy's target table is called: a town's table is per village (周集镇), a county's
+    per township."""
+    return "村（社区）" if policy.region.level == "town" else "乡镇（街道）"
 
 
 @dataclass(frozen=True)
@@ -89,8 +103,7 @@ def _unit(p: TownshipProgress) -> dict[str, Any]:
 def _header(policy: Policy, spec: JobSpec) -> dict[str, Any]:
     return {
         "region": policy.region.name,
-        # a town's target table is per village (周集镇), a county's per township
-        "unit_noun": "村（社区）" if policy.region.level == "town" else "乡镇（街道）",
+        "unit_noun": unit_noun(policy),
         "year": policy.insurance_year,
         "cutoff": spec.cutoff.isoformat(),
         "cutoff_kind": spec.cutoff_kind,

@@ -56,10 +56,15 @@ async def busiest_region(session: AsyncSession) -> str | None:
 
 
 def next_cutoff(policy: Policy, today: dt.date) -> tuple[dt.date | None, int | None]:
-    ahead = [c.date for c in cutoffs(policy) if c.date >= today]
+    ahead = sorted(c.date for c in cutoffs(policy) if c.date >= today)
     if not ahead:
         return None, None
     return ahead[0], (ahead[0] - today).days
+
+
+def by_cutoff(policy: Policy, cutoff: dt.date | None) -> float | None:
+    """The share of the target expected by the next cutoff: the figure the digests and escalations give."""
+    return expected_percent(policy, cutoff) if cutoff is not None else None
 
 
 def _expected(policy: Policy, today: dt.date) -> float | None:
@@ -111,6 +116,7 @@ async def county_dashboard(request: web.Request) -> web.Response:
         "region": region, "year": year, "policy": policy, "today": today, "units": units,
         "totals": _totals(units), "chart": progress_chart(units, expected), "trend": week_chart(weeks),
         "expected": expected, "laggards": laggards, "cutoff": cutoff, "days": days,
+        "by_cutoff": by_cutoff(policy, cutoff),
         "jobs": [(j.run_at, describe_job(j)) for j in jobs],
         "regions": c.registry.regions(), "years": [p.insurance_year for p in c.registry.for_region(region)],
     })
@@ -139,5 +145,5 @@ async def township_dashboard(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("township.html", request, {
         "region": region, "township": township, "year": year, "today": today, "unit": mine,
         "units_count": len(units), "villages": villages, "trend": week_chart(weeks), "expected": expected,
-        "cutoff": cutoff, "days": days,
+        "cutoff": cutoff, "days": days, "by_cutoff": by_cutoff(policy, cutoff),
     })
