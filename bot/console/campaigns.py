@@ -13,7 +13,7 @@ from bot.console.context import BUREAU, account, allow, console
 from bot.console.views import region_year
 from bot.store.models import OutboxMessage
 from bot.store.pauses import SEASON, pause, paused, resume
-from scheduler.describe import STAGE_NAMES, describe_job, preview
+from scheduler.describe import STAGE_NAMES, describe_job, preview, stage_label
 from scheduler.planner import plan_job
 from scheduler.timetable import all_jobs, find_job, upcoming
 
@@ -103,4 +103,4 @@ async def outbox(request: web.Request) -> web.Response:
         rows = (await session.scalars(query.limit(OUTBOX_PAGE + 1).offset((page - 1) * OUTBOX_PAGE))).all()
     return aiohttp_jinja2.render_template("outbox.html", request, {
         "rows": rows[:OUTBOX_PAGE], "more": len(rows) > OUTBOX_PAGE, "page": page, "status": status or "",
-        "q": q, "statuses": STATUS_NAMES, "stage_names": STAGE_NAMES})
+        "q": q, "statuses": STATUS_NAMES, "stage_label": stage_label})
