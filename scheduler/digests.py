@@ -20,6 +20,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.rules.calculator import cutoffs
 from bot.rules.schema import Policy
 from bot.store import signing
 from bot.store.models import Payment, Resident
@@ -39,6 +40,15 @@ def expected_percent(policy: Policy, cutoff: dt.date) -> float:
     total = (c.end - c.start).days + 1
     elapsed = (cutoff - c.start).days + 1
     return round(100 * min(max(elapsed / total, 0.0), 1.0), 1)
+
+
+def next_cutoff(policy: Policy, today: dt.date) -> tuple[dt.date | None, int | None]:
+    """The first payment cutoff on or after `today` (a monthly 25th, the period end, an extension end) and the
+    days left to it; (None, None) after the last."""
+    ahead = sorted(c.date for c in cutoffs(policy) if c.date >= today)
+    if not ahead:
+        return None, None
+    return ahead[0], (ahead[0] - today).days
 
 
 def is_behind(unit: TownshipProgress, expected: float) -> bool:

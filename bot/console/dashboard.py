@@ -15,12 +15,12 @@ from bot.catalogue import t
 from bot.console.charts import progress_chart, week_chart
 from bot.console.context import BUREAU, EVERYONE, account, allow, console
 from bot.console.views import region_year
-from bot.rules.calculator import calendar, cutoffs
+from bot.rules.calculator import calendar
 from bot.rules.schema import Policy
 from bot.store.models import Payment, Resident
 from bot.store.progress import TownshipProgress, township_progress
 from scheduler.describe import describe_job
-from scheduler.digests import expected_percent, is_behind, village_progress
+from scheduler.digests import expected_percent, is_behind, next_cutoff, village_progress
 from scheduler.timetable import all_jobs, upcoming
 
 routes = web.RouteTableDef()
@@ -53,13 +53,6 @@ async def busiest_region(session: AsyncSession) -> str | None:
     """The county with the most residents on the roster: the dashboard's default."""
     return await session.scalar(
         select(Resident.county).group_by(Resident.county).order_by(func.count().desc()).limit(1))
-
-
-def next_cutoff(policy: Policy, today: dt.date) -> tuple[dt.date | None, int | None]:
-    ahead = sorted(c.date for c in cutoffs(policy) if c.date >= today)
-    if not ahead:
-        return None, None
-    return ahead[0], (ahead[0] - today).days
 
 
 def by_cutoff(policy: Policy, cutoff: dt.date | None) -> float | None:

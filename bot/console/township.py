@@ -20,13 +20,12 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.config import TZ, Settings
-from bot.console.dashboard import next_cutoff
 from bot.render import cn_date
 from bot.rules.loader import PolicyRegistry
 from bot.store.models import Payment, Resident
 from bot.store.progress import township_progress
 from bot.store.signing import BadSignature, check_page
-from scheduler.digests import expected_percent, short_of, unit_noun, village_progress
+from scheduler.digests import expected_percent, next_cutoff, short_of, unit_noun, village_progress
 
 PAGES_DIR = Path(__file__).resolve().parents[2] / "templates" / "pages"
 TREND_WEEKS = 8
