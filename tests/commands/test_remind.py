@@ -57,14 +57,14 @@ def test_remind_plan_lists_the_stages_before_the_cutoff(county, capsys) -> None:
     out = run(capsys, "remind", "plan", "--date", "2024-11-20", "--region", "陵川县", "--commit")
     assert "新写入3条" in out
     out = run(capsys, "outbox", "--status", "pending")
-    assert "pending  reminder   reminder-5d    3" in out and "pending  digest     digest         1" in out
+    assert "待发　居民缴费状态通知（截止前5天）：3条" in out and "待发　乡镇征缴进度：1条" in out
 
 
 def test_scheduler_once_never_sends_a_reminder_after_its_cutoff(county, capsys) -> None:
     run(capsys, "remind", "plan", "--date", "2024-11-20", "--region", "陵川县", "--stage", "reminder-5d", "--commit")
     assert "发件箱已处理：已放弃 3" in run(capsys, "scheduler", "--once")  # today is long after 2024-11-25
     out = run(capsys, "outbox")
-    assert "dropped  reminder   reminder-5d    3" in out and "原因：截止日已过：不再补发" in run(
+    assert "已放弃　居民缴费状态通知（截止前5天）：3条" in out and "原因：截止日已过：不再补发" in run(
         capsys, "outbox", "--status", "dropped")
 
 
