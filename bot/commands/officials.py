@@ -60,8 +60,10 @@ async def make_qrcode(sessions: async_sessionmaker, client: WeChatClient, settin
 
     async with sessions() as session:
         unit = await officials.find_unit(session, county, township)
+        known = await officials.unit_names(session, county) if unit is None else []
     if unit is None:
-        raise CommandError(t("qrcode.unknown_township", region=county, township=township))
+        raise CommandError(t("qrcode.unknown_township", region=county, township=township,
+                             known="、".join(known) or t("qrcode.no_townships", region=county)))
     expires = now + dt.timedelta(days=settings.qr_expire_days)
     value = scene(settings.link_key, unit.id, role_key, expires)
     answer = await client.create_qrcode(value, expire_s=settings.qr_expire_days * 86400)
