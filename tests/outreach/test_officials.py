@@ -148,3 +148,15 @@ async def test_a_code_is_made_for_a_short_township_name_and_a_wrong_one_lists_th
     message = str(refused.value)
     assert message.startswith("陵川县没有“礼仪镇”这个乡镇（街道）或村（社区）。可选：")
     assert all(name in message for name in registry.townships("陵川县"))
+
+
+async def test_a_bureau_role_gets_no_township_code(bot, fake):
+    """负责人 and 协调员 are the bureau's (no township; the escalation goes to them): a township's code would
+    file them under that township, where they would get its digest and never an escalation."""
+    wire(bot, fake)
+    async with wechat(bot) as client:
+        for key, role in (("head", "负责人"), ("coordinator", "协调员")):
+            with pytest.raises(CommandError) as refused:
+                await make_qrcode(bot.app[SESSIONS], client, bot.settings, "陵川县", "礼义镇", key, "张敏", TODAY)
+            assert f"“{role}”是县局的角色" in str(refused.value) and "yibao import contacts" in str(refused.value)
+    assert not [c for c in fake.app[FAKE].calls if c["endpoint"] == "qrcode/create"]
