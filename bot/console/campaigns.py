@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 
 from bot.catalogue import section, t
 from bot.console.context import BUREAU, account, allow, console
+from bot.console.dashboard import busiest_region
 from bot.console.views import region_year
 from bot.store.models import OutboxMessage
 from bot.store.pauses import SEASON, pause, paused, resume
@@ -28,12 +29,14 @@ STATUS_NAMES: dict[str, str] = dict(section("console.outbox_statuses"))
 @allow(*BUREAU)
 async def campaigns(request: web.Request) -> web.Response:
     c = console(request)
-    region, year = region_year(c, request.query.get("region"), request.query.get("year"))
+    async with c.sessions() as session:
+        # the county the progress page opens on (the one with the most residents), not the first policy's
+        asked = request.query.get("region") or await busiest_region(session)
+        stopped = await paused(session)
+    region, year = region_year(c, asked, request.query.get("year"))
     policy = c.registry.get(region, year)
     assert policy is not None
     jobs = upcoming(all_jobs(c.registry, c.settings, region), c.clock())
-    async with c.sessions() as session:
-        stopped = await paused(session)
     stages = sorted({j.stage for j in jobs if j.policy_id == policy.id})
     return aiohttp_jinja2.render_template("campaigns.html", request, {
         "region": region, "year": year, "policy": policy, "regions": c.registry.regions(),
