@@ -237,7 +237,7 @@ class Settings:
     account_type: str = "service"  # service: 4 mass messages a month per follower; subscription: 1 a day
     mass_monthly_limit: int = 4
     broadcast_approval: bool = False  # a second staff member approves each broadcast before it is sent
-    public_url: str = "http://127.0.0.1:8000"  # where residents' phones reach this server (township page links)
+    public_url: str = "http://127.0.0.1:8080"  # where phones reach this server (township page links): serve's port
     link_key: str = "yibao-demo-link-key"  # HMAC key of township page links and QR scenes (demo default)
     page_link_days: int = 7  # a digest's township page link works this long
     qr_expire_days: int = 30  # officials' QR codes (WeChat's temporary codes live at most 30 days)

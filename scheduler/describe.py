@@ -20,6 +20,14 @@ from scheduler.timetable import JobSpec
 STAGE_NAMES = {kind.name: kind.label for kind in KINDS.values()}
 
 
+def stage_label(kind: str, stage: str) -> str:
+    """An outbox row's kind and stage as staff read them: 居民缴费状态通知（截止前5天）, 乡镇征缴进度, 绑定提醒."""
+    name = STAGE_NAMES.get(kind) or section("outbox.kinds").get(kind, kind)
+    if kind in KINDS and KINDS[kind].for_residents and stage.startswith(f"{kind}-"):
+        name += t("jobs.days_before", days=stage.removeprefix(f"{kind}-").removesuffix("d"))
+    return name
+
+
 def describe_job(spec: JobSpec) -> str:
     what = spec.stage_kind.label
     if spec.stage_kind.for_residents:

@@ -11,6 +11,7 @@ or an extension end, 100%. A township is behind when its paid share of its targe
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.rules.calculator import cutoffs
 from bot.rules.schema import Policy
 from bot.store import signing
 from bot.store.models import Payment, Resident
@@ -40,8 +42,30 @@ def expected_percent(policy: Policy, cutoff: dt.date) -> float:
     return round(100 * min(max(elapsed / total, 0.0), 1.0), 1)
 
 
+def next_cutoff(policy: Policy, today: dt.date) -> tuple[dt.date | None, int | None]:
+    """The first payment cutoff on or after `today` (a monthly 25th, the period end, an extension end) and the
+    days left to it; (None, None) after the last."""
+    ahead = sorted(c.date for c in cutoffs(policy) if c.date >= today)
+    if not ahead:
+        return None, None
+    return ahead[0], (ahead[0] - today).days
+
+
 def is_behind(unit: TownshipProgress, expected: float) -> bool:
     return unit.percent is not None and unit.percent < expected
+
+
+def short_of(unit: TownshipProgress, expected: float) -> int:
+    """How many more residents must pay for `unit` to reach `expected` percent of its target (0: reached)."""
+    if not unit.target:
+        return 0
+    return max(math.ceil(unit.target * expected / 100 - 1e-9) - unit.paid, 0)
+
+
+def unit_noun(policy: Policy) -> str:
+    """What a unit of the policy's target table is called: a town's table is per village (周集镇), a county's
+    per township."""
+    return "村（社区）" if policy.region.level == "town" else "乡镇（街道）"
 
 
 @dataclass(frozen=True)
@@ -89,8 +113,7 @@ def _unit(p: TownshipProgress) -> dict[str, Any]:
 def _header(policy: Policy, spec: JobSpec) -> dict[str, Any]:
     return {
         "region": policy.region.name,
-        # a town's target table is per village (周集镇), a county's per township
-        "unit_noun": "村（社区）" if policy.region.level == "town" else "乡镇（街道）",
+        "unit_noun": unit_noun(policy),
         "year": policy.insurance_year,
         "cutoff": spec.cutoff.isoformat(),
         "cutoff_kind": spec.cutoff_kind,

@@ -174,6 +174,13 @@ def _officials_rows(policy: Policy, spec: JobSpec, officials: list[Official],
     return out
 
 
+def _samples(rows: list[dict[str, Any]], units: list[str], n: int) -> list[dict[str, Any]]:
+    """`n` sample rows, one per unit first (each township's digest differs, its officials' copies do not)."""
+    seen: set[str] = set()
+    first = [r for r, u in zip(rows, units, strict=True) if not (u in seen or seen.add(u))]
+    return (first + [r for r in rows if r not in first])[:n]
+
+
 def _one_per_person(officials: list[Official]) -> list[Official]:
     return list({o.openid: o for o in officials}.values())
 
@@ -218,7 +225,7 @@ async def _plan_officials(session: AsyncSession, policy: Policy, spec: JobSpec, 
     ]
     for _o, unit, _payload in planned:
         plan.counts[unit] = plan.counts.get(unit, 0) + 1
-    plan.samples = rows[:samples]
+    plan.samples = _samples(rows, [unit for _o, unit, _p in planned], samples)
     if commit:
         plan.inserted = 0
         into = insert(session.bind.dialect.name, OUTBOX)

@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--text", help=t("broadcast.text"))
     what.add_argument("--from-policy", nargs=2, metavar=("REGION", "YEAR"), help=t("broadcast.from_policy"))
     new.add_argument("--title", help=t("broadcast.title"))
-    new.add_argument("--audience", choices=["all", "county", "township", "group"], default="all",
+    new.add_argument("--audience", choices=["all", "county", "township", "group"], default=None,
                      help=t("broadcast.audience"))
     new.add_argument("--region", help=t("broadcast.region"))
     new.add_argument("--township", help=t("broadcast.township"))
@@ -83,7 +83,16 @@ def describe_audience(audience: dict) -> str:
     if kind == "township":
         return t("broadcast.in_township", county=audience["county"], township=audience["township"])
     where = audience["county"] + (audience.get("township") or "")
-    return t("broadcast.needy", where=where, year=audience["year"], group=audience["group"])
+    return t("broadcast.needy", where=where, year=audience["year"], group=_group_name(audience))
+
+
+def _group_name(audience: dict) -> str:
+    """A needy group as the county's notice names it (城乡低保对象), not its key (dibao)."""
+    from bot.rules.loader import load_registry
+
+    policy = load_registry().get(audience["county"], audience["year"])
+    category = policy.category(audience["group"]) if policy is not None else None
+    return category.name if category is not None else audience["group"]
 
 
 def render_preview(settings: Settings, b: Broadcast, reach: Reach) -> str:
@@ -97,12 +106,48 @@ def render_preview(settings: Settings, b: Broadcast, reach: Reach) -> str:
     return "\n".join(line.rstrip() for line in text.splitlines() if line.strip())
 
 
+def _audience(registry, args: argparse.Namespace, region: str | None):
+    """The audience asked for: --audience, or the narrowest the other options name (--group, --township,
+    --region; none: every follower). Options the audience would ignore, a township the county's table lacks and
+    a group no notice names are refused, so a draft never reaches more people than the command said."""
+    from bot.store.broadcasts import Audience
+
+    kind = args.audience or ("group" if args.group else "township" if args.township else
+                             "county" if region else "all")
+    ignored = {"all": ["--region", "--township", "--group"], "county": ["--township", "--group"],
+               "township": ["--group"], "group": []}[kind]
+    given = [o for o in ignored if getattr(args, o.removeprefix("--"))]
+    if given:
+        raise CommandError(t("broadcast.ignored_options", options="、".join(given),
+                             audience=section("broadcast.audience_names")[kind]))
+    township = args.township
+    if township and region:
+        known = registry.townships(region)
+        township = next((n for n in (township, *(township + x for x in ("镇", "乡", "街道", "村", "社区")))
+                         if n in known), None)
+        if township is None:
+            raise CommandError(t("broadcast.unknown_township", region=region, township=args.township,
+                                 known="、".join(known)))
+    group = args.group
+    if group:
+        aliases = registry.category_aliases()
+        keys = set(aliases.values())
+        group = group if group in keys else aliases.get(group)
+        if group is None:
+            policies = registry.for_region(region) if region else []
+            policy = next((p for p in policies if p.insurance_year == args.year), policies[-1] if policies else None)
+            known = ([f"{c.key}（{c.name}）" for c in policy.categories] if policy is not None
+                     else sorted(keys))
+            raise CommandError(t("broadcast.unknown_group", group=args.group, known="、".join(known)))
+    return Audience(kind, region, township, group, args.year)
+
+
 async def new_command(settings: Settings, args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Save a draft and show its preview; a refusal is a CommandError (printed by `yibao`, status 2)."""
     from bot.commands.jobs import known_region
     from bot.rules.loader import load_registry
     from bot.store import broadcasts as store
-    from bot.store.broadcasts import Audience, BroadcastError
+    from bot.store.broadcasts import BroadcastError
     from scheduler.broadcasts import announcement, check_text, preview_reach
 
     out = out or sys.stdout
@@ -123,7 +168,7 @@ async def new_command(settings: Settings, args: argparse.Namespace, out: TextIO 
     else:
         content = args.text.strip()
         title = args.title or content.splitlines()[0][:30] if content else ""
-    audience = Audience(args.audience, region, args.township, args.group, args.year)
+    audience = _audience(registry, args, region)
     try:
         check_text(content)
         async with open_sessions(settings) as sessions:

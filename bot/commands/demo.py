@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import signal
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -193,6 +194,8 @@ async def _demo(settings: Settings, host: str, port: int, fake_port: int, on: dt
     summary = await prepare_demo_database(settings, registry)
     start, stage = demo_clock_start(registry, settings, on)
     config.set_clock(start)
+    if not os.environ.get("YIBAO_PUBLIC_URL"):  # the digests' township page links open this demo's server
+        settings = replace(settings, public_url=f"http://{host}:{port}")
     stack = await start_stack(settings, host, port, fake_port, registry=registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

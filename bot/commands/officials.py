@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 SHOW_QRCODE = "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket="
 ROLE_KEYS = ("leader", "clerk", "area", "head", "coordinator")
+# the bureau's own roles (docs/imports.md: no township); escalations go to them, never a township's digest
+BUREAU_KEYS = ("head", "coordinator")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -58,10 +60,14 @@ async def make_qrcode(sessions: async_sessionmaker, client: WeChatClient, settin
     from bot.store import audit_log, officials
     from bot.store.signing import scene
 
+    if role_key in BUREAU_KEYS:  # a county-level contact: a township's code would file them under it
+        raise CommandError(t("qrcode.bureau_role", role=officials.ROLES[role_key]))
     async with sessions() as session:
         unit = await officials.find_unit(session, county, township)
+        known = await officials.unit_names(session, county) if unit is None else []
     if unit is None:
-        raise CommandError(t("qrcode.unknown_township", region=county, township=township))
+        raise CommandError(t("qrcode.unknown_township", region=county, township=township,
+                             known="、".join(known) or t("qrcode.no_townships", region=county)))
     expires = now + dt.timedelta(days=settings.qr_expire_days)
     value = scene(settings.link_key, unit.id, role_key, expires)
     answer = await client.create_qrcode(value, expire_s=settings.qr_expire_days * 86400)

@@ -25,6 +25,7 @@ async def outbox_command(settings: Settings, status: str | None, limit: int, out
 
     from bot.store import receipts
     from bot.store.models import OutboxMessage
+    from scheduler.describe import stage_label
 
     out = out or sys.stdout
     o = OutboxMessage.__table__
@@ -36,11 +37,16 @@ async def outbox_command(settings: Settings, status: str | None, limit: int, out
         if not counts:
             print(t("outbox.empty"), file=out)
             return
-        print(t("outbox.heading"), file=out)
-        for st, kind, stage, n in counts:
-            if status is None or st == status:
-                note = t("outbox.in_doubt_note") if st == "in_doubt" else ""
-                print(f"  {st:8} {kind:10} {stage:14} {n}{note}", file=out)
+        statuses = section("outbox.statuses")
+        shown = [(st, kind, stage, n) for st, kind, stage, n in counts if status is None or st == status]
+        if not shown:
+            print(t("outbox.none_with_status", status=statuses.get(status, status)), file=out)
+        else:
+            print(t("outbox.heading"), file=out)
+        for st, kind, stage, n in shown:
+            note = t("outbox.in_doubt_note") if st == "in_doubt" else ""
+            print(t("outbox.count_row", status=statuses.get(st, st), what=stage_label(kind, stage), n=n) + note,
+                  file=out)
         outcomes = await receipts.outbox_outcomes(session)
         if outcomes:
             names = {**receipts.OUTCOME_NAMES, "waiting": t("outbox.waiting")}
@@ -57,7 +63,7 @@ async def outbox_command(settings: Settings, status: str | None, limit: int, out
                   file=out)
         for key, st, attempts, error, not_before, sent_at in rows:
             sent = t("outbox.sent_at", when=when(sent_at)) if sent_at else t("outbox.not_before", when=when(not_before))
-            line = t("outbox.row", key=key, status=st, attempts=attempts, when=sent)
+            line = t("outbox.row", key=key, status=section("outbox.statuses").get(st, st), attempts=attempts, when=sent)
             print(line + (t("outbox.reason", reason=reason_in_chinese(error)) if error else ""), file=out)
 
 

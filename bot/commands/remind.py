@@ -74,6 +74,6 @@ async def remind_plan(settings: Settings, on: dt.date, region: str | None, *, co
                     print(t("remind.sample", openid=row["openid"]), file=out)
                     for line in text.splitlines():
                         print(f"    {line}", file=out)
-    if not any(p.total for p in plans):
+    if not any(p.total for p in plans) and not all(p.note for p in plans):  # a note says why already
         print("\n" + t("remind.no_recipients"), file=out)
     return plans

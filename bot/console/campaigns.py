@@ -10,10 +10,11 @@ from sqlalchemy import or_, select
 
 from bot.catalogue import section, t
 from bot.console.context import BUREAU, account, allow, console
+from bot.console.dashboard import busiest_region
 from bot.console.views import region_year
 from bot.store.models import OutboxMessage
 from bot.store.pauses import SEASON, pause, paused, resume
-from scheduler.describe import STAGE_NAMES, describe_job, preview
+from scheduler.describe import STAGE_NAMES, describe_job, preview, stage_label
 from scheduler.planner import plan_job
 from scheduler.timetable import all_jobs, find_job, upcoming
 
@@ -28,12 +29,14 @@ STATUS_NAMES: dict[str, str] = dict(section("console.outbox_statuses"))
 @allow(*BUREAU)
 async def campaigns(request: web.Request) -> web.Response:
     c = console(request)
-    region, year = region_year(c, request.query.get("region"), request.query.get("year"))
+    async with c.sessions() as session:
+        # the county the progress page opens on (the one with the most residents), not the first policy's
+        asked = request.query.get("region") or await busiest_region(session)
+        stopped = await paused(session)
+    region, year = region_year(c, asked, request.query.get("year"))
     policy = c.registry.get(region, year)
     assert policy is not None
     jobs = upcoming(all_jobs(c.registry, c.settings, region), c.clock())
-    async with c.sessions() as session:
-        stopped = await paused(session)
     stages = sorted({j.stage for j in jobs if j.policy_id == policy.id})
     return aiohttp_jinja2.render_template("campaigns.html", request, {
         "region": region, "year": year, "policy": policy, "regions": c.registry.regions(),
@@ -103,4 +106,4 @@ async def outbox(request: web.Request) -> web.Response:
         rows = (await session.scalars(query.limit(OUTBOX_PAGE + 1).offset((page - 1) * OUTBOX_PAGE))).all()
     return aiohttp_jinja2.render_template("outbox.html", request, {
         "rows": rows[:OUTBOX_PAGE], "more": len(rows) > OUTBOX_PAGE, "page": page, "status": status or "",
-        "q": q, "statuses": STATUS_NAMES, "stage_names": STAGE_NAMES})
+        "q": q, "statuses": STATUS_NAMES, "stage_label": stage_label})

@@ -15,12 +15,12 @@ from bot.catalogue import t
 from bot.console.charts import progress_chart, week_chart
 from bot.console.context import BUREAU, EVERYONE, account, allow, console
 from bot.console.views import region_year
-from bot.rules.calculator import calendar, cutoffs
+from bot.rules.calculator import calendar
 from bot.rules.schema import Policy
 from bot.store.models import Payment, Resident
 from bot.store.progress import TownshipProgress, township_progress
 from scheduler.describe import describe_job
-from scheduler.digests import expected_percent, is_behind, village_progress
+from scheduler.digests import expected_percent, is_behind, next_cutoff, village_progress
 from scheduler.timetable import all_jobs, upcoming
 
 routes = web.RouteTableDef()
@@ -55,11 +55,9 @@ async def busiest_region(session: AsyncSession) -> str | None:
         select(Resident.county).group_by(Resident.county).order_by(func.count().desc()).limit(1))
 
 
-def next_cutoff(policy: Policy, today: dt.date) -> tuple[dt.date | None, int | None]:
-    ahead = [c.date for c in cutoffs(policy) if c.date >= today]
-    if not ahead:
-        return None, None
-    return ahead[0], (ahead[0] - today).days
+def by_cutoff(policy: Policy, cutoff: dt.date | None) -> float | None:
+    """The share of the target expected by the next cutoff: the figure the digests and escalations give."""
+    return expected_percent(policy, cutoff) if cutoff is not None else None
 
 
 def _expected(policy: Policy, today: dt.date) -> float | None:
@@ -111,6 +109,7 @@ async def county_dashboard(request: web.Request) -> web.Response:
         "region": region, "year": year, "policy": policy, "today": today, "units": units,
         "totals": _totals(units), "chart": progress_chart(units, expected), "trend": week_chart(weeks),
         "expected": expected, "laggards": laggards, "cutoff": cutoff, "days": days,
+        "by_cutoff": by_cutoff(policy, cutoff),
         "jobs": [(j.run_at, describe_job(j)) for j in jobs],
         "regions": c.registry.regions(), "years": [p.insurance_year for p in c.registry.for_region(region)],
     })
@@ -139,5 +138,5 @@ async def township_dashboard(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("township.html", request, {
         "region": region, "township": township, "year": year, "today": today, "unit": mine,
         "units_count": len(units), "villages": villages, "trend": week_chart(weeks), "expected": expected,
-        "cutoff": cutoff, "days": days,
+        "cutoff": cutoff, "days": days, "by_cutoff": by_cutoff(policy, cutoff),
     })

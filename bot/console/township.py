@@ -25,7 +25,7 @@ from bot.rules.loader import PolicyRegistry
 from bot.store.models import Payment, Resident
 from bot.store.progress import township_progress
 from bot.store.signing import BadSignature, check_page
-from scheduler.digests import expected_percent, village_progress
+from scheduler.digests import expected_percent, next_cutoff, short_of, unit_noun, village_progress
 
 PAGES_DIR = Path(__file__).resolve().parents[2] / "templates" / "pages"
 TREND_WEEKS = 8
@@ -99,8 +99,13 @@ async def township_page(request: web.Request) -> web.Response:
         return _page("township_refused.html", 403, expired=False)
     trend = await weekly_payments(pages.sessions, county, township, year, today)
     rows = sorted(villages.get(unit.township, []) if not unit.village else [], key=lambda v: (v.percent, v.village))
-    return _page("township.html", county=county, unit=unit, units=len(units), year=year, today=today,
-                 expected=expected_percent(policy, min(today, policy.collection.end)), villages=rows,
+    # the next cutoff and the share expected by it: the figures of the digest this page is linked from
+    cutoff, days_left = next_cutoff(policy, today)
+    by_cutoff = expected_percent(policy, cutoff) if cutoff else None
+    return _page("township.html", county=county, unit=unit, units=len(units), unit_noun=unit_noun(policy),
+                 year=year, today=today, expected=expected_percent(policy, min(today, policy.collection.end)),
+                 cutoff=cutoff, days_left=days_left, by_cutoff=by_cutoff,
+                 short=short_of(unit, by_cutoff) if by_cutoff is not None else 0, villages=rows,
                  needy=[g for g in unit.groups if g.listed], trend=trend,
                  peak=max([w["paid"] for w in trend] + [1]), doc=policy.document.number)
 

@@ -30,14 +30,30 @@ class Unit:
     township: str
 
 
+SUFFIXES = ("镇", "乡", "街道", "街道办事处", "村", "社区", "居委会")  # what a short name (礼义) leaves out
+
+
 async def find_unit(session: AsyncSession, county: str, township: str) -> Unit | None:
-    row = (await session.execute(
-        select(Region.id, Region.county, Region.township, Region.village)
-        .where(Region.county == county, Region.level.in_(("township", "village")),
-               (Region.township == township) | (Region.village == township))
-        .order_by(Region.level.desc())  # a township row before a village of the same name
-    )).first()
-    return None if row is None else Unit(row.id, row.county, row.village or row.township)
+    """The township (or village) of `county` named `township` in full (礼义镇) or without its suffix (礼义)."""
+    for name in (township, *(township + s for s in SUFFIXES)):
+        row = (await session.execute(
+            select(Region.id, Region.county, Region.township, Region.village)
+            .where(Region.county == county, Region.level.in_(("township", "village")),
+                   (Region.township == name) | (Region.village == name))
+            .order_by(Region.level.desc())  # a township row before a village of the same name
+        )).first()
+        if row is not None:
+            return Unit(row.id, row.county, row.village or row.township)
+    return None
+
+
+async def unit_names(session: AsyncSession, county: str) -> list[str]:
+    """The townships (for a town: villages) a QR code can be made for in `county`."""
+    rows = await session.execute(
+        select(Region.level, Region.township, Region.village).where(
+            Region.county == county, Region.level.in_(("township", "village"))).order_by(Region.id))
+    names = [village or township for _level, township, village in rows]
+    return list(dict.fromkeys(n for n in names if n))
 
 
 async def unit_by_id(session: AsyncSession, region_id: int) -> Unit | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,38 @@ def test_import_refuses_every_unreadable_file_in_chinese(env: str, tmp_path: Pat
         assert code == 1, path.name
         assert f"未导入：无法读取 {path.name}：" in out, out
         assert "Traceback" not in out + err and "Error" not in out + err, out + err
+
+
+def test_status_measures_each_township_against_the_expected_share(env: str, registry,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Each row says how far it is from the share the calendar expects by the date (the period elapsed, from
+    the notice), and the note gives the next cutoff's share, the one the digests and the escalation use."""
+    assert yibao(capsys, "demo-data", "--region", "陵川县", "--scale", "0.01")[0] == 0
+    code, out = yibao(capsys, "status", "--region", "陵川县", "--date", "2024-12-24")
+    assert code == 0
+    c = registry.get("陵川县", 2025).collection
+    total = (c.end - c.start).days + 1
+    today = round(100 * ((dt.date(2024, 12, 24) - c.start).days + 1) / total, 1)
+    by_cutoff = round(100 * ((dt.date(2024, 12, 25) - c.start).days + 1) / total, 1)
+    flat = re.sub(r"\s+", "", out)
+    assert f"截至2024年12月24日应完成{today}%" in flat and f"12月25日（还有1天），届时应完成{by_cutoff}%" in flat
+    cell = r"\s*│\s*"
+    row = rf"│\s*\d+{cell}(\S+){cell}\d+{cell}\d+{cell}([\d.]+)%{cell}\d+{cell}(落后|超过|持平)([\d.]*)"
+    rows = re.findall(row, out)
+    assert len(rows) == 11
+    for _name, percent, word, points in rows:
+        gap = round(float(percent) - today, 1)
+        want = ("落后", f"{-gap:.1f}") if gap < 0 else ("超过", f"{gap:.1f}") if gap else ("持平", "")
+        assert (word, points) == want
+    behind = sum(1 for *_x, word, _p in rows if word == "落后")
+    assert (f"{behind}个乡镇（街道）落后" if behind else "都已达到") in flat
+    later = sum(1 for _n, percent, *_x in rows if float(percent) < by_cutoff)
+    assert later == 0 or f"以此计{later}个乡镇（街道）落后" in flat
+    assert "括号内" not in flat  # 陵川县's table lists no needy figures
+
+
+def test_status_names_what_is_wrong_with_the_region_or_year(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "--region", "礼义镇"]) == 2
+    assert "“礼义镇”是陵川县的乡镇（街道）：请用 --region 陵川县" in capsys.readouterr().err
+    assert main(["status", "--region", "陵川县", "--year", "2030"]) == 2
+    assert "陵川县没有2030年度的缴费通知（已有：2023、2025年度）" in capsys.readouterr().err

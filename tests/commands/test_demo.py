@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -157,3 +158,27 @@ def test_make_run_shows_a_broadcast_preview_and_a_township_qr_code(demo) -> None
     assert "群发预览" in shown and "受众：陵川县的关注者" in shown and "依据：陵政办函〔2024〕16号" in shown
     assert "陵川县崇文镇 分管领导 登记二维码" in shown and "showqrcode?ticket=" in shown
     assert f"127.0.0.1:{fake_port}/_fake/scan" in shown
+
+
+def test_the_digest_a_demo_official_receives_links_to_a_page_the_demo_serves(env: dict[str, str],
+                                                                            tmp_path: Path) -> None:
+    """Started just before the 11月22日 09:00 township digest, the demo sends it with a link to the township
+    page on the demo's own port (not YIBAO_PUBLIC_URL's default), and the link opens that township's page."""
+    port, fake_port = free_port(), free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "demo", "--port", str(port), "--fake-port",
+                             str(fake_port), "--today", "2024-11-22T08:59:50"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        read_banner(proc)
+        started, links = time.monotonic(), []
+        while not links and time.monotonic() - started < FIRST_MINUTE_S:
+            time.sleep(1)
+            sent = json.dumps([c["body"] for c in fake_calls(fake_port)], ensure_ascii=False)
+            links = re.findall(r"http://[^\"\s]+/township\?[^\"\s]+", sent)
+        assert links, "no digest with a township page link reached the fake WeChat"
+        assert all(link.startswith(f"http://127.0.0.1:{port}/township?") for link in links)
+        with urllib.request.urlopen(links[0], timeout=10) as page:
+            html = page.read().decode()
+        assert page.status == 200 and "医保征缴进度" in html and "2024年11月25日缴费截止" in html
+    finally:
+        stop(proc, signal.SIGINT)

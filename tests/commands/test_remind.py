@@ -57,14 +57,14 @@ def test_remind_plan_lists_the_stages_before_the_cutoff(county, capsys) -> None:
     out = run(capsys, "remind", "plan", "--date", "2024-11-20", "--region", "陵川县", "--commit")
     assert "新写入3条" in out
     out = run(capsys, "outbox", "--status", "pending")
-    assert "pending  reminder   reminder-5d    3" in out and "pending  digest     digest         1" in out
+    assert "待发　居民缴费状态通知（截止前5天）：3条" in out and "待发　乡镇征缴进度：1条" in out
 
 
 def test_scheduler_once_never_sends_a_reminder_after_its_cutoff(county, capsys) -> None:
     run(capsys, "remind", "plan", "--date", "2024-11-20", "--region", "陵川县", "--stage", "reminder-5d", "--commit")
     assert "发件箱已处理：已放弃 3" in run(capsys, "scheduler", "--once")  # today is long after 2024-11-25
     out = run(capsys, "outbox")
-    assert "dropped  reminder   reminder-5d    3" in out and "原因：截止日已过：不再补发" in run(
+    assert "已放弃　居民缴费状态通知（截止前5天）：3条" in out and "原因：截止日已过：不再补发" in run(
         capsys, "outbox", "--status", "dropped")
 
 
@@ -82,3 +82,20 @@ def test_upcoming_jobs_for_the_demo() -> None:
     lines = out.getvalue().splitlines()
     assert total == 15 and len(lines) == 5  # 3 before 11月25日, then 4 per cutoff to 2月25日
     assert lines[1] == "  2024-11-22 09:00  乡镇征缴进度 · 陵川县 11月25日月度截止"
+
+
+def test_a_dry_run_shows_different_townships_and_says_why_no_escalation_goes(database_url, monkeypatch,
+                                                                               capsys) -> None:
+    """The demo county on 11月20日: every township is ahead of the share expected by 11月25日, so the
+    escalation has no recipients for that reason alone (not for want of contacts); the digest's samples are
+    of as many townships as asked for, not three copies of one township's digest."""
+    monkeypatch.setenv("YIBAO_DATABASE_URL", database_url)
+    assert main(["demo-data", "--region", "陵川县", "--scale", "0.01"]) == 0
+    capsys.readouterr()
+    out = run(capsys, "remind", "plan", "--date", "2024-11-20", "--region", "陵川县", "--stage", "escalation")
+    assert "收件人0个（没有落后于进度的乡镇，不发督办提醒）" in out
+    assert "数据库里还没有" not in out
+    out = run(capsys, "remind", "plan", "--date", "2024-11-20", "--region", "陵川县", "--stage", "digest",
+              "--samples", "3")
+    headers = [line.strip() for line in out.splitlines() if "医保征缴进度】" in line]
+    assert len(headers) == 3 and len({h.split("医保")[0] for h in headers}) == 3

@@ -80,6 +80,7 @@ async def test_outbox_is_searchable(console: Console) -> None:
     assert await console.login("staff") == 303
     html = await (await console.client.get("/console/outbox?status=failed")).text()
     assert "43004 用户未关注公众号" in html and html.count("<tr>") == 2
+    assert "居民缴费状态通知（截止前1天）" in html and "reminder-1d" not in html  # the stage in Chinese
     html = await (await console.client.get("/console/outbox?q=43004")).text()
     assert row.openid in html
     html = await (await console.client.get("/console/outbox?q=nothing-like-this")).text()

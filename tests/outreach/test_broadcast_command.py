@@ -82,3 +82,30 @@ async def test_preview_to_the_authors_own_wechat(bot, fake):
     async with bot.app[SESSIONS]() as session:
         actions = list((await session.execute(select(AuditLog.action).order_by(AuditLog.id))).scalars())
     assert actions == ["broadcast.create", "broadcast.preview"]
+
+
+async def test_the_audience_is_what_the_options_name_and_a_wrong_name_is_refused(bot):
+    """--township or --region without --audience used to make a draft for every follower; a misspelt township
+    or an unknown group made a draft that reached nobody. Now the options decide the audience, options the
+    audience would not use are refused, and names are checked against the county's notice."""
+    await add_followers(bot, [("o1", "陵川县", "礼义镇"), ("o2", "陵川县", "崇文镇"), ("o3", "罗山县", None)])
+    out = io.StringIO()
+    await new_command(bot.settings, args(text="礼义镇居民：请缴医保。", audience=None, region="陵川县",
+                                         township="礼义"), out)
+    assert "受众：陵川县礼义镇的关注者" in out.getvalue() and "共1人；将发送给1人" in out.getvalue()
+    out = io.StringIO()
+    await new_command(bot.settings, args(text="陵川县居民：请缴医保。", audience=None, region="陵川县"), out)
+    assert "受众：陵川县的关注者" in out.getvalue() and "共2人" in out.getvalue()
+    out = io.StringIO()
+    await new_command(bot.settings, args(text="低保户：请缴医保。", audience=None, region="陵川县", group="低保",
+                                         year=2025), out)
+    assert "尚未缴费的困难群体（城乡低保对象）" in out.getvalue() and "dibao" not in out.getvalue()
+    with pytest.raises(CommandError, match="受众是全部关注者时用不到 --region"):
+        await new_command(bot.settings, args(text="通知", audience="all", region="陵川县"), io.StringIO())
+    with pytest.raises(CommandError) as refused:
+        await new_command(bot.settings, args(text="通知", audience="township", region="陵川县", township="礼仪镇"),
+                          io.StringIO())
+    assert str(refused.value).startswith("陵川县没有“礼仪镇”这个乡镇（街道）。可选：崇文镇、礼义镇")
+    with pytest.raises(CommandError, match=r"不认识的困难群体“低保保”.*dibao（城乡低保对象）"):
+        await new_command(bot.settings, args(text="通知", audience=None, region="陵川县", group="低保保", year=2025),
+                          io.StringIO())

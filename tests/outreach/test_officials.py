@@ -10,10 +10,12 @@ import re
 from urllib.parse import urlsplit
 
 import aiohttp
+import pytest
 from sqlalchemy import select
 
 from bot.app import SESSIONS
 from bot.commands.officials import contacts_command, make_qrcode
+from bot.commands.text import CommandError
 from bot.store import officials
 from bot.store.models import Contact
 from bot.store.signing import scene
@@ -132,3 +134,29 @@ async def test_consent_is_changed_by_a_word_or_the_menu(bot, fake):
     await run_job(bot, "lingchuan-2025:2024-11-25:reminder-1d")
     (call,) = [c for c in state.calls if c["endpoint"] == "message/template/send"]
     assert call["body"]["touser"] == person.openid
+
+
+async def test_a_code_is_made_for_a_short_township_name_and_a_wrong_one_lists_the_townships(bot, fake, registry):
+    """Staff write 礼义 as often as 礼义镇; a name the county's table lacks (礼仪镇) is refused with the list."""
+    wire(bot, fake)
+    sessions = bot.app[SESSIONS]
+    async with wechat(bot) as client:
+        code = await make_qrcode(sessions, client, bot.settings, "陵川县", "礼义", "clerk", "张敏", TODAY)
+        assert (code.county, code.township, code.role) == ("陵川县", "礼义镇", "经办人")
+        with pytest.raises(CommandError) as refused:
+            await make_qrcode(sessions, client, bot.settings, "陵川县", "礼仪镇", "clerk", "张敏", TODAY)
+    message = str(refused.value)
+    assert message.startswith("陵川县没有“礼仪镇”这个乡镇（街道）或村（社区）。可选：")
+    assert all(name in message for name in registry.townships("陵川县"))
+
+
+async def test_a_bureau_role_gets_no_township_code(bot, fake):
+    """负责人 and 协调员 are the bureau's (no township; the escalation goes to them): a township's code would
+    file them under that township, where they would get its digest and never an escalation."""
+    wire(bot, fake)
+    async with wechat(bot) as client:
+        for key, role in (("head", "负责人"), ("coordinator", "协调员")):
+            with pytest.raises(CommandError) as refused:
+                await make_qrcode(bot.app[SESSIONS], client, bot.settings, "陵川县", "礼义镇", key, "张敏", TODAY)
+            assert f"“{role}”是县局的角色" in str(refused.value) and "yibao import contacts" in str(refused.value)
+    assert not [c for c in fake.app[FAKE].calls if c["endpoint"] == "qrcode/create"]

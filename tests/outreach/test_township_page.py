@@ -4,6 +4,7 @@ when tampered with or expired."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from bot.app import SESSIONS
@@ -55,3 +56,22 @@ async def test_a_link_made_with_another_key_is_refused(make_bot):
                       dt.datetime(2030, 1, 1, tzinfo=TZ))
     resp = await bot.client.get("/township?" + urlsplit(forged).query)
     assert resp.status == 403
+
+
+async def test_the_page_gives_the_next_cutoff_and_the_share_the_digest_expects_by_it(bot, registry):
+    """The digest says "11月25日前应完成X%"; the page it links to gives the same cutoff, days and figure (from
+    the notice's calendar: each month's 25th, the period 9月1日—2月25日) and how many must still pay."""
+    await add_people(bot.app[SESSIONS], [Person("礼义镇", "东村", paid=True), Person("礼义镇", "西村")])
+    resp = await bot.client.get(link(bot, "礼义镇", TODAY + dt.timedelta(days=7)))
+    html = await resp.text()
+    policy = registry.get("陵川县", 2025)
+    start, end = policy.collection.start, policy.collection.end
+    cutoff = dt.date(2024, 11, policy.collection.monthly_window.last_day)
+    by_cutoff = round(100 * ((cutoff - start).days + 1) / ((end - start).days + 1), 1)
+    today = round(100 * ((TODAY.date() - start).days + 1) / ((end - start).days + 1), 1)
+    table = policy.targets[0]
+    target = next(r for r in table.rows if r.name == "礼义镇").values[table.target_column]
+    short = math.ceil(target * by_cutoff / 100) - 1  # less the one who paid
+    assert f"按序时进度，截至今天应完成{today}%" in html
+    assert f"2024年11月25日缴费截止（还有5天），届时应完成{by_cutoff}%，还需缴费{int(short)}人" in html
+    assert "在11个乡镇（街道）中排第" in html and "单位" not in html

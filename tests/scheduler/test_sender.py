@@ -373,10 +373,15 @@ async def test_texts_in_doubt_are_never_sent_twice(sessions, registry, settings,
     assert logs == Counter({"reminder:sent": 48, "reminder:in_doubt": 12})
     shown = io.StringIO()
     await outbox_command(settings, None, 20, out=shown)
-    assert "in_doubt reminder   reminder-5d    12  （结果不明：微信未应答（超时或连接中断），可能已送达，不再重发）" \
-        in shown.getvalue()
+    assert ("结果不明　居民缴费状态通知（截止前5天）：12条"
+            "  （结果不明：微信未应答（超时或连接中断），可能已送达，不再重发）") in shown.getvalue()
+    counts = shown.getvalue().split("最近的")[0]
+    assert "in_doubt" not in counts and "reminder" not in counts  # Chinese names, not the table's keys
     assert "最近的失败、结果不明" in shown.getvalue()
     assert shown.getvalue().count("原因：结果不明（微信未应答）：TimeoutError；微信可能已送达：不再重发") == 12
+    none_failed = io.StringIO()
+    await outbox_command(settings, "failed", 20, out=none_failed)
+    assert none_failed.getvalue().startswith("发件箱里没有状态为“失败”的消息。")
 
 
 async def test_templates_in_doubt_are_sent_again_only_with_the_same_client_msg_id(
