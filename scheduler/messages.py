@@ -18,6 +18,7 @@ from bot.render import environment
 from bot.rules.calculator import payable_amount
 from bot.rules.loader import PolicyRegistry
 from bot.rules.schema import Extension, Policy
+from bot.wechat import fields
 from scheduler.kinds import REMINDER
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -42,26 +43,20 @@ def render_text(template: str, data: dict[str, Any]) -> str:
     return "\n".join(_lines(environment().get_template(f"{template}_text.j2").render(**data)))
 
 
-# WeChat's limits on template-message keyword values (since May 2023 longer values are cut silently)
-FIELD_LIMITS = {"thing": 20, "phrase": 5, "character_string": 32, "number": 32, "letter": 32, "symbol": 5,
-                "name": 10}
-
-
-class FieldTooLong(ValueError):
-    """A template field WeChat would cut: the message is refused here rather than truncated on a phone."""
+class FieldRefused(ValueError):
+    """A template field WeChat would cut or refuse (bot/wechat/fields.py): the message is refused here rather
+    than cut on a phone or failed by WeChat."""
 
 
 def check_field(template: str, key: str, value: str) -> None:
-    kind = key.rstrip("0123456789")
-    limit = FIELD_LIMITS.get(kind)
-    if "\n" in value or "\r" in value:
-        raise FieldTooLong(f"{template}_fields.j2: {key} has a line break")
-    if limit is not None and len(value) > limit:
-        raise FieldTooLong(f"{template}_fields.j2: {key} is {len(value)} characters, WeChat keeps {limit}: {value!r}")
+    why = fields.problem(key, value)
+    if why is not None:
+        raise FieldRefused(f"{template}_fields.j2: {why}")
 
 
 def render_fields(template: str, data: dict[str, Any]) -> dict[str, str]:
-    """The template's fields, each checked against WeChat's limits (FieldTooLong rather than a cut value)."""
+    """The template's fields, each checked against WeChat's rules (FieldRefused rather than a cut or refused
+    value)."""
     out: dict[str, str] = {}
     for line in _lines(environment().get_template(f"{template}_fields.j2").render(**data)):
         key, sep, value = line.partition(": ")

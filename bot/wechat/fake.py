@@ -41,6 +41,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.wechat import fields
 from bot.wechat.simulate import Signer, event_xml, message_xml
 
 log = logging.getLogger("yibao.wechat.fake")
@@ -48,7 +49,7 @@ log = logging.getLogger("yibao.wechat.fake")
 Result = dict[str, Any]
 Endpoint = Callable[["FakeWeChat", dict[str, Any], dict[str, str]], Result]
 
-INVALID_TOKEN, EXPIRED_TOKEN, BAD_DATA = 40001, 42001, 47001
+INVALID_TOKEN, EXPIRED_TOKEN, BAD_DATA, INVALID_ARGUMENT = 40001, 42001, 47001, 47003
 MASS_DEDUPE_S = 24 * 3600  # a mass send's clientmsgid is remembered for 24 hours
 MASS_MONTHLY = 4  # service account: mass messages a follower receives per calendar month
 MAX_TAGS, MAX_TAGS_PER_USER, TAG_BATCH = 100, 20, 50
@@ -222,6 +223,9 @@ def template_send(fake: FakeWeChat, body: dict[str, Any], query: dict[str, str])
     bad = _needs(body, "touser", "template_id")
     if bad:
         return bad
+    for key, item in (body.get("data") or {}).items():  # a value not of its keyword's kind is refused
+        if fields.refused(key, str(item.get("value", "") if isinstance(item, dict) else item)):
+            return {"errcode": INVALID_ARGUMENT, "errmsg": f"argument invalid! data.{key}.value invalid"}
     client_id = body.get("client_msg_id")
     now = time.time()
     if client_id:

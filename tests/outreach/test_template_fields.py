@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.rules.loader import load_registry
 from bot.store.progress import GroupProgress, TownshipProgress
 from scheduler import digests
-from scheduler.messages import FieldTooLong, _dates, check_field, reminder_data, render_fields
+from scheduler.messages import FieldRefused, _dates, check_field, reminder_data, render_fields
 from scheduler.timetable import policy_jobs
 
 REGISTRY = load_registry()
@@ -59,7 +59,7 @@ def payloads(policy):
 def test_every_template_message_fits_wechats_limits(policy) -> None:
     rendered = 0
     for spec, template, payload in payloads(policy):
-        fields = render_fields(template, _dates(payload))  # raises FieldTooLong
+        fields = render_fields(template, _dates(payload))  # raises FieldRefused
         assert fields, f"{spec.id}: no fields"
         rendered += 1
     assert rendered
@@ -67,9 +67,29 @@ def test_every_template_message_fits_wechats_limits(policy) -> None:
 
 def test_a_field_that_would_be_cut_is_refused() -> None:
     check_field("t", "thing1", "二" * 20)
-    with pytest.raises(FieldTooLong):
+    with pytest.raises(FieldRefused):
         check_field("t", "thing1", "二" * 21)
-    with pytest.raises(FieldTooLong):
+    with pytest.raises(FieldRefused):
         check_field("t", "thing2", "第一行\n第二行")
-    with pytest.raises(FieldTooLong):
+    with pytest.raises(FieldRefused):
         check_field("t", "phrase5", "尚未缴费完成")
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("character_string3", "267/518人 51.5%"),  # WeChat: 47003 argument invalid (no Chinese in a character_string)
+    ("character_string2", "2025年度"),
+    ("phrase5", "unpaid"),
+    ("number1", "12人"),
+    ("amount3", "高档次540元或低档次400元"),
+])
+def test_a_value_of_the_wrong_kind_is_refused(key, value) -> None:
+    with pytest.raises(FieldRefused):
+        check_field("t", key, value)
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("character_string3", "267/518,51.5%"), ("character_string2", "2025"), ("phrase5", "未缴费"),
+    ("amount3", "80元"), ("amount3", "¥540"), ("number1", "12"), ("thing4", "落后序时2.4个百分点，第10名"),
+])
+def test_a_value_of_the_right_kind_passes(key, value) -> None:
+    check_field("t", key, value)

@@ -150,3 +150,13 @@ async def test_receipts_are_pushed_to_the_callback_signed(env, aiohttp_server):
         fields = parse_xml(body)
         statuses[int(fields["MsgID"])] = fields["Status"]
     assert statuses == {ok: "success", blocked: "failed:user block"}
+
+
+async def test_a_template_value_not_of_its_keywords_kind_is_refused(env):
+    """As WeChat does (47003): Chinese in a character_string, words in an amount."""
+    with pytest.raises(WeChatAPIError) as refused:
+        await env.client.send_template("o-ok", "tpl", {"thing1": "医保征缴进度", "character_string3": "267/518人"})
+    assert refused.value.errcode == 47003 and "character_string3" in refused.value.errmsg
+    with pytest.raises(WeChatAPIError):
+        await env.client.send_template("o-ok", "tpl", {"amount3": "高档次540元或低档次400元"})
+    assert await env.client.send_template("o-ok", "tpl", {"character_string3": "267/518,51.5%", "amount3": "80元"})
