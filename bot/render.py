@@ -21,6 +21,12 @@ def cn_date(value: dt.date, with_year: bool = True) -> str:
     return f"{value.month}月{value.day}日"
 
 
+def wx_time(value: dt.date, end: bool = True) -> str:
+    """A day as a template message's `time` keyword takes it, with a time of day (WeChat refuses a day alone):
+    the end of the day for a cutoff (2024年11月25日 23:59), its start otherwise."""
+    return f"{cn_date(value)} {'23:59' if end else '00:00'}"
+
+
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -32,6 +38,7 @@ def environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters["cn_date"] = cn_date
+    env.filters["wx_time"] = wx_time
     return env
 
 

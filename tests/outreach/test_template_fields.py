@@ -93,3 +93,11 @@ def test_a_value_of_the_wrong_kind_is_refused(key, value) -> None:
 ])
 def test_a_value_of_the_right_kind_passes(key, value) -> None:
     check_field("t", key, value)
+
+
+def test_a_time_keyword_needs_a_time_of_day() -> None:
+    """WeChat refuses a day alone in a `time` keyword (47003); a `date` keyword takes it."""
+    with pytest.raises(FieldRefused):
+        check_field("t", "time5", "2024年11月25日")
+    check_field("t", "time5", "2024年11月25日 23:59")
+    check_field("t", "date5", "2024年11月25日")

@@ -85,7 +85,7 @@ async def test_template_message_by_default(sessions, registry, make_sender, fake
         "thing1": {"value": "陵川县城乡居民医保"},
         "character_string2": {"value": "2025"},  # no Chinese in a character_string (WeChat: 47003)
         "amount3": {"value": "80元"},  # 低保: 400 - 320 (80%)
-        "time4": {"value": "2024年11月25日"},
+        "time4": {"value": "2024年11月25日 23:59"},
         "phrase5": {"value": "未缴费"},
     }
     row = (await rows(sessions))[people[1].openid]

@@ -207,10 +207,11 @@ async def test_not_retryable_errors_are_not_retried(env):
 
 async def test_endpoints(env):
     client = env.client()
-    msgid = await client.send_template("o1", "tpl-payment-status", {"thing1": "陵川县", "time2": {"value": "11月25日"}})
+    due = {"value": "2024年11月25日 23:59"}  # a `time` keyword holds a time of day
+    msgid = await client.send_template("o1", "tpl-payment-status", {"thing1": "陵川县", "time2": due})
     assert msgid > 0
     call = env.calls("message/template/send")[0]["body"]
-    assert call["data"] == {"thing1": {"value": "陵川县"}, "time2": {"value": "11月25日"}}
+    assert call["data"] == {"thing1": {"value": "陵川县"}, "time2": due}
 
     await client.create_menu({"button": [{"type": "click", "name": "交多少钱", "key": "FEE"}]})
     info = await client.user_info("o1")
