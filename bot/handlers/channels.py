@@ -29,6 +29,7 @@ async def channels(query: Query, ctx: Context, sit: Situation) -> Answer:
     groups = {kind: _merged([c for c in chans if c.kind == kind]) for kind in CHANNEL_ORDER}
     return Answer("channels", sit.data(
         groups={k: v for k, v in groups.items() if v}, family=p.family_account, enquiry=p.region.enquiry,
+        channels_cite=cite(p, *(c.source for c in chans)),  # the brief form's: the period is another answer's
         cite=cite(p, *(c.source for c in chans),
                   *(window_sources(p, sit.calendar) if sit.resolution.status != "unpublished" else ())),
     ))
