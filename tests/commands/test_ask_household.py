@@ -61,3 +61,12 @@ def test_no_total_where_the_notice_gives_no_figure_or_the_count_is_unclear(capsy
 ])
 def test_the_count_of_people_asked_for(text, count):
     assert people(text) == count
+
+
+@pytest.mark.parametrize(("text", "verdict"), [
+    ("4口人是不是交1600", "对，是1600元。"),
+    ("我家3口人是不是交1000元", "不对，通知写的是400元、1200元，不是1000元。"),
+])
+def test_a_households_total_checked_is_judged_against_the_total(capsys, text, verdict):
+    out = ask(capsys, "陵川县", text)
+    assert out[0].startswith(verdict)
