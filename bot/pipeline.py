@@ -145,17 +145,33 @@ async def _answer_each(query: Query, ctx: Context) -> Kept:
     for answer in answers:
         if answer.template == "ask_region":
             return Kept(query, render(answer), {**(answer.remember or {}), "pending": query.text})
-    texts = [render(a) for a in answers]
-    texts[1:] = [_without_header(t, texts[0]) for t in texts[1:]]
+    texts = _texts(answers)
+    if _lines(texts) > _MAX_LINES:  # the later answers in their brief form, where they have one (怎么交: one line)
+        texts = _texts([answers[0], *(_brief(a) for a in answers[1:])])
     remember: dict[str, Any] = {}
     for answer in answers:
         remember.update(answer.remember or {})
-    if sum(len(t.splitlines()) for t in texts) > _MAX_LINES:
+    if _lines(texts) > _MAX_LINES:
         items = [offers.descriptor(q.intent, region=q.region, year=q.year, categories=q.categories, tier=q.tier,
                                    topic=q.topic, text=q.text) for q in query.also]
         more = render(Answer("also_asked", {"questions": [q.text for q in query.also]}))
         return Kept(query, f"{texts[0]}\n{more}", {**remember, offers.KEY: items})
     return Kept(query, "\n".join(t for t in texts if t), remember or None)  # no blank line (bot.render)
+
+
+def _texts(answers: list[Answer]) -> list[str]:
+    texts = [render(a) for a in answers]
+    return [texts[0], *(_without_header(t, texts[0]) for t in texts[1:])]
+
+
+def _lines(texts: list[str]) -> int:
+    return sum(len(t.splitlines()) for t in texts)
+
+
+def _brief(answer: Answer) -> Answer:
+    """`answer` as one of several in a reply, in the brief form its template has (`brief`; the channels: their
+    names in one line and the source), or as it is."""
+    return Answer(answer.template, {**answer.data, "brief": True}, answer.remember)
 
 
 def _without_header(text: str, first: str) -> str:

@@ -380,7 +380,9 @@ async def test_conversations_go_the_same_way_with_and_without_the_cache():
             if isinstance(reply, Reply):
                 on[openid], off[openid] = reply.speaker, expected.speaker
     assert on == off
-    assert ANSWERS.hits > 3000
+    # about 3,000 of the 8,000 answers come from the cache; how many depends on the texts the seeded draw picks
+    # from the phrasing table, which grows (2,969 with its 504 rows)
+    assert ANSWERS.hits > 2500
     assert {s.region for s in on.values()} > {None, "陵川县"}
     assert any(s.state.get("binding") for s in on.values()) or any(s.state.get("pending") for s in on.values())
 

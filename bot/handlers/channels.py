@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
 from bot.handlers.sources import window_sources
+from bot.nlu import channel
 from bot.nlu.query import Intent, Query
 from bot.rules.schema import Channel
 from bot.types import Answer, Context
@@ -23,10 +24,47 @@ CHANNEL_ORDER = ["online", "offline", "bank", "school", "family"]
 async def channels(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
     chans = sorted((c for c in p.channels if c.kind != "registration"), key=lambda c: CHANNEL_ORDER.index(c.kind))
+    if chans and (asked := channel.named(query.text)) is not None:
+        return _one_channel(asked, chans, sit)
     groups = {kind: _merged([c for c in chans if c.kind == kind]) for kind in CHANNEL_ORDER}
     return Answer("channels", sit.data(
         groups={k: v for k, v in groups.items() if v}, family=p.family_account, enquiry=p.region.enquiry,
+        channels_cite=cite(p, *(c.source for c in chans)),  # the brief form's: the period is another answer's
         cite=cite(p, *(c.source for c in chans),
+                  *(window_sources(p, sit.calendar) if sit.resolution.status != "unpublished" else ())),
+    ))
+
+
+@dataclass(frozen=True)
+class Said:
+    """Whether the notice lists a channel the resident named (可以用支付宝缴费 / 通知没有写…)."""
+
+    phrase: str
+    listed: bool
+
+
+def _one_channel(asked: channel.Asked, chans: list[Channel], sit: Situation) -> Answer:
+    """能用支付宝交吗 / 微信怎么交: whether the notice lists the channels named, with their lines, then the others
+    in one line; a channel the notice does not name is said to be unnamed, with whom to ask."""
+    p = sit.policy
+    said: list[Said] = []
+    matched: list[Channel] = []
+    for term in asked.terms:
+        found = [c for c in chans if channel.lists(term, c.kind, c.name, c.detail)]
+        exact = [c for c in found if channel.exactly(term, c.name)]
+        said.append(Said(term.phrase, bool(found)))
+        matched.extend(c for c in (exact or found) if c not in matched)
+    others = [c for c in chans if c not in matched]
+    plain = list(dict.fromkeys(_PARENTHESIS.sub("", c.name) if c.kind != "family" else c.name
+                               for c in others if c.kind != "family"))
+    family = list(dict.fromkeys(_PARENTHESIS.sub("", c.name) for c in others if c.kind == "family"))
+    # what the family channels are (家庭共济账户, 亲情账户代缴): their names' parenthesis, said once
+    account = next((m.group(0) for c in others if c.kind == "family" and (m := _PARENTHESIS.search(c.name))), "")
+    shown = matched if all(s.listed for s in said) else chans
+    return Answer("channel_asked", sit.data(
+        said=said, how=asked.how, lines=_merged(matched), others=plain, family_others=family, account=account,
+        enquiry=p.region.enquiry,
+        cite=cite(p, *(c.source for c in shown),
                   *(window_sources(p, sit.calendar) if sit.resolution.status != "unpublished" else ())),
     ))
 

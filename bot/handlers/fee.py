@@ -9,6 +9,7 @@ from bot.handlers.common import Situation, cite, situated
 from bot.handlers.offers import DETAILS, descriptor, offer
 from bot.handlers.router import Router
 from bot.handlers.sources import extra_fee_sources, window_sources
+from bot.nlu import household
 from bot.nlu.query import Intent, Query
 from bot.rules.calculator import category_amount, payable_amount
 from bot.rules.loader import PolicyRegistry
@@ -37,12 +38,16 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
                       *extra_fee_sources(policy, tiers), *(c.source for c in policy.categories),
                       *window_sources(policy, sit.calendar)),
         ))
+    people = household.people(query.text)  # 我家4口人交多少: the total for them, beside the figure per person
     if not query.categories:
         shown = [policy.contribution.tier(query.tier)] if query.tier else tiers
-        eligibility = [t.eligibility.source for t in shown if t.eligibility]
+        eligibility = [t.eligibility.source for t in shown if t.eligibility] if people is None else []
+        # the groups the notice subsidises, those it pays in full first (特困人员), as examples
+        subsidised = [c.name for c in sorted((c for c in policy.categories if c.subsidy.kind != "unspecified"),
+                                             key=lambda c: c.subsidy.kind != "full")]
         return Answer("fee_general", sit.data(
-            verdict=verdict.fee_general(query, shown),
-            tiers=shown, offers=details, feedback=True,
+            verdict=verdict.fee_general(query, shown, people),
+            tiers=shown, offers=details, feedback=True, people=people, subsidised=subsidised[:2],
             cite=cite(policy, *(t.source for t in shown), *eligibility, *window_sources(policy, sit.calendar)),
         ), remember=remember)
     pay = payable_amount(policy, query.categories, query.tier)
@@ -56,8 +61,9 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     sources.extend(c.unsaid.source for c in pay.considered if c.unsaid and c.category is pay.category)
     names = {key: group_name(ctx.registry, key) for key in pay.unknown_categories}
     return Answer("fee_category", sit.data(
-        verdict=verdict.fee_category(query, pay, tiers),
+        verdict=verdict.fee_category(query, pay, tiers, people),
         pay=pay,
+        people=people if pay.amount is not None and not pay.ambiguous and (pay.category or pay.group) else None,
         unknown_names=[names[k] for k in pay.unknown_categories],
         asked_tier=query.tier,
         asked=query.categories,  # a group asked under another's name (孤儿: 特困人员（含孤儿…）) is named

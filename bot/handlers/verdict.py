@@ -26,14 +26,16 @@ def _verdict(said: list[int], truth: list[int | None]) -> dict[str, Any]:
     return {"ok": all(s in known for s in said), "said": said, "truth": list(dict.fromkeys(known))}
 
 
-def fee_general(query: Query, tiers: list[Tier]) -> dict[str, Any] | None:
-    """The amounts checked against the tiers' (no group named: any tier's amount is right)."""
+def fee_general(query: Query, tiers: list[Tier], people: int | None = None) -> dict[str, Any] | None:
+    """The amounts checked against the tiers' (no group named: any tier's amount is right), or, for a
+    household (`people`), against their total too."""
     if not query.checked or _SUBSIDY.search(query.text):
         return None if not query.checked else {"ok": None, "said": list(query.checked), "truth": []}
-    return _verdict(list(query.checked), [t.amount for t in tiers])
+    totals = [t.amount * people for t in tiers] if people else []
+    return _verdict(list(query.checked), [t.amount for t in tiers] + totals)
 
 
-def fee_category(query: Query, pay: Payable, tiers: list[Tier]) -> dict[str, Any] | None:
+def fee_category(query: Query, pay: Payable, tiers: list[Tier], people: int | None = None) -> dict[str, Any] | None:
     """The amounts checked against the group's personal amount (or its subsidy when 补/资助 is asked).
 
     A group the notice does not name pays the tier the resident chooses: with no tier asked, any tier's
@@ -47,7 +49,8 @@ def fee_category(query: Query, pay: Payable, tiers: list[Tier]) -> dict[str, Any
         return _verdict(list(query.checked), [c.subsidy for c in pay.considered])
     if not pay.considered and pay.group is None and query.tier is None:
         return _verdict(list(query.checked), [t.amount for t in tiers])
-    return _verdict(list(query.checked), [pay.amount])
+    totals = [pay.amount * people] if people and pay.amount is not None else []
+    return _verdict(list(query.checked), [pay.amount, *totals])
 
 
 def fiscal_subsidy(query: Query, fiscal: FiscalSubsidy | None) -> dict[str, Any] | None:

@@ -36,10 +36,17 @@ def test_two_questions_separated_by_a_space_share_the_county(capsys):
 
 
 def test_two_questions_whose_answers_are_long_answer_the_first_and_name_the_other(capsys):
-    out = ask(capsys, "乐至低保户交多少，在哪交")
+    out = ask(capsys, "乐至低保户交多少，外地户口能参保吗")
     assert "您个人缴纳100元" in out
-    assert "回复1接着回答：在哪交" in out
+    assert "回复1接着回答：外地户口能参保吗" in out
     assert len(out.strip().splitlines()) <= 7
+
+
+def test_a_bare_how_after_the_fee_is_answered_briefly_rather_than_offered(capsys):
+    # 乐至县 二（三）3（1）: 低保 个人缴纳100元; 三（二）: its channels, named in one line.
+    out = ask(capsys, "乐至低保户交多少，在哪交")
+    assert "您个人缴纳100元" in out and "缴费渠道：线上缴费有四川省电子税务局" in out
+    assert "接着回答" not in out and len(out.strip().splitlines()) <= 10
 
 
 def test_two_questions_without_a_county_ask_for_it_once(capsys):

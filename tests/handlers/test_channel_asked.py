@@ -1,0 +1,88 @@
+"""A question about one payment channel (能用支付宝交吗, 可以去银行交不, 在村里能交吗, 微信怎么交): whether the
+county's notice lists it comes first, with its line, or that the notice does not name it, the channels it does
+list and whom to ask; never the whole list for a yes/no question, never a yes the notice does not give."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.nlu import channel
+from tests.handlers.test_notice_answers import ask
+
+ON = "2024-11-20"
+
+
+def lines(text: str) -> list[str]:
+    return text.splitlines()
+
+
+@pytest.mark.parametrize("text", ["能用支付宝交吗", "支付宝可以交不", "用支付宝交行不行"])
+async def test_a_channel_the_notice_does_not_name_is_said_to_be_unnamed(text):
+    # 陵川县 三（二）: 微信、手机APP等渠道自主缴费 — no 支付宝.
+    out = await ask("陵川县", ON, text)
+    first = lines(out)[1]
+    assert first.startswith("通知没有写可以用支付宝缴费") and "县医保中心" in first
+    assert "通知列出的渠道：微信、手机APP" in out
+    assert "可以用支付宝" not in out.replace("没有写可以用支付宝", "")
+    assert "依据：陵政办函〔2024〕16号 三（二）" in out
+    assert len(lines(out)) <= 6
+
+
+@pytest.mark.parametrize(("region", "text", "first", "line", "source"), [
+    ("罗山县", "能用支付宝交吗", "可以用支付宝缴费。", "· 支付宝：自行缴费", "罗政办〔2024〕42号 三（二）1"),
+    ("陵川县", "微信能交吗", "可以用微信缴费。", "· 微信：自主缴费，注意缴费时正确选择参保缴费地和缴费年度",
+     "陵政办函〔2024〕16号 三（二）"),
+    ("乐至县", "可以去银行交不", "可以去银行缴费。", "· 代收银行（中国银行", "乐府办发〔2024〕16号 三（二）3"),
+    ("罗山县", "在村里能交吗", "可以在村里缴费。", "· 村（社区）集中代征点：就近扫码缴费",
+     "罗政办〔2024〕42号 三（二）2"),
+    ("乐至县", "在村里能交吗", "可以在村里缴费。", "· 村（社区）便民服务代办点", "乐府办发〔2024〕16号 三（二）1"),
+    # 周集镇 names 支付宝 only inside its mini programs' names: those lines, with whom they suit.
+    ("周集镇", "能用支付宝交吗", "可以用支付宝缴费。", "· “安徽医保公共服务”小程序（微信或支付宝）",
+     "周办〔2024〕46号 6（一）"),
+])
+async def test_a_channel_the_notice_lists_is_a_yes_with_its_line(region, text, first, line, source):
+    out = await ask(region, ON, text)
+    assert lines(out)[1] == first
+    assert lines(out)[2].startswith(line)
+    assert f"依据：{source}" in out
+    assert "线上缴费：" not in out and "其他渠道" not in out  # not the whole list
+    assert len(lines(out)) <= 6
+
+
+@pytest.mark.parametrize(("region", "text", "unnamed"), [
+    ("陵川县", "可以去银行交不", "去银行"),
+    ("陵川县", "在村里能交吗", "在村里"),
+    ("罗山县", "去银行柜台能交吗", "去银行"),  # 罗山县 lists 手机银行APP, not a bank's counter
+    ("周集镇", "可以去银行交不", "去银行"),
+])
+async def test_no_yes_the_notice_does_not_give(region, text, unnamed):
+    out = await ask(region, ON, text)
+    assert lines(out)[1].startswith(f"通知没有写可以{unnamed}缴费")
+    assert "请咨询" in lines(out)[1] and "通知列出的渠道：" in out
+
+
+async def test_how_through_one_channel_gives_its_line_first_then_the_others_in_one_line():
+    out = await ask("陵川县", ON, "微信怎么交")
+    assert lines(out)[1:3] == ["可以用微信缴费。", "· 微信：自主缴费，注意缴费时正确选择参保缴费地和缴费年度"]
+    assert lines(out)[3].startswith("其他渠道：手机APP；替家人缴费（家庭共济账户）：山西医保公众号")
+
+
+async def test_two_channels_named_are_each_answered():
+    out = await ask("陵川县", ON, "微信和支付宝都能交吗")
+    assert lines(out)[1].startswith("可以用微信缴费；通知没有写可以用支付宝缴费")
+    out = await ask("乐至县", ON, "微信和支付宝都能交吗")
+    assert lines(out)[1] == "可以用微信缴费；可以用支付宝缴费。" and "· 微信、支付宝：自助缴费" in out
+
+
+@pytest.mark.parametrize("text", ["不会用微信怎么交", "没有支付宝怎么交", "除了微信还能怎么交", "怎么交"])
+async def test_a_channel_one_cannot_use_or_none_named_gets_every_channel(text):
+    out = await ask("罗山县", ON, text)
+    assert "线上缴费：" in out and "罗山县行政审批和政务信息管理局税务窗口" in out
+
+
+def test_specific_names_are_not_read_as_the_general_one():
+    asked = channel.named("手机银行能交吗")
+    assert asked is not None and [t.key for t in asked.terms] == ["mobile_bank"]
+    asked = channel.named("四川税务微信公众号能交吗")
+    assert asked is not None and [t.key for t in asked.terms] == ["tax"]
+    assert channel.named("怎么交") is None
