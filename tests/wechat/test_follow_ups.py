@@ -111,10 +111,11 @@ async def test_a_misheard_county_a_long_story_and_helping_to_pay(bot):
 
 
 async def test_a_second_question_left_for_later_is_answered_by_its_number(bot):
-    reply = await say(bot, "o_th12", "乐至低保户交多少，在哪交")
-    assert "您个人缴纳100元" in reply and reply.endswith("回复1接着回答：在哪交。")
+    # (a bare 在哪交 as the second question is answered at once, briefly: tests/commands/test_ask_understanding.py)
+    reply = await say(bot, "o_th12", "乐至低保户交多少，外地户口能参保吗")
+    assert "您个人缴纳100元" in reply and reply.endswith("回复1接着回答：外地户口能参保吗。")
     reply = await say(bot, "o_th12", "1")
-    assert "【乐至县" in reply and "支付宝" in reply and "乐府办发〔2024〕16号" in reply
+    assert "【乐至县" in reply and "户籍" in reply and "乐府办发〔2024〕16号" in reply
 
 
 async def test_a_year_alone_after_a_question_asks_it_for_that_year(bot):
