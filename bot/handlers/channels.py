@@ -10,7 +10,7 @@ from bot.handlers.router import Router
 from bot.handlers.sources import window_sources
 from bot.nlu import channel
 from bot.nlu.query import Intent, Query
-from bot.rules.schema import Channel
+from bot.rules.schema import Channel, Source
 from bot.types import Answer, Context
 
 router = Router()
@@ -31,8 +31,13 @@ async def channels(query: Query, ctx: Context, sit: Situation) -> Answer:
         groups={k: v for k, v in groups.items() if v}, family=p.family_account, enquiry=p.region.enquiry,
         channels_cite=cite(p, *(c.source for c in chans)),  # the brief form's: the period is another answer's
         cite=cite(p, *(c.source for c in chans),
-                  *(window_sources(p, sit.calendar) if sit.resolution.status != "unpublished" else ())),
+                  *_window(sit)),
     ))
+
+
+def _window(sit: Situation) -> list[Source | None]:
+    """The sources of the period line a channels answer closes with (none when the year is unpublished)."""
+    return window_sources(sit.policy, sit.calendar) if sit.resolution.status != "unpublished" else []
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ def _one_channel(asked: channel.Asked, chans: list[Channel], sit: Situation) -> 
         said=said, how=asked.how, lines=_merged(matched), others=plain, family_others=family, account=account,
         enquiry=p.region.enquiry,
         cite=cite(p, *(c.source for c in shown),
-                  *(window_sources(p, sit.calendar) if sit.resolution.status != "unpublished" else ())),
+                  *_window(sit)),
     ))
 
 
