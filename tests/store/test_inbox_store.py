@@ -4,9 +4,11 @@ one SQLite file. (SQLite lock waits off the event loop, through the webhook: tes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -40,6 +42,20 @@ async def env(engine: AsyncEngine) -> AsyncIterator[Env]:
     store.start()
     yield Env(store, engine)
     await store.close()
+
+
+@contextlib.asynccontextmanager
+async def file_store(path: Path) -> AsyncIterator[InboxStore]:
+    """An inbox store on a SQLite file of its own (the connection that runs on the loop, its checkpoints)."""
+    engine = make_engine(Settings(database_url=f"sqlite+aiosqlite:///{path}"))
+    await ensure_schema(engine)
+    store = InboxStore(engine)
+    store.start()
+    try:
+        yield store
+    finally:
+        await store.close()
+        await engine.dispose()
 
 
 async def test_first_delivery_claims_and_a_retry_does_not(env):
@@ -121,18 +137,13 @@ async def test_the_wal_is_checkpointed_off_the_loop_and_does_not_grow(tmp_path, 
 
     monkeypatch.setattr(inbox, "CHECKPOINT_EVERY_S", 0.0)
     path = tmp_path / "wal.sqlite3"
-    engine = make_engine(Settings(database_url=f"sqlite+aiosqlite:///{path}"))
-    await ensure_schema(engine)
-    store = InboxStore(engine)
-    store.start()
-    for batch in range(300):
-        await asyncio.gather(*(store.claim(f"msg:wal{batch}-{i}", f"o_wal{i}", NOW) for i in range(10)))
-        if batch % 10 == 9:  # now and then the thread's checkpoint finishes before the next batch, however busy
-            while store._checkpoint is not None:  # the machine is (a CI run beside other work grew it to 1.9 MB)
-                await asyncio.sleep(0.001)
-    wal = path.with_name(path.name + "-wal").stat().st_size
-    await store.close()
-    await engine.dispose()
+    async with file_store(path) as store:
+        for batch in range(300):
+            await asyncio.gather(*(store.claim(f"msg:wal{batch}-{i}", f"o_wal{i}", NOW) for i in range(10)))
+            if batch % 10 == 9:  # now and then the thread's checkpoint finishes before the next batch, however
+                while store._checkpoint is not None:  # busy the machine is (a loaded CI run grew it to 1.9 MB)
+                    await asyncio.sleep(0.001)
+        wal = path.with_name(path.name + "-wal").stat().st_size
     assert wal < 1_000_000, f"the WAL grew to {wal} bytes"
 
 
@@ -147,20 +158,15 @@ async def test_a_database_locked_past_the_give_up_fails_the_batch_once(tmp_path,
 
     monkeypatch.setattr(inbox, "LOCKED_GIVE_UP_S", 0.3)
     path = tmp_path / "locked.sqlite3"
-    engine = make_engine(Settings(database_url=f"sqlite+aiosqlite:///{path}"))
-    await ensure_schema(engine)
-    store = InboxStore(engine)
-    store.start()
-    other = sqlite3.connect(path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    started = time.monotonic()
-    results = await asyncio.gather(*(store.claim(f"msg:l{i}", f"o_l{i}", NOW) for i in range(8)),
-                                   return_exceptions=True)
-    waited = time.monotonic() - started
-    other.execute("ROLLBACK")
-    other.close()
-    assert all(isinstance(r, Exception) and "locked" in str(r) for r in results), results
-    assert waited < 1.5, f"the batch waited {waited:.1f} s: its messages were tried one by one"
-    assert await store.claim("msg:after", "o_after", NOW) == Speaker(openid="o_after")
-    await store.close()
-    await engine.dispose()
+    async with file_store(path) as store:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        results = await asyncio.gather(*(store.claim(f"msg:l{i}", f"o_l{i}", NOW) for i in range(8)),
+                                       return_exceptions=True)
+        waited = time.monotonic() - started
+        other.execute("ROLLBACK")
+        other.close()
+        assert all(isinstance(r, Exception) and "locked" in str(r) for r in results), results
+        assert waited < 1.5, f"the batch waited {waited:.1f} s: its messages were tried one by one"
+        assert await store.claim("msg:after", "o_after", NOW) == Speaker(openid="o_after")
