@@ -96,14 +96,24 @@ async def test_a_returning_worker_in_the_late_period_is_told_yes_and_the_days_le
 
 
 async def test_a_newborn_answer_cites_every_line_and_says_what_is_not_written_past_the_window():
-    # 周集镇 3: 出生90天内完成参保缴费，自出生之日起享受待遇 (nothing about later); where to register: 5.
+    # 周集镇 3: 出生90天内完成参保缴费，自出生之日起享受待遇 (nothing about later).
     text = await ask("周集镇", "2024-11-20", "孩子出生100天了还能参保吗")
     assert "出生90天内" in text and "超过90天" in text and "未写明" in text
-    assert "户籍地所在村" in text
-    assert "依据：周办〔2024〕46号 3，5" in text
+    assert text.endswith("依据：周办〔2024〕46号 3")
     # 青禾县 四（五） says what happens after 90 days: no "未写明" there.
     text = await ask("青禾县", "2026-10-10", "孩子出生半年了怎么参保")
     assert "出生91天至365天" in text and "自缴费之日起" in text and "未写明" not in text
+
+
+async def test_a_newborn_answer_carries_only_what_the_notice_says_of_newborns():
+    # The registration rules speak of everyone or of students (青禾县 二（四） 在校大学生由所在学校统一组织参保;
+    # 周集镇 5 在校学生以户籍地所在村…): not a newborn's, so not in the newborn answer, nor in its source line.
+    for region, on, doc in (("青禾县", "2026-11-20", "青政办发〔2026〕31号 四（五）"),
+                            ("周集镇", "2024-11-20", "周办〔2024〕46号 3")):
+        text = await ask(region, on, "孩子刚出生怎么参保")
+        assert "出生90天内完成参保缴费，自出生之日起享受待遇" in text
+        assert "学生" not in text and "学校" not in text and "两委" not in text
+        assert text.splitlines()[-1] == f"依据：{doc}"
 
 
 # --- whom to ask -------------------------------------------------------------------------------------------
