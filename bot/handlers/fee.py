@@ -11,9 +11,9 @@ from bot.handlers.router import Router
 from bot.handlers.sources import extra_fee_sources, window_sources
 from bot.nlu import household
 from bot.nlu.query import Intent, Query
-from bot.rules.calculator import category_amount, payable_amount
+from bot.rules.calculator import Payable, category_amount, payable_amount
 from bot.rules.loader import PolicyRegistry
-from bot.rules.schema import SHARED_CATEGORY_NAMES, Policy
+from bot.rules.schema import SHARED_CATEGORY_NAMES, Category, Policy
 from bot.types import Answer, Context
 
 router = Router()
@@ -50,6 +50,9 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
             tiers=shown, offers=details, feedback=True, people=people, subsidised=subsidised[:2],
             cite=cite(policy, *(t.source for t in shown), *eligibility, *window_sources(policy, sit.calendar)),
         ), remember=remember)
+    graded = _graded(policy, query.categories)
+    if graded is not None:
+        return _by_grade(query, sit, graded, details, remember)
     pay = payable_amount(policy, query.categories, query.tier)
     sources = [c.category.source for c in pay.considered]
     if pay.rule is not None:
@@ -71,6 +74,52 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
         cite=cite(policy, *sources, *window_sources(policy, sit.calendar)),
         offers=details,
         feedback=True,
+    ), remember=remember)
+
+
+# A group asked without its grade (残疾人交多少) and the graded groups a notice may name instead.
+GRADES = {"disability": ("severe_disability", "general_disability")}
+
+
+@dataclass(frozen=True)
+class Graded:
+    asked: str  # the ungraded key asked (disability)
+    grades: list[Category]  # the grades this notice names, in its order
+
+
+def _graded(policy: Policy, categories: tuple[str, ...]) -> Graded | None:
+    """The grades of a group asked without its grade, when the notice names the group only by grade (乐至县:
+    重度残疾（一、二级…）and 一般残疾（三、四级）); None when it names the group itself, or no grade of it (the
+    group is then one the notice does not name)."""
+    for key, grade_keys in GRADES.items():
+        if key in categories and policy.category(key) is None:
+            grades = [c for c in policy.categories if c.key in grade_keys]
+            if grades:
+                return Graded(key, grades)
+    return None
+
+
+@dataclass(frozen=True)
+class GradeFigure:
+    grade: Category
+    pay: Payable
+
+
+def _by_grade(query: Query, sit: Situation, graded: Graded, details: list[str], remember: dict) -> Answer:
+    """Each grade's figure, never one grade's silently: 残疾人 pays by grade, and the resident did not say which."""
+    policy = sit.policy
+    others = [k for k in query.categories if k != graded.asked]
+    figures = [GradeFigure(g, payable_amount(policy, [*others, g.key], query.tier)) for g in graded.grades]
+    sources = [g.source for g in graded.grades]
+    sources += [c.category.source for f in figures for c in f.pay.considered]
+    sources += [f.pay.rule.source for f in figures if f.pay.rule is not None]
+    sources += [f.pay.tier.source for f in figures]
+    return Answer("fee_grades", sit.data(
+        verdict=verdict.fee_grades(query, [f.pay for f in figures]),
+        asked_name=SHARED_CATEGORY_NAMES[graded.asked], figures=figures, enquiry=policy.region.enquiry,
+        others=[c.category.name for c in figures[0].pay.considered if c.category.key not in GRADES[graded.asked]],
+        cite=cite(policy, *sources, *window_sources(policy, sit.calendar)),
+        offers=details, feedback=True,
     ), remember=remember)
 
 

@@ -52,6 +52,45 @@ async def test_a_group_not_named_in_a_county_with_tiers_is_given_every_tier():
     assert "高档次540元" in text and "低档次400元" not in text
 
 
+async def test_a_group_the_notice_does_not_name_is_said_so_with_the_general_fee_and_whom_to_ask():
+    # Every county's notice: the groups it subsidises, and the one fee it sets for everyone else.
+    for region, on, asked, name, fee, enquiry, doc in (
+        ("陵川县", "2024-11-20", "退役军人交多少", "退役军人", "400元/人/年", "县医保中心", "陵政办函〔2024〕16号 一"),
+        ("罗山县", "2024-11-20", "重度残疾交多少", "重度残疾人", "400元/人/年", "医疗保障局", "罗政办〔2024〕42号 一"),
+        ("周集镇", "2024-11-20", "脱贫户交多少", "脱贫人口", "400元/人/年", "便民服务站", "周办〔2024〕46号 4"),
+        ("周集镇", "2024-11-20", "残疾人交多少", "残疾人", "400元/人/年", "便民服务站", "周办〔2024〕46号 4"),
+        ("乐至县", "2024-11-20", "退役军人交多少", "退役军人", "高档次540元、低档次400元", "便民服务代办点",
+         "乐府办发〔2024〕16号 二（二）"),
+        # 青禾县 names 退役军人 only for its late period (四（三）), never with a subsidy
+        ("青禾县", "2026-11-20", "退役军人交多少", "退役军人", "一档400元、二档600元、三档900元", "医保窗口",
+         "青政办发〔2026〕31号 二（一）"),
+    ):
+        text = await ask(region, on, asked)
+        assert f'通知没有提到"{name}"的参保资助' in text, text
+        assert f"通知写的一般个人缴费标准：{fee}" in text, text
+        assert "请咨询" in text and enquiry in text, text
+        assert f"依据：{doc}" in text, text
+        assert "按个人缴费标准" not in text and "按您选择" not in text  # never as if the notice said it of them
+
+
+async def test_a_group_asked_without_its_grade_gets_every_grade_the_notice_names():
+    # 乐至县 二（三）2: 重度残疾（一、二级及精神三、四级） 低档次全额资助 400元; 二（三）3（2）: 一般残疾（三、四级）
+    # 资助 200元 (50%).
+    text = await ask("乐至县", "2024-11-20", "残疾人交多少")
+    assert "重度残疾（一、二级及精神三、四级）：低档次400元，全额资助，您个人缴纳0元" in text
+    assert "一般残疾（三、四级）：低档次400元，资助200元（50%），您个人缴纳200元" in text
+    assert "依据：乐府办发〔2024〕16号 二（三）2，二（三）3（2）" in text
+    text = await ask("乐至县", "2024-11-20", "残疾人是不是交200")
+    assert text.startswith("说不准") and "哪一级" in text
+    # with 低保 too (二（三）3（1） 75%, 300元; 就高不就低): each grade with the rule applied, never one grade alone
+    text = await ask("乐至县", "2024-11-20", "低保户残疾人交多少")
+    assert "您个人缴纳0元" in text and "按城镇低保救助对象、农村低保救助对象计算" in text and "您个人缴纳100元" in text
+    # 陵川县 四、5 names 重度残疾人 alone, with no figure: that grade, and that it names no other
+    text = await ask("陵川县", "2024-11-20", "残疾人交多少")
+    assert "通知只提到重度残疾人，其他等级的残疾人没有提到" in text and "通知未写明资助金额" in text
+    assert "请咨询户籍所在地或居住地的医保经办机构（县医保中心）" in text and "依据：陵政办函〔2024〕16号 四、5" in text
+
+
 # --- a tier the notice's subsidy is not set on -------------------------------------------------------
 
 
