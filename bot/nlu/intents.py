@@ -11,7 +11,7 @@ Precedence, highest first (why, where it is not obvious):
                                          it (我已经交了怎么查, 钱交了怎么知道成功没), not the channels
   OUT_OF_SCOPE 83-84 ................... 医院, 凭证, 电话
   HANDLING_FEE 80 ...................... 村里收代办费 / 多收 outranks the fee it mentions
-  OUT_OF_SCOPE 退费 78
+  OUT_OF_SCOPE 退费, 分期缴费, 少交 78 (the notice is silent, or says 一次性足额缴纳: answered from the notice)
   NEWBORN 75 ........................... 新生儿交多少钱 -> NEWBORN: the answer must carry the 90-day window
                                          and coverage from birth, which a plain fee answer would miss
   REGISTRATION (non-local) 74 .......... 外地人在这打工能参加吗 is enrolment, not the migrants' extension
@@ -289,6 +289,13 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("oos_lottery", _OOS, 86, r"彩票|双色球|大乐透|中奖号", topic="彩票"),
     rule("oos_vaccine", _OOS, 86, r"疫苗|核酸", topic="疫苗"),
     rule("oos_refund", _OOS, 78, r"退费|退钱|退款|退保|能退吗|(?:能|可以)退(?:回|不)", topic="退费"),
+    # What the notices say little or nothing of (the handler answers from the notice or says it is silent):
+    # paying in parts, and paying less with no group named (俺是四级残疾，能少交点不 is that group's fee).
+    rule("oos_instalment", _OOS, 78,
+         r"分期|分(?:两|几|2|3|多)次(?:交|缴|付)|分批(?:交|缴)|分开(?:交|缴)|先(?:交|缴)(?:一半|一部分|点|一点)"
+         r"|(?:交|缴)一半(?:行|可以|能|中)", topic="分期缴费"),
+    rule("oos_less", _OOS, 78, r"少(?:交|缴)(?:点|些|一点|一些|一部分)|(?:能|可以|能不能|可不可以)少(?:交|缴)(?!多少)",
+         when=lambda slots: not slots.categories, topic="少交"),
     rule("oos_employee", _OOS, 57, r"职工医保|职工基本医疗|城镇职工|单位(?:交|缴|给交)的?医保",
          topic="职工医保", context=True),
     # -- the resident's own record --------------------------------------------------------------------

@@ -348,3 +348,40 @@ async def test_a_deadline_asked_in_a_late_period_for_some_gives_the_days_left():
     assert "其他人员已过缴费期" in text and "依据：周办〔2024〕46号 3" in text
     text = await ask("周集镇", "2025-01-05", "什么时候截止")
     assert "截止2025年2月28日（还有54天）" in text
+
+
+# --- what the notices do not answer: refunds, paying in parts, paying less -----------------------------
+
+
+async def test_a_refund_is_said_to_be_unwritten_with_whom_to_ask_in_every_county():
+    for region, on, enquiry in (("陵川县", "2024-11-20", "户籍所在地或居住地的医保经办机构（县医保中心）"),
+                                ("罗山县", "2024-11-20", "县医疗保障局或就近的乡镇（街道）便民服务中心"),
+                                ("青禾县", "2026-11-20", "户籍所在地乡镇（街道）便民服务中心或县政务服务中心医保窗口")):
+        for asked in ("交了能退吗", "交错了能退吗"):
+            text = await ask(region, on, asked)
+            assert f"通知没有写缴费后能不能退费、怎么退费，请咨询{enquiry}。" in text, text
+            assert "答不了" not in text and "元" not in text  # no guess, no figure
+
+
+async def test_paying_in_parts_is_answered_from_the_payment_rule_or_said_to_be_unwritten():
+    # 陵川县 一: 由参保人员按年度一次性足额缴纳; 青禾县 二（一） says so too; 罗山县 and 周集镇 say nothing of it.
+    for asked in ("能分期交吗", "能先交一半吗"):
+        text = await ask("陵川县", "2024-11-20", asked)
+        assert "通知规定由参保人员按年度一次性足额缴纳，没有写可以分期或先交一部分" in text, text
+        assert "依据：陵政办函〔2024〕16号 一" in text
+        text = await ask("青禾县", "2026-11-20", asked)
+        assert "参保人员按年度一次性足额缴纳" in text and "依据：青政办发〔2026〕31号 二（一）" in text, text
+        text = await ask("罗山县", "2024-11-20", asked)
+        assert "通知没有写能不能分期或先交一部分，请咨询县医疗保障局" in text, text
+        assert "一次性" not in text  # never another county's rule
+
+
+async def test_paying_less_gives_the_standard_and_the_groups_the_notice_subsidises():
+    text = await ask("周集镇", "2024-11-20", "能少交点吗")
+    # 周集镇 4: 400元; 特困供养人员全额资助, 低保对象 360元, 监测人口 200元
+    assert "通知没有写可以少交。个人缴费标准：400元/人/年。" in text, text
+    assert "特困供养人员、低保对象、监测人口" in text and "请咨询户籍所在地村" in text
+    assert "依据：周办〔2024〕46号 4" in text and "一次性" not in text
+    # a group named: that group's fee (俺是四级残疾，能少交点不)
+    text = await ask("乐至县", "2024-11-20", "俺是四级残疾，合疗能少交点不")
+    assert "您个人缴纳200元" in text
