@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from bot.handlers import verdict
-from bot.handlers.common import Situation, cite, situated
+from bot.handlers.common import Situation, cite, situate, situated
 from bot.handlers.offers import DETAILS, descriptor, offer
 from bot.handlers.router import Router
 from bot.handlers.sources import extra_fee_sources, window_sources
@@ -13,7 +13,7 @@ from bot.nlu import household
 from bot.nlu.query import Intent, Query
 from bot.rules.calculator import Payable, category_amount, payable_amount
 from bot.rules.loader import PolicyRegistry
-from bot.rules.schema import SHARED_CATEGORY_NAMES, Category, Policy
+from bot.rules.schema import SHARED_CATEGORY_NAMES, Category, Policy, Tier
 from bot.types import Answer, Context
 
 router = Router()
@@ -38,6 +38,11 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
                       *extra_fee_sources(policy, tiers), *(c.source for c in policy.categories),
                       *window_sources(policy, sit.calendar)),
         ))
+    regions = [r for r in query.extras.get("regions", "").split(",") if r]
+    if len(regions) > 1:  # 陵川和罗山哪个交的少: each county from its own notice
+        return _compare_regions(query, ctx, regions)
+    if query.topic == COMPARE and len(query.categories) > 1:  # 低保和特困交的一样吗: each group's figure
+        return _compare_groups(query, ctx, sit, details, remember)
     people = household.people(query.text)  # 我家4口人交多少: the total for them, beside the figure per person
     if not query.categories:
         shown = [policy.contribution.tier(query.tier)] if query.tier else tiers
@@ -74,6 +79,85 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
         cite=cite(policy, *sources, *window_sources(policy, sit.calendar)),
         offers=details,
         feedback=True,
+    ), remember=remember)
+
+
+COMPARE = "compare"  # the topic bot.nlu gives a fee question comparing two counties or two groups
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One side of a comparison: what one county's notice (or one group in it) gives, and its source."""
+
+    label: str  # the county, or the group
+    amounts: list[int]  # the personal amount(s): one, or one per tier
+    pay: Payable | None  # the groups' reckoning, when groups were asked
+    tiers: list[Tier]
+    cite: str
+    sit: Situation | None = None  # a county's (None: the year asked is not loaded there)
+    unknown: list[str] = field(default_factory=list)  # groups this notice does not name
+
+
+def _figure(label: str, query: Query, sit: Situation, categories: tuple[str, ...], registry: PolicyRegistry
+            ) -> Figure:
+    policy = sit.policy
+    tiers = [policy.contribution.tier(query.tier)] if query.tier in {t.key for t in policy.contribution.tiers} \
+        else list(policy.contribution.tiers)
+    if not categories:
+        return Figure(label, [t.amount for t in tiers], None, tiers, cite(policy, *(t.source for t in tiers)), sit)
+    pay = payable_amount(policy, categories, query.tier if len(tiers) == 1 else None)
+    unknown = [group_name(registry, k) for k in pay.unknown_categories]
+    sources = [c.category.source for c in pay.considered] + ([pay.rule.source] if pay.rule else [])
+    if pay.considered or pay.group:
+        amounts = [pay.amount] if pay.amount is not None and not pay.ambiguous else []
+        return Figure(label, amounts, pay, tiers, cite(policy, *sources, pay.tier.source), sit, unknown)
+    # no group of these named: the general standard, said as such
+    return Figure(label, [t.amount for t in tiers], pay, tiers, cite(policy, *(t.source for t in tiers)), sit,
+                  unknown)
+
+
+def _lowest(figures: list[Figure]) -> tuple[list[str], bool] | None:
+    """Who pays least, and whether all pay the same; None when a side has no single figure of its own (a group
+    its notice does not name is given the general standard, which is no figure for them to compare)."""
+    if any(len(f.amounts) != 1 or f.unknown for f in figures):
+        return None
+    least = min(f.amounts[0] for f in figures)
+    return [f.label for f in figures if f.amounts[0] == least], all(f.amounts[0] == least for f in figures)
+
+
+def _compare_regions(query: Query, ctx: Context, regions: list[str]) -> Answer:
+    """Each county's figure from its own notice and year, with its source; never one county's for another."""
+    figures: list[Figure] = []
+    for region in regions:
+        side = situate(replace(query, region=region, extras={}), ctx)
+        if isinstance(side, Situation):
+            figures.append(_figure(side.region, query, side, query.categories, ctx.registry))
+        else:
+            figures.append(Figure(ctx.registry.region_name(region) or region, [], None, [], ""))
+    lowest = _lowest(figures)
+    return Answer("fee_compare", {
+        "figures": figures, "by_region": True, "year": query.year,
+        "lowest": lowest[0] if lowest else None, "same": bool(lowest and lowest[1]),
+        "groups": [group_name(ctx.registry, k) for k in query.categories],
+    })
+
+
+def _compare_groups(query: Query, ctx: Context, sit: Situation, details: list[str], remember: dict) -> Answer:
+    """低保和特困交的一样吗: each group's personal amount in this notice, side by side."""
+    policy = sit.policy
+    figures = []
+    for key in dict.fromkeys(query.categories):
+        figure = _figure(group_name(ctx.registry, key), query, sit, (key,), ctx.registry)
+        pay = figure.pay
+        named = pay.group.name if pay and pay.group else (pay.category.name if pay and pay.category else None)
+        figures.append(replace(figure, label=named or figure.label))
+    lowest = _lowest(figures)
+    sources = [c.category.source for f in figures if f.pay for c in f.pay.considered]
+    sources += [f.pay.tier.source for f in figures if f.pay]  # the tier reckoned on, or a group's own standard
+    return Answer("fee_compare", sit.data(
+        figures=figures, by_region=False, lowest=lowest[0] if lowest else None, same=bool(lowest and lowest[1]),
+        enquiry=policy.region.enquiry, cite=cite(policy, *sources, *window_sources(policy, sit.calendar)),
+        offers=details, feedback=True,
     ), remember=remember)
 
 

@@ -28,6 +28,7 @@ Precedence, highest first (why, where it is not obvious):
                                          them); 辞职了没有职工医保 is plain eligibility
   OUT_OF_SCOPE 职工医保 57 ............... 职工医保交多少钱 is not our fee
   FISCAL_SUBSIDY 55 > FEE 50 ........... 政府补助多少钱 contains 多少钱; several questions -> the fee first
+                                         (FEE 51, topic compare: two counties or groups compared, 哪个交的少)
   HELP (你能做什么, 能干嘛) 48 ............. asks what the bot does, even if it names 公众号 or 微信
   DEADLINE 45 > REGISTRATION 42 > CHANNELS 40
                                          (能交吗 / 现在还能交不 asked alone, a place at most: the period, while
@@ -361,6 +362,15 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?<![\d.])\d{2,4}(?:元|块)?(?:钱)?(?:一个人|一人|每人|一年|一口人)(?:吧|吗|嘛|么|是吧|对吧|不)",
          # 是三百五不, 交四百不: a figure checked with a closing 不
          r"(?:是|交|缴|要|收)(?<![\d.])\d{2,4}(?![\d.])(?:元|块)?(?:钱)?(?:不|没)(?=$|[,.;!?])"),
+    # two counties or two groups compared (陵川和罗山哪个交的少, 低保和特困交的一样吗, 低保户和监测户各交多少): each
+    # figure side by side (topic "compare"), not one resident in both groups
+    rule("fee_compare", Intent.FEE, 51,
+         r"哪(?:个|里|边|家|一个)(?:县|镇|地方)?(?:的)?(?:交|缴|收)?(?:的|得)?(?:钱)?(?:多|少|贵|便宜|高|低)",
+         r"(?:交|缴|收)(?:的|得)?(?:钱|费)?(?:一样|相同|差不多|不一样)",
+         r"(?:各|分别)(?:交|缴|是|要|收)?(?:多少|几)",
+         r"(?:交|缴)(?:的|得)?(?:钱|费)?(?:有)?(?:啥|什么)?(?:区别|差别|不同)",
+         r"比.{1,8}?(?:交|缴)?(?:的|得)?(?:多|少|贵|便宜)",
+         when=lambda slots: len(slots.regions) > 1 or len(slots.categories) > 1, topic="compare"),
     # a group or tier and a bare how-much: 高档多少, 低保户多钱
     rule("fee_group_how_much", Intent.FEE, 50, rf"{HOW_MUCH}", when=_has_category_or_tier),
     rule("fee_category_or_tier_only", Intent.FEE, 16, r".", when=_has_category_or_tier),

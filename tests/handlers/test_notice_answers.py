@@ -385,3 +385,43 @@ async def test_paying_less_gives_the_standard_and_the_groups_the_notice_subsidis
     # a group named: that group's fee (俺是四级残疾，能少交点不)
     text = await ask("乐至县", "2024-11-20", "俺是四级残疾，合疗能少交点不")
     assert "您个人缴纳200元" in text
+
+
+# --- comparisons: each side from its own notice -------------------------------------------------------------
+
+
+async def test_two_counties_are_compared_each_from_its_own_notice_with_its_source():
+    text = await ask("陵川县", "2024-11-20", "陵川和罗山哪个交的少")
+    assert "陵川县2025年度：个人缴费标准400元/人/年（依据：陵政办函〔2024〕16号 一）" in text
+    assert "罗山县2025年度：个人缴费标准400元/人/年（依据：罗政办〔2024〕42号 一）" in text
+    assert "两地交的一样" in text
+    # 陵川县 四、4: 低保 个人缴纳80元; 周集镇 4: 360元定额资助, so 40元
+    text = await ask("罗山县", "2024-11-20", "陵川和周集低保户哪个交的少")
+    assert "陵川县2025年度：城乡低保对象，个人缴纳80元（依据：陵政办函〔2024〕16号 四、4" in text
+    assert "周集镇2025年度：低保对象，个人缴纳40元（依据：周办〔2024〕46号 4）" in text
+    assert "周集镇交的少" in text
+    # a year one county has no notice for: said so, never the other year's figure
+    text = await ask("陵川县", "2024-11-20", "2023年陵川和罗山哪个交的少")
+    assert "陵川县2023年度：个人缴费标准350元/人/年（依据：陵政办发〔2022〕41号 三）" in text
+    assert "罗山县：暂时没有2023年度的缴费通知" in text and "交的少" not in text and "罗政办" not in text
+    # tiers on one side (乐至县 二（二）): both figures, no verdict on which is lower
+    text = await ask("陵川县", "2024-11-20", "乐至和罗山交的一样吗")
+    assert "乐至县2025年度：高档次540元、低档次400元（依据：乐府办发〔2024〕16号 二（二））" in text
+    assert "一样" not in text and "交的少" not in text
+
+
+async def test_two_groups_compared_get_each_figure_not_the_reckoning_of_one_person_in_both():
+    # 陵川县 四、4 低保 80元, 四、3 特困 0元
+    text = await ask("陵川县", "2024-11-20", "低保和特困交的一样吗")
+    assert "城乡低保对象：个人缴纳80元；特困人员：个人缴纳0元。特困人员交的少。" in text
+    assert "您同时属于" not in text and "依据：陵政办函〔2024〕16号 四、4，四、3" in text
+    # 乐至县 二（三）3（1）: 低保 and 监测对象 both 300元 subsidy on 低档次400元
+    text = await ask("乐至县", "2024-11-20", "低保户和监测户各交多少")
+    assert "个人缴纳100元；防止返贫监测对象：个人缴纳100元。一样。" in text
+    # a group the notice does not name is given the general standard, and no comparison is drawn
+    text = await ask("周集镇", "2024-11-20", "低保和脱贫户哪个交的少")
+    assert "低保对象：个人缴纳40元；脱贫人口：通知没有提到这类人员的参保资助，一般个人缴费标准400元/人/年。" in text
+    assert "交的少" not in text
+    # one resident in both groups is still reckoned as such (就高不就低 where the notice says so)
+    text = await ask("乐至县", "2024-11-20", "我是低保户也是特困交多少")
+    assert "就高不就低" in text
