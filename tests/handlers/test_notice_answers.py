@@ -425,3 +425,24 @@ async def test_two_groups_compared_get_each_figure_not_the_reckoning_of_one_pers
     # one resident in both groups is still reckoned as such (就高不就低 where the notice says so)
     text = await ask("乐至县", "2024-11-20", "我是低保户也是特困交多少")
     assert "就高不就低" in text
+
+
+# --- last year asked during a season -------------------------------------------------------------------
+
+
+async def test_last_year_names_the_year_it_answers_or_says_its_notice_is_not_loaded():
+    # On 2024-11-20 (the 2025 season) 去年 is 2023: 陵川县 has its 2023 notice (陵政办发〔2022〕41号 三: 350元).
+    text = await ask("陵川县", "2024-11-20", "去年交多少")
+    assert text.startswith("【陵川县 2023年度城乡居民医保】") and "个人缴费标准：350元/人/年" in text
+    assert "依据：陵政办发〔2022〕41号 三" in text and "400元" not in text
+    text = await ask("陵川县", "2024-11-20", "去年低保交多少")  # 六: 350元, 80% 280元, 70元
+    assert text.startswith("【陵川县 2023年度城乡居民医保】") and "您个人缴纳70元" in text
+    # no 2023 notice elsewhere, nor a 2025 one for 青禾县 on 2026-11-20: said so, with no other year's figure
+    for region, on, year, known in (("罗山县", "2024-11-20", 2023, "2025年度"),
+                                     ("周集镇", "2024-11-20", 2023, "2025年度"),
+                                     ("乐至县", "2024-11-20", 2023, "2025年度"),
+                                     ("青禾县", "2026-11-20", 2025, "2027年度")):
+        for asked in ("去年交多少", "去年低保户交多少"):
+            text = await ask(region, on, asked)
+            assert text.startswith(f"暂时没有{region}{year}年度的缴费通知。已收录的年度：{known}。"), text
+            assert "元" not in text and "依据" not in text
