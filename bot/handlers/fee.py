@@ -20,8 +20,15 @@ router = Router()
 
 
 @router.handles(Intent.FEE, cacheable=True)
+async def fee(query: Query, ctx: Context) -> Answer:
+    regions = [r for r in query.extras.get("regions", "").split(",") if r]
+    if len(regions) > 1:  # 陵川和罗山哪个交的少: each county from its own notice, before any one county's answer
+        return _compare_regions(query, ctx, regions)
+    return await _fee(query, ctx)
+
+
 @situated
-async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
+async def _fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     policy = sit.policy
     tiers = policy.contribution.tiers
     if query.tier is not None and query.tier not in {t.key for t in tiers}:
@@ -38,9 +45,6 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
                       *extra_fee_sources(policy, tiers), *(c.source for c in policy.categories),
                       *window_sources(policy, sit.calendar)),
         ))
-    regions = [r for r in query.extras.get("regions", "").split(",") if r]
-    if len(regions) > 1:  # 陵川和罗山哪个交的少: each county from its own notice
-        return _compare_regions(query, ctx, regions)
     if query.topic == COMPARE and len(query.categories) > 1:  # 低保和特困交的一样吗: each group's figure
         return _compare_groups(query, ctx, sit, details, remember)
     people = household.people(query.text)  # 我家4口人交多少: the total for them, beside the figure per person
@@ -96,15 +100,17 @@ class Figure:
     cite: str
     sit: Situation | None = None  # a county's (None: the year asked is not loaded there)
     unknown: list[str] = field(default_factory=list)  # groups this notice does not name
+    no_tier: bool = False  # the tier asked is not this notice's (高档 where there is one standard)
 
 
 def _figure(label: str, query: Query, sit: Situation, categories: tuple[str, ...], registry: PolicyRegistry
             ) -> Figure:
     policy = sit.policy
-    tiers = [policy.contribution.tier(query.tier)] if query.tier in {t.key for t in policy.contribution.tiers} \
-        else list(policy.contribution.tiers)
+    no_tier = query.tier is not None and query.tier not in {t.key for t in policy.contribution.tiers}
+    tiers = list(policy.contribution.tiers) if query.tier is None or no_tier else [policy.contribution.tier(query.tier)]
     if not categories:
-        return Figure(label, [t.amount for t in tiers], None, tiers, cite(policy, *(t.source for t in tiers)), sit)
+        return Figure(label, [t.amount for t in tiers], None, tiers, cite(policy, *(t.source for t in tiers)), sit,
+                      no_tier=no_tier)
     pay = payable_amount(policy, categories, query.tier if len(tiers) == 1 else None)
     unknown = [group_name(registry, k) for k in pay.unknown_categories]
     sources = [c.category.source for c in pay.considered] + ([pay.rule.source] if pay.rule else [])
@@ -119,7 +125,7 @@ def _figure(label: str, query: Query, sit: Situation, categories: tuple[str, ...
 def _lowest(figures: list[Figure]) -> tuple[list[str], bool] | None:
     """Who pays least, and whether all pay the same; None when a side has no single figure of its own (a group
     its notice does not name is given the general standard, which is no figure for them to compare)."""
-    if any(len(f.amounts) != 1 or f.unknown for f in figures):
+    if any(len(f.amounts) != 1 or f.unknown or f.no_tier for f in figures):
         return None
     least = min(f.amounts[0] for f in figures)
     return [f.label for f in figures if f.amounts[0] == least], all(f.amounts[0] == least for f in figures)
@@ -134,7 +140,8 @@ def _compare_regions(query: Query, ctx: Context, regions: list[str]) -> Answer:
             figures.append(_figure(side.region, query, side, query.categories, ctx.registry))
         else:
             figures.append(Figure(ctx.registry.region_name(region) or region, [], None, [], ""))
-    lowest = _lowest(figures)
+    years = {f.sit.policy.insurance_year for f in figures if f.sit}
+    lowest = _lowest(figures) if len(years) == 1 else None  # figures of different years are not compared
     return Answer("fee_compare", {
         "figures": figures, "by_region": True, "year": query.year,
         "lowest": lowest[0] if lowest else None, "same": bool(lowest and lowest[1]),

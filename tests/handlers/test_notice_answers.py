@@ -446,3 +446,13 @@ async def test_last_year_names_the_year_it_answers_or_says_its_notice_is_not_loa
             text = await ask(region, on, asked)
             assert text.startswith(f"暂时没有{region}{year}年度的缴费通知。已收录的年度：{known}。"), text
             assert "元" not in text and "依据" not in text
+
+
+async def test_counties_are_compared_only_on_a_figure_of_the_same_kind_and_year():
+    # 陵川县 has one standard (一): 高档 is 乐至县's (二（二） 540元), not a figure to set against 400元
+    text = await ask("陵川县", "2024-11-20", "乐至和陵川高档哪个交的少")
+    assert "乐至县2025年度：高档次540元/人/年" in text and "陵川县2025年度：不分档次，个人缴费标准400元/人/年" in text
+    assert "交的少" not in text
+    # on 2024-11-20 青禾县's only notice is for 2027: said as such, never weighed against 乐至县's 2025
+    text = await ask("陵川县", "2024-11-20", "乐至和青禾低档哪个交的少")
+    assert "青禾县2027年度" in text and "一样" not in text and "交的少" not in text
