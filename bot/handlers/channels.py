@@ -46,6 +46,9 @@ class Said:
 
     phrase: str
     listed: bool
+    # whom the notice opens it to, when every channel it lists under the name is for some people only (学校代收:
+    # 大中专、职高、技校等在校学生): a yes says for whom, never a plain 可以
+    only: tuple[str, ...] = ()
 
 
 def _one_channel(asked: channel.Asked, chans: list[Channel], sit: Situation) -> Answer:
@@ -57,8 +60,10 @@ def _one_channel(asked: channel.Asked, chans: list[Channel], sit: Situation) -> 
     for term in asked.terms:
         found = [c for c in chans if channel.lists(term, c.kind, c.name, c.detail)]
         exact = [c for c in found if channel.exactly(term, c.name)]
-        said.append(Said(term.phrase, bool(found)))
-        matched.extend(c for c in (exact or found) if c not in matched)
+        meant = exact or found
+        only = tuple(dict.fromkeys(c.who for c in meant if c.who)) if all(c.who for c in meant) else ()
+        said.append(Said(term.phrase, bool(found), only))
+        matched.extend(c for c in meant if c not in matched)
     others = [c for c in chans if c not in matched]
     plain = list(dict.fromkeys(_PARENTHESIS.sub("", c.name) if c.kind != "family" else c.name
                                for c in others if c.kind != "family"))

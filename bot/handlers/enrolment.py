@@ -44,12 +44,13 @@ def employee_insured(p: Policy, sit: Situation) -> Answer:
 @router.handles(Intent.NEWBORN, cacheable=True)
 @situated
 async def newborn(query: Query, ctx: Context, sit: Situation) -> Answer:
+    """Only what the notice says of newborns: its registration rules speak of everyone (or of students), not of
+    a baby, and are the registration answer's."""
     p = sit.policy
     return Answer("newborn", sit.data(
-        newborn=p.newborn, registration=p.registration, enquiry=p.region.enquiry,
+        newborn=p.newborn, enquiry=p.region.enquiry,
         cite=cite(p, p.newborn.source if p.newborn else p.region.enquiry.source,
-                  *(w.source for w in (p.newborn.later if p.newborn else ())),
-                  *(r.source for r in (p.registration if p.newborn else ()))),
+                  *(w.source for w in (p.newborn.later if p.newborn else ()))),
     ))
 
 

@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from bot.handlers import verdict
-from bot.handlers.common import Situation, cite, situated
+from bot.handlers.common import Situation, cite, situate, situated
 from bot.handlers.offers import DETAILS, descriptor, offer
 from bot.handlers.router import Router
 from bot.handlers.sources import extra_fee_sources, window_sources
 from bot.nlu import household
 from bot.nlu.query import Intent, Query
-from bot.rules.calculator import category_amount, payable_amount
+from bot.rules.calculator import Payable, category_amount, payable_amount
 from bot.rules.loader import PolicyRegistry
-from bot.rules.schema import SHARED_CATEGORY_NAMES, Policy
+from bot.rules.schema import SHARED_CATEGORY_NAMES, Category, Policy, Tier
 from bot.types import Answer, Context
 
 router = Router()
 
 
 @router.handles(Intent.FEE, cacheable=True)
+async def fee(query: Query, ctx: Context) -> Answer:
+    regions = [r for r in query.extras.get("regions", "").split(",") if r]
+    if len(regions) > 1:  # 陵川和罗山哪个交的少: each county from its own notice, before any one county's answer
+        return _compare_regions(query, ctx, regions)
+    return await _fee(query, ctx)
+
+
 @situated
-async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
+async def _fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     policy = sit.policy
     tiers = policy.contribution.tiers
     if query.tier is not None and query.tier not in {t.key for t in tiers}:
@@ -38,6 +45,8 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
                       *extra_fee_sources(policy, tiers), *(c.source for c in policy.categories),
                       *window_sources(policy, sit.calendar)),
         ))
+    if query.topic == COMPARE and len(query.categories) > 1:  # 低保和特困交的一样吗: each group's figure
+        return _compare_groups(query, ctx, sit, details, remember)
     people = household.people(query.text)  # 我家4口人交多少: the total for them, beside the figure per person
     if not query.categories:
         shown = [policy.contribution.tier(query.tier)] if query.tier else tiers
@@ -50,6 +59,9 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
             tiers=shown, offers=details, feedback=True, people=people, subsidised=subsidised[:2],
             cite=cite(policy, *(t.source for t in shown), *eligibility, *window_sources(policy, sit.calendar)),
         ), remember=remember)
+    graded = _graded(policy, query.categories)
+    if graded is not None:
+        return _by_grade(query, sit, graded, details, remember)
     pay = payable_amount(policy, query.categories, query.tier)
     sources = [c.category.source for c in pay.considered]
     if pay.rule is not None:
@@ -71,6 +83,134 @@ async def fee(query: Query, ctx: Context, sit: Situation) -> Answer:
         cite=cite(policy, *sources, *window_sources(policy, sit.calendar)),
         offers=details,
         feedback=True,
+    ), remember=remember)
+
+
+COMPARE = "compare"  # the topic bot.nlu gives a fee question comparing two counties or two groups
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One side of a comparison: what one county's notice (or one group in it) gives, and its source."""
+
+    label: str  # the county, or the group
+    amounts: list[int]  # the personal amount(s): one, or one per tier
+    pay: Payable | None  # the groups' reckoning, when groups were asked
+    tiers: list[Tier]
+    cite: str
+    sit: Situation | None = None  # a county's (None: the year asked is not loaded there)
+    unknown: list[str] = field(default_factory=list)  # groups this notice does not name
+    no_tier: bool = False  # the tier asked is not this notice's (高档 where there is one standard)
+
+
+def _figure(label: str, query: Query, sit: Situation, categories: tuple[str, ...], registry: PolicyRegistry
+            ) -> Figure:
+    policy = sit.policy
+    no_tier = query.tier is not None and query.tier not in {t.key for t in policy.contribution.tiers}
+    tiers = list(policy.contribution.tiers) if query.tier is None or no_tier else [policy.contribution.tier(query.tier)]
+    if not categories:
+        return Figure(label, [t.amount for t in tiers], None, tiers, cite(policy, *(t.source for t in tiers)), sit,
+                      no_tier=no_tier)
+    pay = payable_amount(policy, categories, query.tier if len(tiers) == 1 else None)
+    unknown = [group_name(registry, k) for k in pay.unknown_categories]
+    sources = [c.category.source for c in pay.considered] + ([pay.rule.source] if pay.rule else [])
+    if pay.considered or pay.group:
+        amounts = [pay.amount] if pay.amount is not None and not pay.ambiguous else []
+        return Figure(label, amounts, pay, tiers, cite(policy, *sources, pay.tier.source), sit, unknown)
+    # no group of these named: the general standard, said as such
+    return Figure(label, [t.amount for t in tiers], pay, tiers, cite(policy, *(t.source for t in tiers)), sit,
+                  unknown)
+
+
+def _lowest(figures: list[Figure]) -> tuple[list[str], bool] | None:
+    """Who pays least, and whether all pay the same; None when a side has no single figure of its own (a group
+    its notice does not name is given the general standard, which is no figure for them to compare)."""
+    if any(len(f.amounts) != 1 or f.unknown or f.no_tier for f in figures):
+        return None
+    least = min(f.amounts[0] for f in figures)
+    return [f.label for f in figures if f.amounts[0] == least], all(f.amounts[0] == least for f in figures)
+
+
+def _compare_regions(query: Query, ctx: Context, regions: list[str]) -> Answer:
+    """Each county's figure from its own notice and year, with its source; never one county's for another."""
+    figures: list[Figure] = []
+    for region in regions:
+        side = situate(replace(query, region=region, extras={}), ctx)
+        if isinstance(side, Situation):
+            figures.append(_figure(side.region, query, side, query.categories, ctx.registry))
+        else:
+            figures.append(Figure(ctx.registry.region_name(region) or region, [], None, [], ""))
+    years = {f.sit.policy.insurance_year for f in figures if f.sit}
+    lowest = _lowest(figures) if len(years) == 1 else None  # figures of different years are not compared
+    return Answer("fee_compare", {
+        "figures": figures, "by_region": True, "year": query.year,
+        "lowest": lowest[0] if lowest else None, "same": bool(lowest and lowest[1]),
+        "groups": [group_name(ctx.registry, k) for k in query.categories],
+    })
+
+
+def _compare_groups(query: Query, ctx: Context, sit: Situation, details: list[str], remember: dict) -> Answer:
+    """低保和特困交的一样吗: each group's personal amount in this notice, side by side."""
+    policy = sit.policy
+    figures = []
+    for key in dict.fromkeys(query.categories):
+        figure = _figure(group_name(ctx.registry, key), query, sit, (key,), ctx.registry)
+        pay = figure.pay
+        named = pay.group.name if pay and pay.group else (pay.category.name if pay and pay.category else None)
+        figures.append(replace(figure, label=named or figure.label))
+    lowest = _lowest(figures)
+    sources = [c.category.source for f in figures if f.pay for c in f.pay.considered]
+    sources += [f.pay.tier.source for f in figures if f.pay]  # the tier reckoned on, or a group's own standard
+    return Answer("fee_compare", sit.data(
+        figures=figures, by_region=False, lowest=lowest[0] if lowest else None, same=bool(lowest and lowest[1]),
+        enquiry=policy.region.enquiry, cite=cite(policy, *sources, *window_sources(policy, sit.calendar)),
+        offers=details, feedback=True,
+    ), remember=remember)
+
+
+# A group asked without its grade (残疾人交多少) and the graded groups a notice may name instead.
+GRADES = {"disability": ("severe_disability", "general_disability")}
+
+
+@dataclass(frozen=True)
+class Graded:
+    asked: str  # the ungraded key asked (disability)
+    grades: list[Category]  # the grades this notice names, in its order
+
+
+def _graded(policy: Policy, categories: tuple[str, ...]) -> Graded | None:
+    """The grades of a group asked without its grade, when the notice names the group only by grade (乐至县:
+    重度残疾（一、二级…）and 一般残疾（三、四级）); None when it names the group itself, or no grade of it (the
+    group is then one the notice does not name)."""
+    for key, grade_keys in GRADES.items():
+        if key in categories and policy.category(key) is None:
+            grades = [c for c in policy.categories if c.key in grade_keys]
+            if grades:
+                return Graded(key, grades)
+    return None
+
+
+@dataclass(frozen=True)
+class GradeFigure:
+    grade: Category
+    pay: Payable
+
+
+def _by_grade(query: Query, sit: Situation, graded: Graded, details: list[str], remember: dict) -> Answer:
+    """Each grade's figure, never one grade's silently: 残疾人 pays by grade, and the resident did not say which."""
+    policy = sit.policy
+    others = [k for k in query.categories if k != graded.asked]
+    figures = [GradeFigure(g, payable_amount(policy, [*others, g.key], query.tier)) for g in graded.grades]
+    sources = [g.source for g in graded.grades]
+    sources += [c.category.source for f in figures for c in f.pay.considered]
+    sources += [f.pay.rule.source for f in figures if f.pay.rule is not None]
+    sources += [f.pay.tier.source for f in figures]
+    return Answer("fee_grades", sit.data(
+        verdict=verdict.fee_grades(query, [f.pay for f in figures]),
+        asked_name=SHARED_CATEGORY_NAMES[graded.asked], figures=figures, enquiry=policy.region.enquiry,
+        others=[c.category.name for c in figures[0].pay.considered if c.category.key not in GRADES[graded.asked]],
+        cite=cite(policy, *sources, *window_sources(policy, sit.calendar)),
+        offers=details, feedback=True,
     ), remember=remember)
 
 

@@ -4,7 +4,7 @@ choosing one's county. Only help lists everything; the others are a line or two.
 from __future__ import annotations
 
 from bot.handlers import clarify
-from bot.handlers.common import region_of
+from bot.handlers.common import Situation, cite, region_of, situated
 from bot.handlers.offers import descriptor, offer
 from bot.handlers.router import Router
 from bot.nlu.query import Intent, Query
@@ -30,9 +30,32 @@ async def help_(query: Query, ctx: Context) -> Answer:
     return Answer("help", _menu(ctx))
 
 
+# Topics of our insurance that bot.nlu reads as out of scope because no answer of ours is about them: a notice
+# may say something (按年度一次性足额缴纳), else it is silent, and the answer says so and whom to ask; never a guess.
+REFUND, INSTALMENT, PAY_LESS = "退费", "分期缴费", "少交"
+SILENT_TOPICS = frozenset({REFUND, INSTALMENT, PAY_LESS})
+
+
 @router.handles(Intent.OUT_OF_SCOPE, cacheable=True, reads=("region", "township"))
 async def out_of_scope(query: Query, ctx: Context) -> Answer:
+    if query.topic in SILENT_TOPICS:
+        return await notice_silent(query, ctx)
     return Answer("out_of_scope", {"topic": query.topic, **_menu(ctx)})
+
+
+@situated
+async def notice_silent(query: Query, ctx: Context, sit: Situation) -> Answer:
+    """交了能退吗 / 能分期交吗 / 能少交点吗: what this notice says of it (its payment rule, its standard and the
+    groups it subsidises), or that it does not say, and whom to ask."""
+    p = sit.policy
+    rule = p.contribution.payment_rule if query.topic in (INSTALMENT, PAY_LESS) else None
+    tiers = p.contribution.tiers if query.topic == PAY_LESS else []
+    subsidised = [c for c in p.categories if c.subsidy.kind != "unspecified"][:3] if tiers else []
+    return Answer("notice_silent", sit.data(
+        topic=query.topic, rule=rule, tiers=tiers, subsidised=[c.name for c in subsidised], enquiry=p.region.enquiry,
+        cite=cite(p, rule.source if rule else None, *(t.source for t in tiers), *(c.source for c in subsidised),
+                  p.region.enquiry.source),
+    ))
 
 
 @router.handles(Intent.FALLBACK, cacheable=True, reads=("region", "township"))

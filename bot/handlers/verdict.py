@@ -53,6 +53,16 @@ def fee_category(query: Query, pay: Payable, tiers: list[Tier], people: int | No
     return _verdict(list(query.checked), [pay.amount, *totals])
 
 
+def fee_grades(query: Query, pays: list[Payable]) -> dict[str, Any] | None:
+    """The amount checked for a group asked without its grade: right only when every grade pays it."""
+    if not query.checked:
+        return None
+    amounts = {p.amount for p in pays}
+    if len(amounts) != 1 or None in amounts or _SUBSIDY.search(query.text):
+        return {"ok": None, "said": list(query.checked), "truth": [], "by_grade": True}
+    return _verdict(list(query.checked), [pays[0].amount])
+
+
 def fiscal_subsidy(query: Query, fiscal: FiscalSubsidy | None) -> dict[str, Any] | None:
     """The amount checked against the government's subsidy per head (政府补的是不是六百多)."""
     if not query.checked:

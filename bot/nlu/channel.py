@@ -38,6 +38,7 @@ def _term(key: str, phrase: str, asked: str, listed: str | None, kinds: tuple[st
 TERMS: tuple[Term, ...] = (
     _term("tax", "通过税务渠道", r"税务(?:局|app|微信公众号|公众号|小程序)?", r"税务"),
     _term("mobile_bank", "用手机银行", r"手机银行(?:app)?|网银|网上银行|银行app", r"手机银行|网银"),
+    _term("bank_card", "用银行卡", r"银行卡|储蓄卡|借记卡", r"银行卡|刷卡|pos"),
     _term("bank", "去银行", r"银行|信用社|农商行|农信社|邮政储蓄|邮储", r"(?<!手机)银行|信用社|柜面"),
     _term("mini_program", "用小程序", r"(?:微信)?小程序", r"小程序"),
     _term("official_account", "用公众号", r"(?:微信)?公众号", r"公众号"),
@@ -53,6 +54,10 @@ TERMS: tuple[Term, ...] = (
     _term("counter", "去窗口", r"窗口|大厅|政务中心|政务服务中心|医保局|医保中心|经办机构", r"窗口|大厅|经办机构"),
     _term("app", "用手机APP", r"app", r"app"),
     _term("online", "在手机上（线上）", r"手机上|网上|线上|手机里|用手机(?!＿)", None, ("online",)),
+    # Ways to pay that residents know from elsewhere: no notice may list them, and the answer says so, with the
+    # channels it does list. Matched as written in a notice's channel name or detail, never assumed.
+    *(_term(name, f"用{name}", re.escape(name), re.escape(name))
+      for name in ("云闪付", "信用卡", "数字人民币", "翼支付", "抖音", "美团", "京东", "拼多多", "银联")),
 )
 
 # Said of a channel one cannot or will not use: the question wants the others.

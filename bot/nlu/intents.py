@@ -11,7 +11,7 @@ Precedence, highest first (why, where it is not obvious):
                                          it (我已经交了怎么查, 钱交了怎么知道成功没), not the channels
   OUT_OF_SCOPE 83-84 ................... 医院, 凭证, 电话
   HANDLING_FEE 80 ...................... 村里收代办费 / 多收 outranks the fee it mentions
-  OUT_OF_SCOPE 退费 78
+  OUT_OF_SCOPE 退费, 分期缴费, 少交 78 (the notice is silent, or says 一次性足额缴纳: answered from the notice)
   NEWBORN 75 ........................... 新生儿交多少钱 -> NEWBORN: the answer must carry the 90-day window
                                          and coverage from birth, which a plain fee answer would miss
   REGISTRATION (non-local) 74 .......... 外地人在这打工能参加吗 is enrolment, not the migrants' extension
@@ -28,6 +28,7 @@ Precedence, highest first (why, where it is not obvious):
                                          them); 辞职了没有职工医保 is plain eligibility
   OUT_OF_SCOPE 职工医保 57 ............... 职工医保交多少钱 is not our fee
   FISCAL_SUBSIDY 55 > FEE 50 ........... 政府补助多少钱 contains 多少钱; several questions -> the fee first
+                                         (FEE 51, topic compare: two counties or groups compared, 哪个交的少)
   HELP (你能做什么, 能干嘛) 48 ............. asks what the bot does, even if it names 公众号 or 微信
   DEADLINE 45 > REGISTRATION 42 > CHANNELS 40
                                          (能交吗 / 现在还能交不 asked alone, a place at most: the period, while
@@ -289,6 +290,13 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("oos_lottery", _OOS, 86, r"彩票|双色球|大乐透|中奖号", topic="彩票"),
     rule("oos_vaccine", _OOS, 86, r"疫苗|核酸", topic="疫苗"),
     rule("oos_refund", _OOS, 78, r"退费|退钱|退款|退保|能退吗|(?:能|可以)退(?:回|不)", topic="退费"),
+    # What the notices say little or nothing of (the handler answers from the notice or says it is silent):
+    # paying in parts, and paying less with no group named (俺是四级残疾，能少交点不 is that group's fee).
+    rule("oos_instalment", _OOS, 78,
+         r"分期|分(?:两|几|2|3|多)次(?:交|缴|付)|分批(?:交|缴)|分开(?:交|缴)|先(?:交|缴)(?:一半|一部分|点|一点)"
+         r"|(?:交|缴)一半(?:行|可以|能|中)", topic="分期缴费"),
+    rule("oos_less", _OOS, 78, r"少(?:交|缴)(?:点|些|一点|一些|一部分)|(?:能|可以|能不能|可不可以)少(?:交|缴)(?!多少)",
+         when=lambda slots: not slots.categories, topic="少交"),
     rule("oos_employee", _OOS, 57, r"职工医保|职工基本医疗|城镇职工|单位(?:交|缴|给交)的?医保",
          topic="职工医保", context=True),
     # -- the resident's own record --------------------------------------------------------------------
@@ -354,6 +362,15 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?<![\d.])\d{2,4}(?:元|块)?(?:钱)?(?:一个人|一人|每人|一年|一口人)(?:吧|吗|嘛|么|是吧|对吧|不)",
          # 是三百五不, 交四百不: a figure checked with a closing 不
          r"(?:是|交|缴|要|收)(?<![\d.])\d{2,4}(?![\d.])(?:元|块)?(?:钱)?(?:不|没)(?=$|[,.;!?])"),
+    # two counties or two groups compared (陵川和罗山哪个交的少, 低保和特困交的一样吗, 低保户和监测户各交多少): each
+    # figure side by side (topic "compare"), not one resident in both groups
+    rule("fee_compare", Intent.FEE, 51,
+         r"哪(?:个|里|边|家|一个)(?:县|镇|地方)?(?:的)?(?:交|缴|收)?(?:的|得)?(?:钱)?(?:多|少|贵|便宜|高|低)",
+         r"(?:交|缴|收)(?:的|得)?(?:钱|费)?(?:一样|相同|差不多|不一样)",
+         r"(?:各|分别)(?:交|缴|是|要|收)?(?:多少|几)",
+         r"(?:交|缴)(?:的|得)?(?:钱|费)?(?:有)?(?:啥|什么)?(?:区别|差别|不同)",
+         r"比.{1,8}?(?:交|缴)?(?:的|得)?(?:多|少|贵|便宜)",
+         when=lambda slots: len(slots.regions) > 1 or len(slots.categories) > 1, topic="compare"),
     # a group or tier and a bare how-much: 高档多少, 低保户多钱
     rule("fee_group_how_much", Intent.FEE, 50, rf"{HOW_MUCH}", when=_has_category_or_tier),
     rule("fee_category_or_tier_only", Intent.FEE, 16, r".", when=_has_category_or_tier),

@@ -59,6 +59,11 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:轻度|中度)残疾?(?:人)?",
         r"轻残",
     ),
+    # a disability with no grade said (残疾人交多少): every graded pattern above is longer, so it wins
+    # (not the grade's own word, 肢体二级残疾; not the card, 残疾证怎么办)
+    "disability": (r"(?<!级)残疾(?!证)(?:人员|人士|人|的)?", r"残障(?:人员|人士|人)?"),
+    # veterans in general, not the 重点优抚对象 (伤残军人, 复员军人, 带病回乡退伍军人: longer, so theirs)
+    "veteran": (r"(?:退役|退伍)(?:军人|士兵|兵|老兵)",),
     "dibao": (r"(?:吃|拿|领|享受|评上|办了)低保",),
     "dibao_edge": (r"低保边缘(?:户|家庭|人员|对象)?",),
     "tekun": (r"五保|三无人员|特困",),

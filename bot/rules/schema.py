@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from bot.rules.problems import RuleError
 
 # The shared category keys' names in no county's own words, for a group a notice does not name: an answer
-# says "通知没有单独提到'脱贫人口'", never another county's name for it (罗山县's 脱贫人口（监测对象）, 乐至县's
+# says "通知没有提到'脱贫人口'的参保资助", never another county's name for it (罗山县's 脱贫人口（监测对象）, 乐至县's
 # 重度残疾（一、二级及精神三、四级）, whose grades are that county's own).
 SHARED_CATEGORY_NAMES: dict[str, str] = {
     "tekun": "特困人员",
@@ -40,6 +40,8 @@ SHARED_CATEGORY_NAMES: dict[str, str] = {
     "tuopin": "脱贫人口",
     "severe_disability": "重度残疾人",
     "general_disability": "一般残疾人",
+    "disability": "残疾人",  # no grade said: a notice that names graded groups gives each grade's figure
+    "veteran": "退役军人",  # not 重点优抚对象, which some notices subsidise
     "youfu": "重点优抚对象",
     "land_requisitioned": "被征地农转非超龄人员",
     "family_planning": "计划生育特别扶助对象",

@@ -133,15 +133,20 @@ EMPLOYEE = ["有职工医保还要交居民医保吗", "我有单位的医保还
 
 
 @pytest.mark.parametrize("text", EMPLOYEE)
-@pytest.mark.parametrize(("region", "said", "cited"), [
-    ("罗山县", "参保对象为不属于城镇职工基本医疗保险覆盖范围的人员", "罗政办〔2024〕42号 二"),
-    ("周集镇", "“应保尽保、不重复参保”的原则", "周办〔2024〕46号 1（一），2"),
-    ("乐至县", "参保对象为未参加职工医保的城乡居民", "乐府办发〔2024〕16号 二（一）"),
+@pytest.mark.parametrize(("region", "said", "scope", "cited"), [
+    # each notice's own words: 覆盖范围 (罗山县), 参保范围 (周集镇), 未参加职工医保 (乐至县)
+    ("罗山县", "参保对象为辖区内不属于城镇职工基本医疗保险覆盖范围的人员",
+     "属于城镇职工基本医疗保险覆盖范围的人员，不是城乡居民医保的参保对象", "罗政办〔2024〕42号 二"),
+    ("周集镇", "“应保尽保、不重复参保”的原则",
+     "属于城镇职工基本医疗保险参保范围的人员，不在城乡居民医保的参保对象之内", "周办〔2024〕46号 1（一），2"),
+    ("乐至县", "参保对象为未参加职工医保的城乡居民",
+     "已参加职工医保的，不在城乡居民医保的参保对象之内", "乐府办发〔2024〕16号 二（一）"),
 ])
-def test_in_employee_insurance_gets_the_notice_s_rule_cited(capsys, text, region, said, cited):
+def test_in_employee_insurance_gets_the_notice_s_rule_cited(capsys, text, region, said, scope, cited):
     out = ask(capsys, text, "--region", region)
     assert out.startswith(f"【{region} 2025年度城乡居民医保】")
-    assert said in out and f"依据：{cited}" in out and "不用再参加城乡居民医保" in out
+    assert said in out and scope in out and f"依据：{cited}" in out
+    assert "不用再参加" not in out  # a gloss no notice prints: they say who is outside the scope
     assert MENU not in out and "个人缴费标准" not in out  # not the fee
 
 
@@ -158,6 +163,14 @@ def test_the_earlier_year_of_the_same_county_says_it(capsys):
     out = ask(capsys, "2023年度有职工医保还要交居民医保吗", "--region", "陵川县")
     assert "【陵川县 2023年度城乡居民医保】" in out
     assert "不得重复参保" in out and "依据：陵政办发〔2022〕41号 二，五（一）" in out
+    assert "属于城镇职工基本医疗保险参保范围的人员，不在本县城乡居民医保的参保范围之内" in out
+    assert "不用再参加" not in out
+
+
+def test_qinghe_says_the_employee_insured_are_outside_its_scope(capsys):
+    out = ask(capsys, "有职工医保还要交居民医保吗", "--region", "青禾县", on="2026-11-20")
+    assert "职工基本医疗保险应参保人员不在城乡居民医保的参保范围之内" in out
+    assert "依据：青政办发〔2026〕31号 一" in out and "不用再参加" not in out
 
 
 def test_no_longer_in_employee_insurance_is_the_eligibility(capsys):

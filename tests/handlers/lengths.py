@@ -1,8 +1,8 @@
 """Every fee and deadline question a policy file allows, for the length check (tests/handlers/test_answer_length.py)
 and bench.nlu's length section: for every policy in bot/rules/policies/, on a day in each part of its
 calendar (before, open, between monthly windows, each late period, ended, a year on), every group alone and in
-pairs (its own, other notices' and its group standards), every tier (and one it does not have), with and
-without the year named."""
+pairs (its own, other notices' and its group standards; a pair also compared), every tier (and one it does not
+have), with and without the year named."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def days(policy: Policy) -> list[dt.date]:
 
 
 def questions(registry: PolicyRegistry) -> Iterator[Asked]:
-    every_category = sorted({c.key for p in registry.policies for c in p.categories})
+    # ... and the groups residents name that a notice may not (退役军人), or only by grade (残疾人)
+    every_category = sorted({c.key for p in registry.policies for c in p.categories} | {"disability", "veteran"})
     for policy in registry.policies:
         own = [c.key for c in policy.categories]
         groups = [g.key for g in policy.group_standards]
@@ -47,4 +48,7 @@ def questions(registry: PolicyRegistry) -> Iterator[Asked]:
                     for categories in named:
                         yield Asked(policy, on, Query(Intent.FEE, "?", region=policy.region.name, year=year,
                                                       categories=categories, tier=tier))
+                        if len(categories) == 2:  # 低保和特困交的一样吗: side by side
+                            yield Asked(policy, on, Query(Intent.FEE, "?", region=policy.region.name, year=year,
+                                                          categories=categories, tier=tier, topic="compare"))
                 yield Asked(policy, on, Query(Intent.DEADLINE, "?", region=policy.region.name, year=year))

@@ -4,6 +4,7 @@ lengths.py), with the figure asked for, the source line, and nothing from anothe
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -56,6 +57,12 @@ def _figures(sit: Situation, query) -> list[int]:
         return [t.amount for t in sit.policy.contribution.tiers]
     if not query.categories:
         return [t.amount for t in sit.policy.contribution.tiers if query.tier in (None, t.key)]
+    grades = [c.key for c in sit.policy.categories if c.key in ("severe_disability", "general_disability")]
+    if "disability" in query.categories and grades and sit.policy.category("disability") is None:
+        others = [k for k in query.categories if k != "disability"]  # 残疾人, no grade said: every grade's figure
+        return [a for g in grades if (a := payable_amount(sit.policy, [*others, g], query.tier).amount) is not None]
+    if query.topic == "compare":  # each group's own figure
+        return [f for k in query.categories for f in _figures(sit, replace(query, categories=(k,), topic=None))]
     pay = payable_amount(sit.policy, query.categories, query.tier)
     if pay.ambiguous:
         return [c.amount for c in pay.considered if c.amount is not None]

@@ -36,9 +36,10 @@ async def test_a_channel_the_notice_does_not_name_is_said_to_be_unnamed(text):
     ("罗山县", "在村里能交吗", "可以在村里缴费。", "· 村（社区）集中代征点：就近扫码缴费",
      "罗政办〔2024〕42号 三（二）2"),
     ("乐至县", "在村里能交吗", "可以在村里缴费。", "· 村（社区）便民服务代办点", "乐府办发〔2024〕16号 三（二）1"),
-    # 周集镇 names 支付宝 only inside its mini programs' names: those lines, with whom they suit.
-    ("周集镇", "能用支付宝交吗", "可以用支付宝缴费。", "· “安徽医保公共服务”小程序（微信或支付宝）",
-     "周办〔2024〕46号 6（一）"),
+    # 周集镇 names 支付宝 only inside its mini programs' names, each for some people (6（一） 适用人群): those lines,
+    # with whom they are for, and the yes says so.
+    ("周集镇", "能用支付宝交吗", "可以用支付宝缴费（各渠道只限括号中的人员）。",
+     "· “安徽医保公共服务”小程序（微信或支付宝）", "周办〔2024〕46号 6（一）"),
 ])
 async def test_a_channel_the_notice_lists_is_a_yes_with_its_line(region, text, first, line, source):
     out = await ask(region, ON, text)
@@ -86,3 +87,40 @@ def test_specific_names_are_not_read_as_the_general_one():
     asked = channel.named("四川税务微信公众号能交吗")
     assert asked is not None and [t.key for t in asked.terms] == ["tax"]
     assert channel.named("怎么交") is None
+
+
+@pytest.mark.parametrize(("region", "on", "listed"), [
+    ("陵川县", ON, "通知列出的渠道：微信、手机APP；"),
+    ("罗山县", ON, "通知列出的渠道：微信、支付宝、河南税务APP、豫事办APP、手机银行APP"),
+    ("周集镇", ON, "通知列出的渠道：“安徽医保公共服务”小程序、“安徽税务社保缴费”小程序、皖事通APP、村便民服务站"),
+    ("乐至县", ON, "通知列出的渠道：四川省电子税务局"),
+    ("青禾县", "2026-11-20", "通知列出的渠道：“东川税务”微信公众号、“东川医保”小程序、微信、支付宝"),
+])
+async def test_a_way_to_pay_no_notice_names_is_said_to_be_unnamed_with_the_channels_it_lists(region, on, listed):
+    out = await ask(region, on, "能用云闪付交吗")
+    assert lines(out)[1].startswith("通知没有写可以用云闪付缴费，能不能这样交请咨询"), out
+    assert listed in out and "线上缴费：" not in out  # the channels in one line, not the whole list
+    assert len(lines(out)) <= 6
+
+
+async def test_a_bank_card_is_a_yes_only_where_the_notice_names_paying_by_card():
+    # 罗山县 三（二）1 and 青禾县 六 list 手机银行APP, no card: not a yes. 乐至县 三（二）5: POS机终端刷卡, for
+    # those who pay offline (需要线下参保缴费的群众): a yes that says for whom.
+    for region, on in (("罗山县", ON), ("青禾县", "2026-11-20")):
+        out = await ask(region, on, "银行卡能交吗")
+        assert lines(out)[1].startswith("通知没有写可以用银行卡缴费"), out
+        assert "手机银行APP" in lines(out)[2]
+    out = await ask("乐至县", ON, "银行卡能交吗")
+    assert lines(out)[1] == "可以用银行卡缴费（限需要线下参保缴费的群众）。"
+    assert lines(out)[2].startswith("· POS机终端刷卡") and "依据：乐府办发〔2024〕16号 三（二）5" in out
+
+
+@pytest.mark.parametrize(("region", "on", "first", "source"), [
+    ("乐至县", ON, "可以在学校缴费（限大中专、职高、技校等在校学生）。", "乐府办发〔2024〕16号 三（二）1"),
+    ("青禾县", "2026-11-20", "可以在学校缴费（限在校大学生）。", "青政办发〔2026〕31号 六（三）"),
+    ("周集镇", ON, "可以在学校缴费（限非本镇户籍的在校学生）。", "周办〔2024〕46号 5"),
+])
+async def test_a_channel_open_to_some_people_only_is_a_yes_that_says_for_whom(region, on, first, source):
+    out = await ask(region, on, "在学校能交吗")
+    assert lines(out)[1] == first
+    assert f"依据：{source}" in out

@@ -52,6 +52,45 @@ async def test_a_group_not_named_in_a_county_with_tiers_is_given_every_tier():
     assert "高档次540元" in text and "低档次400元" not in text
 
 
+async def test_a_group_the_notice_does_not_name_is_said_so_with_the_general_fee_and_whom_to_ask():
+    # Every county's notice: the groups it subsidises, and the one fee it sets for everyone else.
+    for region, on, asked, name, fee, enquiry, doc in (
+        ("陵川县", "2024-11-20", "退役军人交多少", "退役军人", "400元/人/年", "县医保中心", "陵政办函〔2024〕16号 一"),
+        ("罗山县", "2024-11-20", "重度残疾交多少", "重度残疾人", "400元/人/年", "医疗保障局", "罗政办〔2024〕42号 一"),
+        ("周集镇", "2024-11-20", "脱贫户交多少", "脱贫人口", "400元/人/年", "便民服务站", "周办〔2024〕46号 4"),
+        ("周集镇", "2024-11-20", "残疾人交多少", "残疾人", "400元/人/年", "便民服务站", "周办〔2024〕46号 4"),
+        ("乐至县", "2024-11-20", "退役军人交多少", "退役军人", "高档次540元、低档次400元", "便民服务代办点",
+         "乐府办发〔2024〕16号 二（二）"),
+        # 青禾县 names 退役军人 only for its late period (四（三）), never with a subsidy
+        ("青禾县", "2026-11-20", "退役军人交多少", "退役军人", "一档400元、二档600元、三档900元", "医保窗口",
+         "青政办发〔2026〕31号 二（一）"),
+    ):
+        text = await ask(region, on, asked)
+        assert f'通知没有提到"{name}"的参保资助' in text, text
+        assert f"通知写的一般个人缴费标准：{fee}" in text, text
+        assert "请咨询" in text and enquiry in text, text
+        assert f"依据：{doc}" in text, text
+        assert "按个人缴费标准" not in text and "按您选择" not in text  # never as if the notice said it of them
+
+
+async def test_a_group_asked_without_its_grade_gets_every_grade_the_notice_names():
+    # 乐至县 二（三）2: 重度残疾（一、二级及精神三、四级） 低档次全额资助 400元; 二（三）3（2）: 一般残疾（三、四级）
+    # 资助 200元 (50%).
+    text = await ask("乐至县", "2024-11-20", "残疾人交多少")
+    assert "重度残疾（一、二级及精神三、四级）：低档次400元，全额资助，您个人缴纳0元" in text
+    assert "一般残疾（三、四级）：低档次400元，资助200元（50%），您个人缴纳200元" in text
+    assert "依据：乐府办发〔2024〕16号 二（三）2，二（三）3（2）" in text
+    text = await ask("乐至县", "2024-11-20", "残疾人是不是交200")
+    assert text.startswith("说不准") and "哪一级" in text
+    # with 低保 too (二（三）3（1） 75%, 300元; 就高不就低): each grade with the rule applied, never one grade alone
+    text = await ask("乐至县", "2024-11-20", "低保户残疾人交多少")
+    assert "您个人缴纳0元" in text and "按城镇低保救助对象、农村低保救助对象计算" in text and "您个人缴纳100元" in text
+    # 陵川县 四、5 names 重度残疾人 alone, with no figure: that grade, and that it names no other
+    text = await ask("陵川县", "2024-11-20", "残疾人交多少")
+    assert "通知只提到重度残疾人，其他等级的残疾人没有提到" in text and "通知未写明资助金额" in text
+    assert "请咨询户籍所在地或居住地的医保经办机构（县医保中心）" in text and "依据：陵政办函〔2024〕16号 四、5" in text
+
+
 # --- a tier the notice's subsidy is not set on -------------------------------------------------------
 
 
@@ -96,14 +135,24 @@ async def test_a_returning_worker_in_the_late_period_is_told_yes_and_the_days_le
 
 
 async def test_a_newborn_answer_cites_every_line_and_says_what_is_not_written_past_the_window():
-    # 周集镇 3: 出生90天内完成参保缴费，自出生之日起享受待遇 (nothing about later); where to register: 5.
+    # 周集镇 3: 出生90天内完成参保缴费，自出生之日起享受待遇 (nothing about later).
     text = await ask("周集镇", "2024-11-20", "孩子出生100天了还能参保吗")
     assert "出生90天内" in text and "超过90天" in text and "未写明" in text
-    assert "户籍地所在村" in text
-    assert "依据：周办〔2024〕46号 3，5" in text
+    assert text.endswith("依据：周办〔2024〕46号 3")
     # 青禾县 四（五） says what happens after 90 days: no "未写明" there.
     text = await ask("青禾县", "2026-10-10", "孩子出生半年了怎么参保")
     assert "出生91天至365天" in text and "自缴费之日起" in text and "未写明" not in text
+
+
+async def test_a_newborn_answer_carries_only_what_the_notice_says_of_newborns():
+    # The registration rules speak of everyone or of students (青禾县 二（四） 在校大学生由所在学校统一组织参保;
+    # 周集镇 5 在校学生以户籍地所在村…): not a newborn's, so not in the newborn answer, nor in its source line.
+    for region, on, doc in (("青禾县", "2026-11-20", "青政办发〔2026〕31号 四（五）"),
+                            ("周集镇", "2024-11-20", "周办〔2024〕46号 3")):
+        text = await ask(region, on, "孩子刚出生怎么参保")
+        assert "出生90天内完成参保缴费，自出生之日起享受待遇" in text
+        assert "学生" not in text and "学校" not in text and "两委" not in text
+        assert text.splitlines()[-1] == f"依据：{doc}"
 
 
 # --- whom to ask -------------------------------------------------------------------------------------------
@@ -299,3 +348,111 @@ async def test_a_deadline_asked_in_a_late_period_for_some_gives_the_days_left():
     assert "其他人员已过缴费期" in text and "依据：周办〔2024〕46号 3" in text
     text = await ask("周集镇", "2025-01-05", "什么时候截止")
     assert "截止2025年2月28日（还有54天）" in text
+
+
+# --- what the notices do not answer: refunds, paying in parts, paying less -----------------------------
+
+
+async def test_a_refund_is_said_to_be_unwritten_with_whom_to_ask_in_every_county():
+    for region, on, enquiry in (("陵川县", "2024-11-20", "户籍所在地或居住地的医保经办机构（县医保中心）"),
+                                ("罗山县", "2024-11-20", "县医疗保障局或就近的乡镇（街道）便民服务中心"),
+                                ("青禾县", "2026-11-20", "户籍所在地乡镇（街道）便民服务中心或县政务服务中心医保窗口")):
+        for asked in ("交了能退吗", "交错了能退吗"):
+            text = await ask(region, on, asked)
+            assert f"通知没有写缴费后能不能退费、怎么退费，请咨询{enquiry}。" in text, text
+            assert "答不了" not in text and "元" not in text  # no guess, no figure
+
+
+async def test_paying_in_parts_is_answered_from_the_payment_rule_or_said_to_be_unwritten():
+    # 陵川县 一: 由参保人员按年度一次性足额缴纳; 青禾县 二（一） says so too; 罗山县 and 周集镇 say nothing of it.
+    for asked in ("能分期交吗", "能先交一半吗"):
+        text = await ask("陵川县", "2024-11-20", asked)
+        assert "通知规定由参保人员按年度一次性足额缴纳，没有写可以分期或先交一部分" in text, text
+        assert "依据：陵政办函〔2024〕16号 一" in text
+        text = await ask("青禾县", "2026-11-20", asked)
+        assert "参保人员按年度一次性足额缴纳" in text and "依据：青政办发〔2026〕31号 二（一）" in text, text
+        text = await ask("罗山县", "2024-11-20", asked)
+        assert "通知没有写能不能分期或先交一部分，请咨询县医疗保障局" in text, text
+        assert "一次性" not in text  # never another county's rule
+
+
+async def test_paying_less_gives_the_standard_and_the_groups_the_notice_subsidises():
+    text = await ask("周集镇", "2024-11-20", "能少交点吗")
+    # 周集镇 4: 400元; 特困供养人员全额资助, 低保对象 360元, 监测人口 200元
+    assert "通知没有写可以少交。个人缴费标准：400元/人/年。" in text, text
+    assert "特困供养人员、低保对象、监测人口" in text and "请咨询户籍所在地村" in text
+    assert "依据：周办〔2024〕46号 4" in text and "一次性" not in text
+    # a group named: that group's fee (俺是四级残疾，能少交点不)
+    text = await ask("乐至县", "2024-11-20", "俺是四级残疾，合疗能少交点不")
+    assert "您个人缴纳200元" in text
+
+
+# --- comparisons: each side from its own notice -------------------------------------------------------------
+
+
+async def test_two_counties_are_compared_each_from_its_own_notice_with_its_source():
+    text = await ask("陵川县", "2024-11-20", "陵川和罗山哪个交的少")
+    assert "陵川县2025年度：个人缴费标准400元/人/年（依据：陵政办函〔2024〕16号 一）" in text
+    assert "罗山县2025年度：个人缴费标准400元/人/年（依据：罗政办〔2024〕42号 一）" in text
+    assert "两地交的一样" in text
+    # 陵川县 四、4: 低保 个人缴纳80元; 周集镇 4: 360元定额资助, so 40元
+    text = await ask("罗山县", "2024-11-20", "陵川和周集低保户哪个交的少")
+    assert "陵川县2025年度：城乡低保对象，个人缴纳80元（依据：陵政办函〔2024〕16号 四、4" in text
+    assert "周集镇2025年度：低保对象，个人缴纳40元（依据：周办〔2024〕46号 4）" in text
+    assert "周集镇交的少" in text
+    # a year one county has no notice for: said so, never the other year's figure
+    text = await ask("陵川县", "2024-11-20", "2023年陵川和罗山哪个交的少")
+    assert "陵川县2023年度：个人缴费标准350元/人/年（依据：陵政办发〔2022〕41号 三）" in text
+    assert "罗山县：暂时没有2023年度的缴费通知" in text and "交的少" not in text and "罗政办" not in text
+    # tiers on one side (乐至县 二（二）): both figures, no verdict on which is lower
+    text = await ask("陵川县", "2024-11-20", "乐至和罗山交的一样吗")
+    assert "乐至县2025年度：高档次540元、低档次400元（依据：乐府办发〔2024〕16号 二（二））" in text
+    assert "一样" not in text and "交的少" not in text
+
+
+async def test_two_groups_compared_get_each_figure_not_the_reckoning_of_one_person_in_both():
+    # 陵川县 四、4 低保 80元, 四、3 特困 0元
+    text = await ask("陵川县", "2024-11-20", "低保和特困交的一样吗")
+    assert "城乡低保对象：个人缴纳80元；特困人员：个人缴纳0元。特困人员交的少。" in text
+    assert "您同时属于" not in text and "依据：陵政办函〔2024〕16号 四、4，四、3" in text
+    # 乐至县 二（三）3（1）: 低保 and 监测对象 both 300元 subsidy on 低档次400元
+    text = await ask("乐至县", "2024-11-20", "低保户和监测户各交多少")
+    assert "个人缴纳100元；防止返贫监测对象：个人缴纳100元。一样。" in text
+    # a group the notice does not name is given the general standard, and no comparison is drawn
+    text = await ask("周集镇", "2024-11-20", "低保和脱贫户哪个交的少")
+    assert "低保对象：个人缴纳40元；脱贫人口：通知没有提到这类人员的参保资助，一般个人缴费标准400元/人/年。" in text
+    assert "交的少" not in text
+    # one resident in both groups is still reckoned as such (就高不就低 where the notice says so)
+    text = await ask("乐至县", "2024-11-20", "我是低保户也是特困交多少")
+    assert "就高不就低" in text
+
+
+# --- last year asked during a season -------------------------------------------------------------------
+
+
+async def test_last_year_names_the_year_it_answers_or_says_its_notice_is_not_loaded():
+    # On 2024-11-20 (the 2025 season) 去年 is 2023: 陵川县 has its 2023 notice (陵政办发〔2022〕41号 三: 350元).
+    text = await ask("陵川县", "2024-11-20", "去年交多少")
+    assert text.startswith("【陵川县 2023年度城乡居民医保】") and "个人缴费标准：350元/人/年" in text
+    assert "依据：陵政办发〔2022〕41号 三" in text and "400元" not in text
+    text = await ask("陵川县", "2024-11-20", "去年低保交多少")  # 六: 350元, 80% 280元, 70元
+    assert text.startswith("【陵川县 2023年度城乡居民医保】") and "您个人缴纳70元" in text
+    # no 2023 notice elsewhere, nor a 2025 one for 青禾县 on 2026-11-20: said so, with no other year's figure
+    for region, on, year, known in (("罗山县", "2024-11-20", 2023, "2025年度"),
+                                     ("周集镇", "2024-11-20", 2023, "2025年度"),
+                                     ("乐至县", "2024-11-20", 2023, "2025年度"),
+                                     ("青禾县", "2026-11-20", 2025, "2027年度")):
+        for asked in ("去年交多少", "去年低保户交多少"):
+            text = await ask(region, on, asked)
+            assert text.startswith(f"暂时没有{region}{year}年度的缴费通知。已收录的年度：{known}。"), text
+            assert "元" not in text and "依据" not in text
+
+
+async def test_counties_are_compared_only_on_a_figure_of_the_same_kind_and_year():
+    # 陵川县 has one standard (一): 高档 is 乐至县's (二（二） 540元), not a figure to set against 400元
+    text = await ask("陵川县", "2024-11-20", "乐至和陵川高档哪个交的少")
+    assert "乐至县2025年度：高档次540元/人/年" in text and "陵川县2025年度：不分档次，个人缴费标准400元/人/年" in text
+    assert "交的少" not in text
+    # on 2024-11-20 青禾县's only notice is for 2027: said as such, never weighed against 乐至县's 2025
+    text = await ask("陵川县", "2024-11-20", "乐至和青禾低档哪个交的少")
+    assert "青禾县2027年度" in text and "一样" not in text and "交的少" not in text
