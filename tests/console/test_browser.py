@@ -9,8 +9,10 @@ from playwright.async_api import Browser, expect
 from sqlalchemy import func, select
 
 from bot.keys import SESSIONS
-from bot.store.models import Resident
+from bot.store.models import Contact, OutboxMessage, Resident
 from bot.store.progress import township_progress
+from scheduler.planner import plan_job
+from scheduler.timetable import find_job
 
 from .browser import PHONE, login, screenshot
 from .conftest import PASSWORDS, TODAY, Console
@@ -150,3 +152,32 @@ async def test_unanswered_page_shows_what_was_tried(console: Console, browser: B
     row = page.locator("#unanswered tr", has_text="医保的事咋整")
     await expect(row.locator("td.tried")).to_contain_text("猜测：交多少钱")
     await expect(row).not_to_contain_text("140524199001011234")
+
+
+async def test_the_outbox_names_who_each_message_went_to(console: Console, browser: Browser) -> None:
+    """Staff read the outbox by person: the official's name, township and role, or the resident a reminder was
+    about (surname only) and their township; the openid only shortened, and a name finds its messages."""
+    async with console.app[SESSIONS]() as db, db.begin():
+        for job in ("lingchuan-2025:2024-11-25:digest", "lingchuan-2025:2024-11-25:reminder-1d"):
+            await plan_job(db, console.registry, find_job(console.registry, console.settings, job), planned_at=TODAY)
+    async with console.app[SESSIONS]() as db:
+        digest = await db.scalar(select(OutboxMessage).where(OutboxMessage.kind == "digest").limit(1))
+        official = await db.scalar(select(Contact).where(Contact.openid == digest.openid, Contact.township != ""))
+        reminder = await db.scalar(select(OutboxMessage).where(OutboxMessage.kind == "reminder").limit(1))
+        resident = await db.get(Resident, reminder.resident_id)
+    base = base_of(console)
+    page = await browser.new_page()
+    await login(page, base, "staff", PASSWORDS["staff"])
+    await page.goto(f"{base}/console/outbox")
+    await page.fill("input[name=q]", official.name)
+    await page.click("main button[type=submit]")
+    row = page.locator("#outbox tr", has_text="乡镇征缴进度").first
+    await expect(row.locator("td.recipient")).to_contain_text(
+        f"{official.name}（{official.township} {official.role}）")
+    await page.fill("input[name=q]", reminder.openid)
+    await page.click("main button[type=submit]")
+    cell = page.locator("#outbox td.recipient").first
+    await expect(cell).to_contain_text(f"居民{resident.name[0]}")
+    await expect(cell).to_contain_text(resident.township)
+    text = await page.locator("#outbox").inner_text()
+    assert resident.name not in text and reminder.openid not in text and official.openid not in text
