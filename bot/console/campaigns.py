@@ -15,7 +15,7 @@ from bot.console.recipients import openids_named, recipients
 from bot.console.views import region_year
 from bot.store.models import OutboxMessage
 from bot.store.pauses import SEASON, pause, paused, resume
-from scheduler.describe import STAGE_NAMES, describe_job, preview, stage_label
+from scheduler.describe import describe_job, preview, stage_label
 from scheduler.planner import plan_job
 from scheduler.timetable import all_jobs, find_job, upcoming
 
@@ -42,7 +42,7 @@ async def campaigns(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("campaigns.html", request, {
         "region": region, "year": year, "policy": policy, "regions": c.registry.regions(),
         "jobs": [(j, describe_job(j)) for j in jobs[:SHOWN_JOBS]], "more": max(len(jobs) - SHOWN_JOBS, 0),
-        "paused": stopped, "season": SEASON, "stages": stages, "stage_names": STAGE_NAMES,
+        "paused": stopped, "season": SEASON, "stages": stages, "stage_label": stage_label,
     })
 
 

@@ -181,3 +181,35 @@ async def test_the_outbox_names_who_each_message_went_to(console: Console, brows
     await expect(cell).to_contain_text(resident.township)
     text = await page.locator("#outbox").inner_text()
     assert resident.name not in text and reminder.openid not in text and official.openid not in text
+
+
+async def test_the_campaigns_and_audit_pages_read_in_chinese(console: Console, browser: Browser) -> None:
+    """A stage is named as staff know it (居民缴费状态通知（截止前1天）, not reminder-1d); every audit entry's
+    action and details are in Chinese (no `county=`, `qrcode.create`, `None`, a Python dict or a raw openid)."""
+    import re
+
+    from bot.store import audit_log
+
+    async with console.app[SESSIONS]() as db, db.begin():  # what `yibao qrcode` and a scan write
+        await audit_log.record(db, "张敏", "qrcode.create", county="陵川县", township="崇文镇", role="分管领导",
+                               expires="2024-12-20T09:59:45+08:00")
+        await audit_log.record(db, "秦秀文", "contact.link", county="陵川县", township="礼义镇", role="分管领导",
+                               openid="o-very-long-openid-of-an-official", known=False)
+    base = base_of(console)
+    page = await browser.new_page()
+    await login(page, base, "admin", PASSWORDS["admin"])
+    await page.goto(f"{base}/console/campaigns?region=陵川县")
+    stages = page.locator("#stages")
+    await expect(stages).to_contain_text("居民缴费状态通知（截止前1天）")
+    assert not re.search(r"[a-z]+-\dd|digest|escalation", await stages.inner_text())
+    await stages.locator("tr", has_text="截止前1天").locator("button").click()
+    await page.goto(f"{base}/console/audit")
+    table = page.locator("#audit")
+    await expect(table.locator("tr", has_text="暂停提醒")).to_contain_text("阶段：居民缴费状态通知（截止前1天）")
+    await expect(table.locator("tr", has_text="生成干部登记二维码")).to_contain_text("乡镇：崇文镇")
+    await expect(table.locator("tr", has_text="干部扫码登记")).to_contain_text("原在联系人名单中：否")
+    for row in await table.locator("tr").all():
+        cells = await row.locator("td").all_inner_texts()
+        if len(cells) == 4:
+            assert not re.search(r"[a-z]+\.[a-z]+|[a-z_]+[=：]|None|\{", cells[2] + cells[3]), cells
+            assert "o-very-long-openid-of-an-official" not in cells[3]
