@@ -46,11 +46,11 @@ def _value(key: str, value: Any) -> str:
         except ValueError:
             return value
     if key == "audience" and isinstance(value, dict):
-        return _audience(value)
+        return audience_text(value)
     return str(value)
 
 
-def _audience(a: dict[str, Any]) -> str:
+def audience_text(a: dict[str, Any]) -> str:
     """A broadcast's audience (bot/store/broadcasts.py Audience) as the broadcast command names it."""
     county, township = a.get("county") or "", a.get("township") or ""
     if a.get("kind") == "all":
