@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from bot.catalogue import section, t
 from bot.console.context import BUREAU, account, allow, console
 from bot.console.dashboard import busiest_region
+from bot.console.failures import reason_in_chinese
 from bot.console.recipients import openids_named, recipients
 from bot.console.views import region_year
 from bot.store.models import OutboxMessage
@@ -112,4 +113,4 @@ async def outbox(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("outbox.html", request, {
         "rows": [(m, who[(m.openid, m.resident_id)]) for m in rows[:OUTBOX_PAGE]],
         "more": len(rows) > OUTBOX_PAGE, "page": page, "status": status or "",
-        "q": q, "statuses": STATUS_NAMES, "stage_label": stage_label})
+        "q": q, "statuses": STATUS_NAMES, "stage_label": stage_label, "reason": reason_in_chinese})

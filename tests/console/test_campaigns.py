@@ -77,10 +77,11 @@ async def test_outbox_is_searchable(console: Console) -> None:
         spec = find_job(console.registry, console.settings, REMINDER)
         await plan_job(db, console.registry, spec, planned_at=TODAY)
         row = await db.scalar(select(OutboxMessage).limit(1))
-        row.status, row.last_error = "failed", "43004 用户未关注公众号"
+        row.status, row.last_error = "failed", "unreachable: 43004 require subscribe hint"  # as the sender has it
     assert await console.login("staff") == 303
     html = await (await console.client.get("/console/outbox?status=failed")).text()
-    assert "43004 用户未关注公众号" in html and html.count("<tr>") == 2
+    assert "无法送达：43004（对方未关注公众号）" in html and html.count("<tr>") == 2  # the reason in Chinese
+    assert "unreachable" not in html
     assert "居民缴费状态通知（截止前1天）" in html and "reminder-1d" not in html  # the stage in Chinese
     html = await (await console.client.get("/console/outbox?q=43004")).text()
     assert short_openid(row.openid) in html and html.count("<tr>") == 2
