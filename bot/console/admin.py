@@ -22,6 +22,7 @@ PAGE = 100
 ACTIONS: dict[str, str] = dict(section("console.actions"))  # the audit log's actions, as the filter names them
 FIELDS: dict[str, str] = dict(section("console.audit_fields"))  # an entry's detail keys, as staff read them
 REFUSED = ".refused"
+POLICY_KEYS = ("policy", "source")  # details naming a policy by its id (lingchuan-2025)
 
 
 def action_label(action: str) -> str:
@@ -62,9 +63,12 @@ def audience_text(a: dict[str, Any]) -> str:
     return t("broadcast.needy", where=county + township, year=a.get("year", ""), group=a.get("group", ""))
 
 
-def detail_text(detail: dict[str, Any]) -> str:
-    """An entry's detail as staff read it: 县：陵川县，乡镇：崇文镇，角色：分管领导 (empty values left out)."""
-    return "，".join(f"{FIELDS.get(k, k)}：{_value(k, v)}" for k, v in detail.items() if v not in (None, ""))
+def detail_text(detail: dict[str, Any], policies: dict[str, str] | None = None) -> str:
+    """An entry's detail as staff read it: 县：陵川县，乡镇：崇文镇，角色：分管领导 (empty values left out; a
+    policy id as its county and year, 陵川县2025年度)."""
+    named = policies or {}
+    return "，".join(f"{FIELDS.get(k, k)}：{named.get(v, v) if k in POLICY_KEYS else _value(k, v)}"
+                    for k, v in detail.items() if v not in (None, ""))
 
 
 @routes.get("/audit", name="audit")
@@ -73,10 +77,13 @@ async def audit_log(request: web.Request) -> web.Response:
     c = console(request)
     page = max(int(request.query["page"]), 1) if request.query.get("page", "").isdigit() else 1
     action = request.query.get("action") or None
+    policies = {p.id: t("console.policy_name", region=p.region.name, year=p.insurance_year)
+                for p in c.registry.policies}
     async with c.sessions() as session:
         entries = await recent_audit(session, limit=PAGE + 1, offset=(page - 1) * PAGE, action=action)
         users = await list_users(session)
     return aiohttp_jinja2.render_template("audit.html", request, {
         "entries": entries[:PAGE], "more": len(entries) > PAGE, "page": page, "action": action or "",
-        "actions": ACTIONS, "users": users, "roles": ROLES, "action_label": action_label, "detail_text": detail_text,
+        "actions": ACTIONS, "users": users, "roles": ROLES, "action_label": action_label,
+        "detail_text": lambda detail: detail_text(detail, policies),
     })

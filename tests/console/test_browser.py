@@ -207,6 +207,7 @@ async def test_the_campaigns_and_audit_pages_read_in_chinese(console: Console, b
     table = page.locator("#audit")
     await expect(table.locator("tr", has_text="暂停提醒")).to_contain_text("阶段：居民缴费状态通知（截止前1天）")
     await expect(table.locator("tr", has_text="生成干部登记二维码")).to_contain_text("乡镇：崇文镇")
+    await expect(table.locator("tr", has_text="暂停提醒")).to_contain_text("政策：陵川县2025年度")
     await expect(table.locator("tr", has_text="干部扫码登记")).to_contain_text("原在联系人名单中：否")
     for row in await table.locator("tr").all():
         cells = await row.locator("td").all_inner_texts()
