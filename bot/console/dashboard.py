@@ -17,6 +17,7 @@ from bot.console.context import BUREAU, EVERYONE, account, allow, console
 from bot.console.views import region_year
 from bot.rules.calculator import calendar
 from bot.rules.schema import Policy
+from bot.store import officials
 from bot.store.models import Payment, Resident
 from bot.store.progress import TownshipProgress, township_progress
 from scheduler.describe import describe_job
@@ -131,6 +132,7 @@ async def township_dashboard(request: web.Request) -> web.Response:
         units = await township_progress(session, region, year, today, c.registry)
         villages = (await village_progress(session, region, year, today)).get(township, [])
         weeks = await paid_by_week(session, region, year, today, township)
+        contacts = await officials.listing(session, region, township)
     mine = next((u for u in units if u.township == township), None)
     expected = _expected(policy, today)
     cutoff, days = next_cutoff(policy, today)
@@ -138,5 +140,5 @@ async def township_dashboard(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("township.html", request, {
         "region": region, "township": township, "year": year, "today": today, "unit": mine,
         "units_count": len(units), "villages": villages, "trend": week_chart(weeks), "expected": expected,
-        "cutoff": cutoff, "days": days, "by_cutoff": by_cutoff(policy, cutoff),
+        "cutoff": cutoff, "days": days, "by_cutoff": by_cutoff(policy, cutoff), "contacts": contacts,
     })

@@ -133,10 +133,13 @@ async def unlink(session: AsyncSession, county: str, township: str, name: str) -
     return rows
 
 
-async def listing(session: AsyncSession, county: str | None = None) -> list[Contact]:
+async def listing(session: AsyncSession, county: str | None = None, township: str | None = None) -> list[Contact]:
+    """The contacts (of `county`; of its `township`, "" for the bureau's own)."""
     q = select(Contact).order_by(Contact.county, Contact.township, Contact.role, Contact.name)
     if county:
         q = q.where(Contact.county == county)
+    if township is not None:
+        q = q.where(Contact.township == township)
     return list((await session.execute(q)).scalars())
 
 

@@ -214,3 +214,26 @@ async def test_the_campaigns_and_audit_pages_read_in_chinese(console: Console, b
         if len(cells) == 4:
             assert not re.search(r"[a-z]+\.[a-z]+|[a-z_]+[=：]|None|\{", cells[2] + cells[3]), cells
             assert "o-very-long-openid-of-an-official" not in cells[3]
+
+
+async def test_a_township_page_lists_its_contacts_and_who_has_registered(console: Console, browser: Browser) -> None:
+    """Staff see on a township's page which of its officials receive the digests on WeChat (and which do not),
+    never their phone numbers."""
+    async with console.app[SESSIONS]() as db, db.begin():
+        rows = list(await db.scalars(select(Contact).where(Contact.county == "陵川县", Contact.township == "礼义镇")))
+        assert rows
+        rows[0].openid = None  # one who has not registered
+        shown = [(c.role, c.name, c.openid is not None, c.phone) for c in rows]
+    base = base_of(console)
+    page = await browser.new_page()
+    await login(page, base, "staff", PASSWORDS["staff"])
+    await page.goto(f"{base}/console/")
+    await page.click("a:text-is('礼义镇')")
+    table = page.locator("#contacts")
+    for role, name, linked, phone in shown:
+        row = table.locator("tr", has_text=name)
+        await expect(row).to_contain_text(role)
+        await expect(row).to_contain_text("已登记，接收进度通知" if linked else "未登记，收不到进度通知")
+        if phone:
+            await expect(row).not_to_contain_text(phone)
+    await expect(page.locator("main")).to_contain_text("yibao qrcode 礼义镇 --region 陵川县")
