@@ -3,6 +3,8 @@ database, a township leader's 403, and the pages at a phone's 360 px."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, expect
@@ -237,3 +239,31 @@ async def test_a_township_page_lists_its_contacts_and_who_has_registered(console
         if phone:
             await expect(row).not_to_contain_text(phone)
     await expect(page.locator("main")).to_contain_text("yibao qrcode 礼义镇 --region 陵川县")
+
+
+async def test_the_import_template_is_a_file_the_importer_takes(console: Console, browser: Browser) -> None:
+    """The imports page lists each kind's columns and offers their header row as a file: filled in as it is,
+    it imports (here: one official's row of a contacts file, downloaded, filled, uploaded)."""
+    base = base_of(console)
+    page = await browser.new_page()
+    await login(page, base, "staff", PASSWORDS["staff"])
+    await page.goto(f"{base}/console/imports")
+    await expect(page.locator("main")).not_to_contain_text("docs/")
+    row = page.locator("#import-columns tr", has_text="联系人")
+    await expect(row).to_contain_text("角色、乡镇、姓名、手机号")
+    async with page.expect_download() as info:
+        await row.locator("a").click()
+    template = Path(await (await info.value).path()).read_bytes().decode("utf-8-sig")
+    header = template.strip().split(",")
+    values = {"角色": "经办人", "乡镇": "礼义镇", "姓名": "柯新月", "手机号": "13800000199", "openid": ""}
+    filled = (template.strip() + "\r\n" + ",".join(values[h] for h in header) + "\r\n").encode("utf-8-sig")
+    await page.select_option("select[name=kind]", "contacts")
+    await page.select_option("select[name=region]", "陵川县")
+    await page.set_input_files("input[name=file]", files=[{"name": "联系人.csv", "mimeType": "text/csv",
+                                                           "buffer": filled}])
+    await page.click("main button[type=submit]")
+    await expect(page.locator("main")).to_contain_text("导入完成", timeout=30_000)
+    async with console.app[SESSIONS]() as db:
+        assert await db.scalar(select(Contact.role).where(Contact.name == "柯新月")) == "经办人"
+    await page.goto(f"{base}/console/imports")
+    await expect(page.locator("#recent-imports")).to_contain_text("导入联系人 联系人.csv")
