@@ -3,11 +3,11 @@ with sample texts as recipients read them, the outbox searchable; the audit log 
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.console.recipients import short_openid
 from bot.keys import SESSIONS
-from bot.store.models import AuditLog, OutboxMessage
+from bot.store.models import AuditLog, Contact, OutboxMessage
 from scheduler import jobs
 from scheduler.describe import preview
 from scheduler.planner import plan_job
@@ -87,3 +87,18 @@ async def test_outbox_is_searchable(console: Console) -> None:
     assert short_openid(row.openid) in html and html.count("<tr>") == 2
     html = await (await console.client.get("/console/outbox?q=nothing-like-this")).text()
     assert "没有消息" in html
+
+
+async def test_a_preview_without_recipients_says_why_for_its_kind(console: Console) -> None:
+    """No official registered: the digest's preview names the officials' QR code, never the residents; the
+    escalation's gives its own reason (no township behind) or names the bureau's code, not both."""
+    async with console.app[SESSIONS]() as db, db.begin():
+        await db.execute(update(Contact).values(openid=None))
+    assert await console.login("staff") == 303
+    html = await (await console.client.get(
+        "/console/campaigns/preview?job=lingchuan-2025:2024-11-25:digest")).text()
+    assert "收件人 0 个" in html and "没有扫码登记微信的联系人" in html and "居民" not in html
+    html = await (await console.client.get(
+        "/console/campaigns/preview?job=lingchuan-2025:2024-11-25:escalation")).text()
+    assert ('id="preview-note"' in html) != ('id="preview-none"' in html)
+    assert 'id="preview-note"' in html or "县局联系人" in html
