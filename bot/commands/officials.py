@@ -119,9 +119,12 @@ async def qrcode_command(settings: Settings, args: argparse.Namespace, out: Text
 
 
 async def contacts_command(settings: Settings, region: str | None, out: TextIO | None = None) -> int:
+    from bot.commands.jobs import known_region
+    from bot.rules.loader import load_registry
     from bot.store import officials
 
     out = out or sys.stdout
+    region = known_region(load_registry(settings.policy_dirs), region)  # 陵川 is 陵川县; 陵川市 is refused
     async with open_sessions(settings) as sessions, sessions() as session:
         rows = await officials.listing(session, region)
     if not rows:

@@ -59,10 +59,13 @@ async def test_an_official_scans_confirms_and_gets_the_township_digest_with_a_wo
     async with sessions() as session:
         linked = (await session.execute(select(Contact.name).where(Contact.openid == OFFICIAL))).scalars().all()
     assert linked == ["秦秀文"]
-    out = io.StringIO()
-    await contacts_command(bot.settings, "陵川县", out)
-    assert "联系人2人：已绑定微信1人，未绑定1人" in out.getvalue()
-    assert "礼义镇 分管领导 秦秀文  已绑定微信" in out.getvalue()
+    for region in ("陵川县", "陵川"):  # as written or short, as every command takes a county
+        out = io.StringIO()
+        await contacts_command(bot.settings, region, out)
+        assert "联系人2人：已绑定微信1人，未绑定1人" in out.getvalue()
+        assert "礼义镇 分管领导 秦秀文  已绑定微信" in out.getvalue()
+    with pytest.raises(CommandError):  # a county that is not ours is refused, not "no contacts"
+        await contacts_command(bot.settings, "陵川市", io.StringIO())
 
     await run_job(bot, DIGEST)
     # they wrote to the account a moment ago: the digest goes as a customer-service text, link included
