@@ -267,3 +267,24 @@ async def test_the_import_template_is_a_file_the_importer_takes(console: Console
         assert await db.scalar(select(Contact.role).where(Contact.name == "柯新月")) == "经办人"
     await page.goto(f"{base}/console/imports")
     await expect(page.locator("#recent-imports")).to_contain_text("导入联系人 联系人.csv")
+
+
+async def test_a_missing_page_is_said_in_chinese_with_the_way_back(console: Console, browser: Browser) -> None:
+    """A mistyped address or a township that is not there: the console's own page (menu, 返回首页), never
+    aiohttp's "404: Not Found" or a bare line of text."""
+    base = base_of(console)
+    page = await browser.new_page()
+    response = await page.goto(f"{base}/console/no-such-page")
+    assert response is not None and response.status == 404
+    await expect(page.locator("h1")).to_have_text("找不到（404）")
+    await login(page, base, "staff", PASSWORDS["staff"])
+    for path, message in [("/console/no-such-page", "没有这个页面"),
+                          ("/console/township/陵川县/不存在镇", "没有这个乡镇"),
+                          ("/console/campaigns?region=上海", "没有地区“上海”")]:
+        response = await page.goto(base + path)
+        assert response is not None and response.status == 404, path
+        await expect(page.locator("main")).to_contain_text(message)
+        await expect(page.locator("main")).not_to_contain_text("Not Found")
+        await expect(page.locator("header nav")).to_contain_text("进度")
+        await page.click("text=返回首页")
+        await expect(page.locator("h1")).to_contain_text("征缴进度")
