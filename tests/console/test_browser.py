@@ -3,6 +3,7 @@ database, a township leader's 403, and the pages at a phone's 360 px."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,11 @@ from playwright.async_api import Browser, expect
 from sqlalchemy import func, select
 
 from bot.keys import SESSIONS
+from bot.store import officials
 from bot.store.models import Contact, OutboxMessage, Resident
 from bot.store.progress import township_progress
+from bot.store.signing import scene
+from bot.wechat.simulate import Signer, event_xml, text_xml
 from scheduler.planner import plan_job
 from scheduler.timetable import find_job
 
@@ -22,6 +26,15 @@ from .policy_files import BAD, lingchuan_2025_at
 from .test_imports import BAD_ID, GOOD_ID, ROSTER
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
+async def post_xml(console: Console, xml: str) -> str:
+    """The webhook's passive reply to a message or event, signed as WeChat signs it (plain mode)."""
+    signer = Signer(console.settings.wechat_token, console.settings.wechat_appid)
+    params, body = signer.sign(xml)
+    resp = await console.client.post("/wechat", params=params, data=body)
+    assert resp.status == 200
+    return signer.open_reply(await resp.text()) or ""
 
 
 def base_of(console: Console) -> str:
@@ -239,6 +252,18 @@ async def test_a_township_page_lists_its_contacts_and_who_has_registered(console
         if phone:
             await expect(row).not_to_contain_text(phone)
     await expect(page.locator("main")).to_contain_text("yibao qrcode 礼义镇 --region 陵川县")
+
+    # another WeChat account scans 礼义镇's code and replies the name of an official registered there: refused,
+    # and the township's page says so
+    _role, taken, _linked, _phone = next(row for row in shown if row[2])
+    role_key = next(k for k, v in officials.ROLES.items() if v == _role)
+    async with console.app[SESSIONS]() as db:
+        unit = await officials.find_unit(db, "陵川县", "礼义镇")
+    code = scene(console.settings.link_key, unit.id, role_key, TODAY + dt.timedelta(days=1))
+    await post_xml(console, event_xml("o-another-phone", "SCAN", code))
+    assert "已由另一个微信登记" in await post_xml(console, text_xml("o-another-phone", taken))
+    await page.reload()
+    await expect(page.locator("#refused-links")).to_contain_text(f"{_role}“{taken}”")
 
 
 async def test_the_import_template_is_a_file_the_importer_takes(console: Console, browser: Browser) -> None:
