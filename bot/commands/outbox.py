@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 async def outbox_command(settings: Settings, status: str | None, limit: int, out: TextIO | None = None) -> None:
     from sqlalchemy import func, select
 
+    from bot.console.failures import reason_in_chinese
     from bot.store import receipts
     from bot.store.models import OutboxMessage
     from scheduler.describe import stage_label
@@ -65,13 +66,3 @@ async def outbox_command(settings: Settings, status: str | None, limit: int, out
             sent = t("outbox.sent_at", when=when(sent_at)) if sent_at else t("outbox.not_before", when=when(not_before))
             line = t("outbox.row", key=key, status=section("outbox.statuses").get(st, st), attempts=attempts, when=sent)
             print(line + (t("outbox.reason", reason=reason_in_chinese(error)) if error else ""), file=out)
-
-
-def reason_in_chinese(error: str) -> str:
-    """The sender's last error (recorded in English) as staff read it: each known phrase in Chinese."""
-    reasons = section("outbox.reasons")
-    if error in reasons:
-        return reasons[error]
-    for phrase in sorted(reasons, key=len, reverse=True):
-        error = error.replace(phrase, reasons[phrase])
-    return error

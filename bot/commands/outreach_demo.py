@@ -44,5 +44,5 @@ async def outreach_demo(stack: Stack, registry: PolicyRegistry, region: str) -> 
     return "\n".join([
         t("demo.broadcast_title"), render_preview(settings, draft, reach), t("demo.broadcast_send", id=draft.id),
         "", t("demo.qrcode_title"), describe(code),
-        t("demo.qrcode_scan", fake=stack.fake_base, ticket=code.ticket),
+        t("demo.qrcode_scan", fake=stack.fake_base, ticket=code.ticket, url=stack.webhook_url),
     ])

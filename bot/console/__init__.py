@@ -20,14 +20,14 @@ from cryptography.fernet import Fernet
 
 from bot import config
 from bot.config import Settings
-from bot.console import admin, auth, campaigns, dashboard, imports, policies, unanswered
+from bot.console import admin, auth, broadcasts, campaigns, dashboard, imports, policies, unanswered
 from bot.console.context import CONSOLE, Console
 from bot.console.guard import guard
 from bot.console.views import FILTERS
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "console"
 SECRET_FILE = Path("var") / "console-secret"
-PAGES = [auth, dashboard, imports, policies, campaigns, unanswered, admin]
+PAGES = [auth, dashboard, imports, policies, campaigns, broadcasts, unanswered, admin]
 
 
 def session_key(settings: Settings, path: Path = SECRET_FILE) -> bytes:

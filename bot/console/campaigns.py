@@ -11,10 +11,12 @@ from sqlalchemy import or_, select
 from bot.catalogue import section, t
 from bot.console.context import BUREAU, account, allow, console
 from bot.console.dashboard import busiest_region
+from bot.console.failures import reason_in_chinese
+from bot.console.recipients import openids_named, recipients
 from bot.console.views import region_year
 from bot.store.models import OutboxMessage
 from bot.store.pauses import SEASON, pause, paused, resume
-from scheduler.describe import STAGE_NAMES, describe_job, preview, stage_label
+from scheduler.describe import describe_job, preview, stage_label
 from scheduler.planner import plan_job
 from scheduler.timetable import all_jobs, find_job, upcoming
 
@@ -41,7 +43,7 @@ async def campaigns(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("campaigns.html", request, {
         "region": region, "year": year, "policy": policy, "regions": c.registry.regions(),
         "jobs": [(j, describe_job(j)) for j in jobs[:SHOWN_JOBS]], "more": max(len(jobs) - SHOWN_JOBS, 0),
-        "paused": stopped, "season": SEASON, "stages": stages, "stage_names": STAGE_NAMES,
+        "paused": stopped, "season": SEASON, "stages": stages, "stage_label": stage_label,
     })
 
 
@@ -80,8 +82,9 @@ async def preview_stage(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text=t("console.no_job"))
     async with c.sessions() as session:
         plan = await plan_job(session, c.registry, spec, commit=False, planned_at=c.clock(), samples=SAMPLES)
-        samples = [(row["openid"], await preview(session, c.registry, row, spec.run_at.date()))
-                   for row in plan.samples]
+        who = await recipients(session, [(row["openid"], row.get("resident_id")) for row in plan.samples])
+        samples = [(who[(row["openid"], row.get("resident_id"))],
+                    await preview(session, c.registry, row, spec.run_at.date())) for row in plan.samples]
         await session.rollback()  # a dry run: nothing planned stays
     counts = sorted(plan.counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return aiohttp_jinja2.render_template("campaign_preview.html", request, {
@@ -98,12 +101,16 @@ async def outbox(request: web.Request) -> web.Response:
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if status in STATUS_NAMES:
         query = query.where(OutboxMessage.status == status)
-    if q:
-        like = f"%{q.replace('%', '').replace('_', '')}%"
-        query = query.where(or_(OutboxMessage.openid.like(like), OutboxMessage.key.like(like),
-                                OutboxMessage.last_error.like(like), OutboxMessage.stage.like(like)))
     async with c.sessions() as session:
+        if q:  # an openid, a stage, a failure, or the name of the official or resident it went to
+            like = f"%{q.replace('%', '').replace('_', '')}%"
+            named = await openids_named(session, q)
+            query = query.where(or_(OutboxMessage.openid.like(like), OutboxMessage.key.like(like),
+                                    OutboxMessage.last_error.like(like), OutboxMessage.stage.like(like),
+                                    OutboxMessage.openid.in_(named)))
         rows = (await session.scalars(query.limit(OUTBOX_PAGE + 1).offset((page - 1) * OUTBOX_PAGE))).all()
+        who = await recipients(session, [(m.openid, m.resident_id) for m in rows[:OUTBOX_PAGE]])
     return aiohttp_jinja2.render_template("outbox.html", request, {
-        "rows": rows[:OUTBOX_PAGE], "more": len(rows) > OUTBOX_PAGE, "page": page, "status": status or "",
-        "q": q, "statuses": STATUS_NAMES, "stage_label": stage_label})
+        "rows": [(m, who[(m.openid, m.resident_id)]) for m in rows[:OUTBOX_PAGE]],
+        "more": len(rows) > OUTBOX_PAGE, "page": page, "status": status or "",
+        "q": q, "statuses": STATUS_NAMES, "stage_label": stage_label, "reason": reason_in_chinese})

@@ -17,7 +17,8 @@ from bot.console.context import BUREAU, EVERYONE, account, allow, console
 from bot.console.views import region_year
 from bot.rules.calculator import calendar
 from bot.rules.schema import Policy
-from bot.store.models import Payment, Resident
+from bot.store import officials
+from bot.store.models import AuditLog, Payment, Resident
 from bot.store.progress import TownshipProgress, township_progress
 from scheduler.describe import describe_job
 from scheduler.digests import expected_percent, is_behind, next_cutoff, village_progress
@@ -131,6 +132,8 @@ async def township_dashboard(request: web.Request) -> web.Response:
         units = await township_progress(session, region, year, today, c.registry)
         villages = (await village_progress(session, region, year, today)).get(township, [])
         weeks = await paid_by_week(session, region, year, today, township)
+        contacts = await officials.listing(session, region, township)
+        refused = await _refused_links(session, region, township) if account(request).is_bureau else []
     mine = next((u for u in units if u.township == township), None)
     expected = _expected(policy, today)
     cutoff, days = next_cutoff(policy, today)
@@ -138,5 +141,18 @@ async def township_dashboard(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("township.html", request, {
         "region": region, "township": township, "year": year, "today": today, "unit": mine,
         "units_count": len(units), "villages": villages, "trend": week_chart(weeks), "expected": expected,
-        "cutoff": cutoff, "days": days, "by_cutoff": by_cutoff(policy, cutoff),
+        "cutoff": cutoff, "days": days, "by_cutoff": by_cutoff(policy, cutoff), "contacts": contacts,
+        "refused": refused,
     })
+
+
+REFUSED_SHOWN = 10
+
+
+async def _refused_links(session: AsyncSession, county: str, township: str) -> list[AuditLog]:
+    """The latest registrations refused for this township (a name another WeChat account had registered
+    first), so the bureau sees them where it looks after the township's officials."""
+    rows = await session.scalars(select(AuditLog).where(AuditLog.action == "contact.refused")
+                                 .order_by(AuditLog.id.desc()).limit(500))
+    return [e for e in rows if e.detail.get("county") == county and e.detail.get("township") == township
+            ][:REFUSED_SHOWN]

@@ -94,13 +94,18 @@ async def start_session(request: web.Request, user_id: int) -> None:
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     roles = getattr(request.match_info.handler, "roles", None)
-    if request.match_info.http_exception is not None:
-        raise request.match_info.http_exception
     session = await get_session(request)
     request[CSRF] = csrf_token(session)
     router = request.app.router
     page = request[aiohttp_jinja2.REQUEST_CONTEXT_KEY] = {
         "me": None, "csrf_token": request[CSRF], "route": router, "named": router.named_resources()}
+    unrouted = request.match_info.http_exception
+    if unrouted is not None:  # no such page (or method): said in Chinese, with the way back (and the menu)
+        acc = await _signed_in(request, session)
+        if acc is not None:
+            request[ACCOUNT] = page["me"] = acc
+        return refuse(request, unrouted.status,
+                      t("console.not_found") if unrouted.status == 404 else t("console.bad_method"))
     if roles is None or PUBLIC not in roles:
         # Who is asking comes first: an upload's body is not read for anyone not signed in.
         acc = await _signed_in(request, session)
@@ -119,7 +124,21 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             return refuse(request, 403, t("console.foreign_origin"))
         if not await _csrf_ok(request, session):
             return refuse(request, 403, t("console.csrf"))
-    return await handler(request)
+    try:
+        return await handler(request)
+    except web.HTTPClientError as exc:  # a page's own refusal (没有这个乡镇): on the console's page, not bare text
+        if exc.content_type != "text/plain":
+            raise
+        return refuse(request, exc.status, _message(exc))
+
+
+def _message(exc: web.HTTPClientError) -> str:
+    """A refusal's own Chinese text, or for aiohttp's English default ("404: Not Found", a body too large)
+    the console's word for that status."""
+    text = exc.text or ""
+    if text and not text.startswith(f"{exc.status}: ") and exc.status != 413:
+        return text
+    return t({404: "console.not_found", 413: "console.too_large"}.get(exc.status, "console.bad_request"))
 
 
 async def _signed_in(request: web.Request, session: Session) -> Account | None:

@@ -26,9 +26,10 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.catalogue import section, t
+from bot.console.admin import action_label
 from bot.console.context import BUREAU, Console, account, allow, console
 from bot.store.db import make_engine
-from bot.store.imports import KINDS, ImportRefused, import_file
+from bot.store.imports import KINDS, ImportRefused, headers, import_file
 from bot.store.models import AuditLog
 
 routes = web.RouteTableDef()
@@ -110,7 +111,8 @@ async def import_form(request: web.Request) -> web.Response:
         recent = (await session.scalars(select(AuditLog).where(AuditLog.action.startswith("import."))
                                         .order_by(AuditLog.id.desc()).limit(20))).all()
     return aiohttp_jinja2.render_template("imports.html", request, {
-        "kinds": KIND_NAMES, "regions": c.registry.regions(), "recent": recent, "error": None})
+        "kinds": KIND_NAMES, "regions": c.registry.regions(), "recent": recent, "error": None,
+        "headers": {k: headers(k) for k in KIND_NAMES}, "action_label": action_label})
 
 
 @routes.post("/imports")
@@ -135,7 +137,8 @@ async def start_import(request: web.Request) -> web.StreamResponse:
             recent = (await session.scalars(select(AuditLog).where(AuditLog.action.startswith("import."))
                                             .order_by(AuditLog.id.desc()).limit(20))).all()
         return aiohttp_jinja2.render_template("imports.html", request, {
-            "kinds": KIND_NAMES, "regions": c.registry.regions(), "recent": recent, "error": error}, status=422)
+            "kinds": KIND_NAMES, "regions": c.registry.regions(), "recent": recent, "error": error,
+            "headers": {k: headers(k) for k in KIND_NAMES}, "action_label": action_label}, status=422)
     assert isinstance(upload, web.FileField)
     forget_old_imports()
     token = secrets.token_urlsafe(18)
@@ -162,6 +165,18 @@ async def import_job(request: web.Request) -> web.Response:
     percent = round(100 * done / total) if total else None
     return aiohttp_jinja2.render_template("import_job.html", request, {
         "state": state, "kinds": KIND_NAMES, "percent": percent, "token": request.match_info["token"]})
+
+
+@routes.get("/import-templates/{kind}.csv", name="import_template")
+@allow(*BUREAU)
+async def import_template(request: web.Request) -> web.Response:
+    """An empty file with the header row of a kind, for staff to fill in (UTF-8 with BOM: Excel opens it)."""
+    kind = request.match_info["kind"]
+    if kind not in KINDS:
+        raise web.HTTPNotFound(text=t("console.import_no_kind"))
+    return web.Response(body=("\ufeff" + ",".join(headers(kind)) + "\r\n").encode(), headers={
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f"attachment; filename*=UTF-8''{kind}-template.csv"})
 
 
 @routes.get("/imports/{token}/errors.csv", name="import_errors")

@@ -92,6 +92,11 @@ _COLUMNS: dict[str, tuple[Column, ...]] = {
     ),
 }
 
+def headers(kind: str) -> list[str]:
+    """The columns of a `kind` file as the bureau's own tables head them (the console's template file)."""
+    return [c.label for c in _COLUMNS[kind]]
+
+
 _ROLE_ALIASES = {
     "分管领导": "分管领导", "乡镇分管领导": "分管领导",
     "经办人": "经办人", "经办人员": "经办人",

@@ -10,24 +10,35 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models import Contact, Region
 
 # QR role keys (ASCII, they go into the scene) -> the roles of contacts.csv
 ROLES = {"leader": "分管领导", "clerk": "经办人", "area": "包片领导", "head": "负责人", "coordinator": "协调员"}
+BUREAU_ROLE_KEYS = ("head", "coordinator")  # the county's own (docs/imports.md: no township); escalations go to them
 NAME = re.compile(r"[\u4e00-\u9fff·]{2,10}")  # a Chinese personal name, as officials write it
 PENDING_MINUTES = 30  # how long a scan waits for the official's name
 
 
 @dataclass(frozen=True)
 class Unit:
-    """The township (or, for a town, the village) a QR code is for."""
+    """The township (or, for a town, the village) a QR code is for; township "" is the county itself, whose
+    bureau-level contacts (负责人, 协调员) receive the escalations."""
 
     id: int
     county: str
     township: str
+
+
+class NameTaken(Exception):
+    """The contact of that name is already linked to another WeChat account: the link is refused, so the
+    official who registered first keeps their digests (the bureau releases it: `yibao contacts --unlink`)."""
+
+    def __init__(self, contact: Contact) -> None:
+        super().__init__(contact.name)
+        self.contact = contact
 
 
 SUFFIXES = ("镇", "乡", "街道", "街道办事处", "村", "社区", "居委会")  # what a short name (礼义) leaves out
@@ -56,11 +67,30 @@ async def unit_names(session: AsyncSession, county: str) -> list[str]:
     return list(dict.fromkeys(n for n in names if n))
 
 
+async def county_unit(session: AsyncSession, county: str) -> Unit | None:
+    """The county (or town) itself, for its bureau-level contacts' QR code."""
+    row = (await session.execute(select(Region.id).where(
+        Region.county == county, Region.township == "", Region.village == ""))).scalar_one_or_none()
+    return None if row is None else Unit(row, county, "")
+
+
 async def unit_by_id(session: AsyncSession, region_id: int) -> Unit | None:
     r = await session.get(Region, region_id)
-    if r is None or r.level not in {"township", "village"}:
+    if r is None:
+        return None
+    if r.level in {"county", "town"} and not r.township and not r.village:
+        return Unit(r.id, r.county, "")
+    if r.level not in {"township", "village"}:
         return None
     return Unit(r.id, r.county, r.village or r.township)
+
+
+async def links_of(session: AsyncSession, openid: str) -> list[Contact]:
+    """The contacts this WeChat account receives the notices of."""
+    if not openid:
+        return []
+    return list((await session.execute(select(Contact).where(Contact.openid == openid)
+                                       .order_by(Contact.county, Contact.township, Contact.role))).scalars())
 
 
 def valid_name(text: str) -> str | None:
@@ -68,29 +98,48 @@ def valid_name(text: str) -> str | None:
     return name if NAME.fullmatch(name) else None
 
 
-async def link(session: AsyncSession, unit: Unit, role: str, name: str, openid: str) -> tuple[Contact, bool]:
+async def link(session: AsyncSession, unit: Unit, role: str, name: str, openid: str
+               ) -> tuple[Contact, bool, list[Contact]]:
     """Bind `openid` as `unit`'s `role` named `name`: the imported contact of that name gets the openid, or a
-    new contact is made. (contact, True when it was already in the roster)."""
+    new contact is made. One WeChat account is one registration: the contacts it was linked to before are
+    released (the official confirmed the switch when they scanned). NameTaken when the contact of that name is
+    another account's. (contact, True when it was already in the roster, the contacts released)."""
     contact = (await session.execute(
         select(Contact).where(Contact.county == unit.county, Contact.township == unit.township,
-                              Contact.role == role, Contact.name == name))).scalar_one_or_none()
+                              Contact.role == role, Contact.name == name).with_for_update())).scalar_one_or_none()
+    if contact is not None and contact.openid and contact.openid != openid:
+        raise NameTaken(contact)
     known = contact is not None
     if contact is None:
         contact = Contact(role=role, county=unit.county, township=unit.township, name=name, phone="")
         session.add(contact)
-    # one person, one link per role and township: an openid that was someone else's there is moved here
-    await session.execute(update(Contact).where(
-        Contact.county == unit.county, Contact.township == unit.township, Contact.role == role,
-        Contact.openid == openid).values(openid=None))
+    released = [c for c in await links_of(session, openid) if c is not contact]
+    for c in released:
+        c.openid = None
     contact.openid = openid
     await session.flush()
-    return contact, known
+    return contact, known, released
 
 
-async def listing(session: AsyncSession, county: str | None = None) -> list[Contact]:
+async def unlink(session: AsyncSession, county: str, township: str, name: str) -> list[Contact]:
+    """Release the WeChat link of `county`'s contacts named `name` in `township` ("" = the bureau), every role:
+    the bureau's way to let an official who changed WeChat account register again. The contacts released."""
+    rows = list((await session.execute(select(Contact).where(
+        Contact.county == county, Contact.township == township, Contact.name == name,
+        Contact.openid.is_not(None)))).scalars())
+    for c in rows:
+        c.openid = None
+    await session.flush()
+    return rows
+
+
+async def listing(session: AsyncSession, county: str | None = None, township: str | None = None) -> list[Contact]:
+    """The contacts (of `county`; of its `township`, "" for the bureau's own)."""
     q = select(Contact).order_by(Contact.county, Contact.township, Contact.role, Contact.name)
     if county:
         q = q.where(Contact.county == county)
+    if township is not None:
+        q = q.where(Contact.township == township)
     return list((await session.execute(q)).scalars())
 
 

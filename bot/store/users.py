@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.catalogue import t
 from bot.rules.loader import PolicyRegistry
 from bot.store.models import AuditLog, LoginAttempt, User, utcnow
+from bot.store.officials import SUFFIXES
 
 ROLES = {role: t(f"user.role_{role}") for role in ("admin", "staff", "township")}  # role -> its name for staff
 MIN_PASSWORD = 8
@@ -69,12 +70,26 @@ def hash_password(password: str) -> str:
 
 
 def find_township(registry: PolicyRegistry, township: str, county: str | None = None) -> tuple[str, str]:
-    """(county, township) for a township named in a notice's target table; refused with the choices."""
-    regions = [registry.region_name(county) or county] if county else registry.regions()
-    for region in regions:
-        if township in registry.townships(region):
-            return region, township
-    known = "、".join(name for r in regions for name in registry.townships(r)[:40])
+    """(county, township) for a township named in a notice's target table, in full (礼义镇) or without its
+    suffix (礼义); refused with the choices, county by county (only `county`'s when it is given). A name found
+    in two counties needs the county."""
+    if county:
+        region = registry.region_name(county)
+        if region is None:
+            raise UserError(t("user.refused.unknown_region", region=county, known="、".join(registry.regions())))
+        regions = [region]
+    else:
+        regions = registry.regions()
+    names = [township, *(township + s for s in SUFFIXES)]
+    found = [(r, n) for r in regions for n in registry.townships(r) if n in names]
+    found = [f for f in found if f[1] == township] or found  # the full name before a suffixed one
+    if len({r for r, _ in found}) > 1:
+        raise UserError(t("user.refused.ambiguous_township", township=township,
+                          regions="、".join(dict.fromkeys(r for r, _ in found))))
+    if found:
+        return found[0]
+    known = "\n".join(t("user.refused.region_townships", region=r,
+                        names="、".join(registry.townships(r)) or t("user.refused.no_table")) for r in regions)
     raise UserError(t("user.refused.unknown_township", township=township, known=known))
 
 

@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import itertools
+import json
 import logging
 import secrets
 import time
@@ -47,6 +49,7 @@ from bot.wechat.simulate import Signer, event_xml, message_xml
 log = logging.getLogger("yibao.wechat.fake")
 
 Result = dict[str, Any]
+_READABLE = functools.partial(json.dumps, ensure_ascii=False)
 Endpoint = Callable[["FakeWeChat", dict[str, Any], dict[str, str]], Result]
 
 INVALID_TOKEN, EXPIRED_TOKEN, BAD_DATA, INVALID_ARGUMENT = 40001, 42001, 47001, 47003
@@ -171,13 +174,23 @@ class FakeWeChat:
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     log.warning("fake WeChat: pushing an event to %s failed: %s", self.callback_url, exc)
                     status, reply = 0, ""
-                self.pushed.append({"openid": openid, "xml": xml, "status": status, "reply": reply})
+                self.pushed.append({"openid": openid, "xml": xml, "status": status, "reply": reply,
+                                    "text": _reply_text(signer, reply)})
 
     def check_credentials(self, appid: str, secret: str) -> Result | None:
         if appid != self.appid:
             return {"errcode": 40013, "errmsg": "invalid appid"}
         if secret != self.secret:
             return {"errcode": 40125, "errmsg": "invalid appsecret"}
+        return None
+
+
+def _reply_text(signer: Signer, reply: str) -> str | None:
+    """What the follower reads of a pushed event's passive reply (decrypted in safe mode), for people
+    watching the demo; None for "success", nothing, or a reply that is not WeChat XML."""
+    try:
+        return signer.open_reply(reply) if reply else None
+    except Exception:  # a bad reply is the webhook's failure to show, not the fake's
         return None
 
 
@@ -470,7 +483,7 @@ def _api(path: str, handler: Endpoint, auth: bool) -> Callable[[web.Request], Aw
         fake.flush()
         if inj is not None and inj.late_s:
             await asyncio.sleep(inj.late_s)
-        return web.json_response(result)
+        return _json_response(result)
 
     return view
 
@@ -479,17 +492,17 @@ async def _messages(request: web.Request) -> web.Response:
     fake = request.app[FAKE]
     if request.method == "DELETE":
         fake.calls.clear()
-        return web.json_response({"cleared": True})
+        return _json_response({"cleared": True})
     wanted = request.query.get("endpoint")
     calls = [c for c in fake.calls if not wanted or Injection(wanted).matches(c["endpoint"])]
-    return web.json_response(calls)
+    return _json_response(calls)
 
 
 async def _inject(request: web.Request) -> web.Response:
     fake = request.app[FAKE]
     if request.method == "DELETE":
         fake.injections.clear()
-        return web.json_response({"cleared": True})
+        return _json_response({"cleared": True})
     try:
         raw = await request.json()
         inj = Injection(
@@ -501,16 +514,21 @@ async def _inject(request: web.Request) -> web.Response:
             times=int(raw.get("times") or 1),
         )
     except (ValueError, KeyError, TypeError) as exc:
-        return web.json_response({"error": f"bad injection: {exc!r}"}, status=400)
+        return _json_response({"error": f"bad injection: {exc!r}"}, status=400)
     fake.injections.append(inj)
-    return web.json_response(asdict(inj))
+    return _json_response(asdict(inj))
 
 
 async def _expire(request: web.Request) -> web.Response:
     fake = request.app[FAKE]
     for tok in fake.tokens:
         fake.tokens[tok] = 0.0
-    return web.json_response({"expired": len(fake.tokens)})
+    return _json_response({"expired": len(fake.tokens)})
+
+
+def _json_response(data: Any, status: int = 200) -> web.Response:
+    """JSON as WeChat sends it and a person reads it: Chinese as itself (no \\u escapes), UTF-8."""
+    return web.json_response(data, status=status, dumps=_READABLE)
 
 
 async def _json(request: web.Request) -> dict[str, Any] | web.Response:
@@ -518,7 +536,7 @@ async def _json(request: web.Request) -> dict[str, Any] | web.Response:
         raw = await request.json()
     except ValueError:
         raw = None
-    return raw if isinstance(raw, dict) else web.json_response({"error": "expected a JSON object"}, status=400)
+    return raw if isinstance(raw, dict) else _json_response({"error": "expected a JSON object"}, status=400)
 
 
 async def _callback(request: web.Request) -> web.Response:
@@ -527,7 +545,7 @@ async def _callback(request: web.Request) -> web.Response:
         return raw
     fake.callback_url, fake.callback_token = raw.get("url") or None, raw.get("token") or None
     fake.callback_aes_key = raw.get("aes_key") or None
-    return web.json_response({"url": fake.callback_url})
+    return _json_response({"url": fake.callback_url})
 
 
 async def _scan(request: web.Request) -> web.Response:
@@ -538,16 +556,16 @@ async def _scan(request: web.Request) -> web.Response:
     openid, ticket = str(raw.get("openid") or ""), str(raw.get("ticket") or "")
     code = fake.qrcodes.get(ticket)
     if not openid or code is None:
-        return web.json_response({"error": "unknown openid or ticket"}, status=400)
+        return _json_response({"error": "unknown openid or ticket"}, status=400)
     if code["expires_at"] is not None and code["expires_at"] < time.time():
-        return web.json_response({"error": "the QR code has expired"}, status=410)
+        return _json_response({"error": "the QR code has expired"}, status=410)
     new = bool(raw.get("new"))
     event, key = ("subscribe", "qrscene_" + code["scene"]) if new else ("SCAN", code["scene"])
     fake.followers.add(openid)
     xml = event_xml(openid, event, key, create_time=fake.create_time(openid))
     fake.push(openid, xml.replace("</xml>", f"<Ticket><![CDATA[{ticket}]]></Ticket></xml>"))
     await fake.settle()
-    return web.json_response({"pushed": fake.pushed[-1]})
+    return _json_response({"pushed": fake.pushed[-1]})
 
 
 async def _popup(request: web.Request) -> web.Response:
@@ -557,7 +575,7 @@ async def _popup(request: web.Request) -> web.Response:
         return raw
     openid, template_id = str(raw.get("openid") or ""), str(raw.get("template_id") or "")
     if not openid or not template_id:
-        return web.json_response({"error": "openid and template_id are required"}, status=400)
+        return _json_response({"error": "openid and template_id are required"}, status=400)
     accept = bool(raw.get("accept"))
     (fake.accepted.add if accept else fake.accepted.discard)((openid, template_id))
     item = (f"<List><TemplateId><![CDATA[{template_id}]]></TemplateId><SubscribeStatusString><![CDATA["
@@ -565,7 +583,7 @@ async def _popup(request: web.Request) -> web.Response:
     xml = message_xml(openid, "event", {"Event": "subscribe_msg_popup_event"}, create_time=fake.create_time(openid))
     fake.push(openid, xml.replace("</xml>", f"<SubscribeMsgPopupEvent>{item}</SubscribeMsgPopupEvent></xml>"))
     await fake.settle()
-    return web.json_response({"pushed": fake.pushed[-1]})
+    return _json_response({"pushed": fake.pushed[-1]})
 
 
 async def _followers(request: web.Request) -> web.Response:
@@ -573,7 +591,7 @@ async def _followers(request: web.Request) -> web.Response:
     if isinstance(raw, web.Response):
         return raw
     fake.followers.update(str(o) for o in raw.get("openids") or [])
-    return web.json_response({"followers": len(fake.followers)})
+    return _json_response({"followers": len(fake.followers)})
 
 
 def create_fake_app(appid: str, secret: str, token_ttl_s: int = 7200, *, account_type: str = "service",

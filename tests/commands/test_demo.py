@@ -146,7 +146,7 @@ def test_a_second_scheduler_on_the_same_sqlite_database_is_refused(env: dict[str
 
 
 def test_make_run_shows_a_broadcast_preview_and_a_township_qr_code(demo) -> None:
-    proc, _port, fake_port, _started = demo
+    proc, port, fake_port, _started = demo
     read_banner(proc)
     lines = []
     assert proc.stdout is not None
@@ -158,6 +158,8 @@ def test_make_run_shows_a_broadcast_preview_and_a_township_qr_code(demo) -> None
     assert "群发预览" in shown and "受众：陵川县的关注者" in shown and "依据：陵政办函〔2024〕16号" in shown
     assert "陵川县崇文镇 分管领导 登记二维码" in shown and "showqrcode?ticket=" in shown
     assert f"127.0.0.1:{fake_port}/_fake/scan" in shown
+    # the name is replied as the official who scanned, to this demo's webhook (not the default port)
+    assert f"yibao chat --url http://127.0.0.1:{port}/wechat" in shown and "--openid demo-official" in shown
 
 
 def test_the_digest_a_demo_official_receives_links_to_a_page_the_demo_serves(env: dict[str, str],

@@ -3,10 +3,11 @@ with sample texts as recipients read them, the outbox searchable; the audit log 
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from bot.console.recipients import short_openid
 from bot.keys import SESSIONS
-from bot.store.models import AuditLog, OutboxMessage
+from bot.store.models import AuditLog, Contact, OutboxMessage
 from scheduler import jobs
 from scheduler.describe import preview
 from scheduler.planner import plan_job
@@ -76,12 +77,28 @@ async def test_outbox_is_searchable(console: Console) -> None:
         spec = find_job(console.registry, console.settings, REMINDER)
         await plan_job(db, console.registry, spec, planned_at=TODAY)
         row = await db.scalar(select(OutboxMessage).limit(1))
-        row.status, row.last_error = "failed", "43004 用户未关注公众号"
+        row.status, row.last_error = "failed", "unreachable: 43004 require subscribe hint"  # as the sender has it
     assert await console.login("staff") == 303
     html = await (await console.client.get("/console/outbox?status=failed")).text()
-    assert "43004 用户未关注公众号" in html and html.count("<tr>") == 2
+    assert "无法送达：43004（对方未关注公众号）" in html and html.count("<tr>") == 2  # the reason in Chinese
+    assert "unreachable" not in html
     assert "居民缴费状态通知（截止前1天）" in html and "reminder-1d" not in html  # the stage in Chinese
     html = await (await console.client.get("/console/outbox?q=43004")).text()
-    assert row.openid in html
+    assert short_openid(row.openid) in html and html.count("<tr>") == 2
     html = await (await console.client.get("/console/outbox?q=nothing-like-this")).text()
     assert "没有消息" in html
+
+
+async def test_a_preview_without_recipients_says_why_for_its_kind(console: Console) -> None:
+    """No official registered: the digest's preview names the officials' QR code, never the residents; the
+    escalation's gives its own reason (no township behind) or names the bureau's code, not both."""
+    async with console.app[SESSIONS]() as db, db.begin():
+        await db.execute(update(Contact).values(openid=None))
+    assert await console.login("staff") == 303
+    html = await (await console.client.get(
+        "/console/campaigns/preview?job=lingchuan-2025:2024-11-25:digest")).text()
+    assert "收件人 0 个" in html and "没有扫码登记微信的联系人" in html and "居民" not in html
+    html = await (await console.client.get(
+        "/console/campaigns/preview?job=lingchuan-2025:2024-11-25:escalation")).text()
+    assert ('id="preview-note"' in html) != ('id="preview-none"' in html)
+    assert 'id="preview-note"' in html or "县局联系人" in html

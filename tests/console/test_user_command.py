@@ -55,3 +55,45 @@ def test_a_name_is_taken_once(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
     code, _, err = run(monkeypatch, capsys, "user", "add", "zhao", "--role", "admin", "--password-stdin",
                        stdin="long-enough-1\n")
     assert code == 2 and "已存在" in err
+
+
+def _registry():
+    from bot.config import Settings
+    from bot.rules.loader import load_registry
+
+    return load_registry(Settings().policy_dirs)
+
+
+def test_an_unknown_township_lists_the_choices_by_county(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture) -> None:
+    """The choices of every county, each under its county's name (never one mixed list, never cut short);
+    with --region, that county's alone."""
+    registry = _registry()
+    code, _, err = run(monkeypatch, capsys, "user", "add", "wang", "--role", "township", "--township", "不存在镇",
+                       "--password-stdin", stdin="long-enough-1\n")
+    assert code == 2
+    lines = err.splitlines()
+    for region in registry.regions():
+        (line,) = [line for line in lines if line.lstrip().startswith(f"{region}：")]
+        names = line.split("：", 1)[1]
+        assert names.split("、") == registry.townships(region) or (
+            not registry.townships(region) and "没有任务分解表" in names)
+    code, _, err = run(monkeypatch, capsys, "user", "add", "wang", "--role", "township", "--township", "不存在镇",
+                       "--region", "罗山", "--password-stdin", stdin="long-enough-1\n")
+    assert code == 2 and "罗山县" in err
+    assert all(name in err for name in registry.townships("罗山县"))
+    assert not any(name in err for name in registry.townships("陵川县"))
+
+
+def test_an_unknown_region_is_refused_with_the_counties(monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    code, _, err = run(monkeypatch, capsys, "user", "add", "wang", "--role", "township", "--township", "礼义镇",
+                       "--region", "陵川市", "--password-stdin", stdin="long-enough-1\n")
+    assert code == 2 and "陵川市" in err and all(r in err for r in _registry().regions())
+
+
+def test_a_short_township_name_is_accepted(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """Staff write 礼义 as often as 礼义镇, as `yibao qrcode` accepts."""
+    code, out, _ = run(monkeypatch, capsys, "user", "add", "wang", "--role", "township", "--township", "礼义",
+                       "--password-stdin", stdin="long-enough-1\n")
+    assert code == 0 and "乡镇负责人（陵川县礼义镇）" in out

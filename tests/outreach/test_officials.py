@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import re
+import time
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -14,15 +16,15 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import SESSIONS
-from bot.commands.officials import contacts_command, make_qrcode
+from bot.commands.officials import contacts_command, make_qrcode, unlink_command
 from bot.commands.text import CommandError
 from bot.store import officials
-from bot.store.models import Contact
+from bot.store.models import AuditLog, Contact
 from bot.store.signing import scene
 from bot.wechat.fake import FAKE
 from bot.wechat.simulate import event_xml, text_xml
 from tests.outreach.helpers import run_job, wechat, wire
-from tests.scheduler.helpers import Person, add_contacts, add_people
+from tests.scheduler.helpers import Person, add_contacts, add_people, add_targets
 from tests.wechat.conftest import TODAY
 
 DIGEST = "lingchuan-2025:2024-11-25:digest"
@@ -50,17 +52,20 @@ async def test_an_official_scans_confirms_and_gets_the_township_digest_with_a_wo
     assert code.url.startswith("http") and code.image.endswith(code.ticket.replace("=", "%3D"))
 
     reply = await scan(bot, fake, code.ticket)
-    assert "您正在登记为陵川县礼义镇的分管领导" in reply and "请回复您的姓名" in reply
+    assert "您正在登记为陵川县礼义镇分管领导" in reply and "请回复您的姓名" in reply
     assert "请回复您的姓名" in await bot.ask(text_xml(OFFICIAL, "秦"))  # not a name: asked again
     reply = await bot.ask(text_xml(OFFICIAL, "秦秀文"))
     assert "登记成功：秦秀文，陵川县礼义镇分管领导" in reply and "原来没有您" not in reply
     async with sessions() as session:
         linked = (await session.execute(select(Contact.name).where(Contact.openid == OFFICIAL))).scalars().all()
     assert linked == ["秦秀文"]
-    out = io.StringIO()
-    await contacts_command(bot.settings, "陵川县", out)
-    assert "联系人2人：已绑定微信1人，未绑定1人" in out.getvalue()
-    assert "礼义镇 分管领导 秦秀文  已绑定微信" in out.getvalue()
+    for region in ("陵川县", "陵川"):  # as written or short, as every command takes a county
+        out = io.StringIO()
+        await contacts_command(bot.settings, region, out)
+        assert "联系人2人：已绑定微信1人，未绑定1人" in out.getvalue()
+        assert "礼义镇 分管领导 秦秀文  已绑定微信" in out.getvalue()
+    with pytest.raises(CommandError):  # a county that is not ours is refused, not "no contacts"
+        await contacts_command(bot.settings, "陵川市", io.StringIO())
 
     await run_job(bot, DIGEST)
     # they wrote to the account a moment ago: the digest goes as a customer-service text, link included
@@ -158,5 +163,151 @@ async def test_a_bureau_role_gets_no_township_code(bot, fake):
         for key, role in (("head", "负责人"), ("coordinator", "协调员")):
             with pytest.raises(CommandError) as refused:
                 await make_qrcode(bot.app[SESSIONS], client, bot.settings, "陵川县", "礼义镇", key, "张敏", TODAY)
-            assert f"“{role}”是县局的角色" in str(refused.value) and "yibao import contacts" in str(refused.value)
+            assert f"“{role}”是县局的角色" in str(refused.value) and "生成全县的二维码" in str(refused.value)
+        with pytest.raises(CommandError) as refused:  # and a township's role needs its township
+            await make_qrcode(bot.app[SESSIONS], client, bot.settings, "陵川县", "", "leader", "张敏", TODAY)
+        assert "请写明乡镇" in str(refused.value) and "礼义镇" in str(refused.value)
     assert not [c for c in fake.app[FAKE].calls if c["endpoint"] == "qrcode/create"]
+
+
+async def test_the_bureau_head_registers_by_the_county_code_and_gets_the_escalation(bot, fake, registry):
+    """The escalation goes to the bureau's 负责人 and 协调员 (contacts with no township): their code names the
+    county, so they can register themselves (nobody knows their own openid to put it in contacts.csv)."""
+    state = wire(bot, fake)
+    sessions = bot.app[SESSIONS]
+    await add_targets(sessions, registry)
+    await add_people(sessions, [Person("礼义镇", follows=False) for _ in range(5)])
+    async with wechat(bot) as client:
+        code = await make_qrcode(sessions, client, bot.settings, "陵川县", "", "head", "张敏", TODAY)
+    assert (code.county, code.township, code.role) == ("陵川县", "", "负责人")
+    reply = await scan(bot, fake, code.ticket)
+    assert "您正在登记为陵川县负责人（全县）" in reply
+    reply = await bot.ask(text_xml(OFFICIAL, "丁建国"))
+    assert "登记成功：丁建国，陵川县负责人（全县）" in reply and "督办提醒" in reply
+    async with sessions() as session:
+        (contact,) = (await session.execute(select(Contact).where(Contact.openid == OFFICIAL))).scalars()
+    assert (contact.township, contact.role) == ("", "负责人")
+    await run_job(bot, "lingchuan-2025:2024-11-25:escalation")
+    sent = [c for c in state.calls if c["endpoint"] in ("message/custom/send", "message/template/send")]
+    assert [c["body"]["touser"] for c in sent] == [OFFICIAL]
+    assert sent[0]["body"]["data"]["thing1"]["value"] == "医保征缴督办提醒"
+
+
+async def test_a_scene_mixing_a_bureau_role_and_a_township_binds_nobody(bot, fake):
+    """Codes are signed, but a scene naming a township with a bureau role (or the county with a township's
+    role) would file a contact where no notice reaches it: refused as invalid."""
+    wire(bot, fake)
+    async with bot.app[SESSIONS]() as session:
+        township = await officials.find_unit(session, "陵川县", "礼义镇")
+        county = await officials.county_unit(session, "陵川县")
+    for unit_id, role in ((township.id, "head"), (county.id, "leader")):
+        code = scene(bot.settings.link_key, unit_id, role, TODAY + dt.timedelta(days=1))
+        assert "这个登记二维码无效" in await bot.ask(event_xml(OFFICIAL, "SCAN", code))
+
+
+_TIMES = itertools.count(int(time.time()))  # events of one sender in one second are one event to WeChat
+
+
+def _code(bot, unit: officials.Unit, role: str = "leader") -> str:
+    return scene(bot.settings.link_key, unit.id, role, TODAY + dt.timedelta(days=1))
+
+
+async def _units(bot, *names: str) -> list[officials.Unit]:
+    async with bot.app[SESSIONS]() as session:
+        return [await officials.find_unit(session, "陵川县", n) for n in names]
+
+
+async def _linked(bot) -> dict[str, list[tuple[str, str, str]]]:
+    async with bot.app[SESSIONS]() as session:
+        rows = (await session.execute(select(Contact).where(Contact.openid.is_not(None)))).scalars()
+        out: dict[str, list[tuple[str, str, str]]] = {}
+        for c in rows:
+            out.setdefault(c.openid, []).append((c.township, c.role, c.name))
+    return out
+
+
+async def test_scanning_the_same_code_again_says_already_registered(bot, fake):
+    wire(bot, fake)
+    (liyi,) = await _units(bot, "礼义镇")
+    await bot.ask(event_xml(OFFICIAL, "SCAN", _code(bot, liyi), create_time=next(_TIMES)))
+    assert "登记成功" in await bot.ask(text_xml(OFFICIAL, "秦秀文"))
+    for event, key in (("SCAN", _code(bot, liyi)), ("subscribe", "qrscene_" + _code(bot, liyi))):
+        reply = await bot.ask(event_xml(OFFICIAL, event, key, create_time=next(_TIMES)))
+        assert "您已登记为陵川县礼义镇分管领导（秦秀文），无需重复登记" in reply and "登记成功" not in reply
+        assert "请回复您的姓名" not in reply
+    assert "登记成功" not in (await bot.ask(text_xml(OFFICIAL, "秦秀文")) or "")  # no name is awaited
+    assert await _linked(bot) == {OFFICIAL: [("礼义镇", "分管领导", "秦秀文")]}
+
+
+async def test_another_townships_code_asks_to_confirm_the_switch(bot, fake):
+    wire(bot, fake)
+    liyi, chongwen = await _units(bot, "礼义镇", "崇文镇")
+    await bot.ask(event_xml(OFFICIAL, "SCAN", _code(bot, liyi), create_time=next(_TIMES)))
+    await bot.ask(text_xml(OFFICIAL, "秦秀文"))
+    reply = await bot.ask(event_xml(OFFICIAL, "SCAN", _code(bot, chongwen, "clerk"), create_time=next(_TIMES)))
+    assert "您正在登记为陵川县崇文镇经办人" in reply
+    assert "这个微信目前已登记为陵川县礼义镇分管领导（秦秀文）" in reply and "原登记同时解除" in reply
+    assert "已取消登记" in await bot.ask(text_xml(OFFICIAL, "取消"))
+    assert await _linked(bot) == {OFFICIAL: [("礼义镇", "分管领导", "秦秀文")]}  # kept as it was
+
+    await bot.ask(event_xml(OFFICIAL, "SCAN", _code(bot, chongwen, "clerk"), create_time=next(_TIMES)))
+    reply = await bot.ask(text_xml(OFFICIAL, "秦秀文"))
+    assert "登记成功：秦秀文，陵川县崇文镇经办人" in reply
+    assert "原登记陵川县礼义镇分管领导（秦秀文）已解除" in reply
+    assert await _linked(bot) == {OFFICIAL: [("崇文镇", "经办人", "秦秀文")]}
+
+
+async def test_a_second_account_cannot_take_over_a_registered_name(bot, fake):
+    """Another WeChat account replying the name already registered there is refused: the first keeps the
+    digests, the second is told why and what to do, the bureau's audit log shows it; the bureau can release
+    the first link (`yibao contacts --unlink`), after which the second registers."""
+    wire(bot, fake)
+    (liyi,) = await _units(bot, "礼义镇")
+    other = "o-official-other"
+    await bot.ask(event_xml(OFFICIAL, "SCAN", _code(bot, liyi), create_time=next(_TIMES)))
+    await bot.ask(text_xml(OFFICIAL, "秦秀文"))
+    await bot.ask(event_xml(other, "SCAN", _code(bot, liyi), create_time=next(_TIMES)))
+    reply = await bot.ask(text_xml(other, "秦秀文"))
+    assert "登记成功" not in reply
+    assert "陵川县礼义镇分管领导“秦秀文”已由另一个微信登记，本微信未登记" in reply and "联系县医保局" in reply
+    assert await _linked(bot) == {OFFICIAL: [("礼义镇", "分管领导", "秦秀文")]}
+    async with bot.app[SESSIONS]() as session:
+        (entry,) = (await session.execute(select(AuditLog).where(AuditLog.action == "contact.refused"))).scalars()
+    assert entry.detail["township"] == "礼义镇" and entry.detail["openid"] == other
+
+    # a different person of that township replies their own name: registered beside the first
+    assert "登记成功：李明，陵川县礼义镇分管领导" in await bot.ask(text_xml(other, "李明"))
+    assert await _linked(bot) == {OFFICIAL: [("礼义镇", "分管领导", "秦秀文")],
+                                  other: [("礼义镇", "分管领导", "李明")]}
+
+
+async def test_the_bureau_releases_a_link_and_the_new_account_registers(bot, fake):
+    wire(bot, fake)
+    (liyi,) = await _units(bot, "礼义镇")
+    other = "o-official-new-phone"
+    await bot.ask(event_xml(OFFICIAL, "SCAN", _code(bot, liyi), create_time=next(_TIMES)))
+    await bot.ask(text_xml(OFFICIAL, "秦秀文"))
+    out = io.StringIO()
+    assert await unlink_command(bot.settings, "陵川", "礼义", "秦秀文", out, actor="张敏") == 0
+    assert "已解除微信绑定：陵川县 礼义镇 分管领导 秦秀文" in out.getvalue()
+    with pytest.raises(CommandError) as refused:  # nothing left to release
+        await unlink_command(bot.settings, "陵川县", "礼义镇", "秦秀文", io.StringIO(), actor="张敏")
+    assert "没有已绑定微信的联系人“秦秀文”" in str(refused.value)
+    await bot.ask(event_xml(other, "SCAN", _code(bot, liyi), create_time=next(_TIMES)))
+    assert "登记成功：秦秀文" in await bot.ask(text_xml(other, "秦秀文"))
+    assert await _linked(bot) == {other: [("礼义镇", "分管领导", "秦秀文")]}
+
+
+async def test_the_fake_scan_answers_readable_json(bot, fake):
+    """/_fake/scan is read by people trying the demo: Chinese as itself, and the reply's text decrypted."""
+    wire(bot, fake)
+    async with wechat(bot) as client:
+        code = await make_qrcode(bot.app[SESSIONS], client, bot.settings, "陵川县", "礼义镇", "leader", "张敏",
+                                 TODAY)
+    body = {"openid": OFFICIAL, "ticket": code.ticket, "new": True}
+    async with aiohttp.ClientSession() as http, http.post(fake.make_url("/_fake/scan"), json=body) as resp:
+        raw = await resp.read()
+        assert resp.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert b"\\u" not in raw
+    text = raw.decode("utf-8")
+    assert "您正在登记为陵川县礼义镇分管领导" in text
