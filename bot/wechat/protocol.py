@@ -172,10 +172,34 @@ class Inbound:
         return self.dedupe_key if self.dedupe_key.startswith("msg:") else f"{self.kind}@{self.text('CreateTime')}"
 
 
+# The shape of the fields that become keys and columns (followers.openid and message_log are 64 characters,
+# inbound_messages.key 128): what WeChat sends, with room. An openid is 28 characters of [A-Za-z0-9_-], an
+# account's id gh_ and 12 hex digits, MsgId a 64-bit number. Anything else is not from WeChat (a replayed
+# signature in plain or compatible mode) and is refused before it is logged, stored or used as a key.
+_HEADER_SHAPES = {
+    "ToUserName": re.compile(r"[A-Za-z0-9_.-]{1,64}"),
+    "FromUserName": re.compile(r"[A-Za-z0-9_.-]{1,64}"),  # `yibao chat`: o_chat_$USER
+    "MsgType": re.compile(r"[A-Za-z_]{1,32}"),
+    "CreateTime": re.compile(r"[0-9]{1,12}"),
+}
+_OPTIONAL_SHAPES = {
+    "MsgId": re.compile(r"[0-9]{1,24}"),
+    "MsgID": re.compile(r"[0-9]{1,24}"),
+    "Event": re.compile(r"[A-Za-z0-9_]{1,40}"),
+}
+
+
 def _inbound(fields: dict[str, Any], encrypted: bool) -> Inbound:
-    for name in ("ToUserName", "FromUserName", "MsgType"):
-        if not isinstance(fields.get(name), str) or not fields[name]:
+    for name, shape in _HEADER_SHAPES.items():
+        value = fields.get(name)
+        if not isinstance(value, str) or not value:
             raise BadRequest(f"missing {name}")
+        if not shape.fullmatch(value):
+            raise BadRequest(f"{name} is not as WeChat sends it")
+    for name, shape in _OPTIONAL_SHAPES.items():
+        value = fields.get(name)
+        if value is not None and not (isinstance(value, str) and shape.fullmatch(value)):
+            raise BadRequest(f"{name} is not as WeChat sends it")
     return Inbound(fields=fields, encrypted=encrypted)
 
 

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from bot.store.models import InboundMessage, MessageLog
 from bot.wechat.protocol import signature
 from tests.wechat import samples
 from tests.wechat.conftest import TOKEN, now_ts
@@ -189,6 +190,43 @@ async def test_a_utf16_body_with_its_bom_is_read(bot):
     resp = await bot.client.post("/wechat", params=signed(ts), data=xml.encode("utf-16"))
     assert resp.status == 200
     assert "80元" in await resp.text()
+
+
+# -- the header fields ------------------------------------------------------------------------------------
+
+
+ODD_FIELDS = {
+    "openid-newline": {"FromUserName": "<![CDATA[o_evil\nINFO forged log line]]>"},
+    "openid-markup": {"FromUserName": "<![CDATA[o_<b>x</b>]]>"},
+    "openid-long": {"FromUserName": "<![CDATA[" + "o" * 300 + "]]>"},
+    "openid-chinese": {"FromUserName": "<![CDATA[张三]]>"},
+    "account-long": {"ToUserName": "<![CDATA[" + "g" * 300 + "]]>"},
+    "msgid-text": {"MsgId": "abc;DROP TABLE"},
+    "msgid-long": {"MsgId": "9" * 300},
+    "msgtype-long": {"MsgType": "<![CDATA[" + "t" * 300 + "]]>"},
+    "createtime-text": {"CreateTime": "yesterday"},
+    "createtime-long": {"CreateTime": "9" * 300},
+}
+
+
+@pytest.mark.parametrize("fields", ODD_FIELDS.values(), ids=ODD_FIELDS.keys())
+async def test_header_fields_no_wechat_push_carries_are_400(bot, caplog, fields):
+    """WeChat's openids are 28 characters of [A-Za-z0-9_-], MsgId and CreateTime digits: anything else is not
+    from WeChat (a replayed signature in plain or compatible mode), and must neither be stored nor make a 500
+    (the database refuses an openid over 64 characters)."""
+    with caplog.at_level(logging.ERROR):
+        resp = await bot.post(text_message(**fields))
+    assert resp.status == 400, (resp.status, await resp.text())
+    assert await bot.count(MessageLog) == 0 and await bot.count(InboundMessage) == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    await still_serving(bot)
+
+
+async def test_an_event_with_a_long_event_name_is_400(bot):
+    xml = samples.SUBSCRIBE.replace("<![CDATA[subscribe]]>", "<![CDATA[" + "s" * 300 + "]]>")
+    resp = await bot.post(fresh(xml))
+    assert resp.status == 400
+    assert await bot.count(InboundMessage) == 0
 
 
 @pytest.mark.parametrize(
