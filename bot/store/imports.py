@@ -540,6 +540,8 @@ async def _validate(
                 errors = []
         if pending:
             errors.extend(await _check_residents_exist(engine, checker, pending))
+        if result.rows == 0:  # the template sent back unfilled: "0 rows imported" would read as done
+            raise TableError(t("import.table.no_rows"))
         sink.add(errors)
 
 

@@ -7,7 +7,8 @@ and are skipped. Memory stays constant: a CSV is read in chunks, a workbook thro
 
 A file is hostile until read: its first bytes must be what its extension says (an .xlsx is a zip, a CSV is
 text); an .xlsx's zip directory is checked against size limits before a byte is decompressed (an .xlsx of 1 MB
-can expand to gigabytes); no cell may be longer than Excel allows. Whatever fails, the reader raises
+can expand to gigabytes); no cell may be longer than Excel allows, no file
+larger than MAX_FILE_BYTES, no table longer than MAX_ROWS (Excel's own limit). Whatever fails, the reader raises
 `TableError` with the reason in Chinese, never a parser's own exception.
 """
 
@@ -41,6 +42,11 @@ MAX_XLSX_RATIO = 100
 _RATIO_FROM = _MiB  # tiny parts may compress better: the ratio is checked from this size on
 _WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 MAX_CELL_CHARS = 32_767  # Excel's own limit on a cell
+# Excel's own limit on rows (header included): a longer table is not a sheet anyone saved, and its first pass
+# would hold a key per row. A county's roster is a few hundred thousand.
+MAX_ROWS = 1_048_576
+# The file on disk, checked before a byte is read: a roster CSV of MAX_ROWS rows is some 100 MB.
+MAX_FILE_BYTES = 512 * _MiB
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (and other old Office files)
@@ -124,6 +130,11 @@ def _check_length(row: int, cells: list[Cell] | tuple[Cell, ...]) -> None:
         raise TableError(t("import.table.cell_too_long", row=row, most=MAX_CELL_CHARS))
 
 
+def _check_rows(row: int) -> None:
+    if row > MAX_ROWS:
+        raise TableError(t("import.table.too_many_rows", most=MAX_ROWS))
+
+
 def _delimiter(path: Path, encoding: str) -> str:
     """Comma, or tab / semicolon when the header line has more of those (exports from other systems)."""
     with path.open(encoding=encoding, errors="ignore", newline="") as f:
@@ -156,6 +167,7 @@ def _csv_table(path: Path, encoding: str, closers: list[Any]) -> Table:
     def rows() -> Iterator[tuple[int, list[Cell]]]:
         try:
             for n, cells in enumerate(reader, start=first + 1):
+                _check_rows(n)
                 _check_length(n, cells)
                 if not _is_blank(cells):
                     yield n, cells
@@ -223,7 +235,9 @@ def _xlsx_table(path: Path, closers: list[Any]) -> Table:
             if not _is_blank(list(cells)):
                 header = ["" if c is None else str(c).strip() for c in cells]
                 break
-        size = ws.max_row
+        size = ws.max_row  # as the sheet declares it (<dimension>): checked here, counted below
+        if size is not None:
+            _check_rows(size)
     except TableError:
         raise
     except zipfile.BadZipFile as exc:
@@ -245,6 +259,7 @@ def _xlsx_table(path: Path, closers: list[Any]) -> Table:
             if cells is None:
                 return
             state["n"] += 1
+            _check_rows(state["n"])
             values = list(cells)
             _check_length(state["n"], values)
             if not _is_blank(values):
@@ -255,6 +270,9 @@ def _xlsx_table(path: Path, closers: list[Any]) -> Table:
 
 def _sniff(path: Path, suffix: str) -> None:
     """Refuse a file whose first bytes are not what its extension says."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise TableError(t("import.table.file_too_large", mib=size // _MiB, most=MAX_FILE_BYTES // _MiB))
     with path.open("rb") as f:
         head = f.read(1 << 16)
     if not head:

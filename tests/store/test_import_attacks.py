@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.cli import main
-from bot.store.imports import ImportResult, import_file
+from bot.store import ids, tabular
+from bot.store.imports import ImportRefused, ImportResult, import_file
 from bot.store.models import Resident
 from tests.conftest import HMAC_KEY, Store
-from tests.store import rosters
+from tests.store import rosters, variants
 
 TODAY = dt.date(2024, 11, 20)
 
@@ -71,7 +72,41 @@ def test_a_refused_file_is_named_as_it_is(env, tmp_path, capsys):
     assert code == 1 and "未导入：无法读取 [bold]名单.xlsx" in out
 
 
-# -- cells deep in the file -------------------------------------------------------------------------------
+# -- too big, too long, empty ------------------------------------------------------------------------------
+
+
+async def test_a_file_over_the_size_cap_is_refused_before_it_is_read(store, tmp_path, monkeypatch):
+    path = rosters.write_csv(tmp_path / "r.csv", rosters.RESIDENT_HEADER, rosters.residents(100))
+    monkeypatch.setattr(tabular, "MAX_FILE_BYTES", path.stat().st_size - 1)
+
+    def unread(*_: object) -> str:
+        raise AssertionError("the file was read")
+
+    monkeypatch.setattr(tabular, "detect_encoding", unread)
+    with pytest.raises(ImportRefused, match=r"超过上限.*请拆分"):
+        await run(store, "residents", path)
+    assert await residents_stored(store) == 0
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+async def test_a_file_over_the_row_cap_is_refused(store, tmp_path, monkeypatch, suffix):
+    monkeypatch.setattr(tabular, "MAX_ROWS", 50)  # rows as Excel numbers them: the header is row 1
+    write = rosters.write_csv if suffix == ".csv" else rosters.write_xlsx
+    path = write(tmp_path / f"r{suffix}", rosters.RESIDENT_HEADER, rosters.residents(50))
+    with pytest.raises(ImportRefused, match=r"超过50行.*请拆分"):
+        await run(store, "residents", path)
+    assert await residents_stored(store) == 0 and not (tmp_path / f"r{suffix}.errors.csv").exists()
+    path = write(tmp_path / f"ok{suffix}", rosters.RESIDENT_HEADER, rosters.residents(49))
+    assert (await run(store, "residents", path)).inserted == 49
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+async def test_a_file_with_a_header_and_no_rows_is_refused(store, tmp_path, suffix):
+    """The template sent back unfilled: "0 rows imported" would read as done."""
+    write = rosters.write_csv if suffix == ".csv" else rosters.write_xlsx
+    path = write(tmp_path / f"r{suffix}", rosters.RESIDENT_HEADER, [["", "", "", "", "", "", ""]])
+    with pytest.raises(ImportRefused, match="只有表头，没有数据行"):
+        await run(store, "residents", path)
 
 
 async def test_a_nul_deep_in_a_csv_is_a_row_error(store, tmp_path):
@@ -82,3 +117,22 @@ async def test_a_nul_deep_in_a_csv_is_a_row_error(store, tmp_path):
     result = await run(store, "residents", rosters.write_csv(tmp_path / "r.csv", rosters.RESIDENT_HEADER, rows))
     assert list(reasons(result)) == [1502] and "控制字符" in reasons(result)[1502]
     assert await residents_stored(store) == 0
+
+
+# -- ID numbers as clerks type them ------------------------------------------------------------------------
+
+
+async def test_one_person_typed_several_ways_is_one_person(store, tmp_path):
+    """Full-width digits, spaces, dashes and a lower-case x are the same number: a duplicate, not a new
+    resident; and however typed it never reaches the report in clear."""
+    number = variants.id_with_x()
+    typed = variants.id_variants(number)
+    rows = rosters.residents(len(typed))
+    for row, written in zip(rows, typed.values(), strict=True):
+        row[2] = written
+    result = await run(store, "residents", rosters.write_csv(tmp_path / "r.csv", rosters.RESIDENT_HEADER, rows))
+    got = reasons(result)
+    assert result.errors == len(typed) - 1 and all("与第2行重复" in got[r] for r in range(3, len(typed) + 2))
+    assert await residents_stored(store) == 0
+    assert number not in result.errors_path.read_text(encoding="utf-8-sig")
+    assert ids.mask(number)  # masked form is what staff see
