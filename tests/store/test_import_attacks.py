@@ -122,6 +122,15 @@ async def test_a_nul_deep_in_a_csv_is_a_row_error(store, tmp_path):
 # -- ID numbers as clerks type them ------------------------------------------------------------------------
 
 
+async def test_an_old_15_digit_id_number_says_so(store, tmp_path):
+    rows = rosters.residents(2)
+    number = rows[1][2]
+    rows[1][2] = number[:6] + number[8:17]  # the same person's pre-1999 number
+    result = await run(store, "residents", rosters.write_csv(tmp_path / "r.csv", rosters.RESIDENT_HEADER, rows))
+    assert list(reasons(result)) == [3] and "15位旧身份证号" in reasons(result)[3] and "18位" in reasons(result)[3]
+    assert rows[1][2] not in result.errors_path.read_text(encoding="utf-8-sig")
+
+
 async def test_one_person_typed_several_ways_is_one_person(store, tmp_path):
     """Full-width digits, spaces, dashes and a lower-case x are the same number: a duplicate, not a new
     resident; and however typed it never reaches the report in clear."""
