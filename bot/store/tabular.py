@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,6 +126,12 @@ def _is_blank(cells: list[Cell]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
+def _is_header(cells: list[Cell] | tuple[Cell, ...]) -> bool:
+    """A row that can be the header: two or more cells filled (every kind of roster needs two columns). A
+    single filled cell above it is the sheet's title (陵川县2025年度…名册, merged across the top for printing)."""
+    return sum(not _is_blank([c]) for c in cells) >= 2
+
+
 def _check_length(row: int, cells: list[Cell] | tuple[Cell, ...]) -> None:
     if any(isinstance(c, str) and len(c) > MAX_CELL_CHARS for c in cells):
         raise TableError(t("import.table.cell_too_long", row=row, most=MAX_CELL_CHARS))
@@ -153,7 +160,7 @@ def _csv_table(path: Path, encoding: str, closers: list[Any]) -> Table:
     header: list[str] | None = None
     try:
         for cells in reader:
-            if not _is_blank(cells):
+            if _is_header(cells):
                 header = [c.strip() for c in cells]
                 break
     except csv.Error as exc:
@@ -215,6 +222,65 @@ def _check_xlsx(path: Path) -> None:
 
 
 
+MAX_MERGES = 10_000  # merged areas of a sheet: a roster has one per township or village at most
+_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3})([0-9]{1,7}):([A-Z]{1,3})([0-9]{1,7})"')
+_MERGE_OVERLAP = 256  # bytes kept between chunks, so an element cut by a chunk boundary is still found
+
+
+def _column(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _merged_ranges(archive: zipfile.ZipFile, part: str) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged areas as (first row, last row, first column, last column), 1-based. Read-only mode
+    does not give them (they follow the rows in the XML): one pass over the part, at most as large as
+    _check_xlsx allowed, looking only for <mergeCell ref="...">."""
+    found: set[tuple[int, int, int, int]] = set()
+    tail = b""
+    with archive.open(part) as f:
+        while chunk := f.read(_CHUNK):
+            data = tail + chunk
+            for m in _MERGE_CELL.finditer(data):
+                c0, r0, c1, r1 = _column(m[1]), int(m[2]), _column(m[3]), int(m[4])
+                found.add((min(r0, r1), max(r0, r1), min(c0, c1), max(c0, c1)))
+                if len(found) > MAX_MERGES:
+                    raise TableError(t("import.table.too_many_merges", most=MAX_MERGES))
+            tail = data[-_MERGE_OVERLAP:]
+    return sorted(found)
+
+
+class _Merges:
+    """Merged areas below the header, filled in as the sheet shows them: every cell of an area holds the
+    value of its first cell (a township's name merged down over its residents)."""
+
+    def __init__(self, ranges: list[tuple[int, int, int, int]], header_row: int):
+        self.pending = [r for r in ranges if r[1] > header_row and r != (r[0], r[0], r[2], r[2])]
+        self.pending.sort(reverse=True)  # popped from the end in row order
+        self.active: list[tuple[tuple[int, int, int, int], Cell]] = []
+
+    def fill(self, row: int, cells: list[Cell]) -> list[Cell]:
+        if not self.pending and not self.active:
+            return cells
+        self.active = [(area, value) for area, value in self.active if area[1] >= row]
+        while self.pending and self.pending[-1][0] <= row:
+            area = self.pending.pop()
+            if area[1] >= row:
+                first = area[2] - 1
+                self.active.append((area, cells[first] if area[0] == row and first < len(cells) else None))
+        for (_, _, c0, c1), value in self.active:
+            if value is None:
+                continue
+            if len(cells) < c1:
+                cells.extend([None] * (c1 - len(cells)))
+            for c in range(c0 - 1, c1):
+                if cells[c] is None:
+                    cells[c] = value
+        return cells
+
+
 def _xlsx_table(path: Path, closers: list[Any]) -> Table:
     from openpyxl import load_workbook
 
@@ -232,9 +298,10 @@ def _xlsx_table(path: Path, closers: list[Any]) -> Table:
         number = 0
         for cells in it:
             number += 1
-            if not _is_blank(list(cells)):
+            if _is_header(cells):
                 header = ["" if c is None else str(c).strip() for c in cells]
                 break
+        merges = _Merges(_merged_ranges(wb._archive, ws._worksheet_path), number)
         size = ws.max_row  # as the sheet declares it (<dimension>): checked here, counted below
         if size is not None:
             _check_rows(size)
@@ -260,7 +327,7 @@ def _xlsx_table(path: Path, closers: list[Any]) -> Table:
                 return
             state["n"] += 1
             _check_rows(state["n"])
-            values = list(cells)
+            values = merges.fill(state["n"], list(cells))
             _check_length(state["n"], values)
             if not _is_blank(values):
                 yield state["n"], values

@@ -145,3 +145,61 @@ async def test_one_person_typed_several_ways_is_one_person(store, tmp_path):
     assert await residents_stored(store) == 0
     assert number not in result.errors_path.read_text(encoding="utf-8-sig")
     assert ids.mask(number)  # masked form is what staff see
+
+
+# -- sheets laid out for printing --------------------------------------------------------------------------
+
+
+def merged_roster(path: Path, people: list[list[Any]], *, title: str | None = None) -> Path:
+    """The bureau's layout: an optional title merged across the top, then each township's name merged down
+    over its residents (only the first row holds it)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    if title is not None:
+        ws.append([title])
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(rosters.RESIDENT_HEADER))
+    ws.append(rosters.RESIDENT_HEADER)
+    first = ws.max_row + 1
+    for i, person in enumerate(people):
+        ws.append([*person[:3], person[3] if i % 5 == 0 else None, *person[4:]])
+    for start in range(first, first + len(people), 5):
+        ws.merge_cells(start_row=start, start_column=4, end_row=min(start + 4, first + len(people) - 1),
+                       end_column=4)
+    wb.save(path)
+    return path
+
+
+async def test_a_township_merged_down_holds_for_every_row_it_covers(store, tmp_path):
+    people = rosters.residents(12)
+    for i, person in enumerate(people):
+        person[3] = rosters.LINGCHUAN_TOWNSHIPS[i // 5]
+    result = await run(store, "residents", merged_roster(tmp_path / "r.xlsx", people))
+    assert result.ok and result.inserted == 12, result.error_sample
+    async with store.sessions() as s:
+        townships = dict((await s.execute(select(Resident.name, Resident.township))).all())
+    assert townships == {p[1]: p[3] for p in people}
+
+
+async def test_a_title_above_the_header_is_not_the_header(store, tmp_path):
+    """「陵川县2025年度城乡居民医保参保名册」merged across the top: the header is the next row, and rows keep
+    the numbers Excel shows."""
+    people = rosters.residents(10)
+    for i, person in enumerate(people):
+        person[3] = rosters.LINGCHUAN_TOWNSHIPS[i // 5]
+    people[6][2] = people[6][2][:17] + ("0" if people[6][2][17] != "0" else "1")
+    path = merged_roster(tmp_path / "r.xlsx", people, title="陵川县2025年度城乡居民医保参保名册")
+    result = await run(store, "residents", path)
+    assert list(reasons(result)) == [9] and "校验位" in reasons(result)[9]
+    csv_path = tmp_path / "r.csv"
+    rosters.write_csv(csv_path, ["陵川县2025年度城乡居民医保参保名册", "", "", "", "", "", ""], [
+        rosters.RESIDENT_HEADER, *rosters.residents(3)])
+    assert (await run(store, "residents", csv_path)).inserted == 3
+
+
+async def test_a_sheet_of_countless_merged_areas_is_refused(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(tabular, "MAX_MERGES", 2)
+    people = rosters.residents(15)
+    with pytest.raises(ImportRefused, match="合并单元格超过2处"):
+        await run(store, "residents", merged_roster(tmp_path / "r.xlsx", people))
