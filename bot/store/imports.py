@@ -47,6 +47,7 @@ from bot.store.cells import (
     parse_year,
     plain_text,
     text_of,
+    visible,
 )
 from bot.store.models import AuditLog, Resident
 from bot.store.regions import Units, known_units
@@ -169,7 +170,7 @@ class ContactRow(NamedTuple):
 
 
 def _header_key(raw: str) -> str:
-    return SPACES.sub("", raw).replace("（", "(").replace("）", ")").lower()
+    return SPACES.sub("", visible(raw)).replace("（", "(").replace("）", ")").lower()
 
 
 @dataclass

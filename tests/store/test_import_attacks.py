@@ -203,3 +203,33 @@ async def test_a_sheet_of_countless_merged_areas_is_refused(store, tmp_path, mon
     people = rosters.residents(15)
     with pytest.raises(ImportRefused, match="合并单元格超过2处"):
         await run(store, "residents", merged_roster(tmp_path / "r.xlsx", people))
+
+
+# -- invisible characters and numbers that were text -------------------------------------------------------
+
+
+async def test_invisible_characters_in_headers_and_cells_are_dropped(store, tmp_path):
+    """Copied from a web page or a chat: zero-width spaces, a second BOM (a tool added one to a file that had
+    one), a right-to-left override. The clerk sees 姓名 and 崇文镇; so does the import, and the stored name is
+    the one a resident types when binding."""
+    header = ["\ufeff序号", "姓\u200b名", "身份证号\u2060", "乡镇", "村（社区）", "身份类别", "手机号"]
+    rows = rosters.residents(3)
+    rows[0][1], rows[0][3] = "张\u200b三", "崇文镇\u200d"
+    rows[1][1], rows[1][4] = "\u202e李四", "第2村\ufeff"
+    path = rosters.write_csv(tmp_path / "r.csv", header, rows)
+    result = await run(store, "residents", path)
+    assert result.ok and result.inserted == 3, result.error_sample
+    async with store.sessions() as s:
+        stored = set((await s.execute(select(Resident.name, Resident.township, Resident.village))).all())
+    assert ("张三", "崇文镇", rows[0][4]) in stored and ("李四", rows[1][3], "第2村") in stored
+
+
+async def test_an_id_number_excel_stored_as_a_whole_number_says_so(store, tmp_path):
+    """Excel keeps 15 significant digits: 140524199001011234 typed into a number cell is saved as
+    140524199001011000, which some tools write as a whole number (no exponent)."""
+    rows = rosters.residents(2)
+    number = rows[1][2]
+    rows[1][2] = int(number[:15] + "000")
+    path = rosters.write_xlsx(tmp_path / "r.xlsx", rosters.RESIDENT_HEADER, rows)
+    result = await run(store, "residents", path)
+    assert list(reasons(result)) == [3] and "存成了数字" in reasons(result)[3]
