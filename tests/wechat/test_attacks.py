@@ -238,3 +238,23 @@ async def test_an_event_with_a_long_event_name_is_400(bot):
 async def test_invisible_and_astral_characters_still_get_the_answer(bot, content):
     reply = await bot.ask(fresh(samples.TEXT, content=content))
     assert reply and "80元" in reply
+
+
+@pytest.mark.parametrize("mode", ["plain"])
+async def test_a_refusal_is_one_short_log_line_whatever_the_body(bot, caplog):
+    """The reason logged for a refused body names the element, not 200 KB of it."""
+    with caplog.at_level(logging.WARNING, logger="yibao.wechat.webhook"):
+        resp = await bot.client.post("/wechat", params=signed(now_ts()), data=f"<{'a' * 200_000}/>".encode())
+    assert resp.status == 400
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert len(line) < 300 and len(await resp.text()) < 300
+
+
+@pytest.mark.parametrize("mode", ["plain"])
+async def test_a_flood_of_headers_is_refused(bot):
+    headers = {f"X-Junk-{i}": "x" * 100 for i in range(500)}
+    params, body = bot.signer().sign(fresh(samples.TEXT, openid="o_headers", content="陵川县低保户交多少"))
+    resp = await bot.client.post("/wechat", params=params, data=body, headers=headers)
+    assert 400 <= resp.status < 500
+    assert await bot.conversation("o_headers") == []
+    await still_serving(bot)
