@@ -335,6 +335,21 @@ def _xlsx_table(path: Path, closers: list[Any]) -> Table:
     return Table(path, header, size, rows(), lambda: state["n"])
 
 
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")  # a stream of a password-protected workbook
+
+
+def _names_encrypted_package(path: Path) -> bool:
+    """An OLE compound file that holds an EncryptedPackage: an .xlsx saved with an open password (the
+    directory may be anywhere in the file: the file, at most MAX_FILE_BYTES, is scanned)."""
+    tail = b""
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            if _ENCRYPTED_PACKAGE in tail + chunk:
+                return True
+            tail = chunk[-len(_ENCRYPTED_PACKAGE):]
+    return False
+
+
 def _sniff(path: Path, suffix: str) -> None:
     """Refuse a file whose first bytes are not what its extension says."""
     size = path.stat().st_size
@@ -346,7 +361,7 @@ def _sniff(path: Path, suffix: str) -> None:
         raise TableError(t("import.table.zero_bytes"))
     is_xlsx = suffix in {".xlsx", ".xlsm"}
     if head.startswith(_OLE_MAGIC):
-        raise TableError(t("import.table.xls_content"))
+        raise TableError(t("import.table.encrypted" if _names_encrypted_package(path) else "import.table.xls_content"))
     if is_xlsx and not head.startswith(_ZIP_MAGIC):
         raise TableError(t("import.table.not_a_zip"))
     if not is_xlsx and head.startswith(_ZIP_MAGIC):

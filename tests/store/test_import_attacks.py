@@ -233,3 +233,35 @@ async def test_an_id_number_excel_stored_as_a_whole_number_says_so(store, tmp_pa
     path = rosters.write_xlsx(tmp_path / "r.xlsx", rosters.RESIDENT_HEADER, rows)
     result = await run(store, "residents", path)
     assert list(reasons(result)) == [3] and "存成了数字" in reasons(result)[3]
+
+
+# -- a workbook with a password ------------------------------------------------------------------------------
+
+
+def encrypted_workbook(path: Path) -> Path:
+    """What Excel and WPS save for a workbook with an open password: not a zip but an OLE compound file whose
+    directory names an EncryptionInfo and an EncryptedPackage stream (here a minimal one: header, one FAT
+    sector, one directory sector)."""
+    import struct
+
+    def entry(name: str, kind: int, start: int = 0xFFFFFFFE, size: int = 0) -> bytes:
+        encoded = (name + "\0").encode("utf-16-le")
+        return (encoded.ljust(64, b"\0") + struct.pack("<HBB3I", len(encoded), kind, 1, 0xFFFFFFFF, 0xFFFFFFFF,
+                                                       0xFFFFFFFF) + bytes(16) + bytes(4) + bytes(16)
+                + struct.pack("<IQ", start, size))
+
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16) + struct.pack("<HHHH", 0x3E, 3, 0xFFFE, 9)
+              + struct.pack("<H", 6) + bytes(6) + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 0x1000, 0xFFFFFFFE, 0,
+                                                                     0xFFFFFFFE, 0))
+    header += struct.pack("<I", 0) + b"\xff" * 4 * 108  # the FAT is sector 0
+    fat = struct.pack("<II", 0xFFFFFFFD, 0xFFFFFFFE).ljust(512, b"\xff")
+    directory = entry("Root Entry", 5) + entry("EncryptionInfo", 2) + entry("EncryptedPackage", 2) + bytes(128)
+    path.write_bytes(header.ljust(512, b"\0") + fat + directory)
+    return path
+
+
+@pytest.mark.parametrize("name", ["名单.xlsx", "名单.csv"])
+async def test_a_workbook_with_a_password_says_so(store, tmp_path, name):
+    """It was refused as an old .xls ("save it as .xlsx"), which it is not: the password must come off."""
+    with pytest.raises(ImportRefused, match="密码"):
+        await run(store, "residents", encrypted_workbook(tmp_path / name))
