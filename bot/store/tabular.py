@@ -298,6 +298,7 @@ def _xlsx_table(path: Path, closers: list[Any]) -> Table:
         number = 0
         for cells in it:
             number += 1
+            _check_rows(number)
             if _is_header(cells):
                 header = ["" if c is None else str(c).strip() for c in cells]
                 break
@@ -312,7 +313,8 @@ def _xlsx_table(path: Path, closers: list[Any]) -> Table:
     except Exception as exc:
         raise TableError(t("import.table.corrupt")) from exc
     if header is None:
-        raise TableError(t("import.table.empty_sheet"))
+        others = "、".join(f"“{sheet.title}”" for sheet in wb.worksheets[1:]) or t("import.table.no_other_sheet")
+        raise TableError(t("import.table.empty_sheet", sheet=ws.title, others=others))
     _check_length(number, header)
     state = {"n": number}
 

@@ -265,3 +265,20 @@ async def test_a_workbook_with_a_password_says_so(store, tmp_path, name):
     """It was refused as an old .xls ("save it as .xlsx"), which it is not: the password must come off."""
     with pytest.raises(ImportRefused, match="密码"):
         await run(store, "residents", encrypted_workbook(tmp_path / name))
+
+
+async def test_a_roster_on_the_second_sheet_is_refused_naming_the_sheets(store, tmp_path):
+    """The first sheet is the instructions (one line), the roster is on the second: which sheet was read,
+    and where the roster must be, is said."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "填表说明"
+    wb.active.append(["请按下页格式填写，身份证号列设为文本"])
+    roster = wb.create_sheet("参保名单")
+    roster.append(rosters.RESIDENT_HEADER)
+    for row in rosters.residents(3):
+        roster.append(row)
+    wb.save(tmp_path / "r.xlsx")
+    with pytest.raises(ImportRefused, match=r"第一个工作表“填表说明”没有表头行.*参保名单"):
+        await run(store, "residents", tmp_path / "r.xlsx")
