@@ -258,3 +258,28 @@ async def test_a_flood_of_headers_is_refused(bot):
     assert 400 <= resp.status < 500
     assert await bot.conversation("o_headers") == []
     await still_serving(bot)
+
+
+ODD_BODIES = {
+    "text without Content": text_message().replace("<Content><![CDATA[陵川县低保户交多少]]></Content>", ""),
+    "Content with children": text_message().replace("<![CDATA[陵川县低保户交多少]]>", "<a>陵川</a><b>交多少</b>"),
+    "Content empty": text_message().replace("<![CDATA[陵川县低保户交多少]]>", ""),
+    "an unknown MsgType": text_message(MsgType="<![CDATA[hologram]]>"),
+    "an unknown event": fresh(samples.CLICK).replace("<![CDATA[CLICK]]>", "<![CDATA[teleport]]>"),
+    "a click without EventKey": fresh(samples.CLICK).replace("<EventKey><![CDATA[EVENTKEY]]></EventKey>", ""),
+    "a click with a nested EventKey": fresh(samples.CLICK).replace("<![CDATA[EVENTKEY]]>", "<x>FEE</x>"),
+    "a location that is not numbers": fresh(samples.LOCATION).replace("23.137466", "north").replace(
+        "113.352425", "<x/>"),
+    "a subscribe with a huge EventKey": fresh(samples.SUBSCRIBE).replace(
+        "</Event>", "</Event><EventKey><![CDATA[qrscene_" + "q" * 100_000 + "]]></EventKey>"),
+    "a voice whose Recognition has children": fresh(samples.VOICE).replace("<![CDATA[腾讯微信团队]]>", "<a/>"),
+}
+
+
+@pytest.mark.parametrize("body", ODD_BODIES.values(), ids=ODD_BODIES.keys())
+async def test_odd_but_well_formed_messages_get_an_answer_not_a_500(bot, caplog, body):
+    with caplog.at_level(logging.ERROR):
+        resp = await bot.post(body)
+    assert resp.status == 200, (resp.status, await resp.text())
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    await still_serving(bot)
