@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,15 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from bot.rules.loader import PolicyRegistry
+
+
+# What the terminal would act on rather than show: escape sequences, bells, line breaks from a cell
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _plain(text: object) -> str:
+    """Text from the file (a cell, its name) as the terminal shows it: control characters as \ufffd."""
+    return _CONTROL.sub("\ufffd", str(text))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,6 +58,11 @@ async def import_roster(args: argparse.Namespace) -> int:
 
     out = console()
 
+    def say(text: str, style: str | None = None) -> None:
+        """A line of the report: cells and file names are printed as they are, never read as rich markup
+        (`[/]` in a cell raised MarkupError, `[link=…]` made a link)."""
+        out.print(text, style=style, markup=False, highlight=False)
+
     async def work(settings: Settings, registry: PolicyRegistry, engine: AsyncEngine) -> int:
         columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                    TimeElapsedColumn())
@@ -56,27 +71,27 @@ async def import_roster(args: argparse.Namespace) -> int:
                 result = await import_file(engine, registry, settings, args.kind, args.file, region=args.region,
                                            year=args.year, progress=_Bar(progress))
         except ImportRefused as exc:
-            out.print(f"[red]{t('import.report.refused', reason=exc)}[/red]")
+            say(t("import.report.refused", reason=_plain(exc)), "red")
             return 1
         for warning in result.warnings:
-            out.print(f"[yellow]{t('import.report.warning', warning=warning)}[/yellow]")
+            say(t("import.report.warning", warning=_plain(warning)), "yellow")
         if not result.ok:
-            out.print(f"[red]{t('import.report.failed', file=args.file.name, errors=result.errors)}[/red]")
+            say(t("import.report.failed", file=_plain(args.file.name), errors=result.errors), "red")
             for e in result.error_sample:
-                where = t("import.report.at_row", row=e.row) + (f"「{e.column}」" if e.column else "")
-                shown = f"（{e.value}）" if e.value else ""
-                out.print(f"  {where}{shown}：{e.reason}")
+                where = t("import.report.at_row", row=e.row) + (f"「{_plain(e.column)}」" if e.column else "")
+                shown = f"（{_plain(e.value)}）" if e.value else ""
+                say(f"  {where}{shown}：{_plain(e.reason)}")
             if result.errors > len(result.error_sample):
-                out.print(t("import.report.more", n=result.errors - len(result.error_sample)))
-            out.print(t("import.report.errors_file", path=result.errors_path))
+                say(t("import.report.more", n=result.errors - len(result.error_sample)))
+            say(t("import.report.errors_file", path=_plain(result.errors_path)))
             return 1
         year = t("import.report.scope_year", year=result.year) if result.kind == "residents" else None
         scope = "、".join(x for x in (result.region, year) if x)
         categories = (t("import.report.categories", added=result.categories_added,
                         removed=result.categories_removed) if result.kind == "residents" else "")
-        out.print(t("import.report.done", file=args.file.name, scope=f"（{scope}）" if scope else "", rows=result.rows,
-                    inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
-                    categories=categories))
+        say(t("import.report.done", file=_plain(args.file.name), scope=f"（{scope}）" if scope else "",
+              rows=result.rows, inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
+              categories=categories))
         return 0
 
     return await with_db(work)

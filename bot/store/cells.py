@@ -20,19 +20,32 @@ _CATEGORY_SPLIT = re.compile(r"[、,，/;；|\s]+")
 _FORMULA = re.compile(r"^[=+\-@＝＋－＠]|[=|＝｜]|[A-Za-z_][A-Za-z0-9_.]*\s*[(（]|[\x00-\x1f\x7f]")
 
 
+# Characters that show nothing (zero-width spaces and joiners, soft hyphen, BOM, word joiner) or reorder what
+# is shown (bidirectional marks and overrides): pasted from web pages and chats, they make 崇文镇 a different
+# township and 张三 a name no resident types, and an override can make a name read as another.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c"
+                               "\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"))
+
+
+def visible(text: str) -> str:
+    """`text` without the characters that show nothing or reorder the rest (_INVISIBLE), stripped."""
+    return text.translate(_INVISIBLE).strip()
+
+
 def text_of(cell: Cell) -> str:
     if type(cell) is str:
-        return cell.strip()
+        return visible(cell)
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
-    return str(cell).strip()
+    return visible(str(cell))
 
 
 def normalize_name(raw: str) -> str:
-    """A person's name as compared: no spaces between Chinese characters (李 慈 = 李慈), single spaces else."""
-    raw = raw.strip()
+    """A person's name as compared: nothing invisible (`visible`), no spaces between Chinese characters
+    (李 慈 = 李慈), single spaces else."""
+    raw = visible(raw)
     if not SPACES.search(raw):
         return raw
     return SPACES.sub(" ", re.sub(r"(?<=[\u3400-\u9fff])[\s\u3000]+(?=[\u3400-\u9fff])", "", raw))

@@ -15,6 +15,7 @@ from bot.store import digits
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _SHAPE = re.compile(r"[0-9]{17}[0-9X]")  # ASCII only: \d also matches full-width digits
+_OLD_SHAPE = re.compile(r"[0-9]{15}")  # the first-generation number: no century, no check character
 
 
 class InvalidId(ValueError):
@@ -37,6 +38,8 @@ def check_char(first17: str) -> str:
 def validate(raw: str) -> str:
     """The normalised ID number, or `InvalidId` saying what is wrong (length, birth date or checksum)."""
     number = normalize(raw)
+    if _OLD_SHAPE.fullmatch(number):  # issued before 1999; every record now holds the 18-digit number
+        raise InvalidId("这是15位旧身份证号，请改用18位的号码（第二代身份证上的号码）")
     if len(number) != 18 or not _SHAPE.fullmatch(number):
         raise InvalidId(f"应为18位（17位数字加1位数字或X），实际为{len(number)}位")
     try:

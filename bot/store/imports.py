@@ -47,6 +47,7 @@ from bot.store.cells import (
     parse_year,
     plain_text,
     text_of,
+    visible,
 )
 from bot.store.models import AuditLog, Resident
 from bot.store.regions import Units, known_units
@@ -174,7 +175,7 @@ class ContactRow(NamedTuple):
 
 
 def _header_key(raw: str) -> str:
-    return SPACES.sub("", raw).replace("（", "(").replace("）", ")").lower()
+    return SPACES.sub("", visible(raw)).replace("（", "(").replace("）", ")").lower()
 
 
 @dataclass
@@ -545,6 +546,8 @@ async def _validate(
                 errors = []
         if pending:
             errors.extend(await _check_residents_exist(engine, checker, pending))
+        if result.rows == 0:  # the template sent back unfilled: "0 rows imported" would read as done
+            raise TableError(t("import.table.no_rows"))
         sink.add(errors)
 
 

@@ -7,7 +7,8 @@ and are skipped. Memory stays constant: a CSV is read in chunks, a workbook thro
 
 A file is hostile until read: its first bytes must be what its extension says (an .xlsx is a zip, a CSV is
 text); an .xlsx's zip directory is checked against size limits before a byte is decompressed (an .xlsx of 1 MB
-can expand to gigabytes); no cell may be longer than Excel allows. Whatever fails, the reader raises
+can expand to gigabytes); no cell may be longer than Excel allows, no file
+larger than MAX_FILE_BYTES, no table longer than MAX_ROWS (Excel's own limit). Whatever fails, the reader raises
 `TableError` with the reason in Chinese, never a parser's own exception.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +43,11 @@ MAX_XLSX_RATIO = 100
 _RATIO_FROM = _MiB  # tiny parts may compress better: the ratio is checked from this size on
 _WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 MAX_CELL_CHARS = 32_767  # Excel's own limit on a cell
+# Excel's own limit on rows (header included): a longer table is not a sheet anyone saved, and its first pass
+# would hold a key per row. A county's roster is a few hundred thousand.
+MAX_ROWS = 1_048_576
+# The file on disk, checked before a byte is read: a roster CSV of MAX_ROWS rows is some 100 MB.
+MAX_FILE_BYTES = 512 * _MiB
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (and other old Office files)
@@ -119,9 +126,20 @@ def _is_blank(cells: list[Cell]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
+def _is_header(cells: list[Cell] | tuple[Cell, ...]) -> bool:
+    """A row that can be the header: two or more cells filled (every kind of roster needs two columns). A
+    single filled cell above it is the sheet's title (陵川县2025年度…名册, merged across the top for printing)."""
+    return sum(not _is_blank([c]) for c in cells) >= 2
+
+
 def _check_length(row: int, cells: list[Cell] | tuple[Cell, ...]) -> None:
     if any(isinstance(c, str) and len(c) > MAX_CELL_CHARS for c in cells):
         raise TableError(t("import.table.cell_too_long", row=row, most=MAX_CELL_CHARS))
+
+
+def _check_rows(row: int) -> None:
+    if row > MAX_ROWS:
+        raise TableError(t("import.table.too_many_rows", most=MAX_ROWS))
 
 
 def _delimiter(path: Path, encoding: str) -> str:
@@ -142,7 +160,7 @@ def _csv_table(path: Path, encoding: str, closers: list[Any]) -> Table:
     header: list[str] | None = None
     try:
         for cells in reader:
-            if not _is_blank(cells):
+            if _is_header(cells):
                 header = [c.strip() for c in cells]
                 break
     except csv.Error as exc:
@@ -156,6 +174,7 @@ def _csv_table(path: Path, encoding: str, closers: list[Any]) -> Table:
     def rows() -> Iterator[tuple[int, list[Cell]]]:
         try:
             for n, cells in enumerate(reader, start=first + 1):
+                _check_rows(n)
                 _check_length(n, cells)
                 if not _is_blank(cells):
                     yield n, cells
@@ -203,6 +222,65 @@ def _check_xlsx(path: Path) -> None:
 
 
 
+MAX_MERGES = 10_000  # merged areas of a sheet: a roster has one per township or village at most
+_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3})([0-9]{1,7}):([A-Z]{1,3})([0-9]{1,7})"')
+_MERGE_OVERLAP = 256  # bytes kept between chunks, so an element cut by a chunk boundary is still found
+
+
+def _column(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _merged_ranges(archive: zipfile.ZipFile, part: str) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged areas as (first row, last row, first column, last column), 1-based. Read-only mode
+    does not give them (they follow the rows in the XML): one pass over the part, at most as large as
+    _check_xlsx allowed, looking only for <mergeCell ref="...">."""
+    found: set[tuple[int, int, int, int]] = set()
+    tail = b""
+    with archive.open(part) as f:
+        while chunk := f.read(_CHUNK):
+            data = tail + chunk
+            for m in _MERGE_CELL.finditer(data):
+                c0, r0, c1, r1 = _column(m[1]), int(m[2]), _column(m[3]), int(m[4])
+                found.add((min(r0, r1), max(r0, r1), min(c0, c1), max(c0, c1)))
+                if len(found) > MAX_MERGES:
+                    raise TableError(t("import.table.too_many_merges", most=MAX_MERGES))
+            tail = data[-_MERGE_OVERLAP:]
+    return sorted(found)
+
+
+class _Merges:
+    """Merged areas below the header, filled in as the sheet shows them: every cell of an area holds the
+    value of its first cell (a township's name merged down over its residents)."""
+
+    def __init__(self, ranges: list[tuple[int, int, int, int]], header_row: int):
+        self.pending = [r for r in ranges if r[1] > header_row and r != (r[0], r[0], r[2], r[2])]
+        self.pending.sort(reverse=True)  # popped from the end in row order
+        self.active: list[tuple[tuple[int, int, int, int], Cell]] = []
+
+    def fill(self, row: int, cells: list[Cell]) -> list[Cell]:
+        if not self.pending and not self.active:
+            return cells
+        self.active = [(area, value) for area, value in self.active if area[1] >= row]
+        while self.pending and self.pending[-1][0] <= row:
+            area = self.pending.pop()
+            if area[1] >= row:
+                first = area[2] - 1
+                self.active.append((area, cells[first] if area[0] == row and first < len(cells) else None))
+        for (_, _, c0, c1), value in self.active:
+            if value is None:
+                continue
+            if len(cells) < c1:
+                cells.extend([None] * (c1 - len(cells)))
+            for c in range(c0 - 1, c1):
+                if cells[c] is None:
+                    cells[c] = value
+        return cells
+
+
 def _xlsx_table(path: Path, closers: list[Any]) -> Table:
     from openpyxl import load_workbook
 
@@ -220,10 +298,14 @@ def _xlsx_table(path: Path, closers: list[Any]) -> Table:
         number = 0
         for cells in it:
             number += 1
-            if not _is_blank(list(cells)):
+            _check_rows(number)
+            if _is_header(cells):
                 header = ["" if c is None else str(c).strip() for c in cells]
                 break
-        size = ws.max_row
+        merges = _Merges(_merged_ranges(wb._archive, ws._worksheet_path), number)
+        size = ws.max_row  # as the sheet declares it (<dimension>): checked here, counted below
+        if size is not None:
+            _check_rows(size)
     except TableError:
         raise
     except zipfile.BadZipFile as exc:
@@ -231,7 +313,8 @@ def _xlsx_table(path: Path, closers: list[Any]) -> Table:
     except Exception as exc:
         raise TableError(t("import.table.corrupt")) from exc
     if header is None:
-        raise TableError(t("import.table.empty_sheet"))
+        others = "、".join(f"“{sheet.title}”" for sheet in wb.worksheets[1:]) or t("import.table.no_other_sheet")
+        raise TableError(t("import.table.empty_sheet", sheet=ws.title, others=others))
     _check_length(number, header)
     state = {"n": number}
 
@@ -245,7 +328,8 @@ def _xlsx_table(path: Path, closers: list[Any]) -> Table:
             if cells is None:
                 return
             state["n"] += 1
-            values = list(cells)
+            _check_rows(state["n"])
+            values = merges.fill(state["n"], list(cells))
             _check_length(state["n"], values)
             if not _is_blank(values):
                 yield state["n"], values
@@ -253,15 +337,33 @@ def _xlsx_table(path: Path, closers: list[Any]) -> Table:
     return Table(path, header, size, rows(), lambda: state["n"])
 
 
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")  # a stream of a password-protected workbook
+
+
+def _names_encrypted_package(path: Path) -> bool:
+    """An OLE compound file that holds an EncryptedPackage: an .xlsx saved with an open password (the
+    directory may be anywhere in the file: the file, at most MAX_FILE_BYTES, is scanned)."""
+    tail = b""
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            if _ENCRYPTED_PACKAGE in tail + chunk:
+                return True
+            tail = chunk[-len(_ENCRYPTED_PACKAGE):]
+    return False
+
+
 def _sniff(path: Path, suffix: str) -> None:
     """Refuse a file whose first bytes are not what its extension says."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise TableError(t("import.table.file_too_large", mib=size // _MiB, most=MAX_FILE_BYTES // _MiB))
     with path.open("rb") as f:
         head = f.read(1 << 16)
     if not head:
         raise TableError(t("import.table.zero_bytes"))
     is_xlsx = suffix in {".xlsx", ".xlsm"}
     if head.startswith(_OLE_MAGIC):
-        raise TableError(t("import.table.xls_content"))
+        raise TableError(t("import.table.encrypted" if _names_encrypted_package(path) else "import.table.xls_content"))
     if is_xlsx and not head.startswith(_ZIP_MAGIC):
         raise TableError(t("import.table.not_a_zip"))
     if not is_xlsx and head.startswith(_ZIP_MAGIC):

@@ -15,6 +15,7 @@ import asyncio
 import datetime as dt
 import logging
 import random
+import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -38,6 +39,9 @@ QR_EXPIRE_MAX_S = 30 * 24 * 3600  # a temporary QR code lives at most 30 days
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+_TOKEN_IN_URL = re.compile(r"(access_token=)[^&\s'\"]+")
 
 
 def _describe(exc: BaseException) -> str:
@@ -109,9 +113,12 @@ class WeChatClient:
         body = {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret}
         if force:
             body["force_refresh"] = True
-        data = await self._request("POST", "/cgi-bin/stable_token", json=body)
-        expires_in = int(data.get("expires_in") or 7200)
-        return CachedToken(data["access_token"], _utcnow() + dt.timedelta(seconds=expires_in))
+        path = "/cgi-bin/stable_token"
+        data = await self._request("POST", path, json=body)
+        token, expires_in = data.get("access_token"), data.get("expires_in") or 7200
+        if not isinstance(token, str) or not token or not isinstance(expires_in, int) or expires_in <= 0:
+            raise ServerError(200, "answer without an access_token and its expires_in", endpoint=path)
+        return CachedToken(token, _utcnow() + dt.timedelta(seconds=expires_in))
 
     # -- calls -----------------------------------------------------------------------------------
 
@@ -119,28 +126,44 @@ class WeChatClient:
         self, method: str, path: str, *, params: Mapping[str, str] | None = None, json: Any = None,
         delivers: bool = False,
     ) -> dict[str, Any]:
+        """One call; every way it can fail is a WeChatAPIError whose message names neither the access token
+        (aiohttp puts the whole URL in some of its errors) nor the secret: the outbox stores that message."""
+        token = (params or {}).get("access_token", "")
+
+        def fail(cls: type[WeChatAPIError], code: int, message: str) -> WeChatAPIError:
+            return cls(code, self._scrub(message, token), endpoint=path)
+
         try:
+            # WeChat's API never redirects: a 307 would carry the message (openid, text) wherever it pointed
             async with self.http.request(
-                method, self.base + path, params=params, json=json, timeout=self.timeout
+                method, self.base + path, params=params, json=json, timeout=self.timeout, allow_redirects=False
             ) as resp:
-                if resp.status >= 500:
-                    raise ServerError(resp.status, resp.reason or "server error", endpoint=path)
+                if resp.status >= 500 or 300 <= resp.status < 400:
+                    raise fail(ServerError, resp.status, resp.reason or "server error")
                 try:
                     data = await resp.json(content_type=None)
                 except ValueError:
-                    raise ServerError(resp.status, "answer is not JSON", endpoint=path) from None
+                    raise fail(ServerError, resp.status, "answer is not JSON") from None
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:  # nothing was sent
-            raise ServerError(0, _describe(exc), endpoint=path) from None
+            raise fail(ServerError, 0, _describe(exc)) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             # The request may have reached WeChat: for a message that is not "failed" but unknown.
-            cls = InDoubtError if delivers else ServerError
-            raise cls(0, _describe(exc), endpoint=path) from None
+            raise fail(InDoubtError if delivers else ServerError, 0, _describe(exc)) from None
         if not isinstance(data, dict):
-            raise ServerError(resp.status, "answer is not a JSON object", endpoint=path)
-        errcode = int(data.get("errcode") or 0)
+            raise fail(ServerError, resp.status, "answer is not a JSON object")
+        errcode = data.get("errcode") or 0
+        if not isinstance(errcode, int) or isinstance(errcode, bool):
+            raise fail(ServerError, resp.status, "errcode is not a number")
         if errcode:
-            raise error_for(errcode, str(data.get("errmsg", "")), endpoint=path)
+            raise error_for(errcode, self._scrub(str(data.get("errmsg", "")), token), endpoint=path)
         return data
+
+    def _scrub(self, text: str, token: str) -> str:
+        """`text` without the access token or the secret, and without any access_token=... (a URL)."""
+        for secret in (token, self.secret):
+            if secret:
+                text = text.replace(secret, "***")
+        return _TOKEN_IN_URL.sub(r"\1***", text)
 
     async def call(
         self, method: str, path: str, *, json: Any = None, params: Mapping[str, str] | None = None,

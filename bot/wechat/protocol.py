@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -53,10 +54,13 @@ def verify_signature(token: str, params: Mapping[str, str]) -> None:
         raise Forbidden("bad signature")
 
 
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits: str.isdigit() takes ² and １, int() refuses 5000 digits
+
+
 def verify_timestamp(params: Mapping[str, str], window_s: int, now: float | None = None) -> None:
     """A replayed or forged request carries an old timestamp: refuse one outside the window."""
     raw = params.get("timestamp", "")
-    if not raw.isdigit():
+    if not _TIMESTAMP.fullmatch(raw):
         raise Forbidden("timestamp missing or not a number")
     if window_s and abs((time.time() if now is None else now) - int(raw)) > window_s:
         raise Forbidden(f"timestamp {raw} outside the {window_s}-second window")
@@ -168,10 +172,34 @@ class Inbound:
         return self.dedupe_key if self.dedupe_key.startswith("msg:") else f"{self.kind}@{self.text('CreateTime')}"
 
 
+# The shape of the fields that become keys and columns (followers.openid and message_log are 64 characters,
+# inbound_messages.key 128): what WeChat sends, with room. An openid is 28 characters of [A-Za-z0-9_-], an
+# account's id gh_ and 12 hex digits, MsgId a 64-bit number. Anything else is not from WeChat (a replayed
+# signature in plain or compatible mode) and is refused before it is logged, stored or used as a key.
+_HEADER_SHAPES = {
+    "ToUserName": re.compile(r"[A-Za-z0-9_.-]{1,64}"),
+    "FromUserName": re.compile(r"[A-Za-z0-9_.-]{1,64}"),  # `yibao chat`: o_chat_$USER
+    "MsgType": re.compile(r"[A-Za-z_]{1,32}"),
+    "CreateTime": re.compile(r"[0-9]{1,12}"),
+}
+_OPTIONAL_SHAPES = {
+    "MsgId": re.compile(r"[0-9]{1,24}"),
+    "MsgID": re.compile(r"[0-9]{1,24}"),
+    "Event": re.compile(r"[A-Za-z0-9_]{1,40}"),
+}
+
+
 def _inbound(fields: dict[str, Any], encrypted: bool) -> Inbound:
-    for name in ("ToUserName", "FromUserName", "MsgType"):
-        if not isinstance(fields.get(name), str) or not fields[name]:
+    for name, shape in _HEADER_SHAPES.items():
+        value = fields.get(name)
+        if not isinstance(value, str) or not value:
             raise BadRequest(f"missing {name}")
+        if not shape.fullmatch(value):
+            raise BadRequest(f"{name} is not as WeChat sends it")
+    for name, shape in _OPTIONAL_SHAPES.items():
+        value = fields.get(name)
+        if value is not None and not (isinstance(value, str) and shape.fullmatch(value)):
+            raise BadRequest(f"{name} is not as WeChat sends it")
     return Inbound(fields=fields, encrypted=encrypted)
 
 

@@ -45,9 +45,13 @@ async def read_capped(request: web.Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+MAX_REASON = 120  # characters of a refusal's reason, logged and answered: a reason may quote the body
+
+
 def _refuse(request: web.Request, exc: ProtocolError) -> web.Response:
-    log.warning("refused %s %s from %s: %d %s", request.method, request.path, request.remote, exc.status, exc)
-    response = web.Response(status=exc.status, text=str(exc))
+    reason = str(exc)[:MAX_REASON].encode("unicode_escape").decode("ascii")  # one line, however it was forged
+    log.warning("refused %s %s from %s: %d %s", request.method, request.path, request.remote, exc.status, reason)
+    response = web.Response(status=exc.status, text=reason)
     if isinstance(exc, TooLarge):
         response.force_close()  # do not read the rest of a huge body to keep the connection alive
     return response
