@@ -94,7 +94,14 @@ SOUND_TERMS: tuple[str, ...] = (
     "零报销", "连续参保", "等待期", "暂停", "参保地",
     # a newborn's words (出声 heard for 出生)
     "出生",
+    # lapses (段保 heard for 断保)
+    "断保", "断缴",
 )
+# Terms that are also the end of a longer one (报销 in 零报销): respelt after the others, so that their exact
+# occurrence does not keep the longer term from being heard (灵报销 is 零报销; 包销 is 报销).
+SOUND_TERMS_INNER: tuple[str, ...] = ("报销",)
+# The verb the record is asked with (交), as heard in its reduplicated question (叫没叫, 教不教): see bot.nlu.sound.
+PAY_VERB = "交"
 # Function words and pronouns that never stand in for a character of a term: 交的保险 is not 交低保险, 给咱交 is not
 # 给咋交 (unless the term has 3 or more characters and that is its only one heard otherwise: 财政不助 is 财政补助,
 # 青和县 is 青禾县).

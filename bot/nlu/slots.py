@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.nlu import lexicon
 from bot.nlu.lapse import STOPPED
-from bot.nlu.sound import SoundAlike
+from bot.nlu.sound import SoundAlike, respell_doubled
 from bot.rules.loader import PolicyRegistry
 
 # Full years 2015-2035 (2023, 2023年, 2023年度) and short ones (23年, 23年度); a year followed by a month
@@ -188,12 +188,13 @@ class SlotExtractor:
         sound_terms = [*aliases, *registry.tier_aliases(), *lexicon.SOUND_TERMS, *self._township_of]
         sound_terms += [term for term in self._region_of if len(term) >= 3]
         self._sounds = SoundAlike(sound_terms, keep=[term for term in self._region_of if len(term) == 2])
+        self._inner_sounds = SoundAlike(list(lexicon.SOUND_TERMS_INNER), keep=sound_terms)
         # ... and the two-character short forms (林川 for 陵川) only where a place is said (我是林川的, 在林川).
         self._place_sounds = SoundAlike([term for term in self._region_of if len(term) == 2], fuzzy=True)
 
     def respell(self, text: str) -> str:
         """`text` with sound-alikes of the domain's terms and the policies' names spelt as those (底保 -> 低保)."""
-        text = self._sounds.respell(text)
+        text = self._inner_sounds.respell(self._sounds.respell(respell_doubled(text)))
         text = _PLACE_SAID.sub(lambda m: m.group(1) + self._place_sounds.respell(m.group(2)), text)
         for m in _PLACE_BEFORE.finditer(text):
             start = m.start()

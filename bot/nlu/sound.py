@@ -39,6 +39,12 @@ def readings(ch: str) -> frozenset[str]:
     return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True)[0])
 
 
+@lru_cache(maxsize=1024)
+def _usual_reading(ch: str) -> str:
+    """A character's usual reading (觉 is jue, though 睡觉 reads it jiao): what one typing it would have heard."""
+    return pinyin(ch, style=Style.NORMAL)[0][0] if "\u4e00" <= ch <= "\u9fff" else ""
+
+
 def _fuzzy(syllable: str) -> str:
     for hard, soft in _FUZZY_INITIALS:
         if syllable.startswith(hard):
@@ -60,6 +66,22 @@ def _content_term(term: str) -> bool:
     """A term of 3 or more characters, none a function word (财政补助, 青禾县, not 在哪交): a function word may
     stand in for one of its characters (财政不助, 青和县), as its one difference."""
     return len(term) >= 3 and not any(ch in lexicon.SOUND_STOP_CHARS for ch in term)
+
+
+# A verb asked twice, yes or no (叫没叫, 教不教, 叫了没叫): the one form a resident doubles to ask whether it was done.
+_DOUBLED = re.compile(r"([\u4e00-\u9fff])(了?[没不])\1")
+
+
+def respell_doubled(text: str, verb: str = lexicon.PAY_VERB) -> str:
+    """`text` with a doubled question on a sound-alike of `verb` spelt with it (叫没叫 -> 交没交): a doubled
+    character that reads as the verb can only be the verb asked about, whatever single word it is elsewhere."""
+    want = readings(verb)
+
+    def fix(m: re.Match[str]) -> str:
+        ch = m.group(1)
+        return m.group(0) if ch == verb or _usual_reading(ch) not in want else f"{verb}{m.group(2)}{verb}"
+
+    return _DOUBLED.sub(fix, text)
 
 
 class SoundAlike:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.nlu import Intent, extractor_for, understand
-from bot.nlu.sound import SoundAlike
+from bot.nlu.sound import SoundAlike, respell_doubled
 from bot.rules.loader import PolicyRegistry
 
 
@@ -88,3 +88,24 @@ def test_a_longer_term_needs_more_than_what_lies_beyond_an_exact_one() -> None:
 def test_a_county_then_now_asks_about_now(registry: PolicyRegistry, text: str) -> None:
     q = understand(text, registry)
     assert q.intent is Intent.DEADLINE and q.region in {"陵川县", "罗山县", "乐至县"}
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("我叫没叫", "我交没交"),  # 叫 read jiao: the doubled question can only be the verb's
+        ("教不教钱", "交不交钱"),
+        ("叫了没叫上", "交了没交上"),
+        ("觉不觉得贵", "觉不觉得贵"),  # 觉 is usually jue: left alone
+        ("走没走", "走没走"),
+    ],
+)
+def test_a_doubled_question_on_a_sound_alike_of_paying(text: str, said: str) -> None:
+    assert respell_doubled(text) == said
+
+
+def test_an_inner_term_does_not_keep_the_longer_one_from_being_heard(registry: PolicyRegistry) -> None:
+    """报销 is respelt after the other terms: 灵报销 is still 零报销, and 包销 alone is 报销."""
+    extractor = extractor_for(registry)
+    assert extractor.respell("灵报销有奖励吗") == "零报销有奖励吗"
+    assert extractor.respell("多久能包销") == "多久能报销"
