@@ -238,13 +238,32 @@ _EMPLOYEE_INSURED = (
 # ... and asking whether the residents' insurance is needed too (还用交这个吗, 能不能两个都交, 还要参加居民医保吗).
 _TOO = (r"还要|还用|还需要|还得|还能|还交|还买|还参加|也要|也得|也能|也交|要不要|用不用|需不需要|能不能|可不可以"
         r"|同时|一起|两个都|两样都|都(?:要|得|交|买|参加)|重复")
+# Reminding or telling the one asking (提醒我, 通知俺, 给我发个消息, and 喊 / 叫 said as a call: 叫我一声, 喊我交钱).
+_REMIND_ME = (rf"(?:(?:提醒|通知|喊|叫(?=(?:我|俺|咱)(?:们)?(?:一声|一下|[交缴])))(?:{SELF}|咱)"
+              rf"|(?:给|跟)(?:{SELF}|咱)(?:们)?(?:发|推)(?:个|条|一条)?(?:消息|通知|短信|提醒))")
+# What may stand between a request's opening (记得, 到时候) and the reminder, not someone else who reminds (到时候村里会
+# 通知我吗: a question about the village).
+_NOT_ANOTHER = r"(?:(?![村乡镇会他她人谁没])[^,.;!?]){0,8}?"
 # Checking one's payment: 查, 看, 知道 (怎么知道成功没), 确认.
 _CHECK = r"(?:查询|查看|查|看到|看(?!病|医生|门诊)|知道|确认|确定)"
 
 _RULE_TABLE: tuple[IntentRule, ...] = (
     # -- account --------------------------------------------------------------------------------------
-    rule("reminders_on", Intent.REMINDERS, 96, r"^(?:订阅|接收|开启|接收缴费)提醒$", topic="on"),
-    rule("reminders_off", Intent.REMINDERS, 96, r"^(?:退订|不接收|关闭|取消|不要)提醒$", topic="off"),
+    rule("reminders_on", Intent.REMINDERS, 96, r"^(?:订阅|接收|开启|接收缴费)提醒$",
+         # asked in the resident's words, of us (到时候叫我一声, 交钱前给我发个通知, 截止前提醒俺): a request to be
+         # reminded, not a story of someone who did or did not (村里没通知我, 谁提醒我交的)
+         rf"(?:记得|记着|到时候?|到点|届时|提前|[交缴](?:费|钱|医保)?(?:的时候|前|之前)|截止(?:前|之前)|麻烦|请|能不能"
+         rf"|可不可以|能|可以|帮(?:我|俺|忙))(?:的时候)?{_NOT_ANOTHER}{_REMIND_ME}",
+         rf"(?<![没不别谁])(?<!没人){_REMIND_ME}(?:们|家)?(?:一下|一声|下)?(?:吧|呗|啊|哈|哦|呀)?[!.]*$",
+         r"(?:开通|开启|打开|开|订|订阅|要|设)(?:个|一个|一下)?(?:交费|缴费|交钱)?(?:的)?(?:提醒|通知)(?!吗|没|不)",
+         topic="on"),
+    rule("reminders_off", Intent.REMINDERS, 97, r"^(?:退订|不接收|关闭|取消|不要)提醒$",
+         # 别再给我推提醒了, 不要再通知我了, 不想收这个提醒, 提醒关了吧
+         r"(?:别|不要|不用|甭|莫|不想|不需要|不必)(?:再)?(?:给|跟|对)?(?:我|俺|咱)?(?:们)?(?:再)?[^,.;!?]{0,4}?"
+         r"(?:提醒|通知|推送|推消息|发消息)",
+         r"(?:取消|关闭|关掉|关了|退订|停掉|停了|停止)(?:这个|那个)?(?:交费|缴费|交钱)?(?:的)?(?:提醒|通知|推送)",
+         r"(?:提醒|通知|推送)(?:给我|帮我)?(?:关|停|取消|退订)(?:了|掉)",
+         topic="off"),
     rule("unbind", Intent.UNBIND, 95, r"解绑|解除(?:绑定|关联)|取消绑定|不(?:想)?绑(?:定)?了|不要绑定了",
          # the bound ID named, then undone: 把我绑的那个身份证解除掉, 绑定的身份证删了吧
          r"绑(?:定)?(?:的|了的|上的)[^,.;!?]{0,8}(?:解除|解开|取消|删除|删掉|删了|去掉|撤销)",
@@ -252,7 +271,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # the binding is the one thing a resident can undo here: 解除掉, 我绑错了
          r"^(?:我|俺)?(?:要|想)?(?:帮我|给我)?(?:把(?:它|这个|那个))?解除(?:掉|了|一下)?(?:吧|吗|嘛)?[!.?]*$",
          r"绑(?:错|定错|的不对)了"),
-    rule("bind", Intent.BIND, 90, r"绑定|绑(?:个|一下)?身份证|把身份证绑|关联身份证|^绑$|实名认证"),
+    rule("bind", Intent.BIND, 90, r"绑定|绑(?:个|一下)?身份证|把身份证绑|关联身份证|^绑$|实名认证",
+         # one's identity tied to this account in other words (把我的信息跟这个号连上, 身份证和微信关联一下)
+         r"(?:身份|信息|证件|名字|户口)[^,.;!?]{0,10}?(?:绑|关联|连)(?:起来|上|在一起|到一起|一起|一下)(?!了?(?:吗|没|么|嘛))"),
     # -- not ours -------------------------------------------------------------------------------------
     rule("oos_pension", _OOS, 88, r"养老(?:保险|金|钱|保)?", topic="养老保险"),
     rule("oos_dibao_apply", _OOS, 87,
