@@ -87,10 +87,13 @@ def respell_doubled(text: str, verb: str = lexicon.PAY_VERB) -> str:
 class SoundAlike:
     """Respelling of sound-alikes for one set of terms (compiled once)."""
 
-    def __init__(self, terms: list[str], *, fuzzy: bool = False, keep: list[str] | tuple[str, ...] = ()):
+    def __init__(self, terms: list[str], *, fuzzy: bool = False, keep: list[str] | tuple[str, ...] = (),
+                 suffixes: tuple[str, ...] = ()):
         """`keep`: words found exactly and left alone, but never respelt to (a region's short form, 陵川: so
-        陵川现在 is 陵川 and 现在, not a misheard 陵川县)."""
+        陵川现在 is 陵川 and 现在, not a misheard 陵川县). `suffixes`: the ends of place names (县, 镇) that,
+        said exactly, are evidence enough for a name whose other characters are all heard otherwise (清河县: 青禾县)."""
         self._fuzzy = fuzzy  # the fuzzy pairs for two-character terms too (place names in a place's context)
+        self._suffixes = suffixes
         self._terms = sorted({t for t in terms if _CJK_TERM.fullmatch(t)}, key=lambda t: (-len(t), t))
         exact = sorted({t for t in [*self._terms, *keep] if _CJK_TERM.fullmatch(t)}, key=lambda t: (-len(t), t))
         self._exact = re.compile("|".join(map(re.escape, exact))) if exact else None
@@ -110,9 +113,13 @@ class SoundAlike:
                 continue
             differ += 1
             stops += got in lexicon.SOUND_STOP_CHARS
-            if differ * 2 > len(term) or not (read(got) & read(want)):
+            if (differ * 2 > len(term) and not self._named_by_suffix(span, term)) or not (read(got) & read(want)):
                 return False
         return differ > 0 and (stops == 0 or (differ == 1 and _content_term(term)))
+
+    def _named_by_suffix(self, span: str, term: str) -> bool:
+        """Whether `span` ends with `term`'s place suffix, said exactly (the other characters are checked by sound)."""
+        return len(term) >= 3 and term.endswith(self._suffixes) and span[-1] == term[-1]
 
     def respell(self, text: str) -> str:
         if self._exact is None or not text:

@@ -109,3 +109,18 @@ def test_an_inner_term_does_not_keep_the_longer_one_from_being_heard(registry: P
     extractor = extractor_for(registry)
     assert extractor.respell("灵报销有奖励吗") == "零报销有奖励吗"
     assert extractor.respell("多久能包销") == "多久能报销"
+
+
+def test_a_place_suffix_said_exactly_lets_every_other_character_be_heard_otherwise() -> None:
+    assert SoundAlike(["青禾县"], suffixes=("县",)).respell("清河县交多少") == "青禾县交多少"
+    assert SoundAlike(["青禾县"]).respell("清河县交多少") == "清河县交多少"  # no suffix evidence: half must be own
+    assert SoundAlike(["青禾县"], suffixes=("县",)).respell("清河线交多少") == "清河线交多少"
+
+
+@pytest.mark.parametrize(("text", "region"), [("林川今年交多少", "陵川县"), ("你好,罗删医保啥时候截止", "罗山县")])
+def test_a_misheard_short_form_opening_a_message_or_clause(registry: PolicyRegistry, text: str, region: str) -> None:
+    assert understand(text, registry).region == region
+
+
+def test_a_function_word_opening_a_message_is_no_place(registry: PolicyRegistry) -> None:
+    assert extractor_for(registry).respell("周几截止") == "周几截止"  # 几 is never a character of 周集 heard otherwise
