@@ -97,8 +97,8 @@ SOUND_TERMS: tuple[str, ...] = (
     # lapses (段保 heard for 断保)
     "断保", "断缴",
 )
-# Terms that are also the end of a longer one (报销 in 零报销): respelt after the others, so that their exact
-# occurrence does not keep the longer term from being heard (灵报销 is 零报销; 包销 is 报销).
+# Terms that are also the end of a longer one (报销 in 零报销): respelt to, but their exact occurrence does not keep
+# the longer term from being heard (灵报销 is 零报销; 包销 is 报销).
 SOUND_TERMS_INNER: tuple[str, ...] = ("报销",)
 # The verb the record is asked with (交), as heard in its reduplicated question (叫没叫, 教不教): see bot.nlu.sound.
 PAY_VERB = "交"

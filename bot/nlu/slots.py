@@ -193,14 +193,13 @@ class SlotExtractor:
         sound_terms = [*aliases, *registry.tier_aliases(), *lexicon.SOUND_TERMS, *self._township_of]
         sound_terms += [term for term in self._region_of if len(term) >= 3]
         self._sounds = SoundAlike(sound_terms, keep=[term for term in self._region_of if len(term) == 2],
-                                  suffixes=_PLACE_SUFFIXES)
-        self._inner_sounds = SoundAlike(list(lexicon.SOUND_TERMS_INNER), keep=sound_terms)
+                                  suffixes=_PLACE_SUFFIXES, inner=lexicon.SOUND_TERMS_INNER)
         # ... and the two-character short forms (林川 for 陵川) only where a place is said (我是林川的, 在林川).
         self._place_sounds = SoundAlike([term for term in self._region_of if len(term) == 2], fuzzy=True)
 
     def respell(self, text: str) -> str:
         """`text` with sound-alikes of the domain's terms and the policies' names spelt as those (底保 -> 低保)."""
-        text = self._inner_sounds.respell(self._sounds.respell(respell_doubled(text)))
+        text = self._sounds.respell(respell_doubled(text))
         text = _PLACE_SAID.sub(lambda m: m.group(1) + self._place_sounds.respell(m.group(2)), text)
         text = _PLACE_OPENS.sub(lambda m: self._place_sounds.respell(m.group(1)), text)
         for m in _PLACE_BEFORE.finditer(text):

@@ -88,14 +88,17 @@ class SoundAlike:
     """Respelling of sound-alikes for one set of terms (compiled once)."""
 
     def __init__(self, terms: list[str], *, fuzzy: bool = False, keep: list[str] | tuple[str, ...] = (),
-                 suffixes: tuple[str, ...] = ()):
+                 suffixes: tuple[str, ...] = (), inner: tuple[str, ...] = ()):
         """`keep`: words found exactly and left alone, but never respelt to (a region's short form, 陵川: so
         陵川现在 is 陵川 and 现在, not a misheard 陵川县). `suffixes`: the ends of place names (县, 镇) that,
-        said exactly, are evidence enough for a name whose other characters are all heard otherwise (清河县: 青禾县)."""
+        said exactly, are evidence enough for a name whose other characters are all heard otherwise (清河县: 青禾县).
+        `inner`: terms that end longer ones (报销 in 零报销), respelt to but not kept from a longer term heard
+        around them (灵报销 is 零报销)."""
         self._fuzzy = fuzzy  # the fuzzy pairs for two-character terms too (place names in a place's context)
         self._suffixes = suffixes
-        self._terms = sorted({t for t in terms if _CJK_TERM.fullmatch(t)}, key=lambda t: (-len(t), t))
-        exact = sorted({t for t in [*self._terms, *keep] if _CJK_TERM.fullmatch(t)}, key=lambda t: (-len(t), t))
+        self._terms = sorted({t for t in [*terms, *inner] if _CJK_TERM.fullmatch(t)}, key=lambda t: (-len(t), t))
+        exact = sorted({t for t in [*terms, *keep] if _CJK_TERM.fullmatch(t) and t not in inner},
+                       key=lambda t: (-len(t), t))
         self._exact = re.compile("|".join(map(re.escape, exact))) if exact else None
         # Fuzzy syllables of the first two characters -> terms, for a quick look-up at each position.
         self._by_pair: dict[tuple[str, str], list[str]] = defaultdict(list)

@@ -105,7 +105,7 @@ def test_a_doubled_question_on_a_sound_alike_of_paying(text: str, said: str) -> 
 
 
 def test_an_inner_term_does_not_keep_the_longer_one_from_being_heard(registry: PolicyRegistry) -> None:
-    """报销 is respelt after the other terms: 灵报销 is still 零报销, and 包销 alone is 报销."""
+    """报销 is heard (包销) but, said exactly, does not keep 零报销 from being heard around it (灵报销)."""
     extractor = extractor_for(registry)
     assert extractor.respell("灵报销有奖励吗") == "零报销有奖励吗"
     assert extractor.respell("多久能包销") == "多久能报销"
