@@ -95,16 +95,33 @@ def _questions(text: str, slots: Slots, extractor: SlotExtractor, today: dt.date
     if len(pieces) > _MOST_CLAUSES:  # a story of many clauses: its questions open or close it
         pieces = pieces[: _MOST_CLAUSES // 3] + pieces[-(_MOST_CLAUSES - _MOST_CLAUSES // 3) :]
     asked: list[questions.Asked] = []
+    told: list[str] = []  # the clauses told since the last question (停了两年没交): what a bare question is about
     for piece in pieces:
         norm = normalize(piece)
-        if not norm or not questions.asks(norm):
+        if not norm:
+            continue
+        if not questions.asks(norm):
+            told.append(norm)
             continue
         norm = extractor.respell(norm)
         own = extractor.extract(norm, today)
         # a group named in another clause is whom the clause asks about (我是低保，…政府补多少: the group's
         # subsidy, a fee question)
         group = replace(own, categories=own.categories or slots.categories)
-        if (found := questions.question_in(norm, group, after_question=bool(asked))) is not None:
+        found = questions.question_in(norm, group, after_question=bool(asked))
+        if found is None and told:
+            # a question that reads as nothing alone, asked about what the clause just before it told (停了两年没交，
+            # 现在补上得等几个月: the wait for that lapse); not a reading the told clause gives by itself (以前都是村里
+            # 给交的: a story's detail)
+            before = extractor.respell(told[-1])
+            story = f"{before},{norm}"
+            found = questions.question_in(story, group, after_question=bool(asked))
+            if found is not None and (alone := classify(before, group)) is not None \
+                    and alone.rule.intent is found.rule.intent:
+                found = None
+            norm = story if found is not None else norm
+        told = []
+        if found is not None:
             asked.append(questions.Asked(norm, found, questions.shared(own, slots)))
     return questions.distinct(asked)
 

@@ -4,7 +4,8 @@ Every rule that matches the normalised text is a candidate; the highest priority
 the one whose pattern matches earliest. A new intent, or a new way of asking, is one entry in `RULES`.
 
 Precedence, highest first (why, where it is not obvious):
-  REMINDERS 96, UNBIND 95, BIND 90 ..... account commands are unambiguous (订阅提醒 / 退订提醒: the words alone)
+  REMINDERS 96-97, UNBIND 95, BIND 90 .. account commands are unambiguous (订阅提醒 / 退订提醒, 到时候提醒我一下;
+                                         stopping one, 别再推提醒了, outranks asking for one)
   ENROLMENT_REWARD 89 .................. 连续参保/零报销 raising the 大病保险 limit is ours, unlike 大病保险 86
   OUT_OF_SCOPE 86-88 ................... 养老保险交了吗 is about pensions even though it says 交了吗
   MY_STATUS 85 ......................... 我交了吗 / 交没交, whatever else is mentioned; having paid, how to check
@@ -29,6 +30,8 @@ Precedence, highest first (why, where it is not obvious):
   OUT_OF_SCOPE 职工医保 57 ............... 职工医保交多少钱 is not our fee
   FISCAL_SUBSIDY 55 > FEE 50 ........... 政府补助多少钱 contains 多少钱; several questions -> the fee first
   HELP (你能做什么, 能干嘛) 48 ............. asks what the bot does, even if it names 公众号 or 微信
+  REGISTRATION (never enrolled, no employer) 46 ... 没单位…能交不 asks whether one may join, not the period
+                                         (还能交吗 stays DEADLINE)
   DEADLINE 45 > REGISTRATION 42 > CHANNELS 40
                                          (能交吗 / 现在还能交不 asked alone, a place at most: the period, while
                                          微信能交吗 stays CHANNELS)
@@ -187,7 +190,8 @@ ASKS = re.compile(
     r"|要不要|中不中|[?？]|不[咯嘞噻撒哦啊呀]?$|没有?$"
 )
 # More ways a clause asks (交不交, 多久, 是不是): with ASKS, what `asks` looks for.
-ASKS_TOO = re.compile(r"(.)不\1|(.)没\2|多久|多长时间|几天|对不对|是不是|谁")
+ASKS_TOO = re.compile(r"(.)不\1|(.)没\2|多久|多长时间|几天|(?<![好十前这那])几个?(?:月|星期|礼拜|钟头|小时|年)"
+                      r"|对不对|是不是|谁")
 # A resident announcing the question (我就想知道, 想问一下, 请问): what follows is asked, what comes before is
 # the story (see `classify` and bot.nlu.questions).
 ASK_MARKER = re.compile(r"想知道|(?:想|要)(?:先|再)?问(?:一下|一问|下|问)?|请问|问(?:一下|一问|问)")
@@ -199,6 +203,7 @@ _ASKED_WHAT = frozenset({Intent.FEE, Intent.FISCAL_SUBSIDY, Intent.DEADLINE, Int
                          Intent.WAITING_PERIOD, Intent.FAMILY_ACCOUNT})
 # A time said (腊月里, 7月份, 明年二月底, 年前): when a resident means to pay, or pays up to.
 _SAID_TIME = (r"(?:年底|年前|年后|年根|年初|腊月|正月|过年|春节|月底|月初|下(?:个)?月|明年|今年|"
+              r"(?:大)?年三十|除夕|小年|元旦|元宵|(?:十五|初[一二三四五六七八九十])(?=前|以前|之前|后|以后)|"
               r"(?:\d{1,2}|[一二三四五六七八九十]{1,2}|正|腊)月份?(?:底|初|中旬|下旬|上旬|末)?)")
 # Mentions whose answer does not say when cover starts (the migrants' extension), and the questions that do.
 _YIELDS_TO_COVER = frozenset({Intent.MIGRANT})
@@ -224,7 +229,7 @@ INS = r"(?:医保|医疗保险|合疗|新农合|农合|合作医疗|城乡医保
 # Years counted or not (两年, 十来年, 好几年, 这么多年).
 _SOME_YEARS = r"(?:(?:\d{1,2}|[一两二三四五六七八九十])(?:来|多)?(?:个)?|好几|这么多|那么多|很多|好多|多)年"
 _LAPSE_WORDS = (
-    rf"(?:断(?:了|掉){_SOME_YEARS}"
+    rf"(?:断(?:了|掉|过)(?:了)?{_SOME_YEARS}"
     rf"|{_SOME_YEARS}(?:都|也|一直)?没(?:有)?(?:交|缴|参保|买|续)"
     r"|去年(?:就|也)?没(?:有)?(?:交|缴|参保|买|续))"
 )
@@ -244,6 +249,19 @@ _REMIND_ME = (rf"(?:(?:提醒|通知|喊|叫(?=(?:我|俺|咱)(?:们)?(?:一声|
 # What may stand between a request's opening (记得, 到时候) and the reminder, not someone else who reminds (到时候村里会
 # 通知我吗: a question about the village).
 _NOT_ANOTHER = r"(?:(?![村乡镇会他她人谁没])[^,.;!?]){0,8}?"
+# Enrolled without a break, told in words (连着交了, 年年都交, 一直参保, 从没断过, 一直不断交, 一年不落).
+_CONTINUOUS = (r"(?:(?:连着|连续|年年|每年都|一直|从来|从)(?:都)?(?:[交缴]|参保|买|不断|没(?:有)?断)"
+               r"|不断(?:[交缴]|保|档)|没(?:有)?断(?:过)?(?:[交缴]|保|档)|一年(?:都|也)?(?:不|没)落)")
+# Never claimed, told any way (一直不报销, 从来没用过, 没看过病, 没住过院, 一分钱没报).
+_NEVER_CLAIMED = (r"(?:(?:不|没)(?:有)?(?:报销|报|用|看过病|看病|生过病|住过院|住院)(?:过)?(?:医保)?"
+                  r"|(?:一分钱|一分|一毛钱|一次|一回)(?:院|病)?(?:都|也)?(?:没|不)(?:有)?(?:报|用|花|住|看))")
+# A reward asked after (奖励, 好处, 能多报, and the plain 有啥说法).
+_REWARD = r"(?:奖励|激励|好处|优惠|多报|说法|福利|照顾|实惠|补偿)"
+# Being enrolled said as getting onto the insurance (上医保, 入合疗, 办个居民医保).
+_ENROL = r"(?:上|入|办)(?:个)?(?:医保|合疗|居民医保|城乡医保|新农合|农合)"
+# No employer to insure one: self-employed, odd jobs, a small shop of one's own.
+_NO_EMPLOYER = (r"(?:没(?:有)?(?:单位|工作单位|固定(?:的)?工作|正式工作)|个体(?:户|工商户|经营)?|自由职业|打零工|干零活"
+                r"|(?:做|干)(?:点)?(?:小)?(?:生意|买卖)|开(?:了)?(?:个|一个|家)?(?:小卖部|小店|店|饭店|饭馆|超市|铺子|门面))")
 # Checking one's payment: 查, 看, 知道 (怎么知道成功没), 确认.
 _CHECK = r"(?:查询|查看|查|看到|看(?!病|医生|门诊)|知道|确认|确定)"
 
@@ -425,7 +443,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?:看病|住院|就医|拿药)(?:能|可以)(?:报|报销|用)"),
     # -- the national enrolment rules (国办发〔2024〕38号): waiting period and incentives --------------------
     rule("waiting_period", Intent.WAITING_PERIOD, 66,
-         r"等待期|断保|断缴|断交|断档|停保|中断(?:缴费|参保)|(?:没|未)(?:有)?连续参保",
+         r"等待期|(?<![不没])(?:断保|断缴|断交|断档)|停保|中断(?:缴费|参保)|(?:没|未)(?:有)?连续参保",
          # A lapse told in words (断了两年, 三年没交, 去年没交) only with a question of when cover starts: a
          # resident who mentions a lapse while asking the deadline is asking the deadline.
          rf"{_LAPSE_WORDS}.{{0,30}}(?:多久|多长时间|{WHEN}|几个月|等多久).{{0,8}}(?:报|用|享受|生效|看病|待遇)",
@@ -441,11 +459,11 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("enrolment_reward", Intent.ENROLMENT_REWARD, 89,
          r"连续参保.{0,10}(?:奖励|激励|提高|好处|限额|额度|多报|优惠|增加|(?:多|涨)(?:\d|[一二两三四五六七八九十百千]))"
          r"|参保激励|激励(?:政策|机制|措施)",
-         # continuous enrolment told in words: 连着交了好几年, 年年都交, 一直参保
-         r"(?:连着|连续|年年|每年都|一直)(?:都)?(?:[交缴]|参保|买).{0,20}(?:奖励|激励|好处|优惠|多报)",
-         r"零报销|没(?:有)?(?:报销|报)过.{0,10}(?:奖励|提高|限额|好处)|没(?:有)?用过医保.{0,10}(?:奖励|提高|好处)",
-         # never claiming, told any way (一直不报销的话, 从来没用过): and a reward asked
-         r"(?:不|没)(?:有)?(?:报销|报|用)(?:过)?(?:医保)?[^.;!?]{0,12}(?:奖励|激励|多报|提高|好处)",
+         # continuous enrolment told in words (连着交了好几年, 年年都交, 从没断过, 一年不落), and a reward asked
+         rf"{_CONTINUOUS}.{{0,20}}{_REWARD}",
+         rf"零报销|没(?:有)?(?:报销|报)过.{{0,10}}(?:{_REWARD}|提高|限额)|没(?:有)?用过医保.{{0,10}}(?:{_REWARD}|提高)",
+         # never claiming, told any way (一直不报销的话, 从来没用过, 没住过院一分没报): and a reward asked
+         rf"{_NEVER_CLAIMED}[^.;!?]{{0,12}}(?:{_REWARD}|提高)",
          r"(?:最高)?支付限额.{0,4}(?:提高|增加|涨)|提高.{0,10}(?:支付限额|封顶线?)",
          r"(?:奖励|激励)(?:额度)?.{0,4}清零"),
     rule("fee_tier_choice", Intent.FEE, 61,
@@ -467,7 +485,14 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # time still does (腊月里交还行不, 8月份交的话还算数吗, 正月交算今年的不)
          rf"[交缴](?:到|至){_SAID_TIME}",
          r"(?:还剩|剩下|只剩|就剩|还有)(?:几|多少)(?:天|日子)",
+         # the days left, said and checked (还剩两天了吧, 就剩一个礼拜了是吗)
+         r"(?:还剩|只剩|就剩|剩下?)(?:下)?(?:\d{1,3}|[一两二三四五六七八九十半]{1,3}|几)(?:个)?(?:天|日子|星期|礼拜|周|月)",
+         # collection stopping at a time (是不是年底就不收了, 过了元旦就停收): the period's end
+         rf"{_SAID_TIME}(?:前|以前|之前|后|以后|过后)?(?:就|便|也)?(?:不(?:再)?收|停(?:止)?收|收不了|不让[交缴]|不给[交缴])",
          rf"{_SAID_TIME}(?:里|的时候|前|以前|之前|后|以后)?(?:再)?[交缴](?:的话)?(?:还|也)?"
+         r"(?:行|中|成|能行|来得及|赶得上|赶趟|算数?)",
+         # ... paid up by then, the place's or the group's share between (除夕前交上俺们陵川的行不)
+         rf"{_SAID_TIME}(?:前|以前|之前)(?:再)?[交缴](?:上|了|完|齐)[^,.;!?给到在用去]{{0,8}}?(?:的话)?(?:还|也)?"
          r"(?:行|中|成|能行|来得及|赶得上|赶趟|算数?)",
          r"[交缴](?:的话)?(?:还|也)?算(?:今年|明年|当年|本年|哪一?年|上一?年|下一?年)"),
     # -- how --------------------------------------------------------------------------------------------
@@ -511,7 +536,13 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?:外地|外省|外县|非本地|非本县|非本镇)(?:的)?(?:人|户口|户籍).{0,16}(?:参保|参加|入保|[交缴])",
          r"(?:户口|户籍)(?:在|是)(?:外地|外省|外县|别的地方)",
          # the household registration not moved here (户口一直没迁过来, 户籍还没转): a non-local asking to enrol
-         r"(?:户口|户籍)[^,.;!?]{0,6}?(?:没|未|没有)(?:有)?(?:迁|转|落|过来|办过来)[^?]{0,40}?(?:参保|参加|入保|[交缴])"),
+         r"(?:户口|户籍)[^,.;!?]{0,6}?(?:没|未|没有)(?:有)?(?:迁|转|落|过来|办过来)[^?]{0,40}?(?:参保|参加|入保|[交缴]"
+         rf"|{_ENROL})"),
+    # no employer to insure one (个体户, 没单位, 开了个小店, 打零工), asking whether one may join at all (…能交不,
+    # 能上医保吗): the eligibility, not the period (还能交吗 stays DEADLINE) nor the channels (能在微信上交吗)
+    rule("registration_no_employer", Intent.REGISTRATION, 46,
+         rf"{_NO_EMPLOYER}[^?]{{0,40}}?(?<!还)(?:能|可以|让)(?:不能|不可以)?(?:[交缴]|参保|参加|入保|加入|{_ENROL})"
+         rf"(?:{INS})?(?:吗|不|没|么|嘛|不了|[?]|$)"),
     # never enrolled, and whether one may still join (从来没交过这个医保…我这种情况还能参保吗): the eligibility,
     # not the period
     rule("registration_never_enrolled", Intent.REGISTRATION, 46,
@@ -520,7 +551,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          rf"在?{WHERE}(?:里|儿)?(?:参保|参加|入保)|参保登记|办理?登记|{HOW}登记|{WHERE}(?:里|儿)?登记|登记.{{0,4}}{WHERE}",
          rf"{HOW}(?:办理?)?(?:参保|参加|入保|加入|办医保|办理医保|上医保)|参保(?:要|得|该)?{HOW}(?:办理?|弄|登记)",
          rf"参保(?:要|得|该|可以|能)?(?:在|去|到)?{WHERE}(?:里|儿)?(?:办|登记|弄)",
-         r"(?:能|可以|可不可以|能不能|让|给)(?:在.{0,6})?(?:参保|参加|入保|加入|办医保)",
+         rf"(?:能|可以|可不可以|能不能|让|给)(?:在.{{0,6}})?(?:参保|参加|入保|加入|办医保|{_ENROL})",
          r"(?<![找给])(?:谁|哪些人|什么人|啥人|哪类人)(?:能|可以|要|需要|该)?(?:参保|参加|[交缴]|买)",
          r"参保(?:条件|对象|范围|资格|人员)|参加条件",
          rf"(?:参保|参加|入保)(?:要|需要|得|有)?(?:{WHAT}|哪些|几个)?(?:条件|资格|要求)",
@@ -540,7 +571,11 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?:钱|费)?[交缴](?:给|到)(?:谁|哪)|(?:给|找)谁[交缴]|谁(?:来|在|负责)?收(?:医保|合疗|保险)?(?:的)?(?:钱|费)",
          r"现金|刷卡|pos|银行|代办点|便民服务|服务中心|服务站|柜台|柜面|窗口|营业厅",
          r"邮政|邮局|储蓄所|信用社|农商行|农行|工行|建行|中行|云闪付|代收|代征",
-         r"缴费(?:渠道|方式|方法|流程|步骤|途径)|交费方式|交钱方式",
+         r"(?:缴费|交费|交钱|缴钱|缴纳|付款|支付|交医保|缴医保)(?:的)?(?:渠道|方式|方法|流程|步骤|途径|入口|门路|法子)",
+         # another place or way than one knows (还有别的地方能交吗, 有没有其他渠道, 换个法子交)
+         r"(?:别的|其他|其它|另外的?|换个)(?:地方|地儿|渠道|办法|方式|途径|法子|门路|路子)",
+         # where to go in, on the phone or a page (手机上从哪进去交, 在哪个地方点进去, 入口在哪)
+         rf"(?:从|在)?{WHERE}(?:里|儿)?(?:点)?进去|入口",
          r"不会(?:用)?(?:手机|智能手机|微信|操作|弄)|弄不来|村里.{0,4}[交缴]",
          # someone outside the family paying or filing for you: the offline / 代办 channels
          r"代办(?!费)|(?:村里|村上|有人|谁).{0,6}帮(?:着|忙)?(?:[交缴]|办)",
