@@ -176,7 +176,7 @@ CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
 # A clause that points back at the mention (到时候还能交不, 具体咋弄) asks about it, not beside it.
 # A clause asking only how (要咋办, 该怎么弄呢) asks about what was told before it.
 REFERS_BACK = re.compile(
-    r"到时候?|那时候?|那个时候|那边|哪边|哪头|两边|这种情况|这样的?话|那样的?话|具体"
+    r"到时候?|那时候?|那个时候|那会儿?|那阵儿?|那边|哪边|哪头|两边|这种情况|这样的?话|那样的?话|具体"
     r"|^(?:那|那么|这|这个|现在)?(?:我|俺|咱)?(?:们)?(?:的)?(?:医保|合疗|保险|这事儿?|这个事)?(?:要|该|得|应该|需要)?"
     r"(?:咋|怎么|怎样|如何|咋个|啷个)(?:办|弄|整|搞|处理)"
     r"(?:呢|啊|呀|嘞|哦|咯|嘛)?[?]*(?:(?:太|好|真|有点|怪)?(?:麻烦|复杂|难弄|难办)(?:了|啊|呀|的很)?)?[!?]*$"
@@ -212,10 +212,14 @@ _COVER_ASKED = frozenset({Intent.BENEFIT_START, Intent.WAITING_PERIOD})
 # carries the 90-day window and cover from birth (娃九月份出生的…现在办还来得及吗，是不是从出生就能用).
 ANSWERED_WITH: dict[Intent, frozenset[Intent]] = {
     Intent.NEWBORN: frozenset({Intent.DEADLINE, Intent.BENEFIT_START}),
+    # the migrants' answer is the period and its extension (打工腊月才回，回来还能交吗: the extension)
+    Intent.MIGRANT: frozenset({Intent.DEADLINE}),
 }
 # Someone other than a newborn: the subject of a question that makes 刚生完孩子 a mere mention.
 _A_TIME = re.compile(
     r"年底|年前|年后|年根|腊月|正月|过年|春节|月底|下(?:个)?月|\d{1,2}月|[一二三四五六七八九十]{1,2}月|\d{1,2}号|(?:才|再)(?:能)?回"
+    # ... or that the one away is back now (打工的都回来了, 刚返乡): the time of the return is now
+    r"|(?:都|刚|已经|才)(?:回来|返乡|回乡|回家)(?:了)?"
 )
 _ABOUT_WHOM = re.compile(r"问的是|说的是|问(?:一下|问)?(?:我|俺|咱)")
 # An older child told beside the newborn (刚生了老二，老大在上小学): the one a question naming nobody is about.
@@ -350,7 +354,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     # -- how much ---------------------------------------------------------------------------------------
     rule("handling_fee", Intent.HANDLING_FEE, 80,
          r"手续费|代办费|管理费|服务费|跑腿费|好处费|辛苦费|工本费",
-         r"(?:额外|另外)(?:收|[交缴]|要|加|给)|多收|多要|乱收|加收|另收|多出|多(?:出来)?的\d+(?:元|块)",
+         r"(?:额外|另外)(?:再)?(?:收|[交缴]|要|加|给|出|掏|花|付)|多收|多要|乱收|加收|另收|多出"
+         r"|多(?:出来)?的\d+(?:元|块)",
          r"比标准(?:高|多|贵)|超(?:过)?标准|高于标准",
          r"(?:代办|代收|代征|代[交缴]|帮(?:着|忙)?[交缴办]).{0,8}(?:给钱|收钱|要钱|花钱|收费|掏钱|给好处)",
          r"(?:代办|代收|代[交缴]|帮[交缴办]).{0,6}(?:收|要)了?\d{1,2}(?:元|块)",
@@ -414,7 +419,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"从[^,.;!?]{1,8}转(?:回|入|过来)|转(?:回|入)(?:老家|本地|[^,.;!?]{1,4}[县镇市省])",
          r"迁户口|户口(?:迁|转|落户|搬|已经迁)|迁了户口|户口随迁|嫁(?:过来|到|来)|搬(?:家|到|过来|来)",
          r"迁(?:回|到|过|来|走|出)|(?:医保|参保)关系|转移",
-         r"在(?:外地|外省|外县|别的地方|别处|外面|老家|其他地方)(?:[交缴]|参保|参加|买)",
+         # (还能在老家交吗 asks whether paying at home is still open, a time: the mention beside it decides)
+         r"(?<!还能)(?<!还可以)(?<!还让)在(?:外地|外省|外县|别的地方|别处|外面|老家|其他地方)(?:[交缴]|参保|参加|买)",
          r"暂停(?:原)?参保|停保|重复(?:参保|[交缴])|两(?:个)?地(?:方)?(?:都)?(?:[交缴]|参保)",
          # the old place of insurance stopped, the address changed (把原来的参保地停了, 改地址)
          r"参保地[^,.;!?]{0,4}(?:停|暂停|注销|取消|销)|(?:停|注销)(?:了|掉)?(?:原来的?)?参保|改(?:参保)?地址",
@@ -432,7 +438,10 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     # period (过了年还能交不, 年后补交行不): the extension, as for the migrants (我是退伍的…啥时候截止 stays DEADLINE)
     rule("migrant_extension_group", Intent.MIGRANT, 72,
          r"(?:(?:退役|退伍)(?:军人|的|兵|老兵)?|刑满释放|出狱|劳改)[^?]{0,24}?"
-         r"(?:过了?年|过完年|年后|春节(?:后|以后|过后)|正月|延长|延期|过了(?:截止|期限|日子|时间))"),
+         r"(?:过了?年|过完年|年后|春节(?:后|以后|过后)|正月|延长|延期|过了(?:截止|期限|日子|时间))",
+         # ... or back home now and asking whether paying is still open (退伍刚回来…现在还能交不)
+         r"(?:(?:退役|退伍)(?:军人|的|兵|老兵)?|刑满释放|出狱|劳改)(?:了)?(?:刚|才|已经)?(?:回来|回乡|返乡|回家)"
+         r"[^?]{0,24}?(?:还|也)(?:能|可以|让|给)(?:[交缴]|参保|补|买)"),
     rule("benefit_start", Intent.BENEFIT_START, 65,
          rf"{WHEN}.{{0,8}}(?:报销|能报|报|生效|能用|可以用|享受|有效|起作用|开始用|待遇)",
          r"(?:多久|多长时间|几天)(?:以?后)?(?:才|就)?(?:能|可以)?(?:报销|报|用|生效|享受)",
@@ -677,6 +686,16 @@ def _timed(context: IntentRule, text: str, slots: Slots) -> bool:
     return any(context.match(c, slots) and _A_TIME.search(c) for c in CLAUSE.split(text) if c)
 
 
+def _asks_its_deadline(context: IntentRule, text: str, slots: Slots, rules: tuple[IntentRule, ...]) -> bool:
+    """Whether a mention says when (`_timed`) and another clause asks whether one can still pay (回来还能交吗): the
+    mention's own question, whatever else the message asks."""
+    if not _timed(context, text, slots):
+        return False
+    deadline = tuple(r for r in rules if r.intent is Intent.DEADLINE)
+    return any(not context.match(c, slots) and asks(c) and _best(c, slots, deadline) is not None
+               for c in CLAUSE.split(text) if c)
+
+
 def _only_told(context: IntentRule, text: str, slots: Slots) -> bool:
     """Whether every clause naming the mention only tells it, and no clause points back at it (a mention of
     a subject, the baby, is what the question is about: never merely told)."""
@@ -763,6 +782,8 @@ def _classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) ->
         cover = _best(text, slots, tuple(r for r in rules if r.intent in _COVER_ASKED))
         if cover is not None:
             return cover
+    if _asks_its_deadline(best.rule, text, slots, rules):
+        return best  # 腊月才回，回来还能交吗，在哪交: the mention's deadline first (the other question is asked too)
     beside = _question_beside(best.rule, text, slots, rules)
     if beside is None:
         # A mention that only tells, in a message whose question spans the clauses (闺女在外地上班有职工医保，
@@ -781,6 +802,9 @@ def _classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) ->
                 and _question_beside(other, text, slots, rules) is None:
             return held
     # The mention yields; a reading of the whole message that outranks the clause's question still wins
-    # (打工的地方有社保，老家还用交合疗吗: whether to join at all, not the fee).
-    other = _best(text, slots, tuple(r for r in rules if not r.context))
+    # (打工的地方有社保，老家还用交合疗吗: whether to join at all, not the fee), but not the deadline of a mention
+    # that says when (腊月才回，回来还能交吗，在哪交: the mention's, and where to pay).
+    timed = _timed(best.rule, text, slots)
+    other = _best(text, slots, tuple(r for r in rules if not r.context
+                                     and not (timed and r.intent is Intent.DEADLINE)))
     return other if other is not None and other.rule.priority > beside.rule.priority else beside

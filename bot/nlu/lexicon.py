@@ -64,7 +64,9 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
     "tekun": (r"五保|三无人员|特困",),
     "orphan": (r"孤儿",),
     "unsupported_child": (r"事实无人抚养(?:儿童|的孩子)?", r"事实孤儿", r"没人(?:管|养|抚养)的(?:孩子|娃|小孩)"),
-    "monitored": (r"防止?返贫监测", r"监测(?:户|对象|人口|人员)", r"边缘易致贫(?:户|人口)?", r"三类户"),
+    # ... and said as a kind (监测的呢, 属于监测那种的): 监测 in this domain is only ever the monitored households
+    "monitored": (r"防止?返贫监测", r"监测(?:户|对象|人口|人员)", r"监测(?=的|那|这)", r"边缘易致贫(?:户|人口)?",
+                  r"三类户"),
     "returned_poor": (r"返贫致贫(?:户|人口)?", r"返贫(?:户|人口)?"),
     "tuopin": (r"脱贫(?:户|人口|人员)?", r"建档立卡(?:户|贫困户)?", r"贫困户"),
     "youfu": (
