@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.nlu import binding, check, questions
-from bot.nlu.intents import ANSWERED_WITH, CLAUSE, RuleMatch, classify
+from bot.nlu.intents import ANSWERED_ABOUT, ANSWERED_WITH, CLAUSE, RuleMatch, classify
 from bot.nlu.normalize import normalize, warm_up
 from bot.nlu.query import Intent, Query
 from bot.nlu.slots import SlotExtractor, Slots
@@ -132,8 +132,13 @@ def _covered(found: RuleMatch, norm: str, slots: Slots, asked: list[questions.As
     if any(q.found.rule.intent is found.rule.intent for q in asked):
         return asked  # the mention asked in a clause of its own (新生儿怎么办医保，什么时候开始享受): both stand
     covers = found.rule.covers | ANSWERED_WITH.get(found.rule.intent, frozenset())
+    about, covers_about = ANSWERED_ABOUT.get(found.rule.intent, (None, frozenset()))
     held = questions.Asked(norm, found, slots)
-    return questions.distinct([held if q.found.rule.intent in covers else q for q in asked])
+    return questions.distinct([
+        held if q.found.rule.intent in covers
+        or (about is not None and q.found.rule.intent in covers_about and about.search(q.text)) else q
+        for q in asked
+    ])
 
 
 def _several(norm: str, slots: Slots, asked: list[questions.Asked]) -> Query:

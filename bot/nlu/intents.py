@@ -190,7 +190,7 @@ ASKS = re.compile(
     r"|要不要|中不中|[?？]|不[咯嘞噻撒哦啊呀]?$|没有?$"
 )
 # More ways a clause asks (交不交, 多久, 是不是): with ASKS, what `asks` looks for.
-ASKS_TOO = re.compile(r"(.)不\1|(.)没\2|多久|多长时间|几天|(?<![好十前这那])几个?(?:月|星期|礼拜|钟头|小时|年)"
+ASKS_TOO = re.compile(r"(.)不\1|(.)没\2|多久|多长时间|(?<![好十前这那])几(?:天|个?(?:月|星期|礼拜|钟头|小时|年))"
                       r"|对不对|是不是|谁")
 # A resident announcing the question (我就想知道, 想问一下, 请问): what follows is asked, what comes before is
 # the story (see `classify` and bot.nlu.questions).
@@ -228,6 +228,11 @@ _OLDER_CHILD = re.compile(
 )
 _THE_BABY = re.compile(r"孩子|小孩|娃|宝宝|婴儿")
 _NOT_THE_BABY = r"我|俺|咱|自己|两口子|大人|老人|爹|娘|爸|妈|老伴|媳妇|老公|全家|一家"
+# Questions a held mention's answer covers when their clause names what the mention is about: how the baby's
+# insurance is done (娃娃的医保咋办, 给孩子在哪登记) is the newborn answer's, asked beside the birth told.
+ANSWERED_ABOUT: dict[Intent, tuple[re.Pattern[str], frozenset[Intent]]] = {
+    Intent.NEWBORN: (_THE_BABY, frozenset({Intent.CHANNELS, Intent.REGISTRATION})),
+}
 
 INS = r"(?:医保|医疗保险|合疗|新农合|农合|合作医疗|城乡医保|居民医保|保险)"
 # Years counted or not (两年, 十来年, 好几年, 这么多年).
@@ -324,7 +329,10 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("oos_tax", _OOS, 86, r"个税|个人所得税", topic="个人所得税"),
     rule("oos_assistance", _OOS, 86, rf"医疗救助{HOW}?(?:申请|办)", r"(?:申请|办)医疗救助", topic="医疗救助申请"),
     rule("oos_receipt", _OOS, 84, r"(?:缴费)?凭证.{0,4}(?:打印|开)|发票|收据", topic="缴费凭证"),
-    rule("oos_hospital", _OOS, 84, r"医院|诊所|卫生院|卫生室|药店|定点医疗|挂号", topic="医院", context=True),
+    # (not where a baby was born, 在县医院生的: the birth is the mention)
+    rule("oos_hospital", _OOS, 84,
+         r"(?:医院|诊所|卫生院|卫生室|药店|定点医疗|挂号)(?![^,.;!?]{0,3}(?:生(?:的|了|下|完)|出生))",
+         topic="医院", context=True),
     rule("oos_contact", _OOS, 83,
          r"(?:电话|热线|联系方式|联系人)(?:是|号码|号)?(?:多少|几|呢|在哪|$)|打(?:哪个|什么)?电话问|咨询电话|12393",
          topic="联系方式"),
@@ -406,8 +414,12 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"新生(?:儿|婴儿|娃娃?|宝宝|孩子|小孩)|新出生|刚刚出生|刚出生|才出生|刚生(?:的|了|下|完)|才生(?:的|了)|刚满月|刚落地|落地参保",
          r"生完(?:孩子|娃|小孩|宝宝)|(?:孩子|娃|小孩|宝宝)生(?:了|下来)",
          r"(?:娃|孩子|小孩|宝宝|婴儿|儿子|闺女|女儿|孙子|孙女|外孙).{0,4}(?:出生|生下来|满月|几天大|个?月大)",
-         # born lately, told by the date: 闺女是上个月15号生的, 孙子前天生的
+         # born lately, told by the date: 闺女是上个月15号生的, 孙子前天生的, and where (上个月22号在县医院生的)
          r"(?:娃|孩子|小孩|宝宝|婴儿|儿子|闺女|女儿|孙子|孙女|外孙).{0,10}(?:号|日|月|天|周|星期)(?:前)?生的",
+         r"(?:娃|孩子|小孩|宝宝|婴儿|儿子|闺女|女儿|孙子|孙女|外孙)[^,.;!?]{0,10}?(?:号|日|月|天|周|星期)(?:前)?"
+         r"在[^,.;!?]{1,8}?生(?:的|了|下)",
+         # the birth told by how it went (顺产, 剖腹产)
+         r"顺产|剖腹产|剖宫产|早产",
          r"生了(?:个|一个)?(?:娃|孩子|小孩|宝宝|儿子|闺女|女儿|二胎|三胎|老二)|二胎|三胎|坐月子|月子里",
          # the mother told, the baby implied: 我媳妇上个月在县医院生了, 儿媳妇前几天刚生
          r"(?:媳妇|老婆|爱人|闺女|女儿|儿媳妇?)[^,.;!?]{0,12}(?:生(?:了|的|完)|(?:刚|才)生)",
