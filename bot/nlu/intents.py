@@ -177,8 +177,8 @@ CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
 # A clause asking only how (要咋办, 该怎么弄呢) asks about what was told before it.
 REFERS_BACK = re.compile(
     r"到时候?|那时候?|那个时候|那会儿?|那阵儿?|那边|哪边|哪头|两边|这种情况|这样的?话|那样的?话|具体"
-    r"|^(?:那|那么|这|这个|现在)?(?:我|俺|咱)?(?:们)?(?:的)?(?:医保|合疗|保险|这事儿?|这个事)?(?:要|该|得|应该|需要)?"
-    r"(?:咋|怎么|怎样|如何|咋个|啷个)(?:办|弄|整|搞|处理)"
+    r"|^(?:那|那么|这|这个|现在)?(?:我|俺|咱)?(?:们)?(?:的)?(?:医保|合疗|保险|这事儿?|这个事)?(?:到底|究竟)?"
+    r"(?:要|该|得|应该|需要)?(?:咋|怎么|怎样|如何|咋个|啷个)(?:办|弄|整|搞|处理|操作)(?:的)?"
     r"(?:呢|啊|呀|嘞|哦|咯|嘛)?[?]*(?:(?:太|好|真|有点|怪)?(?:麻烦|复杂|难弄|难办)(?:了|啊|呀|的很)?)?[!?]*$"
 )
 # The place pointed back at (那边怎么交): after a question of its own, a clause asking about the place it named
@@ -266,6 +266,8 @@ _NEVER_CLAIMED = (r"(?:(?:不|没)(?:有)?(?:报销|报|用|看过病|看病|生
                   r"|(?:一分钱|一分|一毛钱|一次|一回)(?:院|病)?(?:都|也)?(?:没|不)(?:有)?(?:报|用|花|住|看))")
 # A reward asked after (奖励, 好处, 能多报, and the plain 有啥说法).
 _REWARD = r"(?:奖励|激励|好处|优惠|多报|说法|福利|照顾|实惠|补偿)"
+# Where one pays that is a channel, not a place one was insured in (村里, 微信上, 镇上的服务中心).
+_A_CHANNEL = r"村|乡|镇上|微信|手机|网上|支付宝|银行|信用社|邮政|代办|窗口|服务|便民|社区|学校|单位|厂"
 # Being enrolled said as getting onto the insurance (上医保, 入合疗, 办个居民医保).
 _ENROL = r"(?:上|入|办)(?:个)?(?:医保|合疗|居民医保|城乡医保|新农合|农合)"
 # No employer to insure one: self-employed, odd jobs, a small shop of one's own.
@@ -436,8 +438,13 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"暂停(?:原)?参保|停保|重复(?:参保|[交缴])|两(?:个)?地(?:方)?(?:都)?(?:[交缴]|参保)",
          # the old place of insurance stopped, the address changed (把原来的参保地停了, 改地址)
          r"参保地[^,.;!?]{0,4}(?:停|暂停|注销|取消|销)|(?:停|注销)(?:了|掉)?(?:原来的?)?参保|改(?:参保)?地址",
-         # insured elsewhere before (原来在郑州参保的, 以前是在外县交的)
+         # insured elsewhere before (原来在郑州参保的, 以前是在外县交的, 去年在合肥交的: a place, not a channel, 去年在
+         # 村里交的)
          r"(?:原来|以前|之前|过去|本来)(?:是|都是|一直)?在[^,.;!?]{1,8}?(?:[交缴]|参保|参加)",
+         rf"(?:去年|前年|往年|这几年|前几年)(?:是|都是|一直)?在(?!{_A_CHANNEL})[^,.;!?]{{1,8}}?(?:[交缴]|参保|参加)"
+         r"(?![的了]?(?:社保|职工|五险|养老))",
+         # the old place's insurance stopped (把那边停了, 老家的先停掉)
+         r"(?:那边|原来|老家|外地|以前)(?:的)?(?:医保|参保|保险)?(?:先)?(?:停|暂停|注销|退)(?:了|掉)",
          context=True, covers=frozenset({Intent.REGISTRATION})),
     rule("migrant", Intent.MIGRANT, 72,
          r"(?<![没不])(?<!没出去)(?<!不出去)(?<!没去)(?<!不去)(?:打工|务工)|返乡|回乡|外出(?:务工|打工|人员|的人)|农民工",
