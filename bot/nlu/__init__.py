@@ -57,6 +57,8 @@ _CHECKED = frozenset({Intent.FEE, Intent.FISCAL_SUBSIDY, Intent.DEADLINE})
 
 
 def _query(intent: Intent, text: str, slots: Slots, *, topic: str | None = None, **extras: str) -> Query:
+    if slots.veteran and intent is not Intent.FEE:
+        slots = replace(slots, categories=())  # a veteran asking the period names no group (lexicon.VETERAN)
     return Query(
         intent=intent,
         text=binding.mask_ids(text),

@@ -83,6 +83,11 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
     "civil_injured_worker": (r"(?:民政)?伤残民工",),
 }
 
+# A veteran named (退伍的, 退役军人, 老兵): the 优抚 group whose fee the notices set, in a fee question only (a veteran
+# asking when collection ends, or about the late period, names no group: bot.nlu._query).
+VETERAN = r"(?:退伍|退役)(?:军人|老兵|兵|的)?|老兵"
+VETERAN_GROUP = "youfu"
+
 # The domain's own words that voice input mishears (餐保, 叫费, 心生儿, 绑订): bot.nlu.sound respells what
 # sounds like them, together with the policies' category aliases, region, township and tier names.
 SOUND_TERMS: tuple[str, ...] = (

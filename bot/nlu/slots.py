@@ -82,6 +82,9 @@ class Slots:
     unknown_region: str | None = None  # a county named that has no policy (霍邱县 on its own)
     regions: tuple[str, ...] = ()  # every region named, in order of appearance
     extras: dict[str, str] = field(default_factory=dict)
+    # The group is the 优抚 one because a veteran is named (我是退伍的老兵): kept for a fee question only (see
+    # lexicon.VETERAN).
+    veteran: bool = False
     # The text without the places it names (陵川县有啥新政策没 -> 有啥新政策没): what the message says beside
     # where, which tells a message that is only a place (我是陵川县的) from a question naming one.
     rest: str = ""
@@ -287,6 +290,11 @@ class SlotExtractor:
                 keys.append(key)
         return tuple(keys)
 
+    @staticmethod
+    def veteran_in(text: str) -> bool:
+        """Whether a veteran is named, and not denied (不是退伍的)."""
+        return any(not _negated(text, m.start()) for m in _VETERAN.finditer(text))
+
     def tier_in(self, text: str) -> str | None:
         named = {key for key, pattern in self._tier_res if pattern.search(text)}
         # "高档和低档有什么区别" names both: no single tier is meant.
@@ -352,17 +360,23 @@ class SlotExtractor:
                 extras["unknown_region"] = unknown
         if len(regions) > 1:
             extras["regions"] = ",".join(regions)
+        categories = self.categories_in(text)
+        veteran = not categories and self.veteran_in(text)
         return Slots(
             region=region,
             township=township,
             year=self.year_in(asked) or (self.relative_year_in(asked, today) if today else None),
-            categories=self.categories_in(text),
+            categories=(lexicon.VETERAN_GROUP,) if veteran else categories,
+            veteran=veteran,
             tier=tier,
             unknown_region=unknown,
             regions=regions,
             extras=extras,
             rest=self.without_places(text) if region or township or unknown else text,
         )
+
+
+_VETERAN = re.compile(lexicon.VETERAN)
 
 
 def _in_story(text: str, position: int) -> bool:
