@@ -202,7 +202,7 @@ _TOLD_DETAILS = frozenset({Intent.FEE, Intent.CHANNELS, Intent.FAMILY_ACCOUNT})
 _ASKED_WHAT = frozenset({Intent.FEE, Intent.FISCAL_SUBSIDY, Intent.DEADLINE, Intent.BENEFIT_START,
                          Intent.WAITING_PERIOD, Intent.FAMILY_ACCOUNT})
 # A time said (腊月里, 7月份, 明年二月底, 年前): when a resident means to pay, or pays up to.
-_SAID_TIME = (r"(?:年底|年前|年后|年根|年初|腊月|正月|过年|春节|月底|月初|下(?:个)?月|明年|今年|"
+_SAID_TIME = (r"(?:年底|年前|年后|年根|年初|腊月|正月|过(?:了|完)?年|春节|月底|月初|下(?:个)?月|明年|今年|"
               r"(?:大)?年三十|除夕|小年|元旦|元宵|(?:十五|初[一二三四五六七八九十])(?=前|以前|之前|后|以后)|"
               r"(?:\d{1,2}|[一二三四五六七八九十]{1,2}|正|腊)月份?(?:底|初|中旬|下旬|上旬|末)?)")
 # Mentions whose answer does not say when cover starts (the migrants' extension), and the questions that do.
@@ -219,7 +219,7 @@ ANSWERED_WITH: dict[Intent, frozenset[Intent]] = {
 _A_TIME = re.compile(
     r"年底|年前|年后|年根|腊月|正月|过年|春节|月底|下(?:个)?月|\d{1,2}月|[一二三四五六七八九十]{1,2}月|\d{1,2}号|(?:才|再)(?:能)?回"
     # ... or that the one away is back now (打工的都回来了, 刚返乡): the time of the return is now
-    r"|(?:都|刚|已经|才)(?:回来|返乡|回乡|回家)(?:了)?"
+    r"|(?:都|刚|已经|才)(?:从[^,.;!?]{1,8}?)?(?:回来|返乡|回乡|回家)(?:了)?"
 )
 _ABOUT_WHOM = re.compile(r"问的是|说的是|问(?:一下|问)?(?:我|俺|咱)")
 # An older child told beside the newborn (刚生了老二，老大在上小学): the one a question naming nobody is about.
@@ -282,7 +282,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # asked in the resident's words, of us (到时候叫我一声, 交钱前给我发个通知, 截止前提醒俺): a request to be
          # reminded, not a story of someone who did or did not (村里没通知我, 谁提醒我交的)
          rf"(?:记得|记着|到时候?|到点|届时|提前|[交缴](?:费|钱|医保)?(?:的时候|前|之前)|截止(?:前|之前)|麻烦|请|能不能"
-         rf"|可不可以|能|可以|帮(?:我|俺|忙))(?:的时候)?{_NOT_ANOTHER}{_REMIND_ME}",
+         rf"|可不可以|能|可以|帮(?:我|俺|忙))(?:的时候)?{_NOT_ANOTHER}{_REMIND_ME}"
+         # (not a question put as a request: 麻烦提醒我一下交多少钱, 能不能通知我在哪交)
+         rf"(?![^,.;!?]*(?:{HOW_MUCH}|{WHEN}|{WHERE}|{HOW}))",
          rf"(?<![没不别谁])(?<!没人){_REMIND_ME}(?:们|家)?(?:一下|一声|下)?(?:吧|呗|啊|哈|哦|呀)?[!.]*$",
          r"(?:开通|开启|打开|开|订|订阅|要|设)(?:个|一个|一下)?(?:交费|缴费|交钱)?(?:的)?(?:提醒|通知)(?!吗|没|不)",
          topic="on"),
@@ -520,7 +522,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # the days left, said and checked (还剩两天了吧, 就剩一个礼拜了是吗)
          r"(?:还剩|只剩|就剩|剩下?)(?:下)?(?:\d{1,3}|[一两二三四五六七八九十半]{1,3}|几)(?:个)?(?:天|日子|星期|礼拜|周|月)",
          # collection stopping at a time (是不是年底就不收了, 过了元旦就停收): the period's end
-         rf"{_SAID_TIME}(?:前|以前|之前|后|以后|过后)?(?:就|便|也)?(?:不(?:再)?收|停(?:止)?收|收不了|不让[交缴]|不给[交缴])",
+         rf"(?:{_SAID_TIME}(?:前|以前|之前|后|以后|过后)?|快|马上|就要)(?:就|便|也|要)?"
+         r"(?:不(?:再)?收|停(?:止)?收|收不了|不让[交缴]|不给[交缴])",
          rf"{_SAID_TIME}(?:里|的时候|前|以前|之前|后|以后)?(?:再)?[交缴](?:的话)?(?:还|也)?"
          r"(?:行|中|成|能行|来得及|赶得上|赶趟|算数?)",
          # ... paid up by then, the place's or the group's share between (除夕前交上俺们陵川的行不)
