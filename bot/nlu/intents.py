@@ -229,9 +229,11 @@ _OLDER_CHILD = re.compile(
 _THE_BABY = re.compile(r"孩子|小孩|娃|宝宝|婴儿")
 _NOT_THE_BABY = r"我|俺|咱|自己|两口子|大人|老人|爹|娘|爸|妈|老伴|媳妇|老公|全家|一家"
 # Questions a held mention's answer covers when their clause names what the mention is about: how the baby's
-# insurance is done (娃娃的医保咋办, 给孩子在哪登记) is the newborn answer's, asked beside the birth told.
+# insurance is done (娃娃的医保咋办, 给孩子咋登记) is the newborn answer's (its window and registration), asked beside
+# the birth told; where to pay for the baby (娃在哪交) stays the channels' question.
 ANSWERED_ABOUT: dict[Intent, tuple[re.Pattern[str], frozenset[Intent]]] = {
-    Intent.NEWBORN: (_THE_BABY, frozenset({Intent.CHANNELS, Intent.REGISTRATION})),
+    Intent.NEWBORN: (re.compile(rf"(?=.*(?:{_THE_BABY.pattern})).*{HOW}(?:办|弄|整|搞|操作|登记|参保|上医保)"),
+                     frozenset({Intent.CHANNELS, Intent.REGISTRATION})),
 }
 
 INS = r"(?:医保|医疗保险|合疗|新农合|农合|合作医疗|城乡医保|居民医保|保险)"
