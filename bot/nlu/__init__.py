@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.nlu import binding, check, questions
-from bot.nlu.intents import ANSWERED_WITH, CLAUSE, RuleMatch, classify
+from bot.nlu.intents import ANSWERED_ABOUT, ANSWERED_WITH, CLAUSE, RuleMatch, classify
 from bot.nlu.normalize import normalize, warm_up
 from bot.nlu.query import Intent, Query
 from bot.nlu.slots import SlotExtractor, Slots
@@ -57,6 +57,8 @@ _CHECKED = frozenset({Intent.FEE, Intent.FISCAL_SUBSIDY, Intent.DEADLINE})
 
 
 def _query(intent: Intent, text: str, slots: Slots, *, topic: str | None = None, **extras: str) -> Query:
+    if slots.veteran and intent is not Intent.FEE:
+        slots = replace(slots, categories=())  # a veteran asking the period names no group (lexicon.VETERAN)
     return Query(
         intent=intent,
         text=binding.mask_ids(text),
@@ -95,16 +97,33 @@ def _questions(text: str, slots: Slots, extractor: SlotExtractor, today: dt.date
     if len(pieces) > _MOST_CLAUSES:  # a story of many clauses: its questions open or close it
         pieces = pieces[: _MOST_CLAUSES // 3] + pieces[-(_MOST_CLAUSES - _MOST_CLAUSES // 3) :]
     asked: list[questions.Asked] = []
+    told: list[str] = []  # the clauses told since the last question (停了两年没交): what a bare question is about
     for piece in pieces:
         norm = normalize(piece)
-        if not norm or not questions.asks(norm):
+        if not norm:
+            continue
+        if not questions.asks(norm):
+            told.append(norm)
             continue
         norm = extractor.respell(norm)
         own = extractor.extract(norm, today)
         # a group named in another clause is whom the clause asks about (我是低保，…政府补多少: the group's
         # subsidy, a fee question)
         group = replace(own, categories=own.categories or slots.categories)
-        if (found := questions.question_in(norm, group, after_question=bool(asked))) is not None:
+        found = questions.question_in(norm, group, after_question=bool(asked))
+        if found is None and told:
+            # a question that reads as nothing alone, asked about what the clause just before it told (停了两年没交，
+            # 现在补上得等几个月: the wait for that lapse); not a reading the told clause gives by itself (以前都是村里
+            # 给交的: a story's detail)
+            before = extractor.respell(told[-1])
+            story = f"{before},{norm}"
+            found = questions.question_in(story, group, after_question=bool(asked))
+            if found is not None and (alone := classify(before, group)) is not None \
+                    and alone.rule.intent is found.rule.intent:
+                found = None
+            norm = story if found is not None else norm
+        told = []
+        if found is not None:
             asked.append(questions.Asked(norm, found, questions.shared(own, slots)))
     return questions.distinct(asked)
 
@@ -115,8 +134,13 @@ def _covered(found: RuleMatch, norm: str, slots: Slots, asked: list[questions.As
     if any(q.found.rule.intent is found.rule.intent for q in asked):
         return asked  # the mention asked in a clause of its own (新生儿怎么办医保，什么时候开始享受): both stand
     covers = found.rule.covers | ANSWERED_WITH.get(found.rule.intent, frozenset())
+    about, covers_about = ANSWERED_ABOUT.get(found.rule.intent, (None, frozenset()))
     held = questions.Asked(norm, found, slots)
-    return questions.distinct([held if q.found.rule.intent in covers else q for q in asked])
+    return questions.distinct([
+        held if q.found.rule.intent in covers
+        or (about is not None and q.found.rule.intent in covers_about and about.search(q.text)) else q
+        for q in asked
+    ])
 
 
 def _several(norm: str, slots: Slots, asked: list[questions.Asked]) -> Query:

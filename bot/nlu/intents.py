@@ -4,7 +4,8 @@ Every rule that matches the normalised text is a candidate; the highest priority
 the one whose pattern matches earliest. A new intent, or a new way of asking, is one entry in `RULES`.
 
 Precedence, highest first (why, where it is not obvious):
-  REMINDERS 96, UNBIND 95, BIND 90 ..... account commands are unambiguous (订阅提醒 / 退订提醒: the words alone)
+  REMINDERS 96-97, UNBIND 95, BIND 90 .. account commands are unambiguous (订阅提醒 / 退订提醒, 到时候提醒我一下;
+                                         stopping one, 别再推提醒了, outranks asking for one)
   ENROLMENT_REWARD 89 .................. 连续参保/零报销 raising the 大病保险 limit is ours, unlike 大病保险 86
   OUT_OF_SCOPE 86-88 ................... 养老保险交了吗 is about pensions even though it says 交了吗
   MY_STATUS 85 ......................... 我交了吗 / 交没交, whatever else is mentioned; having paid, how to check
@@ -30,6 +31,8 @@ Precedence, highest first (why, where it is not obvious):
   FISCAL_SUBSIDY 55 > FEE 50 ........... 政府补助多少钱 contains 多少钱; several questions -> the fee first
                                          (FEE 51, topic compare: two counties or groups compared, 哪个交的少)
   HELP (你能做什么, 能干嘛) 48 ............. asks what the bot does, even if it names 公众号 or 微信
+  REGISTRATION (never enrolled, no employer) 46 ... 没单位…能交不 asks whether one may join, not the period
+                                         (还能交吗 stays DEADLINE)
   DEADLINE 45 > REGISTRATION 42 > CHANNELS 40
                                          (能交吗 / 现在还能交不 asked alone, a place at most: the period, while
                                          微信能交吗 stays CHANNELS)
@@ -174,9 +177,9 @@ CLAUSE = re.compile(r"[,.;!?。，；！？、 ]+")
 # A clause that points back at the mention (到时候还能交不, 具体咋弄) asks about it, not beside it.
 # A clause asking only how (要咋办, 该怎么弄呢) asks about what was told before it.
 REFERS_BACK = re.compile(
-    r"到时候?|那时候?|那个时候|那边|哪边|哪头|两边|这种情况|这样的?话|那样的?话|具体"
-    r"|^(?:那|那么|这|这个|现在)?(?:我|俺|咱)?(?:们)?(?:的)?(?:医保|合疗|保险|这事儿?|这个事)?(?:要|该|得|应该|需要)?"
-    r"(?:咋|怎么|怎样|如何|咋个|啷个)(?:办|弄|整|搞|处理)"
+    r"到时候?|那时候?|那个时候|那会儿?|那阵儿?|那边|哪边|哪头|两边|这种情况|这样的?话|那样的?话|具体"
+    r"|^(?:那|那么|这|这个|现在)?(?:我|俺|咱)?(?:们)?(?:的)?(?:医保|合疗|保险|这事儿?|这个事)?(?:到底|究竟)?"
+    r"(?:要|该|得|应该|需要)?(?:咋|怎么|怎样|如何|咋个|啷个)(?:办|弄|整|搞|处理|操作)(?:的)?"
     r"(?:呢|啊|呀|嘞|哦|咯|嘛)?[?]*(?:(?:太|好|真|有点|怪)?(?:麻烦|复杂|难弄|难办)(?:了|啊|呀|的很)?)?[!?]*$"
 )
 # The place pointed back at (那边怎么交): after a question of its own, a clause asking about the place it named
@@ -188,7 +191,8 @@ ASKS = re.compile(
     r"|要不要|中不中|[?？]|不[咯嘞噻撒哦啊呀]?$|没有?$"
 )
 # More ways a clause asks (交不交, 多久, 是不是): with ASKS, what `asks` looks for.
-ASKS_TOO = re.compile(r"(.)不\1|(.)没\2|多久|多长时间|几天|对不对|是不是|谁")
+ASKS_TOO = re.compile(r"(.)不\1|(.)没\2|多久|多长时间|(?<![好十前这那])几(?:天|个?(?:月|星期|礼拜|钟头|小时|年))"
+                      r"|对不对|是不是|谁")
 # A resident announcing the question (我就想知道, 想问一下, 请问): what follows is asked, what comes before is
 # the story (see `classify` and bot.nlu.questions).
 ASK_MARKER = re.compile(r"想知道|(?:想|要)(?:先|再)?问(?:一下|一问|下|问)?|请问|问(?:一下|一问|问)")
@@ -199,7 +203,8 @@ _TOLD_DETAILS = frozenset({Intent.FEE, Intent.CHANNELS, Intent.FAMILY_ACCOUNT})
 _ASKED_WHAT = frozenset({Intent.FEE, Intent.FISCAL_SUBSIDY, Intent.DEADLINE, Intent.BENEFIT_START,
                          Intent.WAITING_PERIOD, Intent.FAMILY_ACCOUNT})
 # A time said (腊月里, 7月份, 明年二月底, 年前): when a resident means to pay, or pays up to.
-_SAID_TIME = (r"(?:年底|年前|年后|年根|年初|腊月|正月|过年|春节|月底|月初|下(?:个)?月|明年|今年|"
+_SAID_TIME = (r"(?:年底|年前|年后|年根|年初|腊月|正月|过(?:了|完)?年|春节|月底|月初|下(?:个)?月|明年|今年|"
+              r"(?:大)?年三十|除夕|小年|元旦|元宵|(?:十五|初[一二三四五六七八九十])(?=前|以前|之前|后|以后)|"
               r"(?:\d{1,2}|[一二三四五六七八九十]{1,2}|正|腊)月份?(?:底|初|中旬|下旬|上旬|末)?)")
 # Mentions whose answer does not say when cover starts (the migrants' extension), and the questions that do.
 _YIELDS_TO_COVER = frozenset({Intent.MIGRANT})
@@ -208,10 +213,14 @@ _COVER_ASKED = frozenset({Intent.BENEFIT_START, Intent.WAITING_PERIOD})
 # carries the 90-day window and cover from birth (娃九月份出生的…现在办还来得及吗，是不是从出生就能用).
 ANSWERED_WITH: dict[Intent, frozenset[Intent]] = {
     Intent.NEWBORN: frozenset({Intent.DEADLINE, Intent.BENEFIT_START}),
+    # the migrants' answer is the period and its extension (打工腊月才回，回来还能交吗: the extension)
+    Intent.MIGRANT: frozenset({Intent.DEADLINE}),
 }
 # Someone other than a newborn: the subject of a question that makes 刚生完孩子 a mere mention.
 _A_TIME = re.compile(
     r"年底|年前|年后|年根|腊月|正月|过年|春节|月底|下(?:个)?月|\d{1,2}月|[一二三四五六七八九十]{1,2}月|\d{1,2}号|(?:才|再)(?:能)?回"
+    # ... or that the one away is back now (打工的都回来了, 刚返乡): the time of the return is now
+    r"|(?:都|刚|已经|才)(?:从[^,.;!?]{1,8}?)?(?:回来|返乡|回乡|回家)(?:了)?"
 )
 _ABOUT_WHOM = re.compile(r"问的是|说的是|问(?:一下|问)?(?:我|俺|咱)")
 # An older child told beside the newborn (刚生了老二，老大在上小学): the one a question naming nobody is about.
@@ -220,12 +229,19 @@ _OLDER_CHILD = re.compile(
 )
 _THE_BABY = re.compile(r"孩子|小孩|娃|宝宝|婴儿")
 _NOT_THE_BABY = r"我|俺|咱|自己|两口子|大人|老人|爹|娘|爸|妈|老伴|媳妇|老公|全家|一家"
+# Questions a held mention's answer covers when their clause names what the mention is about: how the baby's
+# insurance is done (娃娃的医保咋办, 给孩子咋登记) is the newborn answer's (its window and registration), asked beside
+# the birth told; where to pay for the baby (娃在哪交) stays the channels' question.
+ANSWERED_ABOUT: dict[Intent, tuple[re.Pattern[str], frozenset[Intent]]] = {
+    Intent.NEWBORN: (re.compile(rf"(?=.*(?:{_THE_BABY.pattern})).*{HOW}(?:办|弄|整|搞|操作|登记|参保|上医保)"),
+                     frozenset({Intent.CHANNELS, Intent.REGISTRATION})),
+}
 
 INS = r"(?:医保|医疗保险|合疗|新农合|农合|合作医疗|城乡医保|居民医保|保险)"
 # Years counted or not (两年, 十来年, 好几年, 这么多年).
 _SOME_YEARS = r"(?:(?:\d{1,2}|[一两二三四五六七八九十])(?:来|多)?(?:个)?|好几|这么多|那么多|很多|好多|多)年"
 _LAPSE_WORDS = (
-    rf"(?:断(?:了|掉){_SOME_YEARS}"
+    rf"(?:断(?:了|掉|过)(?:了)?{_SOME_YEARS}"
     rf"|{_SOME_YEARS}(?:都|也|一直)?没(?:有)?(?:交|缴|参保|买|续)"
     r"|去年(?:就|也)?没(?:有)?(?:交|缴|参保|买|续))"
 )
@@ -239,13 +255,49 @@ _EMPLOYEE_INSURED = (
 # ... and asking whether the residents' insurance is needed too (还用交这个吗, 能不能两个都交, 还要参加居民医保吗).
 _TOO = (r"还要|还用|还需要|还得|还能|还交|还买|还参加|也要|也得|也能|也交|要不要|用不用|需不需要|能不能|可不可以"
         r"|同时|一起|两个都|两样都|都(?:要|得|交|买|参加)|重复")
+# Reminding or telling the one asking (提醒我, 通知俺, 给我发个消息, and 喊 / 叫 said as a call: 叫我一声, 喊我交钱).
+_REMIND_ME = (rf"(?:(?:提醒|通知|喊|叫(?=(?:我|俺|咱)(?:们)?(?:一声|一下|[交缴])))(?:{SELF}|咱)"
+              rf"|(?:给|跟)(?:{SELF}|咱)(?:们)?(?:发|推)(?:个|条|一条)?(?:消息|通知|短信|提醒))")
+# What may stand between a request's opening (记得, 到时候) and the reminder, not someone else who reminds (到时候村里会
+# 通知我吗: a question about the village).
+_NOT_ANOTHER = r"(?:(?![村乡镇会他她人谁没])[^,.;!?]){0,8}?"
+# Enrolled without a break, told in words (连着交了, 年年都交, 一直参保, 从没断过, 一直不断交, 一年不落).
+_CONTINUOUS = (r"(?:(?:连着|连续|年年|每年都|一直|从来|从)(?:都)?(?:[交缴]|参保|买|不断|没(?:有)?断)"
+               r"|不断(?:[交缴]|保|档)|没(?:有)?断(?:过)?(?:[交缴]|保|档)|一年(?:都|也)?(?:不|没)落)")
+# Never claimed, told any way (一直不报销, 从来没用过, 没看过病, 没住过院, 一分钱没报).
+_NEVER_CLAIMED = (r"(?:(?:不|没)(?:有)?(?:报销|报|用|看过病|看病|生过病|住过院|住院)(?:过)?(?:医保)?"
+                  r"|(?:一分钱|一分|一毛钱|一次|一回)(?:院|病)?(?:都|也)?(?:没|不)(?:有)?(?:报|用|花|住|看))")
+# A reward asked after (奖励, 好处, 能多报, and the plain 有啥说法).
+_REWARD = r"(?:奖励|激励|好处|优惠|多报|说法|福利|照顾|实惠|补偿)"
+# Where one pays that is a channel, not a place one was insured in (村里, 微信上, 镇上的服务中心).
+_A_CHANNEL = r"村|乡|镇上|微信|手机|网上|支付宝|银行|信用社|邮政|代办|窗口|服务|便民|社区|学校|单位|厂"
+# Being enrolled said as getting onto the insurance (上医保, 入合疗, 办个居民医保).
+_ENROL = r"(?:上|入|办)(?:个)?(?:医保|合疗|居民医保|城乡医保|新农合|农合)"
+# No employer to insure one: self-employed, odd jobs, a small shop of one's own.
+_NO_EMPLOYER = (r"(?:没(?:有)?(?:单位|工作单位|固定(?:的)?工作|正式工作)|个体(?:户|工商户|经营)?|自由职业|打零工|干零活"
+                r"|(?:做|干)(?:点)?(?:小)?(?:生意|买卖)|开(?:了)?(?:个|一个|家)?(?:小卖部|小店|店|饭店|饭馆|超市|铺子|门面))")
 # Checking one's payment: 查, 看, 知道 (怎么知道成功没), 确认.
 _CHECK = r"(?:查询|查看|查|看到|看(?!病|医生|门诊)|知道|确认|确定)"
 
 _RULE_TABLE: tuple[IntentRule, ...] = (
     # -- account --------------------------------------------------------------------------------------
-    rule("reminders_on", Intent.REMINDERS, 96, r"^(?:订阅|接收|开启|接收缴费)提醒$", topic="on"),
-    rule("reminders_off", Intent.REMINDERS, 96, r"^(?:退订|不接收|关闭|取消|不要)提醒$", topic="off"),
+    rule("reminders_on", Intent.REMINDERS, 96, r"^(?:订阅|接收|开启|接收缴费)提醒$",
+         # asked in the resident's words, of us (到时候叫我一声, 交钱前给我发个通知, 截止前提醒俺): a request to be
+         # reminded, not a story of someone who did or did not (村里没通知我, 谁提醒我交的)
+         rf"(?:记得|记着|到时候?|到点|届时|提前|[交缴](?:费|钱|医保)?(?:的时候|前|之前)|截止(?:前|之前)|麻烦|请|能不能"
+         rf"|可不可以|能|可以|帮(?:我|俺|忙))(?:的时候)?{_NOT_ANOTHER}{_REMIND_ME}"
+         # (not a question put as a request: 麻烦提醒我一下交多少钱, 能不能通知我在哪交)
+         rf"(?![^,.;!?]*(?:{HOW_MUCH}|{WHEN}|{WHERE}|{HOW}))",
+         rf"(?<![没不别谁])(?<!没人){_REMIND_ME}(?:们|家)?(?:一下|一声|下)?(?:吧|呗|啊|哈|哦|呀)?[!.]*$",
+         r"(?:开通|开启|打开|开|订|订阅|要|设)(?:个|一个|一下)?(?:交费|缴费|交钱)?(?:的)?(?:提醒|通知)(?!吗|没|不)",
+         topic="on"),
+    rule("reminders_off", Intent.REMINDERS, 97, r"^(?:退订|不接收|关闭|取消|不要)提醒$",
+         # 别再给我推提醒了, 不要再通知我了, 不想收这个提醒, 提醒关了吧
+         r"(?:别|不要|不用|甭|莫|不想|不需要|不必)(?:再)?(?:给|跟|对)?(?:我|俺|咱)?(?:们)?(?:再)?[^,.;!?]{0,4}?"
+         r"(?:提醒|通知|推送|推消息|发消息)",
+         r"(?:取消|关闭|关掉|关了|退订|停掉|停了|停止)(?:这个|那个)?(?:交费|缴费|交钱)?(?:的)?(?:提醒|通知|推送)",
+         r"(?:提醒|通知|推送)(?:给我|帮我)?(?:关|停|取消|退订)(?:了|掉)",
+         topic="off"),
     rule("unbind", Intent.UNBIND, 95, r"解绑|解除(?:绑定|关联)|取消绑定|不(?:想)?绑(?:定)?了|不要绑定了",
          # the bound ID named, then undone: 把我绑的那个身份证解除掉, 绑定的身份证删了吧
          r"绑(?:定)?(?:的|了的|上的)[^,.;!?]{0,8}(?:解除|解开|取消|删除|删掉|删了|去掉|撤销)",
@@ -253,7 +305,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # the binding is the one thing a resident can undo here: 解除掉, 我绑错了
          r"^(?:我|俺)?(?:要|想)?(?:帮我|给我)?(?:把(?:它|这个|那个))?解除(?:掉|了|一下)?(?:吧|吗|嘛)?[!.?]*$",
          r"绑(?:错|定错|的不对)了"),
-    rule("bind", Intent.BIND, 90, r"绑定|绑(?:个|一下)?身份证|把身份证绑|关联身份证|^绑$|实名认证"),
+    rule("bind", Intent.BIND, 90, r"绑定|绑(?:个|一下)?身份证|把身份证绑|关联身份证|^绑$|实名认证",
+         # one's identity tied to this account in other words (把我的信息跟这个号连上, 身份证和微信关联一下)
+         r"(?:身份|信息|证件|名字|户口)[^,.;!?]{0,10}?(?:绑|关联|连)(?:起来|上|在一起|到一起|一起|一下)(?!了?(?:吗|没|么|嘛))"),
     # -- not ours -------------------------------------------------------------------------------------
     rule("oos_pension", _OOS, 88, r"养老(?:保险|金|钱|保)?", topic="养老保险"),
     rule("oos_dibao_apply", _OOS, 87,
@@ -282,7 +336,10 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("oos_tax", _OOS, 86, r"个税|个人所得税", topic="个人所得税"),
     rule("oos_assistance", _OOS, 86, rf"医疗救助{HOW}?(?:申请|办)", r"(?:申请|办)医疗救助", topic="医疗救助申请"),
     rule("oos_receipt", _OOS, 84, r"(?:缴费)?凭证.{0,4}(?:打印|开)|发票|收据", topic="缴费凭证"),
-    rule("oos_hospital", _OOS, 84, r"医院|诊所|卫生院|卫生室|药店|定点医疗|挂号", topic="医院", context=True),
+    # (not where a baby was born, 在县医院生的: the birth is the mention)
+    rule("oos_hospital", _OOS, 84,
+         r"(?:医院|诊所|卫生院|卫生室|药店|定点医疗|挂号)(?![^,.;!?]{0,3}(?:生(?:的|了|下|完)|出生))",
+         topic="医院", context=True),
     rule("oos_contact", _OOS, 83,
          r"(?:电话|热线|联系方式|联系人)(?:是|号码|号)?(?:多少|几|呢|在哪|$)|打(?:哪个|什么)?电话问|咨询电话|12393",
          topic="联系方式"),
@@ -319,7 +376,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     # -- how much ---------------------------------------------------------------------------------------
     rule("handling_fee", Intent.HANDLING_FEE, 80,
          r"手续费|代办费|管理费|服务费|跑腿费|好处费|辛苦费|工本费",
-         r"(?:额外|另外)(?:收|[交缴]|要|加|给)|多收|多要|乱收|加收|另收|多出|多(?:出来)?的\d+(?:元|块)",
+         r"(?:额外|另外)(?:再)?(?:收|[交缴]|要|加|给|出|掏|花|付)|多收|多要|乱收|加收|另收|多出"
+         r"|多(?:出来)?的\d+(?:元|块)",
          r"比标准(?:高|多|贵)|超(?:过)?标准|高于标准",
          r"(?:代办|代收|代征|代[交缴]|帮(?:着|忙)?[交缴办]).{0,8}(?:给钱|收钱|要钱|花钱|收费|掏钱|给好处)",
          r"(?:代办|代收|代[交缴]|帮[交缴办]).{0,6}(?:收|要)了?\d{1,2}(?:元|块)",
@@ -328,7 +386,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"多给(?:几块|几个|点|些|一点|几十)(?:钱)?|多给钱|(?:额外|另外)(?:再)?给",
          r"给(?:代办员?|村干部|村里|收费的人?|经办人)(?:点|些)?(?:钱|好处)"),
     rule("fee_subsidy_for_category", Intent.FEE, 60,
-         r"补助|补贴|资助|补多少|减免|免费|全免|出钱|掏钱|兜底|(?:全|都)(?:给|帮)?[交缴]", when=_has_category),
+         r"补助|补贴|资助|补多少|减免|免费|全免|出钱|掏钱|兜底|(?:全|都)(?:给|帮)?[交缴]",
+         # asked yes or no (国家补不补, 给不给补, 有没有补)
+         r"补不补|给不给补|有没有补|(?:给|有)补(?:吗|不|没|么|嘛)", when=_has_category),
     rule("fiscal_subsidy", Intent.FISCAL_SUBSIDY, 55,
          r"(?:财政|政府|国家|上面)(?:的|给|每人|每个人|一个人|人均)*(?:补助|补贴|配套|补|出|拿|掏|贴)",
          r"(?:补助|补贴)标准|财政补助|配套资金",
@@ -340,6 +400,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?:多少|好多|几多|几个|几)(?:块)?钱|几块|多钱|几百块?|多少块",
          r"(?:缴费|交费|筹资|收费)(?:标准|金额|档次)|缴费额|费用(?:是)?多少|价格|价钱|啥价|什么价",
          r"(?:一年|一人|每人|一个人|每年|人均)(?:是|要|得)?多少|多少一年|多少一个人",
+         # what one has to take out of one's pocket (一年掏多少, 得拿出来多少)
+         rf"(?:掏|拿出来?)(?:个)?{HOW_MUCH}",
          r"\d{2,4}(?:元|块)(?:钱)?(?:吗|嘛|么|对吗|是吧|不)|(?<!\d)\d{3}(?:吗|嘛|么|对吗|是吧)|(?:每人|一个人|一人|每年|一年)\d{2,4}",
          # 交的是350吧, 缴了400对吧: the figure paid, checked
          rf"{PAY}(?:的|了)?(?:是|就是)(?<![\d.])\d{{2,4}}(?![\d.年号月日天岁点])(?:元|块)?(?:钱)?(?:吧|吗|嘛|么|对吗|是吧|对吧|对不)",
@@ -379,8 +441,12 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"新生(?:儿|婴儿|娃娃?|宝宝|孩子|小孩)|新出生|刚刚出生|刚出生|才出生|刚生(?:的|了|下|完)|才生(?:的|了)|刚满月|刚落地|落地参保",
          r"生完(?:孩子|娃|小孩|宝宝)|(?:孩子|娃|小孩|宝宝)生(?:了|下来)",
          r"(?:娃|孩子|小孩|宝宝|婴儿|儿子|闺女|女儿|孙子|孙女|外孙).{0,4}(?:出生|生下来|满月|几天大|个?月大)",
-         # born lately, told by the date: 闺女是上个月15号生的, 孙子前天生的
+         # born lately, told by the date: 闺女是上个月15号生的, 孙子前天生的, and where (上个月22号在县医院生的)
          r"(?:娃|孩子|小孩|宝宝|婴儿|儿子|闺女|女儿|孙子|孙女|外孙).{0,10}(?:号|日|月|天|周|星期)(?:前)?生的",
+         r"(?:娃|孩子|小孩|宝宝|婴儿|儿子|闺女|女儿|孙子|孙女|外孙)[^,.;!?]{0,10}?(?:号|日|月|天|周|星期)(?:前)?"
+         r"在[^,.;!?]{1,8}?生(?:的|了|下)",
+         # the birth told by how it went (顺产, 剖腹产)
+         r"顺产|剖腹产|剖宫产|早产",
          r"生了(?:个|一个)?(?:娃|孩子|小孩|宝宝|儿子|闺女|女儿|二胎|三胎|老二)|二胎|三胎|坐月子|月子里",
          # the mother told, the baby implied: 我媳妇上个月在县医院生了, 儿媳妇前几天刚生
          r"(?:媳妇|老婆|爱人|闺女|女儿|儿媳妇?)[^,.;!?]{0,12}(?:生(?:了|的|完)|(?:刚|才)生)",
@@ -392,12 +458,18 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"从[^,.;!?]{1,8}转(?:回|入|过来)|转(?:回|入)(?:老家|本地|[^,.;!?]{1,4}[县镇市省])",
          r"迁户口|户口(?:迁|转|落户|搬|已经迁)|迁了户口|户口随迁|嫁(?:过来|到|来)|搬(?:家|到|过来|来)",
          r"迁(?:回|到|过|来|走|出)|(?:医保|参保)关系|转移",
-         r"在(?:外地|外省|外县|别的地方|别处|外面|老家|其他地方)(?:[交缴]|参保|参加|买)",
+         # (还能在老家交吗 asks whether paying at home is still open, a time: the mention beside it decides)
+         r"(?<!还能)(?<!还可以)(?<!还让)在(?:外地|外省|外县|别的地方|别处|外面|老家|其他地方)(?:[交缴]|参保|参加|买)",
          r"暂停(?:原)?参保|停保|重复(?:参保|[交缴])|两(?:个)?地(?:方)?(?:都)?(?:[交缴]|参保)",
          # the old place of insurance stopped, the address changed (把原来的参保地停了, 改地址)
          r"参保地[^,.;!?]{0,4}(?:停|暂停|注销|取消|销)|(?:停|注销)(?:了|掉)?(?:原来的?)?参保|改(?:参保)?地址",
-         # insured elsewhere before (原来在郑州参保的, 以前是在外县交的)
+         # insured elsewhere before (原来在郑州参保的, 以前是在外县交的, 去年在合肥交的: a place, not a channel, 去年在
+         # 村里交的)
          r"(?:原来|以前|之前|过去|本来)(?:是|都是|一直)?在[^,.;!?]{1,8}?(?:[交缴]|参保|参加)",
+         rf"(?:去年|前年|往年|这几年|前几年)(?:是|都是|一直)?在(?!{_A_CHANNEL})[^,.;!?]{{1,8}}?(?:[交缴]|参保|参加)"
+         r"(?![的了]?(?:社保|职工|五险|养老))",
+         # the old place's insurance stopped (把那边停了, 老家的先停掉)
+         r"(?:那边|原来|老家|外地|以前)(?:的)?(?:医保|参保|保险)?(?:先)?(?:停|暂停|注销|退)(?:了|掉)",
          context=True, covers=frozenset({Intent.REGISTRATION})),
     rule("migrant", Intent.MIGRANT, 72,
          r"(?<![没不])(?<!没出去)(?<!不出去)(?<!没去)(?<!不去)(?:打工|务工)|返乡|回乡|外出(?:务工|打工|人员|的人)|农民工",
@@ -410,7 +482,10 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     # period (过了年还能交不, 年后补交行不): the extension, as for the migrants (我是退伍的…啥时候截止 stays DEADLINE)
     rule("migrant_extension_group", Intent.MIGRANT, 72,
          r"(?:(?:退役|退伍)(?:军人|的|兵|老兵)?|刑满释放|出狱|劳改)[^?]{0,24}?"
-         r"(?:过了?年|过完年|年后|春节(?:后|以后|过后)|正月|延长|延期|过了(?:截止|期限|日子|时间))"),
+         r"(?:过了?年|过完年|年后|春节(?:后|以后|过后)|正月|延长|延期|过了(?:截止|期限|日子|时间))",
+         # ... or back home now and asking whether paying is still open (退伍刚回来…现在还能交不)
+         r"(?:(?:退役|退伍)(?:军人|的|兵|老兵)?|刑满释放|出狱|劳改)(?:了)?(?:刚|才|已经)?(?:回来|回乡|返乡|回家)"
+         r"[^?]{0,24}?(?:还|也)(?:能|可以|让|给)(?:[交缴]|参保|补|买)"),
     rule("benefit_start", Intent.BENEFIT_START, 65,
          rf"{WHEN}.{{0,8}}(?:报销|能报|报|生效|能用|可以用|享受|有效|起作用|开始用|待遇)",
          r"(?:多久|多长时间|几天)(?:以?后)?(?:才|就)?(?:能|可以)?(?:报销|报|用|生效|享受)",
@@ -421,7 +496,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?:看病|住院|就医|拿药)(?:能|可以)(?:报|报销|用)"),
     # -- the national enrolment rules (国办发〔2024〕38号): waiting period and incentives --------------------
     rule("waiting_period", Intent.WAITING_PERIOD, 66,
-         r"等待期|断保|断缴|断交|断档|停保|中断(?:缴费|参保)|(?:没|未)(?:有)?连续参保",
+         r"等待期|(?<![不没])(?:断保|断缴|断交|断档)|停保|中断(?:缴费|参保)|(?:没|未)(?:有)?连续参保",
          # A lapse told in words (断了两年, 三年没交, 去年没交) only with a question of when cover starts: a
          # resident who mentions a lapse while asking the deadline is asking the deadline.
          rf"{_LAPSE_WORDS}.{{0,30}}(?:多久|多长时间|{WHEN}|几个月|等多久).{{0,8}}(?:报|用|享受|生效|看病|待遇)",
@@ -437,11 +512,11 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("enrolment_reward", Intent.ENROLMENT_REWARD, 89,
          r"连续参保.{0,10}(?:奖励|激励|提高|好处|限额|额度|多报|优惠|增加|(?:多|涨)(?:\d|[一二两三四五六七八九十百千]))"
          r"|参保激励|激励(?:政策|机制|措施)",
-         # continuous enrolment told in words: 连着交了好几年, 年年都交, 一直参保
-         r"(?:连着|连续|年年|每年都|一直)(?:都)?(?:[交缴]|参保|买).{0,20}(?:奖励|激励|好处|优惠|多报)",
-         r"零报销|没(?:有)?(?:报销|报)过.{0,10}(?:奖励|提高|限额|好处)|没(?:有)?用过医保.{0,10}(?:奖励|提高|好处)",
-         # never claiming, told any way (一直不报销的话, 从来没用过): and a reward asked
-         r"(?:不|没)(?:有)?(?:报销|报|用)(?:过)?(?:医保)?[^.;!?]{0,12}(?:奖励|激励|多报|提高|好处)",
+         # continuous enrolment told in words (连着交了好几年, 年年都交, 从没断过, 一年不落), and a reward asked
+         rf"{_CONTINUOUS}.{{0,20}}{_REWARD}",
+         rf"零报销|没(?:有)?(?:报销|报)过.{{0,10}}(?:{_REWARD}|提高|限额)|没(?:有)?用过医保.{{0,10}}(?:{_REWARD}|提高)",
+         # never claiming, told any way (一直不报销的话, 从来没用过, 没住过院一分没报): and a reward asked
+         rf"{_NEVER_CLAIMED}[^.;!?]{{0,12}}(?:{_REWARD}|提高)",
          r"(?:最高)?支付限额.{0,4}(?:提高|增加|涨)|提高.{0,10}(?:支付限额|封顶线?)",
          r"(?:奖励|激励)(?:额度)?.{0,4}清零"),
     rule("fee_tier_choice", Intent.FEE, 61,
@@ -463,7 +538,15 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # time still does (腊月里交还行不, 8月份交的话还算数吗, 正月交算今年的不)
          rf"[交缴](?:到|至){_SAID_TIME}",
          r"(?:还剩|剩下|只剩|就剩|还有)(?:几|多少)(?:天|日子)",
+         # the days left, said and checked (还剩两天了吧, 就剩一个礼拜了是吗)
+         r"(?:还剩|只剩|就剩|剩下?)(?:下)?(?:\d{1,3}|[一两二三四五六七八九十半]{1,3}|几)(?:个)?(?:天|日子|星期|礼拜|周|月)",
+         # collection stopping at a time (是不是年底就不收了, 过了元旦就停收): the period's end
+         rf"(?:{_SAID_TIME}(?:前|以前|之前|后|以后|过后)?|快|马上|就要)(?:就|便|也|要)?"
+         r"(?:不(?:再)?收|停(?:止)?收|收不了|不让[交缴]|不给[交缴])",
          rf"{_SAID_TIME}(?:里|的时候|前|以前|之前|后|以后)?(?:再)?[交缴](?:的话)?(?:还|也)?"
+         r"(?:行|中|成|能行|来得及|赶得上|赶趟|算数?)",
+         # ... paid up by then, the place's or the group's share between (除夕前交上俺们陵川的行不)
+         rf"{_SAID_TIME}(?:前|以前|之前)(?:再)?[交缴](?:上|了|完|齐)[^,.;!?给到在用去]{{0,8}}?(?:的话)?(?:还|也)?"
          r"(?:行|中|成|能行|来得及|赶得上|赶趟|算数?)",
          r"[交缴](?:的话)?(?:还|也)?算(?:今年|明年|当年|本年|哪一?年|上一?年|下一?年)"),
     # -- how --------------------------------------------------------------------------------------------
@@ -507,7 +590,13 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?:外地|外省|外县|非本地|非本县|非本镇)(?:的)?(?:人|户口|户籍).{0,16}(?:参保|参加|入保|[交缴])",
          r"(?:户口|户籍)(?:在|是)(?:外地|外省|外县|别的地方)",
          # the household registration not moved here (户口一直没迁过来, 户籍还没转): a non-local asking to enrol
-         r"(?:户口|户籍)[^,.;!?]{0,6}?(?:没|未|没有)(?:有)?(?:迁|转|落|过来|办过来)[^?]{0,40}?(?:参保|参加|入保|[交缴])"),
+         r"(?:户口|户籍)[^,.;!?]{0,6}?(?:没|未|没有)(?:有)?(?:迁|转|落|过来|办过来)[^?]{0,40}?(?:参保|参加|入保|[交缴]"
+         rf"|{_ENROL})"),
+    # no employer to insure one (个体户, 没单位, 开了个小店, 打零工), asking whether one may join at all (…能交不,
+    # 能上医保吗): the eligibility, not the period (还能交吗 stays DEADLINE) nor the channels (能在微信上交吗)
+    rule("registration_no_employer", Intent.REGISTRATION, 46,
+         rf"{_NO_EMPLOYER}[^?]{{0,40}}?(?<!还)(?:能|可以|让)(?:不能|不可以)?(?:[交缴]|参保|参加|入保|加入|{_ENROL})"
+         rf"(?:{INS})?(?:吗|不|没|么|嘛|不了|[?]|$)"),
     # never enrolled, and whether one may still join (从来没交过这个医保…我这种情况还能参保吗): the eligibility,
     # not the period
     rule("registration_never_enrolled", Intent.REGISTRATION, 46,
@@ -516,7 +605,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          rf"在?{WHERE}(?:里|儿)?(?:参保|参加|入保)|参保登记|办理?登记|{HOW}登记|{WHERE}(?:里|儿)?登记|登记.{{0,4}}{WHERE}",
          rf"{HOW}(?:办理?)?(?:参保|参加|入保|加入|办医保|办理医保|上医保)|参保(?:要|得|该)?{HOW}(?:办理?|弄|登记)",
          rf"参保(?:要|得|该|可以|能)?(?:在|去|到)?{WHERE}(?:里|儿)?(?:办|登记|弄)",
-         r"(?:能|可以|可不可以|能不能|让|给)(?:在.{0,6})?(?:参保|参加|入保|加入|办医保)",
+         rf"(?:能|可以|可不可以|能不能|让|给)(?:在.{{0,6}})?(?:参保|参加|入保|加入|办医保|{_ENROL})",
          r"(?<![找给])(?:谁|哪些人|什么人|啥人|哪类人)(?:能|可以|要|需要|该)?(?:参保|参加|[交缴]|买)",
          r"参保(?:条件|对象|范围|资格|人员)|参加条件",
          rf"(?:参保|参加|入保)(?:要|需要|得|有)?(?:{WHAT}|哪些|几个)?(?:条件|资格|要求)",
@@ -536,7 +625,13 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?:钱|费)?[交缴](?:给|到)(?:谁|哪)|(?:给|找)谁[交缴]|谁(?:来|在|负责)?收(?:医保|合疗|保险)?(?:的)?(?:钱|费)",
          r"现金|刷卡|pos|银行|代办点|便民服务|服务中心|服务站|柜台|柜面|窗口|营业厅",
          r"邮政|邮局|储蓄所|信用社|农商行|农行|工行|建行|中行|云闪付|代收|代征",
-         r"缴费(?:渠道|方式|方法|流程|步骤|途径)|交费方式|交钱方式",
+         r"(?:缴费|交费|交钱|缴钱|缴纳|付款|支付|交医保|缴医保)(?:的)?(?:渠道|方式|方法|流程|步骤|途径|入口|门路|法子|平台)",
+         # the official ways asked after (正规渠道有哪些, 官方的平台是哪个)
+         r"(?:正规|官方|正式|靠谱)(?:的)?(?:[交缴]费|交钱)?(?:的)?(?:渠道|途径|平台|地方)",
+         # another place or way than one knows (还有别的地方能交吗, 有没有其他渠道, 换个法子交)
+         r"(?:别的|其他|其它|另外的?|换个)(?:地方|地儿|渠道|办法|方式|途径|法子|门路|路子)",
+         # where to go in, on the phone or a page (手机上从哪进去交, 在哪个地方点进去, 入口在哪)
+         rf"(?:从|在)?{WHERE}(?:里|儿)?(?:点)?进去|入口",
          r"不会(?:用)?(?:手机|智能手机|微信|操作|弄)|弄不来|村里.{0,4}[交缴]",
          # someone outside the family paying or filing for you: the offline / 代办 channels
          r"代办(?!费)|(?:村里|村上|有人|谁).{0,6}帮(?:着|忙)?(?:[交缴]|办)",
@@ -638,6 +733,16 @@ def _timed(context: IntentRule, text: str, slots: Slots) -> bool:
     return any(context.match(c, slots) and _A_TIME.search(c) for c in CLAUSE.split(text) if c)
 
 
+def _asks_its_deadline(context: IntentRule, text: str, slots: Slots, rules: tuple[IntentRule, ...]) -> bool:
+    """Whether a mention says when (`_timed`) and another clause asks whether one can still pay (回来还能交吗): the
+    mention's own question, whatever else the message asks."""
+    if not _timed(context, text, slots):
+        return False
+    deadline = tuple(r for r in rules if r.intent is Intent.DEADLINE)
+    return any(not context.match(c, slots) and asks(c) and _best(c, slots, deadline) is not None
+               for c in CLAUSE.split(text) if c)
+
+
 def _only_told(context: IntentRule, text: str, slots: Slots) -> bool:
     """Whether every clause naming the mention only tells it, and no clause points back at it (a mention of
     a subject, the baby, is what the question is about: never merely told)."""
@@ -724,6 +829,8 @@ def _classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) ->
         cover = _best(text, slots, tuple(r for r in rules if r.intent in _COVER_ASKED))
         if cover is not None:
             return cover
+    if _asks_its_deadline(best.rule, text, slots, rules):
+        return best  # 腊月才回，回来还能交吗，在哪交: the mention's deadline first (the other question is asked too)
     beside = _question_beside(best.rule, text, slots, rules)
     if beside is None:
         # A mention that only tells, in a message whose question spans the clauses (闺女在外地上班有职工医保，
@@ -742,6 +849,9 @@ def _classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) ->
                 and _question_beside(other, text, slots, rules) is None:
             return held
     # The mention yields; a reading of the whole message that outranks the clause's question still wins
-    # (打工的地方有社保，老家还用交合疗吗: whether to join at all, not the fee).
-    other = _best(text, slots, tuple(r for r in rules if not r.context))
+    # (打工的地方有社保，老家还用交合疗吗: whether to join at all, not the fee), but not the deadline of a mention
+    # that says when (腊月才回，回来还能交吗，在哪交: the mention's, and where to pay).
+    timed = _timed(best.rule, text, slots)
+    other = _best(text, slots, tuple(r for r in rules if not r.context
+                                     and not (timed and r.intent is Intent.DEADLINE)))
     return other if other is not None and other.rule.priority > beside.rule.priority else beside

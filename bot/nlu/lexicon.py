@@ -69,7 +69,9 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
     "tekun": (r"五保|三无人员|特困",),
     "orphan": (r"孤儿",),
     "unsupported_child": (r"事实无人抚养(?:儿童|的孩子)?", r"事实孤儿", r"没人(?:管|养|抚养)的(?:孩子|娃|小孩)"),
-    "monitored": (r"防止?返贫监测", r"监测(?:户|对象|人口|人员)", r"边缘易致贫(?:户|人口)?", r"三类户"),
+    # ... and said as a kind (监测的呢, 属于监测那种的): 监测 in this domain is only ever the monitored households
+    "monitored": (r"防止?返贫监测", r"监测(?:户|对象|人口|人员)", r"监测(?=的|那|这)", r"边缘易致贫(?:户|人口)?",
+                  r"三类户"),
     "returned_poor": (r"返贫致贫(?:户|人口)?", r"返贫(?:户|人口)?"),
     "tuopin": (r"脱贫(?:户|人口|人员)?", r"建档立卡(?:户|贫困户)?", r"贫困户"),
     "youfu": (
@@ -86,6 +88,11 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
     "civil_injured_worker": (r"(?:民政)?伤残民工",),
 }
 
+# A veteran named (退伍的, 退役军人, 老兵): the 优抚 group whose fee the notices set, in a fee question only (a veteran
+# asking when collection ends, or about the late period, names no group: bot.nlu._query).
+VETERAN = r"(?:退伍|退役)(?:军人|老兵|兵|的)?|老兵"
+VETERAN_GROUP = "youfu"
+
 # The domain's own words that voice input mishears (餐保, 叫费, 心生儿, 绑订): bot.nlu.sound respells what
 # sounds like them, together with the policies' category aliases, region, township and tier names.
 SOUND_TERMS: tuple[str, ...] = (
@@ -99,7 +106,14 @@ SOUND_TERMS: tuple[str, ...] = (
     "零报销", "连续参保", "等待期", "暂停", "参保地",
     # a newborn's words (出声 heard for 出生)
     "出生",
+    # lapses (段保 heard for 断保)
+    "断保", "断缴",
 )
+# Terms that are also the end of a longer one (报销 in 零报销): respelt to, but their exact occurrence does not keep
+# the longer term from being heard (灵报销 is 零报销; 包销 is 报销).
+SOUND_TERMS_INNER: tuple[str, ...] = ("报销",)
+# The verb the record is asked with (交), as heard in its reduplicated question (叫没叫, 教不教): see bot.nlu.sound.
+PAY_VERB = "交"
 # Function words and pronouns that never stand in for a character of a term: 交的保险 is not 交低保险, 给咱交 is not
 # 给咋交 (unless the term has 3 or more characters and that is its only one heard otherwise: 财政不助 is 财政补助,
 # 青和县 is 青禾县).

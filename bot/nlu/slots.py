@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.nlu import lexicon
 from bot.nlu.lapse import STOPPED
-from bot.nlu.sound import SoundAlike
+from bot.nlu.sound import SoundAlike, respell_doubled
 from bot.rules.loader import PolicyRegistry
 
 # Full years 2015-2035 (2023, 2023年, 2023年度) and short ones (23年, 23年度); a year followed by a month
@@ -48,6 +48,8 @@ _LAPSED_IN = re.compile(rf"(?:就|也|都)?{STOPPED}")
 
 # Words right after a place that make it where the resident is: 乐至这边, 周集这里.
 _HERE = re.compile(r"(?:县|镇)?(?:这边|这里|这儿|这块|这头)")
+# The ends of a county's or town's name: said exactly, they make a name heard otherwise a place (清河县 for 青禾县).
+_PLACE_SUFFIXES = ("县", "镇")
 # Suffixes a resident may drop from a township or village name: 礼义镇 -> 礼义, 宝城街道办事处 -> 宝城街道.
 _TOWNSHIP_SUFFIXES = ("街道办事处", "街道办", "街道", "镇", "乡", "村")
 # Context that makes a bare short form (礼义, 班台) a place: 是礼义的, 在班台, 礼义人, 礼义那边.
@@ -56,6 +58,9 @@ _SHORT_AFTER = ("的", "人", "那", "这")
 # Where a bare two-character place name is said: 是林川的, 在林川, 住林川那边, opening the message (林川的…), and
 # before a group's name (林川低保户, 在罗删五保户: see `SlotExtractor.respell`).
 _PLACE_SAID = re.compile(r"(^|[是在住到回去从])([\u4e00-\u9fff]{2})(?=[的人那这县镇乡]|$)")
+# ... and opening a message or a clause, whatever follows (林川今年交多少, 你好,罗删医保啥时候截止, 俺们林川): where a
+# resident names the place a question is about. A sound-alike holding a function word (周几) is never a place.
+_PLACE_OPENS = re.compile(r"(?:^|(?<=[,.;!?们]))([\u4e00-\u9fff]{2})")
 _PLACE_BEFORE = re.compile(r"(?:(?<![\s\S])|(?<=[是在住到回去从]))(?=([\u4e00-\u9fff]{2}))")
 # Provinces and cities said before a county (我老家河南省信阳市光山县的): places too, for `SlotExtractor.rest`.
 _ABOVE_COUNTY = re.compile(r"(?:(?![家是在住的我俺咱])[\u4e00-\u9fff]){2,3}?[省市](?=[\u4e00-\u9fff])")
@@ -77,6 +82,9 @@ class Slots:
     unknown_region: str | None = None  # a county named that has no policy (霍邱县 on its own)
     regions: tuple[str, ...] = ()  # every region named, in order of appearance
     extras: dict[str, str] = field(default_factory=dict)
+    # The group is the 优抚 one because a veteran is named (我是退伍的老兵): kept for a fee question only (see
+    # lexicon.VETERAN).
+    veteran: bool = False
     # The text without the places it names (陵川县有啥新政策没 -> 有啥新政策没): what the message says beside
     # where, which tells a message that is only a place (我是陵川县的) from a question naming one.
     rest: str = ""
@@ -187,14 +195,16 @@ class SlotExtractor:
         # Sound-alikes of the names above (bare two-character region forms excepted: 周几 is not 周集).
         sound_terms = [*aliases, *registry.tier_aliases(), *lexicon.SOUND_TERMS, *self._township_of]
         sound_terms += [term for term in self._region_of if len(term) >= 3]
-        self._sounds = SoundAlike(sound_terms, keep=[term for term in self._region_of if len(term) == 2])
+        self._sounds = SoundAlike(sound_terms, keep=[term for term in self._region_of if len(term) == 2],
+                                  suffixes=_PLACE_SUFFIXES, inner=lexicon.SOUND_TERMS_INNER)
         # ... and the two-character short forms (林川 for 陵川) only where a place is said (我是林川的, 在林川).
         self._place_sounds = SoundAlike([term for term in self._region_of if len(term) == 2], fuzzy=True)
 
     def respell(self, text: str) -> str:
         """`text` with sound-alikes of the domain's terms and the policies' names spelt as those (底保 -> 低保)."""
-        text = self._sounds.respell(text)
+        text = self._sounds.respell(respell_doubled(text))
         text = _PLACE_SAID.sub(lambda m: m.group(1) + self._place_sounds.respell(m.group(2)), text)
+        text = _PLACE_OPENS.sub(lambda m: self._place_sounds.respell(m.group(1)), text)
         for m in _PLACE_BEFORE.finditer(text):
             start = m.start()
             if self._group_at(text, start + 2) and (said := self._place_sounds.respell(m.group(1))) != m.group(1):
@@ -280,6 +290,11 @@ class SlotExtractor:
                 keys.append(key)
         return tuple(keys)
 
+    @staticmethod
+    def veteran_in(text: str) -> bool:
+        """Whether a veteran is named, and not denied (不是退伍的)."""
+        return any(not _negated(text, m.start()) for m in _VETERAN.finditer(text))
+
     def tier_in(self, text: str) -> str | None:
         named = {key for key, pattern in self._tier_res if pattern.search(text)}
         # "高档和低档有什么区别" names both: no single tier is meant.
@@ -345,17 +360,23 @@ class SlotExtractor:
                 extras["unknown_region"] = unknown
         if len(regions) > 1:
             extras["regions"] = ",".join(regions)
+        categories = self.categories_in(text)
+        veteran = not categories and self.veteran_in(text)
         return Slots(
             region=region,
             township=township,
             year=self.year_in(asked) or (self.relative_year_in(asked, today) if today else None),
-            categories=self.categories_in(text),
+            categories=(lexicon.VETERAN_GROUP,) if veteran else categories,
+            veteran=veteran,
             tier=tier,
             unknown_region=unknown,
             regions=regions,
             extras=extras,
             rest=self.without_places(text) if region or township or unknown else text,
         )
+
+
+_VETERAN = re.compile(lexicon.VETERAN)
 
 
 def _in_story(text: str, position: int) -> bool:

@@ -39,6 +39,12 @@ def readings(ch: str) -> frozenset[str]:
     return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True)[0])
 
 
+@lru_cache(maxsize=1024)
+def _usual_reading(ch: str) -> str:
+    """A character's usual reading (觉 is jue, though 睡觉 reads it jiao): what one typing it would have heard."""
+    return pinyin(ch, style=Style.NORMAL)[0][0] if "\u4e00" <= ch <= "\u9fff" else ""
+
+
 def _fuzzy(syllable: str) -> str:
     for hard, soft in _FUZZY_INITIALS:
         if syllable.startswith(hard):
@@ -62,15 +68,37 @@ def _content_term(term: str) -> bool:
     return len(term) >= 3 and not any(ch in lexicon.SOUND_STOP_CHARS for ch in term)
 
 
+# A verb asked twice, yes or no (叫没叫, 教不教, 叫了没叫): the one form a resident doubles to ask whether it was done.
+_DOUBLED = re.compile(r"([\u4e00-\u9fff])(了?[没不])\1")
+
+
+def respell_doubled(text: str, verb: str = lexicon.PAY_VERB) -> str:
+    """`text` with a doubled question on a sound-alike of `verb` spelt with it (叫没叫 -> 交没交): a doubled
+    character that reads as the verb can only be the verb asked about, whatever single word it is elsewhere."""
+    want = readings(verb)
+
+    def fix(m: re.Match[str]) -> str:
+        ch = m.group(1)
+        return m.group(0) if ch == verb or _usual_reading(ch) not in want else f"{verb}{m.group(2)}{verb}"
+
+    return _DOUBLED.sub(fix, text)
+
+
 class SoundAlike:
     """Respelling of sound-alikes for one set of terms (compiled once)."""
 
-    def __init__(self, terms: list[str], *, fuzzy: bool = False, keep: list[str] | tuple[str, ...] = ()):
+    def __init__(self, terms: list[str], *, fuzzy: bool = False, keep: list[str] | tuple[str, ...] = (),
+                 suffixes: tuple[str, ...] = (), inner: tuple[str, ...] = ()):
         """`keep`: words found exactly and left alone, but never respelt to (a region's short form, 陵川: so
-        陵川现在 is 陵川 and 现在, not a misheard 陵川县)."""
+        陵川现在 is 陵川 and 现在, not a misheard 陵川县). `suffixes`: the ends of place names (县, 镇) that,
+        said exactly, are evidence enough for a name whose other characters are all heard otherwise (清河县: 青禾县).
+        `inner`: terms that end longer ones (报销 in 零报销), respelt to but not kept from a longer term heard
+        around them (灵报销 is 零报销)."""
         self._fuzzy = fuzzy  # the fuzzy pairs for two-character terms too (place names in a place's context)
-        self._terms = sorted({t for t in terms if _CJK_TERM.fullmatch(t)}, key=lambda t: (-len(t), t))
-        exact = sorted({t for t in [*self._terms, *keep] if _CJK_TERM.fullmatch(t)}, key=lambda t: (-len(t), t))
+        self._suffixes = suffixes
+        self._terms = sorted({t for t in [*terms, *inner] if _CJK_TERM.fullmatch(t)}, key=lambda t: (-len(t), t))
+        exact = sorted({t for t in [*terms, *keep] if _CJK_TERM.fullmatch(t) and t not in inner},
+                       key=lambda t: (-len(t), t))
         self._exact = re.compile("|".join(map(re.escape, exact))) if exact else None
         # Fuzzy syllables of the first two characters -> terms, for a quick look-up at each position.
         self._by_pair: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -88,9 +116,13 @@ class SoundAlike:
                 continue
             differ += 1
             stops += got in lexicon.SOUND_STOP_CHARS
-            if differ * 2 > len(term) or not (read(got) & read(want)):
+            if (differ * 2 > len(term) and not self._named_by_suffix(span, term)) or not (read(got) & read(want)):
                 return False
         return differ > 0 and (stops == 0 or (differ == 1 and _content_term(term)))
+
+    def _named_by_suffix(self, span: str, term: str) -> bool:
+        """Whether `span` ends with `term`'s place suffix, said exactly (the other characters are checked by sound)."""
+        return len(term) >= 3 and term.endswith(self._suffixes) and span[-1] == term[-1]
 
     def respell(self, text: str) -> str:
         if self._exact is None or not text:

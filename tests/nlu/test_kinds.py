@@ -41,6 +41,16 @@ def test_context_and_repeats_are_not_questions_of_their_own(text, registry):
     assert len(intents(text, registry)) == 1
 
 
+@pytest.mark.parametrize(("text", "want"), [
+    # the wait asked in a clause naming no lapse is about the lapse the clause before it told
+    ("去年没交 现在交的话得等几个月 一直交的有奖励没", ["waiting_period", "enrolment_reward"]),
+    # a bare question after a story's detail (村里帮着交的) is not read with it: the detail is no question
+    ("特困户 以前都是村里帮着交的 今年村干部换人了 不知道还管不管 特困户个人掏钱不", ["fee"]),
+])
+def test_a_bare_question_is_read_with_the_clause_told_before_it(text, want, registry):
+    assert intents(text, registry) == want
+
+
 def test_a_place_or_group_named_in_one_clause_applies_to_the_others(registry):
     q = understand("周集镇低保户交多少？在哪交？", registry)
     assert [q.intent, *(a.intent for a in q.also)] == [Intent.FEE, Intent.CHANNELS]

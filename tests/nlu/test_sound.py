@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.nlu import Intent, extractor_for, understand
-from bot.nlu.sound import SoundAlike
+from bot.nlu.sound import SoundAlike, respell_doubled
 from bot.rules.loader import PolicyRegistry
 
 
@@ -88,3 +88,39 @@ def test_a_longer_term_needs_more_than_what_lies_beyond_an_exact_one() -> None:
 def test_a_county_then_now_asks_about_now(registry: PolicyRegistry, text: str) -> None:
     q = understand(text, registry)
     assert q.intent is Intent.DEADLINE and q.region in {"陵川县", "罗山县", "乐至县"}
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("我叫没叫", "我交没交"),  # 叫 read jiao: the doubled question can only be the verb's
+        ("教不教钱", "交不交钱"),
+        ("叫了没叫上", "交了没交上"),
+        ("觉不觉得贵", "觉不觉得贵"),  # 觉 is usually jue: left alone
+        ("走没走", "走没走"),
+    ],
+)
+def test_a_doubled_question_on_a_sound_alike_of_paying(text: str, said: str) -> None:
+    assert respell_doubled(text) == said
+
+
+def test_an_inner_term_does_not_keep_the_longer_one_from_being_heard(registry: PolicyRegistry) -> None:
+    """报销 is heard (包销) but, said exactly, does not keep 零报销 from being heard around it (灵报销)."""
+    extractor = extractor_for(registry)
+    assert extractor.respell("灵报销有奖励吗") == "零报销有奖励吗"
+    assert extractor.respell("多久能包销") == "多久能报销"
+
+
+def test_a_place_suffix_said_exactly_lets_every_other_character_be_heard_otherwise() -> None:
+    assert SoundAlike(["青禾县"], suffixes=("县",)).respell("清河县交多少") == "青禾县交多少"
+    assert SoundAlike(["青禾县"]).respell("清河县交多少") == "清河县交多少"  # no suffix evidence: half must be own
+    assert SoundAlike(["青禾县"], suffixes=("县",)).respell("清河线交多少") == "清河线交多少"
+
+
+@pytest.mark.parametrize(("text", "region"), [("林川今年交多少", "陵川县"), ("你好,罗删医保啥时候截止", "罗山县")])
+def test_a_misheard_short_form_opening_a_message_or_clause(registry: PolicyRegistry, text: str, region: str) -> None:
+    assert understand(text, registry).region == region
+
+
+def test_a_function_word_opening_a_message_is_no_place(registry: PolicyRegistry) -> None:
+    assert extractor_for(registry).respell("周几截止") == "周几截止"  # 几 is never a character of 周集 heard otherwise
