@@ -72,9 +72,13 @@ async def _fee(query: Query, ctx: Context, sit: Situation) -> Answer:
         sources.append(pay.tier.source)
     sources.extend(c.unsaid.source for c in pay.considered if c.unsaid and c.category is pay.category)
     names = {key: group_name(ctx.registry, key) for key in pay.unknown_categories}
+    within = [payable_amount(policy, [key], query.tier) for asked in pay.unknown_categories
+              for key in WITHIN.get(asked, ()) if policy.category(key) is not None]
+    sources.extend(c.category.source for w in within for c in w.considered)
     return Answer("fee_category", sit.data(
         verdict=verdict.fee_category(query, pay, tiers, people),
         pay=pay,
+        within=within,
         people=people if pay.amount is not None and not pay.ambiguous and (pay.category or pay.group) else None,
         unknown_names=[names[k] for k in pay.unknown_categories],
         asked_tier=query.tier,
@@ -167,6 +171,10 @@ def _compare_groups(query: Query, ctx: Context, sit: Situation, details: list[st
         offers=details, feedback=True,
     ), remember=remember)
 
+
+# A group no notice subsidises as such, and the narrower groups within it a notice may subsidise, which not all of
+# its members are (a veteran is not always a 重点优抚对象): the answer names them beside the general fee.
+WITHIN = {"veteran": ("youfu",)}
 
 # A group asked without its grade (残疾人交多少) and the graded groups a notice may name instead.
 GRADES = {"disability": ("severe_disability", "general_disability")}

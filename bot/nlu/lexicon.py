@@ -62,8 +62,6 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
     # a disability with no grade said (残疾人交多少): every graded pattern above is longer, so it wins
     # (not the grade's own word, 肢体二级残疾; not the card, 残疾证怎么办)
     "disability": (r"(?<!级)残疾(?!证)(?:人员|人士|人|的)?", r"残障(?:人员|人士|人)?"),
-    # veterans in general, not the 重点优抚对象 (伤残军人, 复员军人, 带病回乡退伍军人: longer, so theirs)
-    "veteran": (r"(?:退役|退伍)(?:军人|士兵|兵|老兵)",),
     "dibao": (r"(?:吃|拿|领|享受|评上|办了)低保",),
     "dibao_edge": (r"低保边缘(?:户|家庭|人员|对象)?",),
     "tekun": (r"五保|三无人员|特困",),
@@ -88,10 +86,12 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
     "civil_injured_worker": (r"(?:民政)?伤残民工",),
 }
 
-# A veteran named (退伍的, 退役军人, 老兵): the 优抚 group whose fee the notices set, in a fee question only (a veteran
-# asking when collection ends, or about the late period, names no group: bot.nlu._query).
-VETERAN = r"(?:退伍|退役)(?:军人|老兵|兵|的)?|老兵"
-VETERAN_GROUP = "youfu"
+# A veteran named (退伍的, 退役军人, 老兵) and no narrower group (伤残军人, 带病回乡退伍军人 are 重点优抚对象:
+# theirs): veterans in general, whom no notice subsidises as such (the fee answer names the 重点优抚对象 a
+# notice does subsidise: not every veteran is one), in a fee question only (a veteran asking when collection
+# ends, or about the late period, names no group: bot.nlu._query).
+VETERAN = r"(?:退伍|退役)(?:军人|士兵|老兵|兵|的)?|老兵"
+VETERAN_GROUP = "veteran"
 
 # The domain's own words that voice input mishears (餐保, 叫费, 心生儿, 绑订): bot.nlu.sound respells what
 # sounds like them, together with the policies' category aliases, region, township and tier names.

@@ -73,6 +73,24 @@ async def test_a_group_the_notice_does_not_name_is_said_so_with_the_general_fee_
         assert "按个人缴费标准" not in text and "按您选择" not in text  # never as if the notice said it of them
 
 
+async def test_a_veteran_is_told_of_the_notices_youfu_group_without_being_counted_in_it():
+    # No notice subsidises veterans as such; 乐至县 二（三）1 subsidises 重点优抚对象 in full (540元, 高档次),
+    # 陵川县 四、5 在乡重点优抚对象 with no amount: named beside the general fee, with whom to ask whether one belongs.
+    for region, asked, said, source in (
+        ("乐至县", "我是退伍的老兵交多少",
+         "通知资助重点优抚对象（高档次个人缴纳0元），退役军人不一定属于。", "二（三）1"),
+        ("陵川县", "退役军人一年交多少钱",
+         "通知资助在乡重点优抚对象（未写明资助金额），退役军人不一定属于。", "四、5"),
+    ):
+        text = await ask(region, "2024-11-20", asked)
+        assert '通知没有提到"退役军人"的参保资助' in text, text
+        assert said in text and "是否属于" in text, text
+        assert source in text.splitlines()[-2], text
+        assert "您个人缴纳0元" not in text  # never as if the veteran were in the group
+    text = await ask("罗山县", "2024-11-20", "老兵交多少")  # no such group in its notice
+    assert '通知没有提到"退役军人"的参保资助' in text and "优抚" not in text, text
+
+
 async def test_a_group_asked_without_its_grade_gets_every_grade_the_notice_names():
     # 乐至县 二（三）2: 重度残疾（一、二级及精神三、四级） 低档次全额资助 400元; 二（三）3（2）: 一般残疾（三、四级）
     # 资助 200元 (50%).
