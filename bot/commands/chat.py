@@ -174,9 +174,9 @@ async def _chat(args: argparse.Namespace) -> int:
                 fake = fake or (DEFAULT_FAKE if await _alive(http, DEFAULT_FAKE + "/_fake/messages") else None)
             else:  # a server of our own, on the demo data and the demo's day, without a second scheduler
                 registry = load_registry(settings.policy_dirs)
-                await prepare_demo_database(settings, registry)
                 if settings.today is None:
                     config.set_clock(dt.datetime.combine(DEMO_TODAY, config.now().timetz()))
+                await prepare_demo_database(settings, registry, config.today())
                 print(t("chat.clock", today=config.today().isoformat()))
                 stack = await start_stack(settings, registry=registry, scheduler=False)
                 url, fake = stack.webhook_url, stack.fake_base

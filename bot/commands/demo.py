@@ -90,9 +90,11 @@ async def start_stack(settings: Settings, host: str = "127.0.0.1", port: int = 0
     return Stack(app, exits, webhook_url, fake_base, settings)
 
 
-async def prepare_demo_database(settings: Settings, registry: PolicyRegistry) -> DemoSummary:
-    """Migrate the database and load the demo county's fictional data (idempotent), before the app starts;
-    forget the messages planned for demo recipients by an earlier run, so this one sends its stage again."""
+async def prepare_demo_database(settings: Settings, registry: PolicyRegistry,
+                                today: dt.date | None = None) -> DemoSummary:
+    """Migrate the database and load the demo county's fictional data (idempotent; the payments made by the
+    demo's `today`), before the app starts; forget the messages planned for demo recipients by an earlier
+    run, so this one sends its stage again."""
     from bot.store.db import make_engine, make_sessionmaker
     from bot.store.demo import clear_demo_outbox, load_demo_data
     from bot.store.schema import ensure_schema
@@ -101,7 +103,7 @@ async def prepare_demo_database(settings: Settings, registry: PolicyRegistry) ->
     try:
         await ensure_schema(engine, registry=registry)
         sessions = make_sessionmaker(engine)
-        summary = await load_demo_data(sessions, registry, DEMO_REGION, DEMO_SCALE, settings=settings)
+        summary = await load_demo_data(sessions, registry, DEMO_REGION, DEMO_SCALE, settings=settings, today=today)
         await clear_demo_outbox(sessions)
         await demo_accounts(sessions, registry)
         return summary
@@ -166,7 +168,8 @@ def banner(stack: Stack, summary: DemoSummary, registry: PolicyRegistry, start: 
     lines += [
         t("demo.database", database=database),
         t("demo.data", region=summary.region, year=summary.year, scale=f"{DEMO_SCALE:g}",
-          residents=summary.residents, paid=summary.paid, contacts=summary.contacts, followers=summary.followers),
+          residents=summary.residents, paid=summary.paid, today=cn_date(summary.today),
+          contacts=summary.contacts, followers=summary.followers),
     ]
     if summary.samples:
         lines.append(t("demo.residents"))
@@ -191,7 +194,7 @@ async def _demo(settings: Settings, host: str, port: int, fake_port: int, on: dt
                 t("errors.port_hint_demo"))
     claim_scheduler(settings)
     registry = load_registry(settings.policy_dirs)
-    summary = await prepare_demo_database(settings, registry)
+    summary = await prepare_demo_database(settings, registry, on.date() if isinstance(on, dt.datetime) else on)
     start, stage = demo_clock_start(registry, settings, on)
     config.set_clock(start)
     if not os.environ.get("YIBAO_PUBLIC_URL"):  # the digests' township page links open this demo's server

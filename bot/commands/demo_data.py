@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from bot.commands.common import console, run_async, with_db
 from bot.commands.text import CommandError, t
 from bot.config import Settings
+from bot.render import cn_date
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -40,7 +41,8 @@ async def demo_data(args: argparse.Namespace) -> int:
             out.print(f"[red]{exc}[/red]")
             return 1
         out.print(t("demo-data.loaded", region=summary.region, year=summary.year, residents=summary.residents,
-                    paid=summary.paid, contacts=summary.contacts, followers=summary.followers))
+                    paid=summary.paid, today=cn_date(summary.today), contacts=summary.contacts,
+                    followers=summary.followers))
         return 0
 
     return await with_db(work)

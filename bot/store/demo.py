@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import config
 from bot.catalogue import t
 from bot.config import Settings
 from bot.rules.calculator import payable_amount
@@ -62,10 +63,11 @@ class DemoSummary:
     region: str
     year: int
     residents: int
-    paid: int
+    paid: int  # by `today`
     contacts: int
     followers: int
     samples: tuple[DemoResident, ...] = ()  # an unpaid, a paid and a needy-group resident, none bound
+    today: dt.date | None = None  # the day the payments were counted to
 
 
 def demo_policy(registry: PolicyRegistry, region: str, year: int | None = None) -> Policy:
@@ -96,11 +98,15 @@ async def load_demo_data(
     *,
     year: int | None = None,
     settings: Settings | None = None,
+    today: dt.date | None = None,
 ) -> DemoSummary:
-    """Residents at `scale` × each unit's target, ~60-85% of them paid (varying by township), needy groups
-    at the notice's or plausible rates, contacts for every township and the county, followers bound to
-    unpaid residents. `settings` gives the HMAC key (default: from the environment)."""
+    """Residents at `scale` × each unit's target, ~60-85% of them paying over the season (varying by
+    township), needy groups at the notice's or plausible rates, contacts for every township and the county,
+    followers bound to unpaid residents. Only payments made by `today` (default: the clock's today) are
+    written, as an import refuses a payment dated after today: the demo's counts are the dashboard's, and a
+    later demo day finds more residents paid. `settings` gives the HMAC key (default: from the environment)."""
     settings = settings or Settings.from_env()
+    today = today or config.today()
     key = settings.id_hmac_key.encode()
     name = registry.region_name(region) or region
     policy = demo_policy(registry, name, year)
@@ -140,17 +146,17 @@ async def load_demo_data(
                     "_pay": (_paid_on(rng, policy), rng.choice(DEMO_CHANNELS)) if pays else None,
                 })
                 if len(batch) >= BATCH:
-                    paid += await _write(session, dialect, batch, policy, unpaid)
+                    paid += await _write(session, dialect, batch, policy, unpaid, today)
                     residents += len(batch)
                     batch = []
             if batch:
-                paid += await _write(session, dialect, batch, policy, unpaid)
+                paid += await _write(session, dialect, batch, policy, unpaid, today)
                 residents += len(batch)
         contacts = await _contacts(session, dialect, policy, region_index)
         followers, bound = await _followers(session, dialect, name, unpaid, rng, region_index)
         samples = await _samples(session, candidates, bound)
         await session.commit()
-    return DemoSummary(name, year, residents, paid, contacts, followers, samples)
+    return DemoSummary(name, year, residents, paid, contacts, followers, samples, today)
 
 
 async def _samples(session: AsyncSession, candidates: list[tuple[DemoResident, str]],
@@ -199,7 +205,7 @@ async def _scale_targets(session: AsyncSession, policy: Policy, scale: float) ->
 
 
 async def _write(session: AsyncSession, dialect: str, batch: list[dict[str, Any]], policy: Policy,
-                 unpaid: list[str]) -> int:
+                 unpaid: list[str], today: dt.date) -> int:
     rows = [{k: v for k, v in r.items() if k[0] != "_"} for r in batch]
     await session.execute(insert(dialect, Resident.__table__).on_conflict_do_nothing(), rows)
     hmacs = [r["id_hmac"] for r in batch]
@@ -210,7 +216,7 @@ async def _write(session: AsyncSession, dialect: str, batch: list[dict[str, Any]
     for r in batch:
         rid = ids_by_hmac[r["id_hmac"]]
         cats.extend({"resident_id": rid, "insurance_year": policy.insurance_year, "category": c} for c in r["_cats"])
-        if r["_pay"] is None:
+        if r["_pay"] is None or r["_pay"][0] > today:  # not paid, or not yet
             unpaid.append(r["id_hmac"])
             continue
         amount = payable_amount(policy, r["_cats"]).amount

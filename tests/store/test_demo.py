@@ -61,3 +61,22 @@ async def test_two_regions_side_by_side(store: Store) -> None:
     assert counties["周集镇"] == zhouji.residents and counties["陵川县"] > 0
     # A 包片领导 covers several townships with one number, but no number is shared by two people.
     assert len({phone for _c, _n, phone in people}) == len(people)
+
+
+async def test_demo_data_on_a_day_of_the_season_pays_nobody_after_it(store: Store) -> None:
+    # An import refuses a payment dated after today, so the demo writes none: the count it prints is the
+    # dashboard's, and a later demo day finds more residents paid (the same people: the seed decides them).
+    day = dt.date(2024, 11, 20)  # `make run`'s day, inside 陵川县 2025年度 (2024年9月1日至2025年2月25日)
+    early = await load_demo_data(store.sessions, store.registry, "陵川县", 0.01, seed=5, settings=store.settings,
+                                 today=day)
+    async with store.sessions() as s:
+        latest = (await s.execute(select(func.max(Payment.paid_on)))).scalar_one()
+        rows = await township_progress(s, "陵川县", 2025, day, store.registry)
+    assert latest <= day and early.today == day
+    assert early.paid == sum(r.paid for r in rows if not r.village) > 0
+
+    later = await load_demo_data(store.sessions, store.registry, "陵川县", 0.01, seed=5, settings=store.settings,
+                                 today=dt.date(2025, 2, 25))
+    assert later.residents == early.residents and early.paid < later.paid
+    async with store.sessions() as s:
+        assert (await s.execute(select(func.count()).select_from(Payment))).scalar_one() == later.paid
