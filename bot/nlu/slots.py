@@ -64,6 +64,7 @@ _PLACE_OPENS = re.compile(r"(?:^|(?<=[,.;!?们]))([\u4e00-\u9fff]{2})")
 # What follows a verb, not a place: a sound-alike said before it is an ordinary word (太阳落山了, 落山以后,
 # 到落山的时候: the sun setting, not 罗山).
 _AS_EVENT = re.compile(r"了|着|起来|下去|以后|之后|的时候")
+_SUFFIX_AFTER = re.compile(r"[县镇市区]")
 _PLACE_BEFORE = re.compile(r"(?:(?<![\s\S])|(?<=[是在住到回去从]))(?=([\u4e00-\u9fff]{2}))")
 # Provinces and cities said before a county (我老家河南省信阳市光山县的): places too, for `SlotExtractor.rest`.
 _ABOVE_COUNTY = re.compile(r"(?:(?![家是在住的我俺咱])[\u4e00-\u9fff]){2,3}?[省市](?=[\u4e00-\u9fff])")
@@ -200,9 +201,13 @@ class SlotExtractor:
 
         # Sound-alikes of the names above (bare two-character region forms excepted: 周几 is not 周集).
         sound_terms = [*aliases, *registry.tier_aliases(), *lexicon.SOUND_TERMS, *self._township_of]
-        sound_terms += [term for term in self._region_of if len(term) >= 3]
+        # A region's full name written with other characters (清河县, 青河县 for 青禾县) is another place, never respelt
+        # as ours (one county's figures must not answer another's resident): it is heard, and asked about
+        # (`heard_region`).
+        full_names = [term for term in self._region_of if len(term) >= 3]
         self._sounds = SoundAlike(sound_terms, keep=[term for term in self._region_of if len(term) == 2],
-                                  suffixes=_PLACE_SUFFIXES, inner=lexicon.SOUND_TERMS_INNER)
+                                  inner=lexicon.SOUND_TERMS_INNER)
+        self._full_sounds = SoundAlike(full_names, suffixes=_PLACE_SUFFIXES)
         # ... and the two-character short forms (林川 for 陵川) only where a place is said (我是林川的, 在林川).
         self._place_sounds = SoundAlike([term for term in self._region_of if len(term) == 2], fuzzy=True)
 
@@ -218,8 +223,18 @@ class SlotExtractor:
         return text
 
     def _place_heard(self, said: str, text: str, end: int) -> str:
-        """A bare two-character place name heard in `said` (林川 for 陵川), unless a verb's ending follows (落山了)."""
-        return said if _AS_EVENT.match(text, end) else self._place_sounds.respell(said)
+        """A bare two-character place name heard in `said` (林川 for 陵川), unless a verb's ending follows (落山了) or
+        a place's suffix does (清河县 is another county than 青禾县: `heard_region`)."""
+        if _AS_EVENT.match(text, end) or _SUFFIX_AFTER.match(text, end):
+            return said
+        return self._place_sounds.respell(said)
+
+    def heard_region(self, text: str) -> tuple[str, str] | None:
+        """(the place as written, our region it sounds like) for a full place name written with other characters
+        than ours (清河县: 青禾县), when the text names none of ours."""
+        for start, end, term in self._full_sounds.heard(text):
+            return text[start:end], self._region_of[term]
+        return None
 
     def _group_at(self, text: str, position: int) -> bool:
         """Whether a group's name (an alias or a colloquial pattern) starts at `position`."""
@@ -367,9 +382,12 @@ class SlotExtractor:
         extras: dict[str, str] = {}
         unknown = None
         if region is None:
-            unknown = self.unknown_county(text)
+            heard = self.heard_region(text)
+            unknown = heard[0] if heard else self.unknown_county(text)
             if unknown:
                 extras["unknown_region"] = unknown
+            if heard:
+                extras["heard_as"] = heard[1]
         if len(regions) > 1:
             extras["regions"] = ",".join(regions)
         mentions = self._mentions(text)
