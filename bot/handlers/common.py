@@ -36,14 +36,20 @@ class Situation:
 
 
 def region_of(query: Query, ctx: Context) -> str | None:
+    """The region a question is answered for: the one it names, else the follower's; none where it names a place
+    that is not ours (霍邱县交多少钱, 清河县…: another county's resident must never get our figures)."""
+    if query.region is None and "unknown_region" in query.extras:
+        return None
     return query.region or ctx.speaker.region or ctx.settings.default_region
 
 
 def ask_region(query: Query, ctx: Context) -> Answer:
-    """The question needs a county: ask which, and keep the question to answer when it comes."""
+    """The question needs a county: ask which (the one a place written otherwise sounds like first: 清河县, 您问的是
+    青禾县吗), and keep the question to answer when it comes."""
     return Answer(
         "ask_region",
-        {"regions": ctx.registry.regions(), "unknown": query.extras.get("unknown_region")},
+        {"regions": ctx.registry.regions(), "unknown": query.extras.get("unknown_region"),
+         "heard_as": query.extras.get("heard_as")},
         remember={"pending": query.text},
     )
 

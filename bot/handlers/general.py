@@ -82,7 +82,8 @@ async def set_region(query: Query, ctx: Context) -> Answer:
     if query.region is None:
         unknown = query.extras.get("unknown_region")
         if unknown:
-            return Answer("unknown_region", {"asked": unknown, "regions": ctx.registry.regions()})
+            return Answer("unknown_region", {"asked": unknown, "regions": ctx.registry.regions(),
+                                             "heard_as": query.extras.get("heard_as")})
         return Answer("ask_region", {"regions": ctx.registry.regions(), "unknown": None},
                       remember={"region": None, "township": None})
     township = query.township if query.region != ctx.speaker.region or query.township else ctx.speaker.township

@@ -12,6 +12,7 @@ their own, as binding does; a consent is the speaker's (`Speaker.consent`), kept
   switch. A name another account registered there first is refused, and the bureau's audit log shows it.
 - 订阅提醒 / 退订提醒, or the menu keys REMIND_ON / REMIND_OFF (REMINDERS): the resident's consent to payment
   reminders, kept with the time when the message's answer is stored (bot/store/followers.py `apply_writes`).
+  Reminders asked about (有交费提醒吗) are explained, and how to turn them on; no consent is recorded.
 - The subscription-notice popup (SUBSCRIBE_POPUP): the choice made for our reminder template is the consent.
 - TEMPLATESENDJOBFINISH / MASSSENDJOBFINISH (RECEIPT): kept and matched to the outbox row or broadcast batch
   (bot/store/receipts.py); not the follower's doing (the edge writes nothing of theirs for it).
@@ -114,7 +115,10 @@ async def official_name(query: Query, ctx: Context) -> Answer:
 
 @router.handles(Intent.REMINDERS)
 async def reminders(query: Query, ctx: Context) -> Answer:
-    """订阅提醒 / 退订提醒 (topic "on" / "off"; extras {"via": "menu"} from the menu): consent to reminders."""
+    """订阅提醒 / 退订提醒 (topic "on" / "off"; extras {"via": "menu"} from the menu): consent to reminders;
+    reminders asked about (有交费提醒吗, topic "ask"): what they are and how to turn them on, nothing recorded."""
+    if query.topic == "ask":
+        return Answer("reminder_about")
     if ctx.sessions is None or ctx.speaker.anonymous:
         return Answer("consent_unavailable")
     yes = query.topic == "on"  # kept with the follower when the message is answered (bot/store/followers.py)

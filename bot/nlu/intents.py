@@ -5,7 +5,8 @@ the one whose pattern matches earliest. A new intent, or a new way of asking, is
 
 Precedence, highest first (why, where it is not obvious):
   REMINDERS 96-97, UNBIND 95, BIND 90 .. account commands are unambiguous (订阅提醒 / 退订提醒, 到时候提醒我一下;
-                                         stopping one, 别再推提醒了, outranks asking for one)
+                                         stopping one, 别再推提醒了, outranks asking for one; asked about,
+                                         有交费提醒吗, 94: explained)
   ENROLMENT_REWARD 89 .................. 连续参保/零报销 raising the 大病保险 limit is ours, unlike 大病保险 86
   OUT_OF_SCOPE 86-88 ................... 养老保险交了吗 is about pensions even though it says 交了吗
   MY_STATUS 85 ......................... 我交了吗 / 交没交, whatever else is mentioned; having paid, how to check
@@ -88,7 +89,28 @@ class IntentRule:
         if self.when is not None and not self.when(slots):
             return None
         positions = [m.start() for p in self.patterns if (m := p.search(text))]
+        if positions and slots.mentions and self.when not in _GROUP_CONDITIONS:
+            positions = [start for p in self.patterns if (start := _outside(p, text, slots.mentions)) is not None]
         return RuleMatch(self, min(positions)) if positions else None
+
+
+def _outside(pattern: re.Pattern[str], text: str, mentions: tuple[str, ...]) -> int | None:
+    """Where `pattern` first matches `text` other than wholly inside a group's name said (回乡 in 带病回乡退伍军人: the
+    group's own words, no evidence of the migrants' return); a match reaching beyond the name counts (申请低保)."""
+    inside = [(i, i + len(said)) for said in mentions for i in _occurrences(text, said)]
+    for m in pattern.finditer(text):
+        if not any(start <= m.start() and m.end() <= end for start, end in inside):
+            return m.start()
+    return None
+
+
+def _occurrences(text: str, said: str) -> list[int]:
+    found: list[int] = []
+    i = text.find(said)
+    while i >= 0:
+        found.append(i)
+        i = text.find(said, i + 1)
+    return found
 
 
 def rule(
@@ -122,6 +144,10 @@ def _has_tier(slots: Slots) -> bool:
 
 def _no_tier(slots: Slots) -> bool:
     return not slots.tier
+
+
+# The conditions of the rules that read a group named (低保户多少钱, 我是低保户): their patterns may match its words.
+_GROUP_CONDITIONS: tuple[SlotCondition | None, ...] = (_has_category, _has_category_or_tier, _has_tier)
 
 
 # A clause in which no village, service point, school or 代办员 pays (村干部能帮我爹交不, 给孩子在学校交可以吗: the
@@ -261,6 +287,8 @@ _REMIND_ME = (rf"(?:(?:提醒|通知|喊|叫(?=(?:我|俺|咱)(?:们)?(?:一声|
 # What may stand between a request's opening (记得, 到时候) and the reminder, not someone else who reminds (到时候村里会
 # 通知我吗: a question about the village).
 _NOT_ANOTHER = r"(?:(?![村乡镇会他她人谁没])[^,.;!?]){0,8}?"
+# A clause about the account's own reminders, not someone else's (村里会提醒吗, 他们会通知吗: a story of theirs).
+_OURS = r"(?:^|(?<=[,.;!?]))(?![^,.;!?]*(?:村|乡里|镇上|干部|他|她|别人|人家|谁))[^,.;!?]{0,10}?"
 # Enrolled without a break, told in words (连着交了, 年年都交, 一直参保, 从没断过, 一直不断交, 一年不落).
 _CONTINUOUS = (r"(?:(?:连着|连续|年年|每年都|一直|从来|从)(?:都)?(?:[交缴]|参保|买|不断|没(?:有)?断)"
                r"|不断(?:[交缴]|保|档)|没(?:有)?断(?:过)?(?:[交缴]|保|档)|一年(?:都|也)?(?:不|没)落)")
@@ -298,6 +326,14 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?:取消|关闭|关掉|关了|退订|停掉|停了|停止)(?:这个|那个)?(?:交费|缴费|交钱)?(?:的)?(?:提醒|通知|推送)",
          r"(?:提醒|通知|推送)(?:给我|帮我)?(?:关|停|取消|退订)(?:了|掉)",
          topic="off"),
+    # asked about, not asked for (有交费提醒吗, 会不会提醒, 提醒功能怎么开): what reminders are and how to turn them on
+    # (a request, 能提醒我吗, is reminders_on's; someone else's, 村里会提醒吗, a story of theirs)
+    rule("reminders_asked", Intent.REMINDERS, 94,
+         rf"{_OURS}(?:有没有|有|会不会|会|能不能|能|可以|可不可以)(?:个|什么|啥)?(?:交费|缴费|交钱|缴钱|到期|截止)?(?:的)?提醒"
+         r"(?!我|俺|咱)",
+         rf"{_OURS}(?:提醒(?:功能|服务)|(?:交费|缴费|交钱|缴钱)提醒(?:是|有|在|怎么|咋|如何|吗|么|嘛))",
+         rf"{_OURS}{HOW}(?:才能)?(?:开|订|设|收|接收|开通|打开)[^,.;!?]{{0,4}}提醒",
+         topic="ask"),
     rule("unbind", Intent.UNBIND, 95, r"解绑|解除(?:绑定|关联)|取消绑定|不(?:想)?绑(?:定)?了|不要绑定了",
          # the bound ID named, then undone: 把我绑的那个身份证解除掉, 绑定的身份证删了吧
          r"绑(?:定)?(?:的|了的|上的)[^,.;!?]{0,8}(?:解除|解开|取消|删除|删掉|删了|去掉|撤销)",

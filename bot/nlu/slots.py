@@ -61,6 +61,10 @@ _PLACE_SAID = re.compile(r"(^|[是在住到回去从])([\u4e00-\u9fff]{2})(?=[�
 # ... and opening a message or a clause, whatever follows (林川今年交多少, 你好,罗删医保啥时候截止, 俺们林川): where a
 # resident names the place a question is about. A sound-alike holding a function word (周几) is never a place.
 _PLACE_OPENS = re.compile(r"(?:^|(?<=[,.;!?们]))([\u4e00-\u9fff]{2})")
+# What follows a verb, not a place: a sound-alike said before it is an ordinary word (太阳落山了, 落山以后,
+# 到落山的时候: the sun setting, not 罗山).
+_AS_EVENT = re.compile(r"了|着|起来|下去|以后|之后|的时候")
+_SUFFIX_AFTER = re.compile(r"[县镇市区]")
 _PLACE_BEFORE = re.compile(r"(?:(?<![\s\S])|(?<=[是在住到回去从]))(?=([\u4e00-\u9fff]{2}))")
 # Provinces and cities said before a county (我老家河南省信阳市光山县的): places too, for `SlotExtractor.rest`.
 _ABOVE_COUNTY = re.compile(r"(?:(?![家是在住的我俺咱])[\u4e00-\u9fff]){2,3}?[省市](?=[\u4e00-\u9fff])")
@@ -88,6 +92,9 @@ class Slots:
     # The text without the places it names (陵川县有啥新政策没 -> 有啥新政策没): what the message says beside
     # where, which tells a message that is only a place (我是陵川县的) from a question naming one.
     rest: str = ""
+    # The groups' names as said (带病回乡退伍军人, 伤残民工): their words name the group, and are no evidence of
+    # anything else asked (回乡 in 带病回乡退伍军人 is not the migrants' return: bot.nlu.intents).
+    mentions: tuple[str, ...] = ()
 
     @property
     def place_named(self) -> bool:
@@ -194,22 +201,40 @@ class SlotExtractor:
 
         # Sound-alikes of the names above (bare two-character region forms excepted: 周几 is not 周集).
         sound_terms = [*aliases, *registry.tier_aliases(), *lexicon.SOUND_TERMS, *self._township_of]
-        sound_terms += [term for term in self._region_of if len(term) >= 3]
+        # A region's full name written with other characters (清河县, 青河县 for 青禾县) is another place, never respelt
+        # as ours (one county's figures must not answer another's resident): it is heard, and asked about
+        # (`heard_region`).
+        full_names = [term for term in self._region_of if len(term) >= 3]
         self._sounds = SoundAlike(sound_terms, keep=[term for term in self._region_of if len(term) == 2],
-                                  suffixes=_PLACE_SUFFIXES, inner=lexicon.SOUND_TERMS_INNER)
+                                  inner=lexicon.SOUND_TERMS_INNER)
+        self._full_sounds = SoundAlike(full_names, suffixes=_PLACE_SUFFIXES)
         # ... and the two-character short forms (林川 for 陵川) only where a place is said (我是林川的, 在林川).
         self._place_sounds = SoundAlike([term for term in self._region_of if len(term) == 2], fuzzy=True)
 
     def respell(self, text: str) -> str:
         """`text` with sound-alikes of the domain's terms and the policies' names spelt as those (底保 -> 低保)."""
         text = self._sounds.respell(respell_doubled(text))
-        text = _PLACE_SAID.sub(lambda m: m.group(1) + self._place_sounds.respell(m.group(2)), text)
-        text = _PLACE_OPENS.sub(lambda m: self._place_sounds.respell(m.group(1)), text)
+        text = _PLACE_SAID.sub(lambda m: m.group(1) + self._place_heard(m.group(2), text, m.end()), text)
+        text = _PLACE_OPENS.sub(lambda m: self._place_heard(m.group(1), text, m.end()), text)
         for m in _PLACE_BEFORE.finditer(text):
             start = m.start()
             if self._group_at(text, start + 2) and (said := self._place_sounds.respell(m.group(1))) != m.group(1):
                 return text[:start] + said + text[start + 2 :]  # one place opens a message's group
         return text
+
+    def _place_heard(self, said: str, text: str, end: int) -> str:
+        """A bare two-character place name heard in `said` (林川 for 陵川), unless a verb's ending follows (落山了) or
+        a place's suffix does (清河县 is another county than 青禾县: `heard_region`)."""
+        if _AS_EVENT.match(text, end) or _SUFFIX_AFTER.match(text, end):
+            return said
+        return self._place_sounds.respell(said)
+
+    def heard_region(self, text: str) -> tuple[str, str] | None:
+        """(the place as written, our region it sounds like) for a full place name written with other characters
+        than ours (清河县: 青禾县), when the text names none of ours."""
+        for start, end, term in self._full_sounds.heard(text):
+            return text[start:end], self._region_of[term]
+        return None
 
     def _group_at(self, text: str, position: int) -> bool:
         """Whether a group's name (an alias or a colloquial pattern) starts at `position`."""
@@ -268,6 +293,10 @@ class SlotExtractor:
         return _ABOVE_COUNTY.sub("", text)
 
     def categories_in(self, text: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(key for key, _ in self._mentions(text)))
+
+    def _mentions(self, text: str) -> list[tuple[str, str]]:
+        """(key, the words said) of each group named and not denied, in order."""
         spans: list[tuple[int, int, int, str]] = []  # (start, -length, source rank, key)
         if self._alias_re is not None:
             for m in self._alias_re.finditer(text):
@@ -278,17 +307,15 @@ class SlotExtractor:
             for m in pattern.finditer(text):
                 spans.append((m.start(), -len(m.group(0)), 1, key))
         spans.sort()
-        keys: list[str] = []
+        found: list[tuple[str, str]] = []
         covered_to = -1
         for start, neg_len, _rank, key in spans:
             if start < covered_to:
                 continue
             covered_to = start - neg_len
-            if _negated(text, start):
-                continue
-            if key not in keys:
-                keys.append(key)
-        return tuple(keys)
+            if not _negated(text, start):
+                found.append((key, text[start:covered_to]))
+        return found
 
     @staticmethod
     def veteran_in(text: str) -> bool:
@@ -355,12 +382,16 @@ class SlotExtractor:
         extras: dict[str, str] = {}
         unknown = None
         if region is None:
-            unknown = self.unknown_county(text)
+            heard = self.heard_region(text)
+            unknown = heard[0] if heard else self.unknown_county(text)
             if unknown:
                 extras["unknown_region"] = unknown
+            if heard:
+                extras["heard_as"] = heard[1]
         if len(regions) > 1:
             extras["regions"] = ",".join(regions)
-        categories = self.categories_in(text)
+        mentions = self._mentions(text)
+        categories = tuple(dict.fromkeys(key for key, _ in mentions))
         veteran = not categories and self.veteran_in(text)
         return Slots(
             region=region,
@@ -373,6 +404,7 @@ class SlotExtractor:
             regions=regions,
             extras=extras,
             rest=self.without_places(text) if region or township or unknown else text,
+            mentions=tuple(dict.fromkeys(said for _, said in mentions)),
         )
 
 

@@ -125,8 +125,17 @@ class SoundAlike:
         return len(term) >= 3 and term.endswith(self._suffixes) and span[-1] == term[-1]
 
     def respell(self, text: str) -> str:
+        out: list[str] = []
+        done = 0
+        for start, end, term in self.heard(text):
+            out += [text[done:start], term]
+            done = end
+        return "".join(out) + text[done:] if out else text
+
+    def heard(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, term) of each span of `text` that sounds like a term, in order."""
         if self._exact is None or not text:
-            return text
+            return []
         cover: list[tuple[int, int] | None] = [None] * len(text)  # the exact term at each position
         for m in self._exact.finditer(text):
             cover[m.start() : m.end()] = [(m.start(), m.end())] * (m.end() - m.start())
@@ -143,7 +152,7 @@ class SoundAlike:
             return any(cover[k] for k in range(start, end)) and not any(
                 cover[k] is None and text[k] == term[k - start] for k in range(start, end))
 
-        out: list[str] = []
+        spans: list[tuple[int, int, str]] = []
         i = 0
         while i < len(text):
             found = None
@@ -154,12 +163,11 @@ class SoundAlike:
                     found = term
                     break
             if found is None:
-                out.append(text[i])
                 i += 1
             else:
-                out.append(found)
+                spans.append((i, i + len(found), found))
                 i += len(found)
-        return "".join(out)
+        return spans
 
     def _candidates(self, text: str, i: int) -> list[str]:
         """Terms whose first two characters may sound like text[i : i + 2], longest first."""

@@ -27,3 +27,11 @@ async def test_a_forged_scene_is_refused_and_remembers_no_pending_name(registry:
     reply = await respond(Query(Intent.OFFICIAL_SCAN, "", topic="scan", extras={"scene": "o.1.leader.x.forged"}), ctx)
     assert "这个登记二维码无效" in reply.text
     assert "official" not in reply.speaker.state
+
+
+async def test_reminders_asked_about_are_explained_with_how_to_turn_them_on(registry: PolicyRegistry) -> None:
+    ctx = Context(today=NOW.date(), registry=registry, now=NOW)
+    reply = await respond("有交费提醒吗", ctx)
+    assert (reply.intent, reply.query.topic) == (Intent.REMINDERS, "ask")
+    assert "订阅提醒" in reply.text and "绑定" in reply.text
+    assert reply.speaker.consent is None

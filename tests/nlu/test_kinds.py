@@ -191,7 +191,7 @@ def test_a_household_registration_not_moved_asks_whether_a_non_local_may_enrol(r
     ("陵川县政府不助每人多少", "fiscal_subsidy", "陵川县"),  # 不 for 补 in 政府补助
     ("罗山县养佬保险交多少", "out_of_scope", "罗山县"),  # 佬 for 老: a pension
     ("乐至县怎么用亲晴账户", "family_account", "乐至县"),
-    ("青河县多少钱一年", "fee", "青禾县"),  # 河 for 禾 in a county name
+    ("青河多少钱一年", "fee", "青禾县"),  # 河 for 禾 in a county's short name (青河县 is another county's)
     ("罗山县医保在网上咋教", "channels", "罗山县"),  # 教 heard for 交
 ])
 def test_terms_heard_otherwise_are_understood(text, intent, region, registry):

@@ -10,9 +10,11 @@ from bot.rules.loader import PolicyRegistry
 
 
 def test_terms_from_the_policies_not_a_list_of_misspellings(mini_registry: PolicyRegistry) -> None:
-    # 甲山县 and its aliases exist only in the in-memory registry: a mis-heard 假山县 / 底保 / 特昆 still reads.
+    # 甲山县 and its aliases exist only in the in-memory registry: a mis-heard 底保 / 特昆 still reads, and a county's
+    # full name written otherwise (假山县) is heard as another place that sounds like it, to be confirmed.
     q = understand("假山县底保户一年交多少", mini_registry)
-    assert (q.intent, q.region, q.categories) == (Intent.FEE, "甲山县", ("dibao",))
+    assert (q.intent, q.region, q.categories) == (Intent.FEE, None, ("dibao",))
+    assert q.extras == {"unknown_region": "假山县", "heard_as": "甲山县"}
     q = understand("乙水县三级惨疾交多少钱", mini_registry)
     assert (q.region, q.categories) == ("乙水县", ("general_disability",))
     assert understand("西胡镇的特昆交多少", mini_registry).categories == ("tekun",)
@@ -21,15 +23,33 @@ def test_terms_from_the_policies_not_a_list_of_misspellings(mini_registry: Polic
 @pytest.mark.parametrize(
     ("text", "region", "categories"),
     [
-        ("罗删县的五保户多少钱", "罗山县", ("tekun",)),  # 删/山 san~shan (fuzzy, three characters)
-        ("凌川县优扶对象要交钱不", "陵川县", ("youfu",)),
-        ("乐治县监侧户交多少", "乐至县", ("monitored",)),
+        ("罗删的五保户多少钱", "罗山县", ("tekun",)),  # 删/山 san~shan (fuzzy)
+        ("凌川优扶对象要交钱不", "陵川县", ("youfu",)),
+        ("乐治监侧户交多少", "乐至县", ("monitored",)),
         ("陵川县返频户交多少", "陵川县", ("returned_poor",)),
     ],
 )
 def test_misheard_regions_and_categories(registry: PolicyRegistry, text: str, region: str, categories: tuple) -> None:
     q = understand(text, registry)
     assert (q.intent, q.region, q.categories) == (Intent.FEE, region, categories)
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "ours"),
+    [
+        ("清河县交多少钱", "清河县", "青禾县"),  # a real county in Hebei
+        ("青河县什么时候截止", "青河县", "青禾县"),  # and one in Xinjiang
+        ("罗删县的五保户多少钱", "罗删县", "罗山县"),
+        ("周吉镇的新农合在哪交", "周吉镇", "周集镇"),
+    ],
+)
+def test_a_full_place_name_written_otherwise_is_another_place(registry: PolicyRegistry, text: str, written: str,
+                                                              ours: str) -> None:
+    """X县 / X镇 in other characters than ours is another place, never answered with our county's figures: it is
+    heard as the region it sounds like, for the answer to ask about (您问的是青禾县吗)."""
+    q = understand(text, registry)
+    assert q.region is None
+    assert (q.extras["unknown_region"], q.extras["heard_as"]) == (written, ours)
 
 
 @pytest.mark.parametrize(

@@ -128,6 +128,14 @@ async def test_only_residents_who_agreed_get_reminders(bot, fake):
     assert sent == [yes.openid]
 
 
+async def test_reminders_asked_about_record_no_consent(bot, fake):
+    state = wire(bot, fake)
+    (person,) = await add_people(bot.app[SESSIONS], [Person("礼义镇", consents=None)])
+    assert "订阅提醒" in await bot.ask(text_xml(person.openid, "有交费提醒吗"))
+    await run_job(bot, REMIND_5D)
+    assert not [c for c in state.calls if c["endpoint"] == "message/template/send"]
+
+
 async def test_consent_is_changed_by_a_word_or_the_menu(bot, fake):
     state = wire(bot, fake)
     (person,) = await add_people(bot.app[SESSIONS], [Person("礼义镇", consents=None)])
