@@ -160,6 +160,18 @@ def setup_health(app: web.Application) -> None:
 STATEMENT_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "asyncpg")
 
 
+async def _nosniff(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+
+
+def setup_nosniff(app: web.Application) -> None:
+    """Every answer is taken for the type it declares, never sniffed: the webhook's GET answer echoes
+    `echostr`, which its signature does not cover, so a signed URL can reflect any text; as text/plain with
+    nosniff a browser shows markup in it as text. The same holds for refusals quoting a request, and for the
+    console's pages and files."""
+    app.on_response_prepare.append(_nosniff)
+
+
 def setup_private_logs() -> None:
     for name in STATEMENT_LOGGERS:
         logger = logging.getLogger(name)
@@ -184,6 +196,7 @@ def create_app(
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     setup_private_logs()
+    setup_nosniff(app)
     setup_registry(app, registry)
     setup_db(app)
     setup_wechat_client(app)

@@ -89,17 +89,23 @@ _DATE_PATTERNS = (
     re.compile(r"(\d{4})(\d{2})(\d{2})"),
 )
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+# A date column formatted as numbers holds the date's serial: days since _EXCEL_EPOCH (45611 is 2024-11-15). A
+# serial between these dates is read as that date, in an xlsx cell and in a CSV exported from one alike.
+SERIAL_DATES = (dt.date(2000, 1, 1), dt.date(2100, 12, 31))
+_SERIAL_RANGE = tuple((d - _EXCEL_EPOCH).days for d in SERIAL_DATES)
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 def parse_date(cell: Cell) -> dt.date:
-    """2024-11-20, 2024/11/20, 2024.11.20, 2024年11月20日, 20241120, an Excel date or date serial."""
+    """2024-11-20, 2024/11/20, 2024.11.20, 2024年11月20日, 20241120, an Excel date, or an Excel date serial
+    (45611, 45611.4375) within SERIAL_DATES, as a number or as text."""
     if isinstance(cell, dt.datetime):
         return cell.date()
     if isinstance(cell, dt.date):
         return cell
-    if isinstance(cell, int | float) and not isinstance(cell, bool) and 20_000 < cell < 80_000:
-        return _EXCEL_EPOCH + dt.timedelta(days=int(cell))
     raw = text_of(cell)
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        return _serial_date(cell, raw)
     if not raw:
         raise ValueError(t("import.cells.date_empty"))
     for pattern in _DATE_PATTERNS:
@@ -109,7 +115,16 @@ def parse_date(cell: Cell) -> dt.date:
                 return dt.date(int(m[1]), int(m[2]), int(m[3]))
             except ValueError:
                 raise ValueError(t("import.cells.date_impossible", date=raw)) from None
+    if _NUMBER.fullmatch(raw):
+        return _serial_date(float(raw), raw)
     raise ValueError(t("import.cells.date_unreadable", date=raw))
+
+
+def _serial_date(number: float, raw: str) -> dt.date:
+    first, last = _SERIAL_RANGE
+    if first <= number < last + 1:  # a fraction is the time of day
+        return _EXCEL_EPOCH + dt.timedelta(days=int(number))
+    raise ValueError(t("import.cells.date_serial", date=raw, first=SERIAL_DATES[0], last=SERIAL_DATES[1]))
 
 
 def parse_amount(cell: Cell) -> int:

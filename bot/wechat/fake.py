@@ -6,9 +6,11 @@ stays the same while valid; force_refresh replaces it), and records every call:
     GET    /_fake/messages            every call so far, as a JSON list (?endpoint=custom/send filters)
     DELETE /_fake/messages            forget them
     POST   /_fake/inject              {"endpoint": "custom/send", "errcode": 45009, "http_status": 500,
-                                       "delay_s": 6, "late_s": 6, "times": 1}: the next `times` calls fail
-                                       (or wait before acting: delay_s; or act, then wait before answering:
-                                       late_s, a call the caller may give up on though it was delivered)
+                                       "body": "<html>", "delay_s": 6, "late_s": 6, "times": 1}: the next
+                                       `times` calls fail (`body`: answered with this text as it is, not
+                                       JSON, with http_status or 200, and not acted on; or wait before
+                                       acting: delay_s; or act, then wait before answering: late_s, a call
+                                       the caller may give up on though it was delivered)
     DELETE /_fake/inject              drop pending injections
     POST   /_fake/expire              expire every token (the next call gets 42001)
     POST   /_fake/callback            {"url": ..., "token": ..., "aes_key": ...}: where events are pushed
@@ -65,6 +67,7 @@ class Injection:
     endpoint: str  # "custom/send", "message/custom/send", "stable_token", or "*" for every endpoint
     errcode: int | None = None
     http_status: int | None = None
+    body: str | None = None  # answered as it is (malformed JSON, a proxy's HTML page), the call not acted on
     delay_s: float = 0.0
     late_s: float = 0.0
     times: int = 1
@@ -459,10 +462,13 @@ def _api(path: str, handler: Endpoint, auth: bool) -> Callable[[web.Request], Aw
             call["injected"] = asdict(inj)
             if inj.delay_s:
                 await asyncio.sleep(inj.delay_s)
-            if inj.http_status:
-                call.update(http_status=inj.http_status, at=time.time())
+            if inj.http_status or inj.body is not None:
+                status = inj.http_status or 200
+                call.update(http_status=status, at=time.time(), delivered=False)
                 fake.calls.append(call)
-                return web.Response(status=inj.http_status, text="injected failure")
+                if inj.body is None:
+                    return web.Response(status=status, text="injected failure")
+                return web.Response(status=status, text=inj.body, content_type="application/json")
             if inj.errcode is not None:
                 result = {"errcode": inj.errcode, "errmsg": "injected error"}
         if result is None and auth:
@@ -509,6 +515,7 @@ async def _inject(request: web.Request) -> web.Response:
             endpoint=str(raw["endpoint"]),
             errcode=None if raw.get("errcode") is None else int(raw["errcode"]),
             http_status=None if raw.get("http_status") is None else int(raw["http_status"]),
+            body=None if raw.get("body") is None else str(raw["body"]),
             delay_s=float(raw.get("delay_s") or 0),
             late_s=float(raw.get("late_s") or 0),
             times=int(raw.get("times") or 1),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import math
+import re
+from pathlib import Path
 
 import pytest
 
+from bot.catalogue import t
 from bot.store import ids, synthetic
 
 VALID = ids.make_id("140524", dt.date(1990, 1, 1), 123)  # fictional
@@ -99,3 +103,30 @@ def test_synthetic_ids_are_valid_and_unique() -> None:
     assert all(ids.is_valid(n) and n.startswith("411521") for n in numbers)
     again = synthetic.People("411521", seed=7)
     assert [again.id_number() for _ in range(5)] == numbers[:5]
+
+
+@pytest.mark.parametrize(
+    ("raw", "key", "fields"),
+    [
+        ("140524900101123", "old_number", {}),
+        ("14052419900101123", "length", {"length": 17}),
+        ("140524199002301234", "birth_invalid", {"birth": "19900230"}),
+        ("140524180001011234", "birth_implausible", {"birth": "18000101"}),
+        (VALID[:17] + ("0" if VALID[17] != "0" else "1"), "check_char", {}),
+    ],
+)
+def test_the_reasons_are_the_catalogues(raw: str, key: str, fields: dict) -> None:
+    """What staff (an import report) and residents (binding) read comes from templates/cli/zh.toml."""
+    with pytest.raises(ids.InvalidId) as refused:
+        ids.validate(raw)
+    assert str(refused.value) == t(f"ids.{key}", **fields)
+
+
+def test_ids_holds_no_chinese_text() -> None:
+    tree = ast.parse(Path(ids.__file__).read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef) and node.body
+                  and isinstance(node.body[0], ast.Expr)}
+    chinese = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and id(node) not in docstrings
+               and isinstance(node.value, str) and re.search(r"[\u4e00-\u9fff]", node.value)]
+    assert chinese == []

@@ -238,6 +238,39 @@ async def test_payments_every_error_kind_then_update(store: Store, tmp_path: Pat
     assert wrong_region.errors == 10 and "属于陵川县" in wrong_region.error_sample[0].reason
 
 
+async def test_csv_dates_exported_as_excel_serial_numbers(store: Store, tmp_path: Path) -> None:
+    """A date column saved as numbers shows 45611 for 2024-11-15 (days since 1899-12-30): read as the date in
+    a CSV as in an xlsx, within 2000-01-01 .. 2100-12-31; any other number is refused, saying what it likely is."""
+    people = rosters.residents(6)
+    await run(store, "residents", rosters.write_csv(tmp_path / "r.csv", rosters.RESIDENT_HEADER, people))
+    pays = rosters.payments(people)
+    pays[0][3], pays[1][3] = "45611", "45611.4375"  # 2024-11-15, and 10:30 that day
+    pays[2][3], pays[3][3], pays[4][3] = "12345", "99999", "3"  # 1933, 2173, 1900: no payment date
+    path = rosters.write_csv(tmp_path / "p.csv", rosters.PAYMENT_HEADER, pays)
+    got = reasons(await run(store, "payments", path))
+    assert sorted(got) == [4, 5, 6]
+    for row, number in ((4, "12345"), (5, "99999"), (6, "3")):
+        assert got[row].startswith("缴费日期:") and f"“{number}”" in got[row]
+        assert "Excel" in got[row] and "日期序号" in got[row] and "2000年1月1日" in got[row], got[row]
+
+    del pays[2:5]
+    rosters.write_csv(path, rosters.PAYMENT_HEADER, pays)
+    result = await run(store, "payments", path)
+    assert result.ok and result.inserted == 3, result.error_sample
+    async with store.sessions() as s:
+        paid = sorted((await s.execute(select(Payment.paid_on))).scalars())
+    assert paid.count(dt.date(2024, 11, 15)) == 2
+
+
+async def test_xlsx_serial_numbers_outside_the_range_are_named_as_such(store: Store, tmp_path: Path) -> None:
+    people = rosters.residents(2)
+    await run(store, "residents", rosters.write_csv(tmp_path / "r.csv", rosters.RESIDENT_HEADER, people))
+    pays = [[p[2], 2025, 400, serial, "微信"] for p, serial in zip(people, (30_000, 45_611.5), strict=True)]
+    path = rosters.write_xlsx(tmp_path / "p.xlsx", rosters.PAYMENT_HEADER, pays)
+    got = reasons(await run(store, "payments", path))
+    assert list(got) == [2] and "“30000”" in got[2] and "日期序号" in got[2]
+
+
 async def test_payments_year_from_the_command_line(store: Store, tmp_path: Path) -> None:
     people = rosters.residents(3)
     await run(store, "residents", rosters.write_csv(tmp_path / "r.csv", rosters.RESIDENT_HEADER, people))

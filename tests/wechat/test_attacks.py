@@ -17,6 +17,7 @@ from tests.wechat import samples
 from tests.wechat.conftest import AES_KEY, APPID, TOKEN, now_ts
 from tests.wechat.samples import fresh
 from tests.wechat.test_hostile import still_serving
+from tests.wechat.test_retries import CountingResponder
 
 
 def signed(ts: str, nonce: str = "4242") -> dict[str, str]:
@@ -282,3 +283,39 @@ async def test_odd_but_well_formed_messages_get_an_answer_not_a_500(bot, caplog,
     assert resp.status == 200, (resp.status, await resp.text())
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     await still_serving(bot)
+
+
+# -- what a browser makes of an answer ---------------------------------------------------------------------
+
+
+def plain_and_not_sniffed(resp, content_type: str = "text/plain") -> None:
+    assert resp.content_type == content_type and resp.charset == "utf-8"
+    assert resp.headers.get("X-Content-Type-Options") == "nosniff"
+
+
+async def test_the_echoed_echostr_is_plain_text_a_browser_may_not_sniff_as_html(bot):
+    """echostr is not covered by the signature: a signed URL with any echostr reflects it. Sent as text/plain
+    with nosniff, a browser shows markup in it as text and never runs it."""
+    reflected = "<html><script>alert(document.cookie)</script></html>"
+    resp = await bot.client.get("/wechat", params={**signed(now_ts()), "echostr": reflected})
+    assert resp.status == 200 and await resp.text() == reflected
+    plain_and_not_sniffed(resp)
+
+
+async def test_every_other_answer_of_the_webhook_is_not_sniffed_either(make_bot):
+    bot = await make_bot()
+    resp = await bot.post(fresh(samples.UNSUBSCRIBE, openid="o_sniff"))  # "success"
+    assert resp.status == 200 and await resp.text() == "success"
+    plain_and_not_sniffed(resp)
+    resp = await bot.post(fresh(samples.TEXT, openid="o_sniff", content="陵川县低保户交多少"))  # the reply XML
+    assert resp.status == 200
+    plain_and_not_sniffed(resp, "application/xml")
+    resp = await bot.client.get("/wechat", params={**signed(now_ts()), "signature": "0" * 40,
+                                                   "echostr": "<b>x</b>"})  # a refusal quoting its reason
+    assert resp.status == 403
+    plain_and_not_sniffed(resp)
+    resp = await bot.client.request("PUT", "/wechat", params=signed(now_ts()))  # aiohttp's own answer
+    assert resp.status == 405 and resp.headers.get("X-Content-Type-Options") == "nosniff"
+    failing = await make_bot(responder=CountingResponder(fail=True))
+    resp = await failing.post(fresh(samples.TEXT, openid="o_sniff2", content="陵川县低保户交多少"))
+    assert resp.status == 500 and resp.headers.get("X-Content-Type-Options") == "nosniff"
