@@ -103,9 +103,7 @@ def parse_date(cell: Cell) -> dt.date:
         return cell.date()
     if isinstance(cell, dt.date):
         return cell
-    raw = text_of(cell)
-    if isinstance(cell, int | float) and not isinstance(cell, bool):
-        return _serial_date(cell, raw)
+    raw = text_of(cell)  # a number too: 20241120 typed into a number cell is that day, 45611 a serial
     if not raw:
         raise ValueError(t("import.cells.date_empty"))
     for pattern in _DATE_PATTERNS:

@@ -271,6 +271,18 @@ async def test_xlsx_serial_numbers_outside_the_range_are_named_as_such(store: St
     assert list(got) == [2] and "“30000”" in got[2] and "日期序号" in got[2]
 
 
+async def test_xlsx_dates_typed_as_eight_digit_numbers_are_read_as_dates(store: Store, tmp_path: Path) -> None:
+    # 20241120 typed into a number cell (common in county spreadsheets) is that day, not a serial out of range.
+    people = rosters.residents(2)
+    await run(store, "residents", rosters.write_csv(tmp_path / "r.csv", rosters.RESIDENT_HEADER, people))
+    pays = [[p[2], 2025, 400, day, "微信"] for p, day in zip(people, (20241120, 45611), strict=True)]
+    result = await run(store, "payments", rosters.write_xlsx(tmp_path / "p.xlsx", rosters.PAYMENT_HEADER, pays))
+    assert result.inserted == 2, reasons(result)
+    async with store.sessions() as s:
+        days = set((await s.execute(select(Payment.paid_on))).scalars())
+    assert days == {dt.date(2024, 11, 20), dt.date(2024, 11, 15)}
+
+
 async def test_payments_year_from_the_command_line(store: Store, tmp_path: Path) -> None:
     people = rosters.residents(3)
     await run(store, "residents", rosters.write_csv(tmp_path / "r.csv", rosters.RESIDENT_HEADER, people))
