@@ -748,6 +748,34 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
     return found
 
 
+# Mentions of who one is, not of what happened (a move, a birth, a stay in hospital): a question asked after
+# them in their own clause is asked as that person (我在外地打工能在网上交吗).
+_WHO_ONE_IS = frozenset({Intent.MIGRANT})
+
+
+def _asked_after(context: IntentRule, text: str, slots: Slots, rules: tuple[IntentRule, ...]) -> RuleMatch | None:
+    """A question asked in the mention's own clause, after the mention told (我在外地打工能在网上交吗: the channels,
+    said without a comma): the words after the mention, read alone, when they ask what its answer does not
+    cover (打工回来还能交吗 is the migrants' own question). Only for a mention of who one is (`_WHO_ONE_IS`): a
+    move or a hospital told in the clause is what its question is about (户口迁走了在哪交: the move's answer)."""
+    if context.intent not in _WHO_ONE_IS:
+        return None
+    covered = context.covers | ANSWERED_WITH.get(context.intent, frozenset())
+    timed = _timed(context, text, slots)
+    asked = tuple(r for r in rules if r.question and not r.context and r.intent not in covered
+                  and not (timed and r.intent is Intent.DEADLINE))
+    for offset, clause in _clauses(text):
+        ends = [m.end() for p in context.patterns for m in p.finditer(clause)]
+        if not ends:
+            continue
+        told, rest = clause[: max(ends)], clause[max(ends):]
+        if asks(told) or not asks(rest) or REFERS_BACK.search(rest):
+            continue
+        if (hit := _best(rest, slots, asked)) is not None:
+            return RuleMatch(hit.rule, offset + max(ends) + hit.position)
+    return None
+
+
 # What may stand beside a topic named alone (职工医保的, 城镇职工医保呢).
 _BESIDE_A_TOPIC = re.compile(r"[的了呢啊呀吧嘛]|医保|医疗保险")
 
@@ -867,7 +895,7 @@ def _classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) ->
             return cover
     if _asks_its_deadline(best.rule, text, slots, rules):
         return best  # 腊月才回，回来还能交吗，在哪交: the mention's deadline first (the other question is asked too)
-    beside = _question_beside(best.rule, text, slots, rules)
+    beside = _question_beside(best.rule, text, slots, rules) or _asked_after(best.rule, text, slots, rules)
     if beside is None:
         # A mention that only tells, in a message whose question spans the clauses (闺女在外地上班有职工医保，
         # 她能帮俺们交不: the daughter paying for them): the question of the whole message.
@@ -891,3 +919,9 @@ def _classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) ->
     other = _best(text, slots, tuple(r for r in rules if not r.context
                                      and not (timed and r.intent is Intent.DEADLINE)))
     return other if other is not None and other.rule.priority > beside.rule.priority else beside
+
+
+def told(text: str, intent: Intent) -> bool:
+    """Whether the normalised `text` tells the situation of `intent`'s mentions (我在外地打工…), whatever it asks:
+    an answer to another question may add the notice's line for that person."""
+    return any(r.context and r.intent is intent and r.match(text, Slots()) for r in RULES)

@@ -474,3 +474,17 @@ async def test_counties_are_compared_only_on_a_figure_of_the_same_kind_and_year(
     # on 2024-11-20 青禾县's only notice is for 2027: said as such, never weighed against 乐至县's 2025
     text = await ask("陵川县", "2024-11-20", "乐至和青禾低档哪个交的少")
     assert "青禾县2027年度" in text and "一样" not in text and "交的少" not in text
+
+
+async def test_a_migrant_asking_how_to_pay_gets_the_channels_and_the_notices_line_for_them():
+    # 周办〔2024〕46号 3: 春节返乡的外出务工人员…延长至2025年2月28日; 罗政办〔2024〕42号 has no extension.
+    text = await ask("周集镇", "2024-11-20", "我在外地打工能在网上交吗")
+    assert "可以在手机上（线上）缴费" in text
+    assert "春节返乡的外出务工人员可延长至2025年2月28日缴费" in text
+    assert "依据：周办〔2024〕46号 6（一），3" in text
+    text = await ask("罗山县", "2024-11-20", "我在外地打工能在网上交吗")
+    assert "可以在手机上（线上）缴费" in text and "微信、支付宝" in text
+    assert "延长" not in text
+    text = await ask("青禾县", "2026-11-20", "我在外地打工怎么交")
+    assert "线上缴费：" in text
+    assert "延长缴费期2027年1月1日至2027年2月28日：春节返乡的外出务工人员" in text
