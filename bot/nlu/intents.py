@@ -13,7 +13,8 @@ Precedence, highest first (why, where it is not obvious):
                                          it (我已经交了怎么查, 钱交了怎么知道成功没), not the channels
   OUT_OF_SCOPE 83-84 ................... 医院, 凭证, 电话
   HANDLING_FEE 80 ...................... 村里收代办费 / 多收 outranks the fee it mentions
-  OUT_OF_SCOPE 退费, 分期缴费, 少交 78 (the notice is silent, or says 一次性足额缴纳: answered from the notice)
+  OUT_OF_SCOPE 退费, 分期缴费, 少交 78 (the notice is silent, or says 一次性足额缴纳: answered from the notice);
+                                         更改缴费, 重复缴费 77 (交错档次了能改吗, 交重复了: a refund asked wins)
   NEWBORN 75 ........................... 新生儿交多少钱 -> NEWBORN: the answer must carry the 90-day window
                                          and coverage from birth, which a plain fee answer would miss
   REGISTRATION (non-local) 74 .......... 外地人在这打工能参加吗 is enrolment, not the migrants' extension
@@ -388,6 +389,16 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("oos_instalment", _OOS, 78,
          r"分期|分(?:两|几|2|3|多)次(?:交|缴|付)|分批(?:交|缴)|分开(?:交|缴)|先(?:交|缴)(?:一半|一部分|点|一点)"
          r"|(?:交|缴)一半(?:行|可以|能|中)", topic="分期缴费"),
+    # A payment to correct (交错档次了能改吗, 选错档了) or made twice (交重复了, 一个人交两份): answered from the notice
+    # or said to be unwritten, as a refund is (asking for the money back, 交错了能退吗, is the refund's).
+    rule("oos_correction", _OOS, 77,
+         r"(?:[交缴]|选|买|报)错(?:了)?|(?:档|档次|地方|年度)(?:[交缴]|选)?错(?:了)?"
+         r"|(?:[交缴]|买)(?:了|过)(?:以后|之后|后)?(?:还)?(?:能|可以|能不能|可不可以)(?:改|换|调|更改|变更)",
+         topic="更改缴费"),
+    rule("oos_paid_twice", _OOS, 77,
+         r"重复(?:[交缴]|缴费|交费|扣)|[交缴](?:费)?(?:重|重复)了|(?:[交缴]|扣)(?:了)?(?:两|2|二)(?:次|遍|回|份|道)"
+         r"|(?:交|缴|买)(?:两|2)份|多[交缴]了(?:一次|一份|一遍|一回)",
+         topic="重复缴费"),
     rule("oos_less", _OOS, 78, r"少(?:交|缴)(?:点|些|一点|一些|一部分)|(?:能|可以|能不能|可不可以)少(?:交|缴)(?!多少)",
          when=lambda slots: not slots.categories, topic="少交"),
     rule("oos_employee", _OOS, 57, r"职工医保|职工基本医疗|城镇职工|单位(?:交|缴|给交)的?医保",

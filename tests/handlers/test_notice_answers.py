@@ -488,3 +488,18 @@ async def test_a_migrant_asking_how_to_pay_gets_the_channels_and_the_notices_lin
     text = await ask("青禾县", "2026-11-20", "我在外地打工怎么交")
     assert "线上缴费：" in text
     assert "延长缴费期2027年1月1日至2027年2月28日：春节返乡的外出务工人员" in text
+
+
+async def test_a_payment_to_correct_or_made_twice_is_said_to_be_unwritten_with_whom_to_ask():
+    # No notice says how a tier paid wrongly is changed, nor how a double payment is handled; 周办〔2024〕46号 2
+    # says 应保尽保、不重复参保, which the double payment is told.
+    text = await ask("青禾县", "2026-11-20", "交错档次了能改吗")
+    assert "通知没有写缴费后能不能更改" in text and "县政务服务中心医保窗口" in text
+    text = await ask("周集镇", "2024-11-20", "交重复了怎么办")
+    assert "不重复参保" in text and "通知没有写重复缴费怎么处理" in text and "便民服务站" in text
+    assert "依据：周办〔2024〕46号 2" in text
+    for region, enquiry in (("罗山县", "县医疗保障局"), ("陵川县", "县医保中心"), ("乐至县", "便民服务中心")):
+        text = await ask(region, "2024-11-20", "一个人交两份可以吗")
+        assert "通知没有写重复缴费怎么处理" in text and enquiry in text
+        text = await ask(region, "2024-11-20", "多交了能退吗")
+        assert "通知没有写缴费后能不能退费" in text and enquiry in text
