@@ -936,3 +936,12 @@ def told(text: str, intent: Intent) -> bool:
     """Whether the normalised `text` tells the situation of `intent`'s mentions (我在外地打工…), whatever it asks:
     an answer to another question may add the notice's line for that person."""
     return any(r.context and r.intent is intent and r.match(text, Slots()) for r in RULES)
+
+
+# Tiers compared (二档和一档有啥区别, 高档低档有什么不一样, 540跟400选哪个好): a fee question naming no group whose
+# answer is the tiers side by side and what the notice says sets them apart (bot/handlers/fee.py).
+TIERS_COMPARED = re.compile(
+    r"档(?:次)?[^,.;!?]{0,8}?(?:区别|差别|不一样|不同|有啥差|差在哪|差啥|哪个好|哪个划算|哪个值|选哪|怎么选)"
+    r"|(?:[一二三高低中123]|第[一二三])档(?:次)?(?:和|跟|与|还是|或|比)(?:[一二三高低中123]|第[一二三])档"
+    r"|\d{3}(?:元|块)?的?(?:还是|跟|和|或)\d{3}(?:元|块)?[^,.;!?]{0,6}?(?:区别|差别|不一样|不同|哪个好|选哪|怎么选)"
+)

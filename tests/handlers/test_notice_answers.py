@@ -503,3 +503,17 @@ async def test_a_payment_to_correct_or_made_twice_is_said_to_be_unwritten_with_w
         assert "通知没有写重复缴费怎么处理" in text and enquiry in text
         text = await ask(region, "2024-11-20", "多交了能退吗")
         assert "通知没有写缴费后能不能退费" in text and enquiry in text
+
+
+async def test_tiers_compared_say_one_standard_or_each_tier_and_what_the_notice_sets_apart():
+    # 罗政办〔2024〕42号 一: one standard, 400元; 青政办发〔2026〕31号 二（一）（二）: 一档400/二档600/三档900,
+    # 三档 only for those on it in 2026, no change after paying; 乐府办发〔2024〕16号 二（二）: 高档次540/低档次400.
+    text = await ask("罗山县", "2024-11-20", "二档和一档有啥区别")
+    assert "只规定了一个缴费标准" in text and "400元" in text and "不分档次" in text
+    text = await ask("青禾县", "2026-11-20", "二档和一档有啥区别")
+    assert "一档400元、二档600元、三档900元" in text and "缴费后当年度不得变更档次" in text
+    assert "三档仅限2026年度已按三档缴费" in text
+    assert "通知没有写各档次的待遇" in text and "县政务服务中心医保窗口" in text
+    assert len(text.splitlines()) <= 6
+    text = await ask("乐至县", "2024-11-20", "高档低档有什么区别")
+    assert "高档次540元、低档次400元" in text and "通知没有写各档次的待遇" in text
