@@ -773,8 +773,7 @@ def _asked_after(context: IntentRule, text: str, slots: Slots, rules: tuple[Inte
         return None
     covered = context.covers | ANSWERED_WITH.get(context.intent, frozenset())
     timed = _timed(context, text, slots)
-    asked = tuple(r for r in rules if r.question and not r.context and r.intent not in covered
-                  and not (timed and r.intent is Intent.DEADLINE))
+    plain = tuple(r for r in rules if not r.context)
     for offset, clause in _clauses(text):
         ends = [m.end() for p in context.patterns for m in p.finditer(clause)]
         if not ends:
@@ -782,7 +781,10 @@ def _asked_after(context: IntentRule, text: str, slots: Slots, rules: tuple[Inte
         told, rest = clause[: max(ends)], clause[max(ends):]
         if asks(told) or not asks(rest) or REFERS_BACK.search(rest):
             continue
-        if (hit := _best(rest, slots, asked)) is not None:
+        # the words' own reading, whatever it is (的现在还能交吗: the period, the migrants' own question)
+        hit = _best(rest, slots, plain)
+        if hit is not None and hit.rule.question and hit.rule.intent not in covered \
+                and not (timed and hit.rule.intent is Intent.DEADLINE):
             return RuleMatch(hit.rule, offset + max(ends) + hit.position)
     return None
 
