@@ -32,9 +32,12 @@ async def respond(message: str | Query, ctx: Context) -> Reply:
     ctx = replace(ctx, speaker=speaker)
     message = offers.take(message, speaker)  # "1" after "回复1查看…": the question offered; else offers dropped
     pending = None if isinstance(message, Query) else speaker.state.pop("pending", None)  # see `_waiting`
+    heard = None if isinstance(message, Query) else speaker.state.pop("heard", None)  # see `_heard`
     now = ctx.now or dt.datetime.combine(ctx.today, dt.time(12))  # `yibao ask` and the bench: noon of the day
     asked = _read(message, ctx, now)
     kept = _cached(asked, pending)
+    if pending and heard and isinstance(message, str) and (said := follow.yes_or_no(message)) is not None:
+        kept = await _heard(said, pending, heard, message, ctx)
     if kept is None:
         query = asked.alone or _understand(message, ctx)  # a text read only now, if not in the context
         if pending and _completes(query):
@@ -104,6 +107,17 @@ def _waiting(pending: str, named: Query, ctx: Context) -> _Asked:
     ctx.speaker.region, ctx.speaker.township = named.region, named.township or ctx.speaker.township
     query = _in_region(_understand(pending, ctx), ctx.speaker.region)
     return _Asked(ctx, None, None, query, query)
+
+
+async def _heard(said: bool, pending: str, heard: list[str], message: str, ctx: Context) -> Kept:
+    """是 / 不是 replying to 您问的是青禾县吗 (a place written otherwise, `heard`: [as written, ours]): yes answers the
+    waiting question there, as naming it would; no says which places we cover."""
+    if said:
+        named = Query(Intent.SET_REGION, text=message, region=heard[1])
+        asked = _waiting(pending, named, ctx)
+        return await _answer(asked.query or named, asked)
+    answer = Answer("unknown_region", {"asked": heard[0], "regions": ctx.registry.regions(), "heard_as": None})
+    return Kept(Query(Intent.SET_REGION, text=message), render(answer), None)
 
 
 def _completes(query: Query) -> bool:

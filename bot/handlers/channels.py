@@ -9,8 +9,9 @@ from bot.handlers.common import Situation, cite, situated
 from bot.handlers.router import Router
 from bot.handlers.sources import window_sources
 from bot.nlu import channel
+from bot.nlu.intents import told
 from bot.nlu.query import Intent, Query
-from bot.rules.schema import Channel, Source
+from bot.rules.schema import Channel, Extension, Source
 from bot.types import Answer, Context
 
 router = Router()
@@ -25,14 +26,24 @@ async def channels(query: Query, ctx: Context, sit: Situation) -> Answer:
     p = sit.policy
     chans = sorted((c for c in p.channels if c.kind != "registration"), key=lambda c: CHANNEL_ORDER.index(c.kind))
     if chans and (asked := channel.named(query.text)) is not None:
-        return _one_channel(asked, chans, sit)
+        return _one_channel(asked, chans, sit, query)
     groups = {kind: _merged([c for c in chans if c.kind == kind]) for kind in CHANNEL_ORDER}
+    late = _late_for_teller(query, sit)
     return Answer("channels", sit.data(
         groups={k: v for k, v in groups.items() if v}, family=p.family_account, enquiry=p.region.enquiry,
+        late=late,
         channels_cite=cite(p, *(c.source for c in chans)),  # the brief form's: the period is another answer's
         cite=cite(p, *(c.source for c in chans),
-                  *_window(sit)),
+                  *_window(sit), *(e.source for e in late)),
     ))
+
+
+def _late_for_teller(query: Query, sit: Situation) -> list[Extension]:
+    """The late periods the notice opens to the migrant workers, when the one asking how to pay told they are one
+    (我在外地打工能在网上交吗): one line each after the channels. None when the year is unpublished."""
+    if sit.resolution.status == "unpublished" or not told(query.text, Intent.MIGRANT):
+        return []
+    return [e for e in sit.policy.collection.extensions if e.who]
 
 
 def _window(sit: Situation) -> list[Source | None]:
@@ -51,7 +62,7 @@ class Said:
     only: tuple[str, ...] = ()
 
 
-def _one_channel(asked: channel.Asked, chans: list[Channel], sit: Situation) -> Answer:
+def _one_channel(asked: channel.Asked, chans: list[Channel], sit: Situation, query: Query) -> Answer:
     """能用支付宝交吗 / 微信怎么交: whether the notice lists the channels named, with their lines, then the others
     in one line; a channel the notice does not name is said to be unnamed, with whom to ask."""
     p = sit.policy
@@ -71,11 +82,12 @@ def _one_channel(asked: channel.Asked, chans: list[Channel], sit: Situation) -> 
     # what the family channels are (家庭共济账户, 亲情账户代缴): their names' parenthesis, said once
     account = next((m.group(0) for c in others if c.kind == "family" and (m := _PARENTHESIS.search(c.name))), "")
     shown = matched if all(s.listed for s in said) else chans
+    late = _late_for_teller(query, sit)
     return Answer("channel_asked", sit.data(
         said=said, how=asked.how, lines=_merged(matched), others=plain, family_others=family, account=account,
-        enquiry=p.region.enquiry,
+        enquiry=p.region.enquiry, late=late,
         cite=cite(p, *(c.source for c in shown),
-                  *_window(sit)),
+                  *_window(sit), *(e.source for e in late)),
     ))
 
 

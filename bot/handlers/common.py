@@ -50,7 +50,9 @@ def ask_region(query: Query, ctx: Context) -> Answer:
         "ask_region",
         {"regions": ctx.registry.regions(), "unknown": query.extras.get("unknown_region"),
          "heard_as": query.extras.get("heard_as")},
-        remember={"pending": query.text},
+        # the place written and ours it sounds like, for a yes or no to 您问的是青禾县吗 (bot/pipeline.py)
+        remember={"pending": query.text, "heard": [query.extras["unknown_region"], query.extras["heard_as"]]
+                  if query.extras.get("heard_as") and query.extras.get("unknown_region") else None},
     )
 
 

@@ -10,6 +10,7 @@ from bot.handlers.offers import DETAILS, descriptor, offer
 from bot.handlers.router import Router
 from bot.handlers.sources import extra_fee_sources, window_sources
 from bot.nlu import household
+from bot.nlu.intents import TIERS_COMPARED
 from bot.nlu.query import Intent, Query
 from bot.rules.calculator import Payable, category_amount, payable_amount
 from bot.rules.loader import PolicyRegistry
@@ -48,6 +49,8 @@ async def _fee(query: Query, ctx: Context, sit: Situation) -> Answer:
     if query.topic == COMPARE and len(query.categories) > 1:  # 低保和特困交的一样吗: each group's figure
         return _compare_groups(query, ctx, sit, details, remember)
     people = household.people(query.text)  # 我家4口人交多少: the total for them, beside the figure per person
+    if not query.categories and query.tier is None and TIERS_COMPARED.search(query.text):
+        return _tiers_compared(sit)
     if not query.categories:
         shown = [policy.contribution.tier(query.tier)] if query.tier else tiers
         eligibility = [t.eligibility.source for t in shown if t.eligibility] if people is None else []
@@ -88,6 +91,22 @@ async def _fee(query: Query, ctx: Context, sit: Situation) -> Answer:
         offers=details,
         feedback=True,
     ), remember=remember)
+
+
+def _tiers_compared(sit: Situation) -> Answer:
+    """二档和一档有啥区别: the notice's one standard said as such (no tiers to compare), or its tiers' figures with
+    what it says sets them apart (who may choose which, the payment rule, the subsidy's base); the benefits by tier
+    no notice states, which is said, with whom to ask."""
+    policy = sit.policy
+    tiers = policy.contribution.tiers
+    rule = policy.contribution.payment_rule if len(tiers) > 1 else None
+    basis = policy.contribution.subsidy_basis if len(tiers) > 1 else None
+    return Answer("fee_tiers_compared", sit.data(
+        tiers=tiers, rule=rule, basis=basis, enquiry=policy.region.enquiry,
+        cite=cite(policy, *(t.source for t in tiers), *(t.eligibility.source for t in tiers if t.eligibility),
+                  rule.source if rule else None, basis.source if basis else None,
+                  *window_sources(policy, sit.calendar)),
+    ))
 
 
 COMPARE = "compare"  # the topic bot.nlu gives a fee question comparing two counties or two groups

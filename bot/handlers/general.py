@@ -33,7 +33,10 @@ async def help_(query: Query, ctx: Context) -> Answer:
 # Topics of our insurance that bot.nlu reads as out of scope because no answer of ours is about them: a notice
 # may say something (按年度一次性足额缴纳), else it is silent, and the answer says so and whom to ask; never a guess.
 REFUND, INSTALMENT, PAY_LESS = "退费", "分期缴费", "少交"
-SILENT_TOPICS = frozenset({REFUND, INSTALMENT, PAY_LESS})
+CORRECTION, PAID_TWICE = "更改缴费", "重复缴费"  # 交错档次了能改吗; 交重复了, 一个人交两份
+SILENT_TOPICS = frozenset({REFUND, INSTALMENT, PAY_LESS, CORRECTION, PAID_TWICE})
+# What a notice says of being insured twice (不得重复参保, 不重复参保的原则): the line a double payment is told.
+_NOT_TWICE = "重复参保"
 
 
 @router.handles(Intent.OUT_OF_SCOPE, cacheable=True, reads=("region", "township"))
@@ -45,16 +48,19 @@ async def out_of_scope(query: Query, ctx: Context) -> Answer:
 
 @situated
 async def notice_silent(query: Query, ctx: Context, sit: Situation) -> Answer:
-    """交了能退吗 / 能分期交吗 / 能少交点吗: what this notice says of it (its payment rule, its standard and the
-    groups it subsidises), or that it does not say, and whom to ask."""
+    """交了能退吗 / 能分期交吗 / 能少交点吗 / 交错档次了能改吗 / 交重复了: what this notice says of it (its payment
+    rule, its standard and the groups it subsidises, its rule against being insured twice), or that it does not
+    say, and whom to ask."""
     p = sit.policy
     rule = p.contribution.payment_rule if query.topic in (INSTALMENT, PAY_LESS) else None
     tiers = p.contribution.tiers if query.topic == PAY_LESS else []
     subsidised = [c for c in p.categories if c.subsidy.kind != "unspecified"][:3] if tiers else []
+    twice = next((r for r in p.employee_insured if _NOT_TWICE in r.text), None) if query.topic == PAID_TWICE else None
     return Answer("notice_silent", sit.data(
         topic=query.topic, rule=rule, tiers=tiers, subsidised=[c.name for c in subsidised], enquiry=p.region.enquiry,
+        twice=twice,
         cite=cite(p, rule.source if rule else None, *(t.source for t in tiers), *(c.source for c in subsidised),
-                  p.region.enquiry.source),
+                  twice.source if twice else None, p.region.enquiry.source),
     ))
 
 

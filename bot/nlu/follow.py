@@ -125,3 +125,19 @@ def carry(query: Query, context: dict[str, Any] | None) -> Query:
     if query.intent is Intent.FEE and query.tier is None and context.get("tier"):
         changes["tier"] = context["tier"]
     return replace(query, **changes) if changes else query
+
+
+# A plain yes or no replying to a question of ours (您问的是青禾县吗): 是 / 是的 / 对 / 嗯 / 没错, 不是 / 不对 / 不.
+_YES = re.compile(r"(?:是|是的|是啊|是呀|对|对的|对啊|对呀|对头|嗯|嗯嗯|恩|没错|没错的|就是|就是它|是滴|好|好的"
+                  r"|yes|ok|y)(?:是的|对的|就是)?[!.~。！]*", re.IGNORECASE)
+_NO = re.compile(r"(?:不是|不对|不|没有|错了|不是的|不对的|no|n)(?:啊|呀|哦)?[!.~。！]*", re.IGNORECASE)
+
+
+def yes_or_no(text: str) -> bool | None:
+    """True for a plain yes, False for a plain no, None for anything else (a place, another question)."""
+    said = text.strip().strip(" ，,")
+    if _YES.fullmatch(said):
+        return True
+    if _NO.fullmatch(said):
+        return False
+    return None

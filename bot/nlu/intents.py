@@ -13,7 +13,8 @@ Precedence, highest first (why, where it is not obvious):
                                          it (我已经交了怎么查, 钱交了怎么知道成功没), not the channels
   OUT_OF_SCOPE 83-84 ................... 医院, 凭证, 电话
   HANDLING_FEE 80 ...................... 村里收代办费 / 多收 outranks the fee it mentions
-  OUT_OF_SCOPE 退费, 分期缴费, 少交 78 (the notice is silent, or says 一次性足额缴纳: answered from the notice)
+  OUT_OF_SCOPE 退费, 分期缴费, 少交 78 (the notice is silent, or says 一次性足额缴纳: answered from the notice);
+                                         更改缴费, 重复缴费 77 (交错档次了能改吗, 交重复了: a refund asked wins)
   NEWBORN 75 ........................... 新生儿交多少钱 -> NEWBORN: the answer must carry the 90-day window
                                          and coverage from birth, which a plain fee answer would miss
   REGISTRATION (non-local) 74 .......... 外地人在这打工能参加吗 is enrolment, not the migrants' extension
@@ -388,6 +389,16 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("oos_instalment", _OOS, 78,
          r"分期|分(?:两|几|2|3|多)次(?:交|缴|付)|分批(?:交|缴)|分开(?:交|缴)|先(?:交|缴)(?:一半|一部分|点|一点)"
          r"|(?:交|缴)一半(?:行|可以|能|中)", topic="分期缴费"),
+    # A payment to correct (交错档次了能改吗, 选错档了) or made twice (交重复了, 一个人交两份): answered from the notice
+    # or said to be unwritten, as a refund is (asking for the money back, 交错了能退吗, is the refund's).
+    rule("oos_correction", _OOS, 77,
+         r"(?:[交缴]|选|买|报)错(?:了)?|(?:档|档次|地方|年度)(?:[交缴]|选)?错(?:了)?"
+         r"|(?:[交缴]|买)(?:了|过)(?:以后|之后|后)?(?:还)?(?:能|可以|能不能|可不可以)(?:改|换|调|更改|变更)",
+         topic="更改缴费"),
+    rule("oos_paid_twice", _OOS, 77,
+         r"重复(?:[交缴]|缴费|交费|扣)|[交缴](?:费)?(?:重|重复)了|(?:[交缴]|扣)(?:了)?(?:两|2|二)(?:次|遍|回|份|道)"
+         r"|(?:交|缴|买)(?:两|2)份|多[交缴]了(?:一次|一份|一遍|一回)",
+         topic="重复缴费"),
     rule("oos_less", _OOS, 78, r"少(?:交|缴)(?:点|些|一点|一些|一部分)|(?:能|可以|能不能|可不可以)少(?:交|缴)(?!多少)",
          when=lambda slots: not slots.categories, topic="少交"),
     rule("oos_employee", _OOS, 57, r"职工医保|职工基本医疗|城镇职工|单位(?:交|缴|给交)的?医保",
@@ -748,6 +759,36 @@ def _question_beside(context: IntentRule, text: str, slots: Slots, rules: tuple[
     return found
 
 
+# Mentions of who one is, not of what happened (a move, a birth, a stay in hospital): a question asked after
+# them in their own clause is asked as that person (我在外地打工能在网上交吗).
+_WHO_ONE_IS = frozenset({Intent.MIGRANT})
+
+
+def _asked_after(context: IntentRule, text: str, slots: Slots, rules: tuple[IntentRule, ...]) -> RuleMatch | None:
+    """A question asked in the mention's own clause, after the mention told (我在外地打工能在网上交吗: the channels,
+    said without a comma): the words after the mention, read alone, when they ask what its answer does not
+    cover (打工回来还能交吗 is the migrants' own question). Only for a mention of who one is (`_WHO_ONE_IS`): a
+    move or a hospital told in the clause is what its question is about (户口迁走了在哪交: the move's answer)."""
+    if context.intent not in _WHO_ONE_IS:
+        return None
+    covered = context.covers | ANSWERED_WITH.get(context.intent, frozenset())
+    timed = _timed(context, text, slots)
+    plain = tuple(r for r in rules if not r.context)
+    for offset, clause in _clauses(text):
+        ends = [m.end() for p in context.patterns for m in p.finditer(clause)]
+        if not ends:
+            continue
+        told, rest = clause[: max(ends)], clause[max(ends):]
+        if asks(told) or not asks(rest) or REFERS_BACK.search(rest):
+            continue
+        # the words' own reading, whatever it is (的现在还能交吗: the period, the migrants' own question)
+        hit = _best(rest, slots, plain)
+        if hit is not None and hit.rule.question and hit.rule.intent not in covered \
+                and not (timed and hit.rule.intent is Intent.DEADLINE):
+            return RuleMatch(hit.rule, offset + max(ends) + hit.position)
+    return None
+
+
 # What may stand beside a topic named alone (职工医保的, 城镇职工医保呢).
 _BESIDE_A_TOPIC = re.compile(r"[的了呢啊呀吧嘛]|医保|医疗保险")
 
@@ -867,7 +908,7 @@ def _classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) ->
             return cover
     if _asks_its_deadline(best.rule, text, slots, rules):
         return best  # 腊月才回，回来还能交吗，在哪交: the mention's deadline first (the other question is asked too)
-    beside = _question_beside(best.rule, text, slots, rules)
+    beside = _question_beside(best.rule, text, slots, rules) or _asked_after(best.rule, text, slots, rules)
     if beside is None:
         # A mention that only tells, in a message whose question spans the clauses (闺女在外地上班有职工医保，
         # 她能帮俺们交不: the daughter paying for them): the question of the whole message.
@@ -891,3 +932,18 @@ def _classify(text: str, slots: Slots, rules: tuple[IntentRule, ...] = RULES) ->
     other = _best(text, slots, tuple(r for r in rules if not r.context
                                      and not (timed and r.intent is Intent.DEADLINE)))
     return other if other is not None and other.rule.priority > beside.rule.priority else beside
+
+
+def told(text: str, intent: Intent) -> bool:
+    """Whether the normalised `text` tells the situation of `intent`'s mentions (我在外地打工…), whatever it asks:
+    an answer to another question may add the notice's line for that person."""
+    return any(r.context and r.intent is intent and r.match(text, Slots()) for r in RULES)
+
+
+# Tiers compared (二档和一档有啥区别, 高档低档有什么不一样, 540跟400选哪个好): a fee question naming no group whose
+# answer is the tiers side by side and what the notice says sets them apart (bot/handlers/fee.py).
+TIERS_COMPARED = re.compile(
+    r"档(?:次)?[^,.;!?]{0,8}?(?:区别|差别|不一样|不同|有啥差|差在哪|差啥|哪个好|哪个划算|哪个值|选哪|怎么选)"
+    r"|(?:[一二三高低中123]|第[一二三])档(?:次)?(?:和|跟|与|还是|或|比)(?:[一二三高低中123]|第[一二三])档"
+    r"|\d{3}(?:元|块)?的?(?:还是|跟|和|或)\d{3}(?:元|块)?[^,.;!?]{0,6}?(?:区别|差别|不一样|不同|哪个好|选哪|怎么选)"
+)

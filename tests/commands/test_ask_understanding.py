@@ -182,3 +182,22 @@ def test_a_conversation_over_several_asks_keeps_the_thread(capsys, monkeypatch, 
     out = ask(capsys, "是不是12月31号截止", *talk)
     assert out.startswith("对，是12月31日。") and "罗政办〔2024〕42号" in out
     assert "请问您在哪个县（镇）参保" in ask(capsys, "几号截止", "--openid", "o_ask_other")
+
+
+@pytest.mark.parametrize("yes", ["是", "是的", "对", "嗯"])
+def test_a_yes_to_the_place_heard_answers_the_waiting_question_there(capsys, monkeypatch, tmp_path, yes):
+    # 清河县 is not ours; asked 您问的是青禾县吗, a plain yes is 青禾县 (青政办发〔2026〕31号 二（一）: 一档400元…).
+    monkeypatch.setenv("YIBAO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'ask.db'}")
+    talk = ("--openid", "o_ask_heard", "--date", "2026-11-20")
+    assert "您问的是青禾县吗" in ask(capsys, "清河县交多少钱", *talk)
+    out = ask(capsys, yes, *talk)
+    assert "【青禾县" in out and "一档400元、二档600元、三档900元" in out and "没看懂" not in out
+
+
+def test_a_no_to_the_place_heard_says_which_places_are_covered(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("YIBAO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'ask.db'}")
+    talk = ("--openid", "o_ask_heard_no", "--date", "2026-11-20")
+    assert "您问的是青禾县吗" in ask(capsys, "青河县什么时候截止", *talk)
+    out = ask(capsys, "不是", *talk)
+    assert '暂时没有"青河县"的缴费通知' in out and "目前支持：" in out and "【青禾县" not in out
+    assert "没看懂" in ask(capsys, "嗯", *talk)  # nothing waits any more

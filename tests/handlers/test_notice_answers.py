@@ -474,3 +474,46 @@ async def test_counties_are_compared_only_on_a_figure_of_the_same_kind_and_year(
     # on 2024-11-20 青禾县's only notice is for 2027: said as such, never weighed against 乐至县's 2025
     text = await ask("陵川县", "2024-11-20", "乐至和青禾低档哪个交的少")
     assert "青禾县2027年度" in text and "一样" not in text and "交的少" not in text
+
+
+async def test_a_migrant_asking_how_to_pay_gets_the_channels_and_the_notices_line_for_them():
+    # 周办〔2024〕46号 3: 春节返乡的外出务工人员…延长至2025年2月28日; 罗政办〔2024〕42号 has no extension.
+    text = await ask("周集镇", "2024-11-20", "我在外地打工能在网上交吗")
+    assert "可以在手机上（线上）缴费" in text
+    assert "春节返乡的外出务工人员可延长至2025年2月28日缴费" in text
+    assert "依据：周办〔2024〕46号 6（一），3" in text
+    text = await ask("罗山县", "2024-11-20", "我在外地打工能在网上交吗")
+    assert "可以在手机上（线上）缴费" in text and "微信、支付宝" in text
+    assert "延长" not in text
+    text = await ask("青禾县", "2026-11-20", "我在外地打工怎么交")
+    assert "线上缴费：" in text
+    assert "延长缴费期2027年1月1日至2027年2月28日：春节返乡的外出务工人员" in text
+
+
+async def test_a_payment_to_correct_or_made_twice_is_said_to_be_unwritten_with_whom_to_ask():
+    # No notice says how a tier paid wrongly is changed, nor how a double payment is handled; 周办〔2024〕46号 2
+    # says 应保尽保、不重复参保, which the double payment is told.
+    text = await ask("青禾县", "2026-11-20", "交错档次了能改吗")
+    assert "通知没有写缴费后能不能更改" in text and "县政务服务中心医保窗口" in text
+    text = await ask("周集镇", "2024-11-20", "交重复了怎么办")
+    assert "不重复参保" in text and "通知没有写重复缴费怎么处理" in text and "便民服务站" in text
+    assert "依据：周办〔2024〕46号 2" in text
+    for region, enquiry in (("罗山县", "县医疗保障局"), ("陵川县", "县医保中心"), ("乐至县", "便民服务中心")):
+        text = await ask(region, "2024-11-20", "一个人交两份可以吗")
+        assert "通知没有写重复缴费怎么处理" in text and enquiry in text
+        text = await ask(region, "2024-11-20", "多交了能退吗")
+        assert "通知没有写缴费后能不能退费" in text and enquiry in text
+
+
+async def test_tiers_compared_say_one_standard_or_each_tier_and_what_the_notice_sets_apart():
+    # 罗政办〔2024〕42号 一: one standard, 400元; 青政办发〔2026〕31号 二（一）（二）: 一档400/二档600/三档900,
+    # 三档 only for those on it in 2026, no change after paying; 乐府办发〔2024〕16号 二（二）: 高档次540/低档次400.
+    text = await ask("罗山县", "2024-11-20", "二档和一档有啥区别")
+    assert "只规定了一个缴费标准" in text and "400元" in text and "不分档次" in text
+    text = await ask("青禾县", "2026-11-20", "二档和一档有啥区别")
+    assert "一档400元、二档600元、三档900元" in text and "缴费后当年度不得变更档次" in text
+    assert "三档仅限2026年度已按三档缴费" in text
+    assert "通知没有写各档次的待遇" in text and "县政务服务中心医保窗口" in text
+    assert len(text.splitlines()) <= 6
+    text = await ask("乐至县", "2024-11-20", "高档低档有什么区别")
+    assert "高档次540元、低档次400元" in text and "通知没有写各档次的待遇" in text
