@@ -3,6 +3,8 @@ choosing one's county. Only help lists everything; the others are a line or two.
 
 from __future__ import annotations
 
+import re
+
 from bot.handlers import clarify
 from bot.handlers.common import Situation, cite, region_of, situated
 from bot.handlers.offers import descriptor, offer
@@ -37,6 +39,8 @@ CORRECTION, PAID_TWICE = "更改缴费", "重复缴费"  # 交错档次了能改
 SILENT_TOPICS = frozenset({REFUND, INSTALMENT, PAY_LESS, CORRECTION, PAID_TWICE})
 # What a notice says of being insured twice (不得重复参保, 不重复参保的原则): the line a double payment is told.
 _NOT_TWICE = "重复参保"
+# What a notice's payment rule says of changing a payment (缴费后当年度不得变更档次): the line a correction is told.
+_NO_CHANGE = re.compile(r"(?:不得|不能|不可|不予)(?:变更|更改|调整|更换)")
 
 
 @router.handles(Intent.OUT_OF_SCOPE, cacheable=True, reads=("region", "township"))
@@ -49,10 +53,13 @@ async def out_of_scope(query: Query, ctx: Context) -> Answer:
 @situated
 async def notice_silent(query: Query, ctx: Context, sit: Situation) -> Answer:
     """交了能退吗 / 能分期交吗 / 能少交点吗 / 交错档次了能改吗 / 交重复了: what this notice says of it (its payment
-    rule, its standard and the groups it subsidises, its rule against being insured twice), or that it does not
-    say, and whom to ask."""
+    rule, for a correction where it forbids changing the tier, its standard and the groups it subsidises, its
+    rule against being insured twice), or that it does not say, and whom to ask."""
     p = sit.policy
     rule = p.contribution.payment_rule if query.topic in (INSTALMENT, PAY_LESS) else None
+    payment_rule = p.contribution.payment_rule
+    if query.topic == CORRECTION and payment_rule and _NO_CHANGE.search(payment_rule.text):
+        rule = payment_rule
     tiers = p.contribution.tiers if query.topic == PAY_LESS else []
     subsidised = [c for c in p.categories if c.subsidy.kind != "unspecified"][:3] if tiers else []
     twice = next((r for r in p.employee_insured if _NOT_TWICE in r.text), None) if query.topic == PAID_TWICE else None

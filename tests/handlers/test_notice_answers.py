@@ -491,10 +491,16 @@ async def test_a_migrant_asking_how_to_pay_gets_the_channels_and_the_notices_lin
 
 
 async def test_a_payment_to_correct_or_made_twice_is_said_to_be_unwritten_with_whom_to_ask():
-    # No notice says how a tier paid wrongly is changed, nor how a double payment is handled; 周办〔2024〕46号 2
-    # says 应保尽保、不重复参保, which the double payment is told.
+    # No notice says how a tier paid wrongly is corrected, nor how a double payment is handled; 青政办发〔2026〕31号
+    # 二（一） forbids changing the tier once paid (told, never "not written"); 周办〔2024〕46号 2 says 应保尽保、
+    # 不重复参保, which the double payment is told.
     text = await ask("青禾县", "2026-11-20", "交错档次了能改吗")
-    assert "通知没有写缴费后能不能更改" in text and "县政务服务中心医保窗口" in text
+    assert "通知规定：参保人员按年度一次性足额缴纳，缴费后当年度不得变更档次。" in text, text
+    assert "通知没有写缴费后能不能更改" not in text and "县政务服务中心医保窗口" in text
+    assert "依据：青政办发〔2026〕31号 二（一）" in text
+    for region in ("陵川县", "乐至县", "罗山县"):  # their rules say nothing of changing
+        text = await ask(region, "2024-11-20", "选错档了能改吗")
+        assert "通知没有写缴费后能不能更改" in text, text
     text = await ask("周集镇", "2024-11-20", "交重复了怎么办")
     assert "不重复参保" in text and "通知没有写重复缴费怎么处理" in text and "便民服务站" in text
     assert "依据：周办〔2024〕46号 2" in text
