@@ -6,7 +6,8 @@ one coroutine at a time, and re-reads the cache first in case another worker alr
 with 40001/40014/42001 refreshes the token and is retried once. Every WeChat error becomes a typed
 exception (bot/wechat/errors.py); with `retries` > 0, -1 (busy), HTTP 5xx, 45009 and a connection that could
 not be made are retried with exponential backoff. A message send that times out or loses its connection after
-the request went out is in doubt (InDoubtError): WeChat may have delivered it, so it is not retried here.
+the request went out, or is answered 200 with what cannot be read, is in doubt (InDoubtError): WeChat may have
+delivered it, so it is not retried here.
 """
 
 from __future__ import annotations
@@ -140,20 +141,23 @@ class WeChatClient:
             ) as resp:
                 if resp.status >= 500 or 300 <= resp.status < 400:
                     raise fail(ServerError, resp.status, resp.reason or "server error")
+                # A 2xx that cannot be read came from WeChat (or what stands for it) after the request arrived: for a
+                # message, delivered or not is unknown, as when no answer comes
+                unread = InDoubtError if delivers and 200 <= resp.status < 300 else ServerError
                 try:
                     data = await resp.json(content_type=None)
                 except ValueError:
-                    raise fail(ServerError, resp.status, "answer is not JSON") from None
+                    raise fail(unread, resp.status, "answer is not JSON") from None
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:  # nothing was sent
             raise fail(ServerError, 0, _describe(exc)) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             # The request may have reached WeChat: for a message that is not "failed" but unknown.
             raise fail(InDoubtError if delivers else ServerError, 0, _describe(exc)) from None
         if not isinstance(data, dict):
-            raise fail(ServerError, resp.status, "answer is not a JSON object")
+            raise fail(unread, resp.status, "answer is not a JSON object")
         errcode = data.get("errcode") or 0
         if not isinstance(errcode, int) or isinstance(errcode, bool):
-            raise fail(ServerError, resp.status, "errcode is not a number")
+            raise fail(unread, resp.status, "errcode is not a number")
         if errcode:
             raise error_for(errcode, self._scrub(str(data.get("errmsg", "")), token), endpoint=path)
         return data

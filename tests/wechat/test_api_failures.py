@@ -30,8 +30,8 @@ async def elsewhere(_: web.Request) -> web.Response:
 
 
 async def serve(aiohttp_server, send: Handler, token: Handler = token_ok) -> tuple[Any, list[str]]:
-    """A WeChat of our making: `token` answers stable_token, `send` custom/send; returns the server and the
-    paths called."""
+    """A WeChat of our making: `token` answers stable_token, `send` custom/send and menu/create; returns the
+    server and the paths called."""
     called: list[str] = []
 
     @web.middleware
@@ -42,6 +42,7 @@ async def serve(aiohttp_server, send: Handler, token: Handler = token_ok) -> tup
     app = web.Application(middlewares=[record])
     app.router.add_post("/cgi-bin/stable_token", token)
     app.router.add_post("/cgi-bin/message/custom/send", send)
+    app.router.add_post("/cgi-bin/menu/create", send)  # a call that delivers nothing
     app.router.add_route("*", "/elsewhere", elsewhere)
     return await aiohttp_server(app), called
 
@@ -76,8 +77,32 @@ async def test_an_answer_that_is_not_wechat_json_is_a_retryable_server_error(aio
     server, called = await serve(aiohttp_server, send)
     async with aiohttp.ClientSession() as http:
         with caplog.at_level(logging.DEBUG), pytest.raises(ServerError) as caught:
-            await client(http, server, retries=1).send_text("o1", "你好")
-    assert caught.value.retryable and called.count("/cgi-bin/message/custom/send") == 2
+            await client(http, server, retries=1).create_menu({"button": []})
+    assert caught.value.retryable and called.count("/cgi-bin/menu/create") == 2
+    assert_no_token(caught.value, caplog)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda: web.Response(text="<html><body>ok</body></html>", content_type="text/html"),
+        lambda: web.Response(text='{"errcode":0,"errmsg":"ok","msgid":', content_type="application/json"),
+        lambda: web.json_response({"errcode": "0", "errmsg": "ok"}),
+    ],
+    ids=["html-200", "json-cut-short", "errcode-text"],
+)
+async def test_a_message_answered_200_with_what_cannot_be_read_is_in_doubt_not_sent_twice(
+        aiohttp_server, caplog, answer):
+    # The request reached the server, which answered 200: WeChat may have sent the text, and a customer-service
+    # text has no key WeChat drops a repeat by; so not retried (the outbox keeps it in doubt), as a timeout.
+    async def send(_: web.Request) -> web.Response:
+        return answer()
+
+    server, called = await serve(aiohttp_server, send)
+    async with aiohttp.ClientSession() as http:
+        with caplog.at_level(logging.DEBUG), pytest.raises(InDoubtError) as caught:
+            await client(http, server, retries=2).send_text("o1", "你好")
+    assert called.count("/cgi-bin/message/custom/send") == 1
     assert_no_token(caught.value, caplog)
 
 
