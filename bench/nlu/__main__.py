@@ -1,9 +1,9 @@
 """`python -m bench.nlu`: accuracy of bot.nlu on the phrasing table (tests/nlu/phrasings.yaml) and on the blind
 sets (tests/nlu/unseen.yaml; then tests/nlu/fresh.yaml, written in session 4 once unseen.yaml had been looked at;
 then tests/nlu/fresh2.yaml, written in session 5 once fresh.yaml had been; then tests/nlu/fresh3.yaml, written in
-session 6 once fresh2.yaml had been; then tests/nlu/fresh4.yaml, written in session 7 once fresh3.yaml had been; per
-kind) against the real policy files, the length of fee and deadline
-answers, understanding latency and full answer latency. Exits 1 when the table's
+session 6 once fresh2.yaml had been; then tests/nlu/fresh4.yaml, written in session 7 once fresh3.yaml had been;
+then tests/nlu/fresh5.yaml, written in session 8 once fresh4.yaml had been; per kind) against the real policy files,
+the length of fee and deadline answers, understanding latency and full answer latency. Exits 1 when the table's
 accuracy is under target or a fee or deadline answer is over 6 lines.
 """
 
@@ -34,6 +34,7 @@ from tests.nlu.table import (
     FRESH2,
     FRESH3,
     FRESH4,
+    FRESH5,
     KINDS,
     TABLE,
     UNSEEN,
@@ -321,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         ("fresh2", FRESH2, load_unseen(FRESH2)),
         ("fresh3", FRESH3, load_unseen(FRESH3)),
         ("fresh4", FRESH4, load_unseen(FRESH4)),
+        ("fresh5", FRESH5, load_unseen(FRESH5)),
     )
     for label, path, blind_items in blind_sets:
         blind_set_report(label, path, blind_items, registry)

@@ -1,9 +1,11 @@
-"""The blind sets tests/nlu/unseen.yaml, fresh.yaml, fresh2.yaml, fresh3.yaml and fresh4.yaml load and are well-formed:
+"""The blind sets tests/nlu/unseen.yaml, fresh.yaml, fresh2.yaml, fresh3.yaml, fresh4.yaml and fresh5.yaml load and are
+well-formed:
 known kinds, intents, regions, townships, category and tier keys, conversations of several turns, new phrasings,
 every intent and region covered. Not their accuracy: that is measured by `python -m bench.nlu` (unseen.yaml before
 and after the NLU work on issue 16; fresh.yaml, written blind in session 4 once unseen.yaml had been looked at;
 fresh2.yaml, written blind in session 5 once fresh.yaml had been; fresh3.yaml, written blind in session 6 once
-fresh2.yaml had been; fresh4.yaml, written blind in session 7 once fresh3.yaml had been, as the honest figure)."""
+fresh2.yaml had been; fresh4.yaml, written blind in session 7 once fresh3.yaml had been; fresh5.yaml, written blind
+in session 8 once fresh4.yaml had been, as the honest figure)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import pytest
 from bot.nlu import Intent
 from bot.nlu.query import EVENT_INTENTS
 from bot.rules.loader import PolicyRegistry
-from tests.nlu.table import FRESH, FRESH2, FRESH3, FRESH4, KINDS, ROWS, UNSEEN, load_unseen, today_of, turns
+from tests.nlu.table import FRESH, FRESH2, FRESH3, FRESH4, FRESH5, KINDS, ROWS, UNSEEN, load_unseen, today_of, turns
 
 # unseen.yaml was written blind from the five notices and is never edited: it covers the intents and regions there
 # were then. Those added since (issue 17: the waiting period, incentives, 青禾县) are measured elsewhere
@@ -44,6 +46,9 @@ SETS = {
     # fresh4 also asks for reminders (topic on/off); only an official's name, a state and not a message, is left out.
     "fresh4": BlindSet(FRESH4, {Intent.OFFICIAL_NAME.value}, WRITTEN_FOR_REGIONS | {"青禾县"},
                        earlier=(UNSEEN, FRESH, FRESH2, FRESH3)),
+    # fresh5 asks for reminders too, and tiers compared, payments corrected and veterans; no official's name.
+    "fresh5": BlindSet(FRESH5, {Intent.OFFICIAL_NAME.value}, WRITTEN_FOR_REGIONS | {"青禾县"},
+                       earlier=(UNSEEN, FRESH, FRESH2, FRESH3, FRESH4)),
 }
 ITEMS = {name: load_unseen(blind.path) for name, blind in SETS.items()}
 SLOTS = {"region", "township", "year", "categories", "tier", "topic", "extras"}
