@@ -40,7 +40,7 @@ SILENT_TOPICS = frozenset({REFUND, INSTALMENT, PAY_LESS, CORRECTION, PAID_TWICE}
 # What a notice says of being insured twice (不得重复参保, 不重复参保的原则): the line a double payment is told.
 _NOT_TWICE = "重复参保"
 # What a notice's payment rule says of changing a payment (缴费后当年度不得变更档次): the line a correction is told.
-_NO_CHANGE = re.compile(r"(?:不得|不能|不可|不予)(?:变更|更改|调整|更换)")
+_NO_CHANGE = re.compile(r"(?:不得|不能|不可|不予|不作|不做|不再|不准|不允许|不接受)(?:变更|更改|调整|更换|改变|修改)")
 
 
 @router.handles(Intent.OUT_OF_SCOPE, cacheable=True, reads=("region", "township"))
@@ -63,11 +63,12 @@ async def notice_silent(query: Query, ctx: Context, sit: Situation) -> Answer:
     tiers = p.contribution.tiers if query.topic == PAY_LESS else []
     subsidised = [c for c in p.categories if c.subsidy.kind != "unspecified"][:3] if tiers else []
     twice = next((r for r in p.employee_insured if _NOT_TWICE in r.text), None) if query.topic == PAID_TWICE else None
+    refunds = list(p.refunds) if query.topic in (REFUND, PAID_TWICE) else []
     return Answer("notice_silent", sit.data(
         topic=query.topic, rule=rule, tiers=tiers, subsidised=[c.name for c in subsidised], enquiry=p.region.enquiry,
-        twice=twice,
+        twice=twice, refunds=refunds,
         cite=cite(p, rule.source if rule else None, *(t.source for t in tiers), *(c.source for c in subsidised),
-                  twice.source if twice else None, p.region.enquiry.source),
+                  twice.source if twice else None, *(r.source for r in refunds), p.region.enquiry.source),
     ))
 
 

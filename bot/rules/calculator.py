@@ -141,6 +141,12 @@ class CalendarState:
     extension: Extension | None  # the extension open today, or the one still ahead
     monthly: bool  # the notice sets a monthly window (每月1—25日)
 
+    @property
+    def opens_this_month(self) -> bool:
+        """Before this month's first paying day (每月5日至25日, on the 3rd): the window is ahead, not closed."""
+        return self.next_open is not None and (self.next_open.year, self.next_open.month) == (self.on.year,
+                                                                                               self.on.month)
+
 
 def calendar(policy: Policy, on: dt.date) -> CalendarState:
     c = policy.collection

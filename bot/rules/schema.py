@@ -459,6 +459,9 @@ class Policy(Strict):
     employee_insured: list[SourcedText] = []
     # What the notice says a resident can do to see that a payment went through (村里公示缴费情况); empty: silent.
     payment_check: list[SourcedText] = []
+    # What the notice says of refunds (已缴费用不予退还; 因参军、死亡、重复参保的可申请退费), each line as printed;
+    # empty: the notice is silent, and 交了能退吗 / 交重复了 are told so.
+    refunds: list[SourcedText] = []
     registration: list[SourcedText] = []  # 参保登记: where and how
     moving: list[SourcedText] = []  # 参保地变更, 暂停原参保地
     channels: list[Channel] = []

@@ -35,6 +35,7 @@ def render_policy(policy: Policy) -> str:
         ("employee_insured", _texts(policy, policy.employee_insured)),
         ("registration", _texts(policy, policy.registration)),
         ("moving", _texts(policy, policy.moving)),
+        ("refunds", _texts(policy, policy.refunds)),
         ("channels", _channels(policy)),
         ("payment_check", _texts(policy, policy.payment_check)),
         ("family_account", _texts(policy, [policy.family_account] if policy.family_account else [])),
