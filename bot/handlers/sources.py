@@ -31,4 +31,4 @@ def window_sources(policy: Policy, cal: CalendarState) -> list[Source | None]:
     collection period, its monthly window, and the late period it names when one is open."""
     c = policy.collection
     return [c.source, c.monthly_window.source if c.monthly_window else None,
-            cal.extension.source if cal.status == "in_extension" and cal.extension else None]
+            cal.extension.source if cal.status in {"in_extension", "before_extension"} and cal.extension else None]

@@ -26,6 +26,7 @@ Status = Literal[
     "in_period",  # inside the collection period, payments open today
     "between_windows",  # inside the period, but past this month's cutoff (每月1—25日)
     "in_extension",  # after the period, inside an extension for some people
+    "before_extension",  # after the period, before a late period that opens later (暂停办理 between them)
     "before_period",  # the coming year's period has not started yet
     "ended",  # the latest period is over; the next year is not published
     "unpublished",  # no notice for the coming year; only older figures are known
@@ -50,7 +51,7 @@ class Resolution:
     @property
     def is_current(self) -> bool:
         """The policy's figures are this collection's figures (not older ones given for reference)."""
-        return self.status in {"in_period", "between_windows", "in_extension", "before_period"}
+        return self.status in {"in_period", "between_windows", "in_extension", "before_extension", "before_period"}
 
 
 def resolve_policy(registry: PolicyRegistry, region: str, on: dt.date) -> Resolution:
@@ -65,6 +66,8 @@ def resolve_policy(registry: PolicyRegistry, region: str, on: dt.date) -> Resolu
             return Resolution(p, status, p.insurance_year, coming)
         if open_extension(p, on) is not None:
             return Resolution(p, "in_extension", p.insurance_year, coming)
+        if c.end < on and any(on < c.extension_start(e) for e in c.extensions):
+            return Resolution(p, "before_extension", p.insurance_year, coming)
     upcoming = [p for p in policies if p.collection.start > on]
     if upcoming and upcoming[0].insurance_year <= coming:
         return Resolution(upcoming[0], "before_period", upcoming[0].insurance_year, coming)
@@ -136,7 +139,7 @@ class CalendarState:
     period_end: dt.date
     open_today: bool  # anyone may pay today (regular window)
     cutoff: dt.date | None  # the cutoff of the window open today (this month's 25th, or the period end)
-    next_open: dt.date | None  # when the next window opens after a monthly cutoff
+    next_open: dt.date | None  # when the next window opens after a monthly cutoff, or the late period ahead
     days_left: int | None  # days from `on` to `cutoff`, inclusive of the cutoff day
     extension: Extension | None  # the extension open today, or the one still ahead
     monthly: bool  # the notice sets a monthly window (每月1—25日)
@@ -158,6 +161,10 @@ def calendar(policy: Policy, on: dt.date) -> CalendarState:
         return CalendarState(status="before_period", open_today=False, cutoff=first_cut, next_open=c.start,
                              days_left=None, **base)
     if on > c.end:
+        if extension is not None and on < c.extension_start(extension):
+            # Between the period and a late period that opens later (暂停办理): the late period is ahead.
+            return CalendarState(status="before_extension", open_today=False, cutoff=extension.end,
+                                 next_open=c.extension_start(extension), days_left=None, **base)
         is_open = extension is not None and c.extension_start(extension) <= on
         status: Status = "in_extension" if is_open else "ended"
         cut = extension.end if is_open and extension is not None else None

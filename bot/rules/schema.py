@@ -81,11 +81,13 @@ class Document(Strict):
 
 
 class Region(Strict):
-    """The jurisdiction the notice governs (a county, or a town inside one)."""
+    """The jurisdiction the notice governs (a county, a district or county-level city of the same rank, or a
+    town inside a county)."""
 
-    name: str  # as written in the notice: 陵川县, 周集镇
+    name: str  # as written in the notice: 陵川县, 周集镇, 澄湾区
     short: list[str] = []  # short forms residents use: 陵川, 周集
-    level: Literal["county", "town"]
+    # district 市辖区 and city 县级市 rank with a county: townships (乡镇、街道) below, villages below those
+    level: Literal["county", "district", "city", "town"]
     county: str | None = None  # for a town: the county it belongs to (霍邱县)
     city: str | None = None
     province: str

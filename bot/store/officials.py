@@ -78,7 +78,7 @@ async def unit_by_id(session: AsyncSession, region_id: int) -> Unit | None:
     r = await session.get(Region, region_id)
     if r is None:
         return None
-    if r.level in {"county", "town"} and not r.township and not r.village:
+    if r.level in {"county", "district", "city", "town"} and not r.township and not r.village:
         return Unit(r.id, r.county, "")
     if r.level not in {"township", "village"}:
         return None
