@@ -32,7 +32,9 @@ def describe_job(spec: JobSpec) -> str:
     what = spec.stage_kind.label
     if spec.stage_kind.for_residents:
         what += t("jobs.days_before", days=spec.stage.removeprefix("reminder-").removesuffix("d"))
-    about = t(f"jobs.cutoffs.{spec.cutoff_kind}", who=spec.who) if spec.cutoff_kind in section("jobs.cutoffs") else ""
+    # A late period for everyone who has not paid (补缴期 with no `who`) has no group to name.
+    kind = f"{spec.cutoff_kind}_all" if spec.cutoff_kind == "extension_end" and not spec.who else spec.cutoff_kind
+    about = t(f"jobs.cutoffs.{kind}", who=spec.who) if kind in section("jobs.cutoffs") else ""
     return f"{what} · {spec.region} {cn_date(spec.cutoff, False)}{about}"
 
 
