@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import Browser
 
 from .browser import login
-from .conftest import PASSWORDS, Console
+from .conftest import PASSWORDS, Console, csrf_of
 from .test_browser import base_of
 
 PAGES = ["/console/", "/console/township/陵川县/礼义镇", "/console/imports", "/console/policies",
@@ -61,3 +61,24 @@ async def test_the_policy_lets_the_console_work_in_a_browser(console: Console, b
         await page.select_option("select[name=days]", "7")
     assert "days=7" in page.url
     assert violations == []
+
+
+async def test_a_cookie_copied_before_logout_no_longer_opens_the_console(console: Console) -> None:
+    """The session is a cookie the server does not keep: logging out must still end it, also for a copy an
+    attacker took (a shared computer, a proxy's log), and a login's session is new (no fixation)."""
+    await console.client.get("/console/login")
+    before = console.client.session.cookie_jar.filter_cookies(console.client.make_url("/console/"))["yibao_console"]
+    assert await console.login("staff") == 303
+    stolen = console.client.session.cookie_jar.filter_cookies(console.client.make_url("/console/"))["yibao_console"]
+    assert stolen.value != before.value
+    page = await console.client.get("/console/")
+    assert page.status == 200
+    resp = await console.client.post("/console/logout", data={"csrf_token": csrf_of(await page.text())},
+                                     allow_redirects=False)
+    assert resp.status == 303
+    console.client.session.cookie_jar.update_cookies({"yibao_console": stolen.value},
+                                                     console.client.make_url("/console/"))
+    replayed = await console.client.get("/console/", allow_redirects=False)
+    assert replayed.status == 302 and replayed.headers["Location"].startswith("/console/login")
+    assert await console.login("staff") == 303  # a new login works
+    assert (await console.client.get("/console/", allow_redirects=False)).status == 200
