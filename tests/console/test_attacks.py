@@ -4,12 +4,26 @@ copied session cookie after logout, redirects after login, uploads with hostile 
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 from playwright.async_api import Browser
+from sqlalchemy import func, select
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.console.imports import WORK_DIR
+from bot.keys import SESSIONS
+from bot.store.models import Base, Contact
 
 from .browser import login
-from .conftest import PASSWORDS, Console, csrf_of
+from .conftest import PASSWORDS, Console, csrf_of, fixed_clock
 from .test_browser import base_of
+from .test_imports import ROSTER, finished, upload
 
 PAGES = ["/console/", "/console/township/陵川县/礼义镇", "/console/imports", "/console/policies",
          "/console/campaigns", "/console/outbox", "/console/broadcasts", "/console/unanswered", "/console/audit",
@@ -82,3 +96,143 @@ async def test_a_cookie_copied_before_logout_no_longer_opens_the_console(console
     assert replayed.status == 302 and replayed.headers["Location"].startswith("/console/login")
     assert await console.login("staff") == 303  # a new login works
     assert (await console.client.get("/console/", allow_redirects=False)).status == 200
+
+
+MARKUP = '<img src=x onerror=alert(1)>'
+FORMULA = '=HYPERLINK("http://evil.example","点此")'
+
+
+async def test_stored_markup_is_shown_as_text_everywhere(console: Console) -> None:
+    """Markup in everything the console shows from outside or from staff: a broadcast's title and text, an
+    official's name, a resident's unanswered message, a roster's names and villages and its file's name, a
+    policy file's text and name. Each page quotes it as text; the error report neutralises formulas."""
+    async with console.app[SESSIONS].begin() as db:
+        db.add(Contact(role="分管领导", county="陵川县", township="礼义镇", name=MARKUP[:60]))
+    await console.ask_webhook(f"{MARKUP} 怎么办")
+    assert await console.login("admin") == 303
+    token = await console.token("/console/broadcasts")
+    resp = await console.client.post("/console/broadcasts", data={
+        "csrf_token": token, "region": "陵川县", "title": MARKUP, "content": f"{MARKUP}\n{FORMULA}"},
+        allow_redirects=False)
+    assert resp.status == 303
+    broadcast = resp.headers["Location"]
+    bad = ROSTER.decode("utf-8-sig").replace("汪福春", FORMULA).replace("河东村", MARKUP).encode("utf-8-sig")
+    job = await upload(console, bad, name=f"{MARKUP}.csv")
+    assert job.status == 303
+    report = await finished(console, job.headers["Location"])
+    policy = await console.client.post("/console/policy-upload", data={
+        "csrf_token": token, "filename": f"{MARKUP}.yaml", "text": f"region: {MARKUP}\n"})
+    pages = [report, await policy.text()]
+    for path in ["/console/township/陵川县/礼义镇", "/console/broadcasts", broadcast, "/console/unanswered",
+                 "/console/imports", "/console/audit"]:
+        resp = await console.client.get(path)
+        assert resp.status == 200, path
+        pages.append(await resp.text())
+    for html in pages:
+        assert MARKUP not in html and "<img" not in html
+    assert sum("&lt;img src=x onerror=alert(1)&gt;" in html for html in pages) >= 6
+    errors = await console.client.get(job.headers["Location"] + "/errors.csv")
+    assert errors.status == 200
+    assert "HYPERLINK" in await errors.text()  # quoted, as a text
+    for row in csv.reader(io.StringIO((await errors.text()).lstrip("\ufeff"))):
+        for cell in row:
+            assert not cell or cell[0] not in "=+-@\t\r", cell
+
+
+def console_routes(console: Console) -> list[tuple[str, str, str]]:
+    """(method, url, route name) of every console route, ids and tokens filled in with plausible values."""
+    sub = next(r.get_info()["app"] for r in console.app.router.resources() if "app" in r.get_info())
+    out = []
+    for resource in sub.router.resources():
+        info = resource.get_info()
+        path = info.get("path") or info.get("formatter", "")
+        url = re.sub(r"\{(\w+)\}", lambda m: {"county": "陵川县", "township": "崇文镇", "policy_id": "lingchuan-2025",
+                                                "id": "1", "kind": "residents"}.get(m[1], "a" * 24), path)
+        for route in resource:
+            if route.method != "HEAD":
+                out.append((route.method, url, resource.name or path))
+    return out
+
+
+async def test_a_township_leader_reaches_nothing_but_its_own_township(console: Console) -> None:
+    """Every route but home, its own township's page and logout is refused to a 乡镇负责人, whatever the ids or
+    parameters say; another township by path, by query or by the county's other name is 403 too."""
+    assert await console.login("liyi") == 303
+    token = await console.token("/console/township/陵川县/礼义镇")
+    for method, url, name in console_routes(console):
+        if name in ("login", "/console/login", "logout", "home") or (name == "township" and method == "GET"):
+            continue
+        resp = await console.client.request(method, url, data={"csrf_token": token}, allow_redirects=False)
+        assert resp.status == 403, (method, url, resp.status)
+    for url in ["/console/township/陵川县/崇文镇", "/console/township/陵川/崇文镇", "/console/township/陵川/礼义镇",
+                "/console/township/陵川县/礼义镇?township=崇文镇", "/console/township/陵川县/礼义镇?county=罗山县",
+                "/console/township/陵川县/%E5%B4%87%E6%96%87%E9%95%87"]:
+        resp = await console.client.get(url, allow_redirects=False)
+        assert resp.status == 403, url
+        assert "崇文镇" not in await resp.text() or "只能查看" in await resp.text()
+
+
+async def test_staff_cannot_use_what_is_for_admins(console: Console) -> None:
+    assert await console.login("staff") == 303
+    token = await console.token()
+    for method, url in [("GET", "/console/audit"), ("POST", "/console/policy-publish")]:
+        resp = await console.client.request(method, url, data={"csrf_token": token, "filename": "x.yaml",
+                                                               "text": "x"}, allow_redirects=False)
+        assert resp.status == 403, url
+
+
+async def test_login_never_sends_anyone_to_another_site(console: Console) -> None:
+    for target in ["//evil.example/", "https://evil.example/", "/\\evil.example", "/console/\r\nSet-Cookie: x=1",
+                   "/console/%0d%0aSet-Cookie:%20x=1", "javascript:alert(1)", "/console\\..\\\\evil.example",
+                   "/console/@evil.example", "\t//evil.example"]:
+        await console.client.post("/console/logout", data={"csrf_token": await console.token("/console/login")})
+        page = await console.client.get("/console/login", params={"next": target})
+        assert page.status == 200
+        resp = await console.client.post("/console/login", data={
+            "username": "staff", "password": PASSWORDS["staff"], "csrf_token": csrf_of(await page.text()),
+            "next": target}, allow_redirects=False)
+        assert resp.status == 303, target
+        location = resp.headers["Location"]
+        assert location.startswith("/console/") and not location.startswith("//"), (target, location)
+        assert "\r" not in location and "\n" not in location and "Set-Cookie" not in resp.headers.getall(
+            "Set-Cookie", [""])[0].split(";")[0]
+
+
+async def test_no_get_changes_anything(console: Console) -> None:
+    """Every GET route is safe: after opening all of them (as an admin) the database is as it was, but for the
+    audit log's own reading."""
+    assert await console.login("admin") == 303
+    async with console.app[SESSIONS]() as db:
+        before = {t.name: await db.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
+    for method, url, _ in console_routes(console):
+        if method == "GET":
+            await console.client.get(url, allow_redirects=False)
+    async with console.app[SESSIONS]() as db:
+        after = {t.name: await db.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
+    assert after == before
+
+
+async def test_an_upload_s_name_cannot_leave_its_folder_nor_pass_for_another_type(console: Console) -> None:
+    assert await console.login("staff") == 303
+    for name in ["../../../escape.csv", "..%2F..%2F..%2Fescape.csv", "..\\..\\escape.csv", "/tmp/escape.csv"]:
+        resp = await upload(console, ROSTER, name=name)
+        assert resp.status == 303, name
+        await finished(console, resp.headers["Location"])
+    for folder in (Path("."), Path("var"), Path("var/console"), WORK_DIR, Path("/tmp")):
+        assert not (folder / "escape.csv").exists(), folder
+    for name in ["名册.exe", "名册.csv.html", "名册", ".htaccess"]:
+        resp = await upload(console, ROSTER, name=name)
+        assert resp.status == 422, name
+
+
+async def test_behind_https_the_cookie_is_secure_and_the_proxy_s_scheme_counts(
+        aiohttp_client, settings: Settings, registry) -> None:
+    app = create_app(replace(settings, console_https=True), registry=registry, clock=fixed_clock, scheduler=False)
+    client = await aiohttp_client(app)
+    page = await client.get("/console/login", headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" in page.headers["Set-Cookie"] and "HttpOnly" in page.headers["Set-Cookie"]
+    token = csrf_of(await page.text())
+    plain = await client.post("/console/login", headers={"Origin": f"http://{client.host}:{client.port}",
+                                                         "X-Forwarded-Proto": "https"},
+                              data={"username": "x", "password": "y", "csrf_token": token})
+    assert plain.status == 403  # an http:// page of the same host is another origin than the https:// site
