@@ -18,7 +18,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.console.imports import WORK_DIR
 from bot.keys import SESSIONS
-from bot.store.models import Base, Contact
+from bot.store.models import Base, Broadcast, Contact
 
 from .browser import login
 from .conftest import PASSWORDS, Console, csrf_of, fixed_clock
@@ -236,3 +236,19 @@ async def test_behind_https_the_cookie_is_secure_and_the_proxy_s_scheme_counts(
                                                          "X-Forwarded-Proto": "https"},
                               data={"username": "x", "password": "y", "csrf_token": token})
     assert plain.status == 403  # an http:// page of the same host is another origin than the https:// site
+
+
+async def test_a_broadcast_cannot_carry_an_id_number(console: Console) -> None:
+    """A mass message goes to every follower and stays in the database: an ID number typed into its title or
+    text (however written: spaced, full-width) is refused, not stored, and not shown back in clear."""
+    assert await console.login("staff") == 303
+    for title, content in [("", "请140524194710061498本人到村委会领取医保卡"), ("140524194710061498", "请到村委会"),
+                           ("", "请１４０５２４ １９４７１００６ １４９８本人领取")]:
+        resp = await console.client.post("/console/broadcasts", data={
+            "csrf_token": await console.token("/console/broadcasts"), "region": "陵川县", "title": title,
+            "content": content}, allow_redirects=False)
+        assert resp.status == 422, content
+        html = await resp.text()
+        assert "身份证号" in html and "19471006" not in html and "１９４７１００６" not in html
+    async with console.app[SESSIONS]() as db:
+        assert await db.scalar(select(func.count()).select_from(Broadcast)) == 0
