@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.render import environment
 from bot.rules.schema import Policy
 from bot.store import broadcasts as store
+from bot.store import digits
 from bot.store.broadcasts import Audience, BroadcastError, Reach
 from bot.store.models import Broadcast, WeChatTag, utcnow
 from bot.store.tags import county_tag, township_tag
@@ -51,9 +52,17 @@ def announcement(policy: Policy) -> tuple[str, str]:
     return title, "\n".join(lines)
 
 
-def check_text(content: str) -> None:
+class HoldsIdNumber(BroadcastError):
+    """A draft's title or text holds an ID number (its text is shown back masked)."""
+
+
+def check_text(content: str, title: str = "") -> None:
+    """A mass text goes to every follower and is stored as written: not too long for a phone, and never with
+    an ID number in it (however typed: spaced, full-width, as bot.store.digits reads numbers)."""
     if len(content) > MAX_TEXT_CHARS:
         raise BroadcastError(t("broadcast.refused.too_long", n=len(content), most=MAX_TEXT_CHARS))
+    if any(digits.is_id_shaped(digits.fold(m[0])) for m in digits.numbers_in(f"{title}\n{content}")):
+        raise HoldsIdNumber(t("broadcast.refused.id_number"))
 
 
 @dataclass
@@ -78,7 +87,7 @@ async def send(sessions: async_sessionmaker, client: WeChatClient, settings: Set
     now = now or utcnow()
     async with sessions.begin() as session:
         b = await store.get(session, broadcast_id)
-        check_text(b.content)
+        check_text(b.content, b.title)
         if b.status == "sent":
             raise BroadcastError(t("broadcast.refused.already_sent", id=b.id))
         if b.status == "draft" and settings.broadcast_approval:

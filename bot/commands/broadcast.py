@@ -170,7 +170,7 @@ async def new_command(settings: Settings, args: argparse.Namespace, out: TextIO 
         title = args.title or content.splitlines()[0][:30] if content else ""
     audience = _audience(registry, args, region)
     try:
-        check_text(content)
+        check_text(content, args.title or title)
         async with open_sessions(settings) as sessions:
             async with sessions.begin() as session:
                 b = await store.create(session, title=args.title or title, content=content, audience=audience,

@@ -9,7 +9,7 @@ from aiohttp_session import get_session
 from bot.catalogue import t
 from bot.console.context import EVERYONE, PUBLIC, account, allow, console
 from bot.console.guard import start_session
-from bot.store.users import FAILURE_WINDOW, audit, authenticate, throttled
+from bot.store.users import FAILURE_WINDOW, audit, authenticate, end_sessions, throttled
 
 routes = web.RouteTableDef()
 
@@ -66,6 +66,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 @allow(*EVERYONE)
 async def logout(request: web.Request) -> web.StreamResponse:
     async with console(request).sessions() as db, db.begin():
+        await end_sessions(db, account(request).id)  # also a copy of the cookie
         await audit(db, account(request).username, "logout", {})
     session = await get_session(request)
     session.invalidate()

@@ -17,9 +17,10 @@ from bot.console.dashboard import busiest_region
 from bot.keys import WECHAT
 from bot.store import broadcasts as store
 from bot.store.broadcasts import Audience, BroadcastError
+from bot.store.ids import mask_text
 from bot.store.officials import SUFFIXES
 from bot.wechat.errors import WeChatAPIError
-from scheduler.broadcasts import announcement, check_text, preview_reach, send
+from scheduler.broadcasts import HoldsIdNumber, announcement, check_text, preview_reach, send
 
 routes = web.RouteTableDef()
 SHOWN = 50
@@ -73,11 +74,13 @@ async def new_broadcast(request: web.Request) -> web.StreamResponse:
             title = form.get("title", "") or content.split("\n", 1)[0][:30]
             if not content:
                 raise BroadcastError(t("console.broadcast_empty"))
-        check_text(content)
+        check_text(content, title)
         audience = Audience("township", region, township) if township else Audience("county", region)
         async with c.sessions.begin() as session:
             b = await store.create(session, title=title[:64], content=content, audience=audience,
                                    author=account(request).username, source=source)
+    except HoldsIdNumber as exc:  # not even shown back in clear
+        return await _listing(request, error=str(exc), form={k: mask_text(v) for k, v in form.items()}, status=422)
     except BroadcastError as exc:
         return await _listing(request, error=str(exc), form=form, status=422)
     raise web.HTTPSeeOther(request.app.router["broadcast"].url_for(id=str(b.id)))

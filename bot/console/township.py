@@ -29,6 +29,12 @@ from scheduler.digests import expected_percent, next_cutoff, short_of, unit_noun
 
 PAGES_DIR = Path(__file__).resolve().parents[2] / "templates" / "pages"
 TREND_WEEKS = 8
+# No script, nothing from elsewhere, never in another site's frame; its query string is the password, so no
+# Referer carries it on, and no cache keeps the page.
+HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex",
+           "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                                      "form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+           "X-Frame-Options": "DENY"}
 
 
 @dataclass
@@ -52,9 +58,7 @@ def environment() -> jinja2.Environment:
 
 def _page(template: str, status: int = 200, **data: object) -> web.Response:
     body = environment().get_template(template).render(**data)
-    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8",
-                        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
-                                 "X-Robots-Tag": "noindex"})
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8", headers=HEADERS)
 
 
 async def weekly_payments(sessions: async_sessionmaker, county: str, township: str, year: int,

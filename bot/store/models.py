@@ -281,6 +281,7 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sessions_ended_at: Mapped[dt.datetime | None]  # logged out: the sessions issued before it end
 
 
 class LoginAttempt(Base):

@@ -143,11 +143,21 @@ async def set_password(session: AsyncSession, username: str, password: str, *, a
     await audit(session, actor, "user.passwd", {"user": username})
 
 
+async def end_sessions(session: AsyncSession, user_id: int) -> None:
+    """Logged out: every console session of the account issued until now ends (the cookie is not kept by
+    the server, so a copy of it would otherwise stay good until it expires)."""
+    user = await session.get(User, user_id)
+    if user is not None:
+        user.sessions_ended_at = utcnow()
+
+
 async def session_account(session: AsyncSession, user_id: int, issued_at: dt.datetime) -> Account | None:
     """The account a console session belongs to, or None when it is gone, disabled, or its password
-    changed after the session began."""
+    changed or it logged out after the session began."""
     user = await session.get(User, user_id)
     if user is None or user.disabled or user.password_changed_at > issued_at:
+        return None
+    if user.sessions_ended_at is not None and user.sessions_ended_at >= issued_at:
         return None
     return _account(user)
 
