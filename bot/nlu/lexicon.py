@@ -108,6 +108,8 @@ SOUND_TERMS: tuple[str, ...] = (
     "出生",
     # lapses (段保 heard for 断保)
     "断保", "断缴",
+    # reminders asked for or stopped (题醒 heard for 提醒)
+    "提醒",
 )
 # Terms that are also the end of a longer one (报销 in 零报销): respelt to, but their exact occurrence does not keep
 # the longer term from being heard (灵报销 is 零报销; 包销 is 报销).
