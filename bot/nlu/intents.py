@@ -219,9 +219,10 @@ ASKS = re.compile(
     r"吗|呢|么|嘛|咋|怎么|怎样|如何|啥|什么|多少|(?:好多|几多)(?:钱|块)|多钱|几(?:号|月|时|点|块|档|百)|哪|能不能|可不可以|行不行"
     r"|要不要|中不中|[?？]|不[咯嘞噻撒哦啊呀]?$|没有?$"
 )
-# More ways a clause asks (交不交, 多久, 是不是): with ASKS, what `asks` looks for.
+# More ways a clause asks (交不交, 多久, 是不是, and 交好多 ending it, 交了没有, 帮我查查, 在学校交还是回家交):
+# with ASKS, what `asks` looks for.
 ASKS_TOO = re.compile(r"(.)不\1|(.)没\2|多久|多长时间|(?<![好十前这那])几(?:天|个?(?:月|星期|礼拜|钟头|小时|年))"
-                      r"|对不对|是不是|谁")
+                      r"|对不对|是不是|谁|(?:好多|几多)$|(?:了|过)没有|帮(?:我|俺|忙)(?:查|看)|(?<=[交缴买办])还是")
 # A resident announcing the question (我就想知道, 想问一下, 请问): what follows is asked, what comes before is
 # the story (see `classify` and bot.nlu.questions).
 ASK_MARKER = re.compile(r"想知道|(?:想|要)(?:先|再)?问(?:一下|一问|下|问)?|请问|问(?:一下|一问|问)")
@@ -450,7 +451,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("fee_subsidy_for_category", Intent.FEE, 60,
          r"补助|补贴|资助|补多少|减免|免费|全免|出钱|掏钱|兜底|(?:全|都)(?:给|帮)?[交缴]",
          # asked yes or no (国家补不补, 给不给补, 有没有补)
-         r"补不补|给不给补|有没有补|(?:给|有)补(?:吗|不|没|么|嘛)", when=_has_category),
+         r"补不补|给不给补|有没有补|(?:给|有)补(?:吗|不|没|么|嘛)",
+         # whether the group pays at all (孤儿交钱不, 五保户要缴费吗), not whether paying is open (能交钱不)
+         r"(?<![能以让给])(?:要|用|得|需要)?[交缴](?:钱|费)(?:不|吗|么|嘛)(?=$|[,.;!?])", when=_has_category),
     rule("fiscal_subsidy", Intent.FISCAL_SUBSIDY, 55,
          r"(?:财政|政府|国家|上面)(?:的|给|每人|每个人|一个人|人均|那头|那边|这头|这边|方面|那块|这块)*"
          r"(?:补助|补贴|配套|补|出|拿|掏|贴)",
@@ -528,7 +531,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"参保地[^,.;!?]{0,4}(?:停|暂停|注销|取消|销)|(?:停|注销)(?:了|掉)?(?:原来的?)?参保|改(?:参保)?地址",
          # insured elsewhere before (原来在郑州参保的, 以前是在外县交的, 去年在合肥交的: a place, not a channel, 去年在
          # 村里交的)
-         r"(?:原来|以前|之前|过去|本来)(?:是|都是|一直)?在[^,.;!?]{1,8}?(?:[交缴]|参保|参加)",
+         # (not a time before asking where, 截止以前在哪里缴)
+         r"(?<!截止)(?<!截至)(?:原来|以前|之前|过去|本来)(?:是|都是|一直)?在(?!哪|啥|什么)[^,.;!?]{1,8}?(?:[交缴]|参保|参加)",
          rf"(?:去年|前年|往年|这几年|前几年)(?:是|都是|一直)?在(?!{_A_CHANNEL})[^,.;!?]{{1,8}}?(?:[交缴]|参保|参加)"
          r"(?![的了]?(?:社保|职工|五险|养老))",
          # the old place's insurance stopped (把那边停了, 老家的先停掉)
@@ -590,7 +594,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"几个档|哪几(?:个)?档|(?:档次|几档)(?:有哪些|是什么|怎么分)|分几档|有哪些档|几档|[交缴选]哪(?:一|个)档"),
     rule("deadline_can_pay_now", Intent.DEADLINE, 45, r".", when=_can_pay_now),
     rule("deadline", Intent.DEADLINE, 45,
-         r"截止|截至|结束|最后期限|期限|最后一天|最晚|最迟|过期|晚了|错过|来得及|逾期",
+         # (not the end said as a time before asking where or how, 截止前去哪交: the channels)
+         rf"(?:截止|截至)(?!(?:日期|时间)?(?:前|之前|以前)[^,.;!?]*(?:{WHERE}|{HOW}))"
+         r"|结束|最后期限|期限|最后一天|最晚|最迟|过期|晚了|错过|来得及|逾期",
          r"还(?:能|可以|让|来得及)(?:[交缴]|补|买|参保)|现在(?:还)?(?:能|可以)(?:[交缴]|买)",
          rf"{WHEN}.{{0,4}}(?:[交缴]|开始|收|停)|到{WHEN}|[交缴]费(?:时间|日期|期|截止)|(?:缴费|征缴|筹资|参保)期",
          r"过了.{0,6}(?:还|能|可以)|几号(?:之前|以前|前)|补[交缴]|开始(?:[交缴]|收)",
