@@ -9,6 +9,8 @@ Precedence, highest first (why, where it is not obvious):
                                          有交费提醒吗, 94: explained)
   ENROLMENT_REWARD 89 .................. 连续参保/零报销 raising the 大病保险 limit is ours, unlike 大病保险 86
   OUT_OF_SCOPE 86-88 ................... 养老保险交了吗 is about pensions even though it says 交了吗
+  CHANNELS (an agent asked to pay) 86 .. 村里能帮我先垫上交了吗, 服务站能帮老人代交不: the offline channels, not
+                                         the record nor the family account (not what the agent charges)
   MY_STATUS 85 ......................... 我交了吗 / 交没交, whatever else is mentioned; having paid, how to check
                                          it (我已经交了怎么查, 钱交了怎么知道成功没), not the channels
   OUT_OF_SCOPE 83-84 ................... 医院, 凭证, 电话
@@ -155,6 +157,9 @@ _GROUP_CONDITIONS: tuple[SlotCondition | None, ...] = (_has_category, _has_categ
 # channels' question).
 _NO_AGENT = (r"(?:^|(?<=[,.;!?]))(?![^,.;!?]*(?:村|代办|代收|代征|干部|会计|网格员|工作人员|便民|服务|参保点|社区|乡里"
              r"|镇上|街道|窗口|学校|幼儿园))[^,.;!?]*?")
+# Who pays for one that is no relative: the village, a service point, a 代办员.
+_AGENT = (r"村(?:里|上|委会?|干部|会计)?|乡里|镇上|干部|会计|网格员|工作人员|社区|街道|便民服务(?:站|点|中心)"
+          r"|服务(?:站|点|中心)|代办(?:员|点)?|参保点|缴费点")
 # Who is no relative (邻居大妈, 朋友他妈): paying for them is not the family account.
 _NOT_KIN = r"邻居|朋友|同事|同学|老乡|熟人|街坊|别人|外人"
 # A relative a share is paid for, as said after 给/帮/替 (我老家的爹妈, 家里的奶奶, 我弟, 老家陵川的娘).
@@ -505,6 +510,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     # -- when -------------------------------------------------------------------------------------------
     rule("newborn", Intent.NEWBORN, 75,
          r"新生(?:儿|婴儿|娃娃?|宝宝|孩子|小孩)|新出生|刚刚出生|刚出生|才出生|刚生(?:的|了|下|完)|才生(?:的|了)|刚满月|刚落地|落地参保",
+         # 出生 heard as 出身 or 出声 (刚出身, 孩子才出声)
+         r"(?:刚|才|刚刚)出(?:身|声)|(?:娃|孩子|小孩|宝宝|婴儿)[^,.;!?]{0,4}出(?:身|声)(?:的|了|后|以后)",
          r"生完(?:孩子|娃|小孩|宝宝)|(?:孩子|娃|小孩|宝宝)生(?:了|下来)",
          r"(?:娃|孩子|小孩|宝宝|婴儿|儿子|闺女|女儿|孙子|孙女|外孙).{0,4}(?:出生|生下来|满月|几天大|个?月大)",
          # born lately, told by the date: 闺女是上个月15号生的, 孙子前天生的, and where (上个月22号在县医院生的)
@@ -521,7 +528,7 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
     rule("moving", Intent.MOVING, 73,
          r"换参保地|变更参保地|改参保地|参保地(?:变更|转移|迁移|更改|改|换|迁)|参保地址变更",
          rf"转(?:医保|参保|保险|关系|合疗)|{INS}(?:关系)?(?:转|迁)|转移接续|转过来|转回来|转到",
-         r"从[^,.;!?]{1,8}转(?:回|入|过来)|转(?:回|入)(?:老家|本地|[^,.;!?]{1,4}[县镇市省])",
+         r"从[^,.;!?]{1,8}转(?:回|入|过来)|转(?:回|入)(?:老家|本地|[^,.;!?]{1,4}[县镇市省])|转回[^,.;!?]{1,4}?(?:来|去)",
          r"迁户口|户口(?:迁|转|落户|搬|已经迁)|迁了户口|户口随迁|嫁(?:过来|到|来)|搬(?:家|到|过来|来)",
          r"迁(?:回|到|过|来|走|出)|(?:医保|参保)关系|转移",
          # (还能在老家交吗 asks whether paying at home is still open, a time: the mention beside it decides)
@@ -532,7 +539,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          # insured elsewhere before (原来在郑州参保的, 以前是在外县交的, 去年在合肥交的: a place, not a channel, 去年在
          # 村里交的)
          # (not a time before asking where, 截止以前在哪里缴)
-         r"(?<!截止)(?<!截至)(?:原来|以前|之前|过去|本来)(?:是|都是|一直)?在(?!哪|啥|什么)[^,.;!?]{1,8}?(?:[交缴]|参保|参加)",
+         r"(?<!截止)(?<!截至)(?:原来|以前|之前|过去|本来)(?:是|都是|一直)?在(?!哪|啥|什么)[^,.;!?]{1,8}?"
+         r"(?:[交缴]|参(?:的|过)?保|参加)",
          rf"(?:去年|前年|往年|这几年|前几年)(?:是|都是|一直)?在(?!{_A_CHANNEL})[^,.;!?]{{1,8}}?(?:[交缴]|参保|参加)"
          r"(?![的了]?(?:社保|职工|五险|养老))",
          # the old place's insurance stopped (把那边停了, 老家的先停掉)
@@ -584,6 +592,8 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          rf"零报销|没(?:有)?(?:报销|报)过.{{0,10}}(?:{_REWARD}|提高|限额)|没(?:有)?用过医保.{{0,10}}(?:{_REWARD}|提高)",
          # never claiming, told any way (一直不报销的话, 从来没用过, 没住过院一分没报): and a reward asked
          rf"{_NEVER_CLAIMED}[^.;!?]{{0,12}}(?:{_REWARD}|提高)",
+         # ... and the 大病 limit raised, asked or checked (一年没报销是不是大病限额多一千)
+         rf"(?:{_NEVER_CLAIMED}|{_CONTINUOUS})[^.;!?]{{0,12}}(?:限额|额度|封顶线?)[^,.;!?]{{0,4}}(?:多|提高|增加|涨|加)",
          r"(?:最高)?支付限额.{0,4}(?:提高|增加|涨)|提高.{0,10}(?:支付限额|封顶线?)",
          r"(?:奖励|激励)(?:额度)?.{0,4}清零"),
     rule("fee_tier_choice", Intent.FEE, 61,
@@ -623,6 +633,11 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"(?:行|中|成|能行|来得及|赶得上|赶趟|算数?)",
          r"[交缴](?:的话)?(?:还|也)?算(?:今年|明年|当年|本年|哪一?年|上一?年|下一?年)"),
     # -- how --------------------------------------------------------------------------------------------
+    # the village, a service point or a 代办员 asked to pay for one (村里能帮我先垫上交了吗, 便民服务站能帮老人代交不):
+    # the offline channels, not the record (交了吗) nor the family account (帮老人代交); not what they charge
+    rule("channels_agent", Intent.CHANNELS, 86,
+         rf"(?:{_AGENT})(?:的)?(?:{_AGENT})?(?:能|可以|能不能|可不可以|会不会|给不给)(?:不能)?(?:帮|替|代)(?:着|忙)?"
+         r"[^,.;!?]{0,8}?(?:[交缴]|垫)(?![^,.;!?]*(?:费|多少|几块|钱))"),
     rule("family_account", Intent.FAMILY_ACCOUNT, 62,
          r"家庭共济|共济账户|亲情账户|亲情付|亲情(?:代缴|缴费)|家庭账户",
          rf"职工(?:医保)?.{{0,12}}(?:给|帮|替|为|代)|职工(?:医保)?.{{0,16}}(?:把|连)(?:{FAMILY}|家里)",
@@ -661,6 +676,9 @@ _RULE_TABLE: tuple[IntentRule, ...] = (
          r"辞职|离职|不上班了|单位不交了|(?:没有|没|不是|不属于)(?:参加)?职工医保"),
     rule("registration_nonlocal", Intent.REGISTRATION, 74,
          r"(?:外地|外省|外县|非本地|非本县|非本镇)(?:的)?(?:人|户口|户籍).{0,16}(?:参保|参加|入保|[交缴])",
+         # someone from elsewhere, married or come here (外省嫁过来的媳妇能不能在陵川上医保): whether they may enrol
+         rf"(?:外地|外省|外县)(?:嫁|娶|来|过来|嫁过来|娶过来|嫁来)(?:的)?(?:人|媳妇|老婆|女婿|姑娘|儿媳妇?)[^?]{{0,16}}?"
+         rf"(?:参保|参加|入保|{_ENROL})",
          r"(?:户口|户籍)(?:在|是)(?:外地|外省|外县|别的地方)",
          # the household registration not moved here (户口一直没迁过来, 户籍还没转): a non-local asking to enrol
          r"(?:户口|户籍)[^,.;!?]{0,6}?(?:没|未|没有)(?:有)?(?:迁|转|落|过来|办过来)[^?]{0,40}?(?:参保|参加|入保|[交缴]"
