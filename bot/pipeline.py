@@ -222,7 +222,7 @@ def _remember(speaker: Speaker, remember: dict[str, Any]) -> None:
 
 def _keep_context(speaker: Speaker, query: Query, now: dt.datetime) -> None:
     """The conversation's context after `query`: renewed by a question, forgotten when one's own place is named."""
-    if (context := follow.context_of(query, now, follow.remembered(speaker.state, now))) is not None:
+    if (context := follow.context_of(query, now)) is not None:
         speaker.state[follow.KEY] = context
     elif follow.forgets(query):
         speaker.state.pop(follow.KEY, None)

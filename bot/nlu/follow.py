@@ -13,8 +13,8 @@ next day starts afresh).
   previous question asked again with the new slot.
 - A question after one about a newborn is about the newborn unless it names someone else (要交多少钱).
 - Naming one's own place (我是乐至的) ends the context: that place is the follower's region from then on.
-- A message not understood that names a place (青禾县有啥新政策没) keeps that place for the next questions, the
-  question before it otherwise as it was; asking to be reminded (截止前提醒我一下) is about the place named before.
+- Asking to be reminded (截止前提醒我一下) is about the place named before. A message not understood that names a
+  place (青禾县有啥新政策没) is offered that place, never given it (tests/commands/test_ask_checks.py).
 
 Each question renews the context (and its time); other messages (thanks, greetings) leave it as it was.
 """
@@ -63,12 +63,8 @@ def remembered(state: dict[str, Any], now: dt.datetime) -> dict[str, Any] | None
     return context if fresh else None
 
 
-def context_of(query: Query, now: dt.datetime, before: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    """What the conversation remembers after the question `query` (None: not a question; see `forgets`), or
-    after a message not understood that names a place (`before`, the context it had, with that place)."""
-    if query.intent is Intent.FALLBACK and query.region is not None and "unknown_region" not in query.extras:
-        return {**(before or {"intent": None, "categories": [], "tier": None, "year": None}),
-                "at": now.isoformat(), "region": query.region, "township": query.township}
+def context_of(query: Query, now: dt.datetime) -> dict[str, Any] | None:
+    """What the conversation remembers after the question `query` (None: not a question; see `forgets`)."""
     if query.intent not in QUESTIONS:
         return None
     return {

@@ -103,17 +103,6 @@ def test_a_follow_up_naming_its_own_place_or_asking_something_else_keeps_it(regi
     assert follow.carry(understand("天气怎么样", registry), context).intent is Intent.OUT_OF_SCOPE
 
 
-def test_a_place_named_in_a_message_not_understood_carries_to_the_next_questions(registry):
-    before = follow.context_of(understand("罗山县低保户交多少", registry), NOON)
-    lost = understand("陵川县有啥新政策没", registry)
-    assert lost.intent is Intent.FALLBACK
-    context = follow.context_of(lost, NOON, before)
-    later = follow.carry(understand("那特困户呢", registry), context)  # the question before, in the place named
-    assert later.intent is Intent.FEE and follow.place(later, context) == ("陵川县", None)
-    assert follow.place(understand("一档多少", registry), follow.context_of(lost, NOON)) == ("陵川县", None)
-    assert follow.context_of(understand("说点别的", registry), NOON, before) is None  # no place: as it was
-
-
 def test_asking_to_be_reminded_is_about_the_place_named_before(registry):
     context = follow.context_of(understand("乐至县啥时候截止", registry), NOON)
     reminded = follow.carry(understand("截止前提醒我一下行吗", registry), context)
