@@ -382,8 +382,8 @@ async def test_conversations_go_the_same_way_with_and_without_the_cache():
     assert on == off
     # about 3,000 of the 8,000 answers come from the cache; how many depends on the texts the seeded draw picks
     # from the phrasing table, which grows (2,969 with its 504 rows; 2,491 with its 555, two more of which begin a
-    # binding, whose speaker is answered afresh until it ends)
-    assert ANSWERS.hits > 2300
+    # binding, whose speaker is answered afresh until it ends; 2,173 with its 624, a new draw)
+    assert ANSWERS.hits > 2000
     assert {s.region for s in on.values()} > {None, "陵川县"}
     assert any(s.state.get("binding") for s in on.values()) or any(s.state.get("pending") for s in on.values())
 

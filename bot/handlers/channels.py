@@ -27,6 +27,10 @@ async def channels(query: Query, ctx: Context, sit: Situation) -> Answer:
     chans = sorted((c for c in p.channels if c.kind != "registration"), key=lambda c: CHANNEL_ORDER.index(c.kind))
     if chans and (asked := channel.named(query.text)) is not None:
         return _one_channel(asked, chans, sit, query)
+    # who pays named (学生怎么交, 老人不会用手机怎么交): the channels open to them first, where the notice has some
+    if (payer := channel.for_payer(query.text)) is not None \
+            and any(channel.lists(t, c.kind, c.name, c.detail) for t in payer.terms for c in chans):
+        return _one_channel(payer, chans, sit, query, compact=True)
     groups = {kind: _merged([c for c in chans if c.kind == kind]) for kind in CHANNEL_ORDER}
     late = _late_for_teller(query, sit)
     return Answer("channels", sit.data(
@@ -62,9 +66,15 @@ class Said:
     only: tuple[str, ...] = ()
 
 
-def _one_channel(asked: channel.Asked, chans: list[Channel], sit: Situation, query: Query) -> Answer:
+# The most lines the channels led with take (a payer's: 乐至县's three offline lines are one of names beyond it).
+_MOST_LED = 2
+
+
+def _one_channel(asked: channel.Asked, chans: list[Channel], sit: Situation, query: Query, *,
+                 compact: bool = False) -> Answer:
     """能用支付宝交吗 / 微信怎么交: whether the notice lists the channels named, with their lines, then the others
-    in one line; a channel the notice does not name is said to be unnamed, with whom to ask."""
+    in one line; a channel the notice does not name is said to be unnamed, with whom to ask. `compact`: more
+    than `_MOST_LED` lines of them are one line of their names."""
     p = sit.policy
     said: list[Said] = []
     matched: list[Channel] = []
@@ -83,8 +93,11 @@ def _one_channel(asked: channel.Asked, chans: list[Channel], sit: Situation, que
     account = next((m.group(0) for c in others if c.kind == "family" and (m := _PARENTHESIS.search(c.name))), "")
     shown = matched if all(s.listed for s in said) else chans
     late = _late_for_teller(query, sit)
+    lines = _merged(matched)
+    if compact and len(lines) > _MOST_LED:
+        lines = [Merged(tuple(dict.fromkeys(n for m in lines for n in m.names)), None, None)]
     return Answer("channel_asked", sit.data(
-        said=said, how=asked.how, lines=_merged(matched), others=plain, family_others=family, account=account,
+        said=said, how=asked.how, lines=lines, others=plain, family_others=family, account=account,
         enquiry=p.region.enquiry, late=late,
         cite=cite(p, *(c.source for c in shown),
                   *_window(sit), *(e.source for e in late)),

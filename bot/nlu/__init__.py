@@ -123,6 +123,10 @@ def _questions(text: str, slots: Slots, extractor: SlotExtractor, today: dt.date
                 found = None
             norm = story if found is not None else norm
         told = []
+        if found is not None and found.rule.context and any(q.found.rule.intent is found.rule.intent for q in asked):
+            # the mention said again after its own question (转回罗山怎么办手续，转回来交多少): it points back, and what
+            # the clause asks beside it is the further question
+            found = questions.question_in(norm, group, after_question=True, without_mentions=True) or found
         if found is not None:
             asked.append(questions.Asked(norm, found, questions.shared(own, slots)))
     return questions.distinct(asked)

@@ -3,7 +3,8 @@
 The reading stays CHANNELS (bot.nlu.intents); this module says which channels the question names, so that the
 answer can say first whether the notice lists them (bot/handlers/channels.py) instead of listing every channel.
 A channel the resident says they cannot use (不会用微信, 没有支付宝, 除了微信) is not asked about: that question
-wants the other channels, the whole list.
+wants the other channels, the whole list. A question naming no channel but who pays (学生怎么交, 老人不会用手机怎么交)
+asks for the channels open to them (`for_payer`): the school's, or those off the phone.
 
 Each term is a way residents name a channel, with the words a notice's channel name or detail would carry
 (matched against the policy's channels, never a fixed answer), or the channel kinds it stands for.
@@ -87,6 +88,26 @@ def named(text: str) -> Asked | None:
         return None
     terms = tuple(dict.fromkeys(term for _, term in sorted(found, key=lambda f: f[0])))
     return Asked(terms, bool(_HOW.search(text)))
+
+
+# Who pays, named in a question naming no channel, and the channels for them (a Term the answer leads with).
+PAYERS: tuple[tuple[re.Pattern[str], Term], ...] = (
+    (re.compile(r"学生|在校生|大学生|中专生|职高|技校|上大学|读大学|在学校上学|住校"),
+     next(t for t in TERMS if t.key == "school")),
+    # (不会用手机, 没有智能手机, 手机玩不来, 不识字, 不会上网; not one app, 不会用微信: the others, every channel)
+    (re.compile(r"(?:不会|不懂|不太会|弄不来|玩不来|用不来|用不了)(?:用|玩|弄|操作)?(?:智能)?(?:手机|网上|上网|线上)"
+                r"|(?:手机|网上)(?:也|都)?(?:不会|弄不来|玩不来|用不来|用不了)|没(?:有)?(?:智能)?手机|老年机|不识字"),
+     _term("offline", "到线下缴费点", r"(?!)", None, ("offline",))),
+)
+
+
+def for_payer(text: str) -> Asked | None:
+    """The channels for who pays, when a question names no channel but them (学生怎么交: the school's; 老人不会用手机
+    怎么交: those off the phone), asked how (the others follow in one line); None otherwise."""
+    if named(text) is not None:
+        return None
+    terms = tuple(term for pattern, term in PAYERS if pattern.search(text))
+    return Asked(terms[:1], True) if terms else None
 
 
 def lists(term: Term, kind: str, name: str, detail: str | None) -> bool:

@@ -13,6 +13,8 @@ next day starts afresh).
   previous question asked again with the new slot.
 - A question after one about a newborn is about the newborn unless it names someone else (要交多少钱).
 - Naming one's own place (我是乐至的) ends the context: that place is the follower's region from then on.
+- Asking to be reminded (截止前提醒我一下) is about the place named before. A message not understood that names a
+  place (青禾县有啥新政策没) is offered that place, never given it (tests/commands/test_ask_checks.py).
 
 Each question renews the context (and its time); other messages (thanks, greetings) leave it as it was.
 """
@@ -43,6 +45,8 @@ _THIS_YEAR = re.compile(r"今年|本年|现在")
 _SOMEONE_ELSE = re.compile(r"我|俺|咱|自己|两口子|大人|老人|爹|娘|爸|妈|老伴|媳妇|老公|全家|一家")
 # The questions of paying, to which the group, tier and year named before carry (the place carries to all).
 _PAYING = frozenset({Intent.FEE, Intent.DEADLINE, Intent.CHANNELS})
+# Requests about the place named before, which carry nothing further (截止前提醒我一下: that county's deadline).
+_ABOUT_THE_PLACE = frozenset({Intent.REMINDERS})
 _NEWBORN_TOO = frozenset({Intent.FEE, Intent.DEADLINE, Intent.CHANNELS, Intent.REGISTRATION})
 
 
@@ -95,7 +99,7 @@ def elliptical(query: Query) -> bool:
 
 def place(query: Query, context: dict[str, Any] | None) -> tuple[str, str | None] | None:
     """The (region, township) a question naming no place is asked about: the one named before, if any."""
-    if context is None or not context.get("region") or query.intent not in QUESTIONS:
+    if context is None or not context.get("region") or query.intent not in QUESTIONS | _ABOUT_THE_PLACE:
         return None
     if query.region is not None or query.township is not None or "unknown_region" in query.extras:
         return None

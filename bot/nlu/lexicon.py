@@ -62,7 +62,8 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
     # a disability with no grade said (残疾人交多少): every graded pattern above is longer, so it wins
     # (not the grade's own word, 肢体二级残疾; not the card, 残疾证怎么办)
     "disability": (r"(?<!级)残疾(?!证)(?:人员|人士|人|的)?", r"残障(?:人员|人士|人)?"),
-    "dibao": (r"(?:吃|拿|领|享受|评上|办了)低保",),
+    # (独保: 低保 as voice input or a slip of the pinyin keyboard gives it, no word of its own)
+    "dibao": (r"(?:吃|拿|领|享受|评上|办了)低保", r"独保(?:户|对象|人员|家庭)?"),
     "dibao_edge": (r"低保边缘(?:户|家庭|人员|对象)?",),
     "tekun": (r"五保|三无人员|特困",),
     "orphan": (r"孤儿",),
@@ -108,6 +109,8 @@ SOUND_TERMS: tuple[str, ...] = (
     "出生",
     # lapses (段保 heard for 断保)
     "断保", "断缴",
+    # reminders asked for or stopped (题醒 heard for 提醒)
+    "提醒",
 )
 # Terms that are also the end of a longer one (报销 in 零报销): respelt to, but their exact occurrence does not keep
 # the longer term from being heard (灵报销 is 零报销; 包销 is 报销).

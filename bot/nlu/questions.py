@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from bot.nlu.intents import ASK_MARKER, PLACE_BACK, REFERS_BACK, RuleMatch, classify
+from bot.nlu.intents import ASK_MARKER, PLACE_BACK, REFERS_BACK, RULES, RuleMatch, classify
 from bot.nlu.intents import asks as asks
 from bot.nlu.normalize import normalize
 from bot.nlu.query import Intent
@@ -27,6 +27,7 @@ _BOUNDARY = re.compile(
 _NOT_QUESTIONS = frozenset({Intent.GREETING, Intent.HELP, Intent.SET_REGION, Intent.FALLBACK, Intent.BIND,
                             Intent.UNBIND})
 _GROUP_ONLY = "fee_category_or_tier_only"  # 我是低保户: names the group, asks nothing
+_PLAIN = tuple(r for r in RULES if not r.context)
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,14 @@ def shared(own: Slots, message: Slots) -> Slots:
     )
 
 
-def question_in(clause: str, slots: Slots, *, after_question: bool = False) -> RuleMatch | None:
+def question_in(clause: str, slots: Slots, *, after_question: bool = False,
+                without_mentions: bool = False) -> RuleMatch | None:
     """The clause's reading when it is a question of its own, else None. After a question (`after_question`),
-    a clause pointing back only at the place named (那边怎么交) asks about it."""
+    a clause pointing back only at the place named (那边怎么交) asks about it. `without_mentions`: read by the
+    rules that are no mention (打工, 转回来, 刚生完孩子), for a mention said again."""
     if not asks(clause) or REFERS_BACK.search(PLACE_BACK.sub("", clause) if after_question else clause):
         return None
-    found = classify(clause, slots)
+    found = classify(clause, slots, _PLAIN if without_mentions else RULES)
     if found is None or found.rule.intent in _NOT_QUESTIONS or found.rule.name == _GROUP_ONLY:
         return None
     if found.rule.context and not asks(clause.rstrip("呢啊呀")):

@@ -124,3 +124,24 @@ async def test_a_channel_open_to_some_people_only_is_a_yes_that_says_for_whom(re
     out = await ask(region, on, "在学校能交吗")
     assert lines(out)[1] == first
     assert f"依据：{source}" in out
+
+
+@pytest.mark.parametrize(("region", "on", "text", "first", "line"), [
+    # 乐至县: 学校代收（大中专、职高、技校等在校学生）; 青禾县: 学校代收（在校大学生）
+    ("乐至县", ON, "学生怎么交", "可以在学校缴费（限大中专、职高、技校等在校学生）。", "· 学校代收"),
+    ("青禾县", "2026-11-20", "大学生在哪交", "可以在学校缴费（限在校大学生）。", "· 学校代收"),
+    # those who cannot use a phone: the offline channels first (乐至县 三（二）1, 5: 便民服务中心, 代办点, 现金)
+    ("乐至县", ON, "老人不会用手机怎么交", "可以到线下缴费点缴费。", "· 乡镇（街道）便民服务中心"),
+])
+async def test_who_pays_named_leads_with_the_channels_for_them_then_the_others_in_one_line(region, on, text, first,
+                                                                                          line):
+    out = await ask(region, on, text)
+    assert lines(out)[1] == first, out
+    assert lines(out)[2].startswith(line), out
+    assert any(x.startswith("其他渠道：") for x in lines(out)), out
+    assert len(lines(out)) <= 6, out
+
+
+async def test_who_pays_named_where_no_channel_is_for_them_gets_every_channel():
+    out = await ask("罗山县", ON, "学生怎么交")  # 罗政办〔2024〕42号 names no school channel
+    assert "学校" not in lines(out)[1] and "通知没有写" not in out

@@ -494,8 +494,9 @@ async def test_a_payment_to_correct_or_made_twice_is_said_to_be_unwritten_with_w
     # No notice says how a tier paid wrongly is corrected, nor how a double payment is handled; 青政办发〔2026〕31号
     # 二（一） forbids changing the tier once paid (told, never "not written"); 周办〔2024〕46号 2 says 应保尽保、
     # 不重复参保, which the double payment is told.
-    text = await ask("青禾县", "2026-11-20", "交错档次了能改吗")
-    assert "通知规定：参保人员按年度一次性足额缴纳，缴费后当年度不得变更档次。" in text, text
+    for asked in ("交错档次了能改吗", "缴了三档了还可以换回二档不", "给我爸选成了二档，想改成一档"):
+        text = await ask("青禾县", "2026-11-20", asked)
+        assert "通知规定：参保人员按年度一次性足额缴纳，缴费后当年度不得变更档次。" in text, text
     assert "通知没有写缴费后能不能更改" not in text and "县政务服务中心医保窗口" in text
     assert "依据：青政办发〔2026〕31号 二（一）" in text
     for region in ("陵川县", "乐至县", "罗山县"):  # their rules say nothing of changing

@@ -103,6 +103,13 @@ def test_a_follow_up_naming_its_own_place_or_asking_something_else_keeps_it(regi
     assert follow.carry(understand("天气怎么样", registry), context).intent is Intent.OUT_OF_SCOPE
 
 
+def test_asking_to_be_reminded_is_about_the_place_named_before(registry):
+    context = follow.context_of(understand("乐至县啥时候截止", registry), NOON)
+    reminded = follow.carry(understand("截止前提醒我一下行吗", registry), context)
+    assert reminded.intent is Intent.REMINDERS and follow.place(reminded, context) == ("乐至县", None)
+    assert follow.context_of(reminded, NOON) is None  # the deadline stays the question before
+
+
 def test_the_context_is_forgotten_after_half_an_hour():
     state = {"context": {"at": NOON.isoformat(), "intent": "fee", "region": "陵川县"}}
     assert follow.remembered(state, NOON + dt.timedelta(minutes=29)) is not None
