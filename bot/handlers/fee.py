@@ -71,7 +71,7 @@ async def _fee(query: Query, ctx: Context, sit: Situation) -> Answer:
         sources.append(pay.rule.source)
     if any(c.base for c in pay.considered) and policy.contribution.subsidy_basis is not None:
         sources.append(policy.contribution.subsidy_basis.source)
-    if not pay.considered or (pay.amount is None and not pay.ambiguous):
+    if not pay.considered or (pay.amount is None and not pay.ambiguous) or pay.group:
         sources.append(pay.tier.source)
     sources.extend(c.unsaid.source for c in pay.considered if c.unsaid and c.category is pay.category)
     names = {key: group_name(ctx.registry, key) for key in pay.unknown_categories}

@@ -159,8 +159,24 @@ class Subsidy(Strict):
         return self
 
 
+class GroupFigure(Strict):
+    """A category's figures as the notice prints them for residents who pay a group's own standard (城乡低保对象：
+    未成年人和在校学生每人资助252元、个人缴纳108元). `source` defaults to the category's."""
+
+    groups: list[str] = Field(min_length=1)  # group standard keys (minor, university_student)
+    subsidy: int | None = Field(default=None, ge=0)
+    personal_amount: int = Field(ge=0)
+    source: Source | None = None
+
+
 class Category(Sourced):
-    """A subsidised group (资助参保对象) as the notice names it."""
+    """A subsidised group (资助参保对象) as the notice names it.
+
+    A resident who also pays a group's own standard (a minor, a student) is reckoned from `group_figures` when
+    the notice prints them; else a full subsidy leaves 0, a subsidy on the notice's base tier (资助以一档为基数) or a
+    fixed sum is taken off the group's standard (capped at it), a percentage of the 个人缴费标准 is taken of the
+    group's standard; a percentage tied to one tier (按成年居民缴费标准的50%, `subsidy.tier` set) leaves the group's
+    figure unclear, and the answer says so."""
 
     key: str
     name: str  # the notice's own words
@@ -170,6 +186,10 @@ class Category(Sourced):
     excluded_if: list[str] = []  # keys that take precedence (不含已纳入城乡低保对象、特困人员范围人员)
     subsidy: Subsidy
     personal_amount: int | None = Field(default=None, ge=0)  # as printed (or tier - subsidy); validator checks
+    group_figures: list[GroupFigure] = []  # its figures for a group standard, as printed
+
+    def group_figure(self, group: str) -> GroupFigure | None:
+        return next((f for f in self.group_figures if group in f.groups), None)
 
 
 class Period(Sourced):
@@ -503,6 +523,12 @@ class Policy(Strict):
             if group.key in keys:
                 raise RuleError("group_is_category", key=group.key)
             keys.add(group.key)
+        groups = {g.key for g in self.group_standards}
+        for cat in self.categories:
+            for figure in cat.group_figures:
+                unknown = set(figure.groups) - groups
+                if unknown:
+                    raise RuleError("group_figure_unknown", category=cat.key, groups="、".join(sorted(unknown)))
         waits = [e.name for e in self.collection.extensions if e.benefit_start == "waiting_period"]
         if self.newborn is not None:
             waits += ["newborn" for w in self.newborn.later if w.benefit_start == "waiting_period"]

@@ -42,7 +42,14 @@ QUESTIONS: list[tuple[str, str, list[str], list[str]]] = [
     (SEASON, "精减退职职工要交钱吗", ["精减退职职工", "由区财政全额资助，您个人缴纳0元", "三（六）"], []),
     (SEASON, "我是低保户也是监测户交多少", ["就高不就低", "您个人缴纳126元"], ["270元"]),
     (SEASON, "财政补助多少", ["不低于720元", "二"], []),
-    (SEASON, "残疾人交多少", ["通知没有提到", "420元", ENQUIRY], ["400元"]),
+    # a minor or student who is also in a subsidised group: the figures printed for that standard (三（二）—（四）),
+    # a full subsidy on it, and what the notice leaves unclear (计生特扶 按成年居民缴费标准的50%) said so
+    (SEASON, "孩子是低保户交多少", ["资助252元", "您个人缴纳108元", "三（二）"], ["您个人缴纳360元", "126元"]),
+    (SEASON, "大学生是低保户交多少", ["您个人缴纳108元", "三（二）"], ["您个人缴纳360元"]),
+    (SEASON, "学生是监测户交多少", ["定额资助150元", "您个人缴纳210元", "三（三）"], ["您个人缴纳360元"]),
+    (SEASON, "孩子是低收入人口交多少", ["您个人缴纳260元", "三（四）"], ["您个人缴纳360元"]),
+    (SEASON, "孩子是孤儿交多少", ["全额资助", "您个人缴纳0元", "三（一）"], ["您个人缴纳360元"]),
+    (SEASON, "学生是计生特扶交多少", ["通知未写明", ENQUIRY], ["您个人缴纳360元", "您个人缴纳150元"]),
     # the calendar: before, in, on the last day, the closed fortnight before the 补缴期, in it, after it
     ("2026-10-01", "什么时候开始交",
      ["缴费还没开始", "2026年10月20日至2027年1月31日", "补缴期2027年2月15日至2027年4月30日"], ["每月"]),
