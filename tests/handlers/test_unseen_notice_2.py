@@ -50,6 +50,14 @@ QUESTIONS: list[tuple[str, str, list[str], list[str]]] = [
     (SEASON, "孩子是低收入人口交多少", ["您个人缴纳260元", "三（四）"], ["您个人缴纳360元"]),
     (SEASON, "孩子是孤儿交多少", ["全额资助", "您个人缴纳0元", "三（一）"], ["您个人缴纳360元"]),
     (SEASON, "学生是计生特扶交多少", ["通知未写明", ENQUIRY], ["您个人缴纳360元", "您个人缴纳150元"]),
+    # the two standards wherever the fee is asked without a group
+    (SEASON, "交多少", ["420元", "未成年人（2009年1月1日以后出生）", "360元", "二（二）"], []),
+    (SEASON, "有几个档次", ["420元", "360元"], []),
+    (SEASON, "一家4口交多少", ["420元", "360元"], []),
+    # a covered alias: the name already lists its sub-groups, once
+    (SEASON, "低保边缘户交多少", ["低收入人口（低保边缘家庭成员、刚性支出困难家庭成员）", "您个人缴纳320元"],
+     ["）（含"]),
+    (SEASON, "残疾人交多少", ["通知没有提到", "420元", ENQUIRY], ["400元"]),
     # the calendar: before, in, on the last day, the closed fortnight before the 补缴期, in it, after it
     ("2026-10-01", "什么时候开始交",
      ["缴费还没开始", "2026年10月20日至2027年1月31日", "补缴期2027年2月15日至2027年4月30日"], ["每月"]),
