@@ -484,6 +484,10 @@ class Policy(Strict):
     # What the notice says of refunds (已缴费用不予退还; 因参军、死亡、重复参保的可申请退费), each line as printed;
     # empty: the notice is silent, and 交了能退吗 / 交重复了 are told so.
     refunds: list[SourcedText] = []
+    # What the notice says of correcting a wrong payment (缴费信息有误的，可到原缴费地点申请更正), each line as printed;
+    # empty: the notice is silent (or only forbids changing the tier, said from the payment rule), and 交错了怎么改 is
+    # told so.
+    corrections: list[SourcedText] = []
     registration: list[SourcedText] = []  # 参保登记: where and how
     moving: list[SourcedText] = []  # 参保地变更, 暂停原参保地
     channels: list[Channel] = []

@@ -36,6 +36,7 @@ def render_policy(policy: Policy) -> str:
         ("registration", _texts(policy, policy.registration)),
         ("moving", _texts(policy, policy.moving)),
         ("refunds", _texts(policy, policy.refunds)),
+        ("corrections", _texts(policy, policy.corrections)),
         ("channels", _channels(policy)),
         ("payment_check", _texts(policy, policy.payment_check)),
         ("family_account", _texts(policy, [policy.family_account] if policy.family_account else [])),

@@ -54,6 +54,8 @@ QUESTIONS: list[tuple[str, str, list[str], list[str]]] = [
     (SEASON, "交多少", ["420元", "未成年人（2009年1月1日以后出生）", "360元", "二（二）"], []),
     (SEASON, "有几个档次", ["420元", "360元"], []),
     (SEASON, "一家4口交多少", ["420元", "360元"], []),
+    # 七（三）: a wrong payment is corrected at the place of payment
+    (SEASON, "交错了怎么改", ["缴费信息有误的，可持本人身份证件到原缴费地点申请更正", "七（三）"], ["通知没有写"]),
     # a covered alias: the name already lists its sub-groups, once
     (SEASON, "低保边缘户交多少", ["低收入人口（低保边缘家庭成员、刚性支出困难家庭成员）", "您个人缴纳320元"],
      ["）（含"]),
