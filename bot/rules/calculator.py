@@ -488,7 +488,7 @@ def newborn_start(policy: Policy, born: dt.date, paid_on: dt.date) -> BenefitSta
     if baby is None:
         return BenefitStart("unspecified", None)
     age = (paid_on - born).days
-    if age <= baby.days:
+    if paid_on <= baby.last_day(born):
         if baby.coverage_from == "birth":
             return BenefitStart("birth", born, sources=(baby.source,))
         return BenefitStart("unspecified", None, sources=(baby.source,))

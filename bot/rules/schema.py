@@ -296,13 +296,20 @@ class NewbornWindow(Sourced):
 
 
 class Newborn(Sourced):
-    days: int = Field(gt=0)  # 出生90天内完成参保缴费
+    """The newborn window, in days (出生90天内) or in months (出生后3个月内（含出生当月）), and what follows it."""
+
+    days: int | None = Field(default=None, gt=0)  # 出生90天内完成参保缴费
+    months: int | None = Field(default=None, gt=0)  # 出生后3个月内
+    birth_month_counts: bool = False  # 含出生当月: the months end with the (months)th calendar month from birth's
     coverage_from: Literal["birth"] | None = None  # 自出生之日起享受待遇
-    later: list[NewbornWindow] = []  # what applies after `days`, window by window
+    fee: SourcedText | None = None  # what a newborn pays: 按未成年人标准缴纳当年度个人缴费
+    later: list[NewbornWindow] = []  # what applies after the window, window by window (until_days: age in days)
 
     @model_validator(mode="after")
     def _increasing(self) -> Newborn:
-        last = self.days
+        if (self.days is None) == (self.months is None):
+            raise RuleError("newborn_days_or_months")
+        last = self.days or 0
         for i, window in enumerate(self.later):
             if window.until_days is None:
                 if i != len(self.later) - 1:
@@ -312,6 +319,19 @@ class Newborn(Sourced):
             else:
                 last = window.until_days
         return self
+
+    def last_day(self, born: dt.date) -> dt.date:
+        """The last day a baby born on `born` is inside the window."""
+        if self.days is not None:
+            return born + dt.timedelta(days=self.days)
+        assert self.months is not None
+        if self.birth_month_counts:  # 含出生当月: to the end of the (months)th month, the birth month the first
+            index = born.year * 12 + born.month - 1 + self.months
+            return dt.date(index // 12, index % 12 + 1, 1) - dt.timedelta(days=1)
+        index = born.year * 12 + born.month - 1 + self.months
+        year, month = divmod(index, 12)
+        last = (dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)).day
+        return dt.date(year, month + 1, min(born.day, last))
 
 
 class Months(Sourced):

@@ -56,6 +56,10 @@ QUESTIONS: list[tuple[str, str, list[str], list[str]]] = [
     (SEASON, "一家4口交多少", ["420元", "360元"], []),
     # 七（三）: a wrong payment is corrected at the place of payment
     (SEASON, "交错了怎么改", ["缴费信息有误的，可持本人身份证件到原缴费地点申请更正", "七（三）"], ["通知没有写"]),
+    # 五: the newborn window in the notice's words, its fee rule, and no lapsed-years rule for a baby
+    (SEASON, "新生儿怎么参保", ["出生后3个月内（含出生当月）", "按未成年人标准缴纳", "五"], ["90天"]),
+    (SEASON, "孩子出生4个月了还能参保吗", ["出生3个月后参保的", "设待遇等待期3个月，等待期满后享受待遇"],
+     ["90天", "断保"]),
     # a covered alias: the name already lists its sub-groups, once
     (SEASON, "低保边缘户交多少", ["低收入人口（低保边缘家庭成员、刚性支出困难家庭成员）", "您个人缴纳320元"],
      ["）（含"]),
