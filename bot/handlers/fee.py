@@ -60,7 +60,8 @@ async def _fee(query: Query, ctx: Context, sit: Situation) -> Answer:
         return Answer("fee_general", sit.data(
             verdict=verdict.fee_general(query, shown, people),
             tiers=shown, offers=details, feedback=True, people=people, subsidised=subsidised[:2],
-            cite=cite(policy, *(t.source for t in shown), *eligibility, *window_sources(policy, sit.calendar)),
+            cite=cite(policy, *(t.source for t in shown), *eligibility, *(g.source for g in policy.group_standards),
+                      *window_sources(policy, sit.calendar)),
         ), remember=remember)
     graded = _graded(policy, query.categories)
     if graded is not None:
@@ -71,7 +72,7 @@ async def _fee(query: Query, ctx: Context, sit: Situation) -> Answer:
         sources.append(pay.rule.source)
     if any(c.base for c in pay.considered) and policy.contribution.subsidy_basis is not None:
         sources.append(policy.contribution.subsidy_basis.source)
-    if not pay.considered or (pay.amount is None and not pay.ambiguous):
+    if not pay.considered or (pay.amount is None and not pay.ambiguous) or pay.group:
         sources.append(pay.tier.source)
     sources.extend(c.unsaid.source for c in pay.considered if c.unsaid and c.category is pay.category)
     names = {key: group_name(ctx.registry, key) for key in pay.unknown_categories}
@@ -131,8 +132,9 @@ def _figure(label: str, query: Query, sit: Situation, categories: tuple[str, ...
     policy = sit.policy
     no_tier = query.tier is not None and query.tier not in {t.key for t in policy.contribution.tiers}
     tiers = list(policy.contribution.tiers) if query.tier is None or no_tier else [policy.contribution.tier(query.tier)]
-    if not categories:
-        return Figure(label, [t.amount for t in tiers], None, tiers, cite(policy, *(t.source for t in tiers)), sit,
+    if not categories:  # the tiers, and the groups' own standards beside them
+        return Figure(label, [t.amount for t in tiers], None, tiers,
+                      cite(policy, *(t.source for t in tiers), *(g.source for g in policy.group_standards)), sit,
                       no_tier=no_tier)
     pay = payable_amount(policy, categories, query.tier if len(tiers) == 1 else None)
     unknown = [group_name(registry, k) for k in pay.unknown_categories]

@@ -64,11 +64,13 @@ async def notice_silent(query: Query, ctx: Context, sit: Situation) -> Answer:
     subsidised = [c for c in p.categories if c.subsidy.kind != "unspecified"][:3] if tiers else []
     twice = next((r for r in p.employee_insured if _NOT_TWICE in r.text), None) if query.topic == PAID_TWICE else None
     refunds = list(p.refunds) if query.topic in (REFUND, PAID_TWICE) else []
+    corrections = list(p.corrections) if query.topic == CORRECTION else []
     return Answer("notice_silent", sit.data(
         topic=query.topic, rule=rule, tiers=tiers, subsidised=[c.name for c in subsidised], enquiry=p.region.enquiry,
-        twice=twice, refunds=refunds,
+        twice=twice, refunds=refunds, corrections=corrections,
         cite=cite(p, rule.source if rule else None, *(t.source for t in tiers), *(c.source for c in subsidised),
-                  twice.source if twice else None, *(r.source for r in refunds), p.region.enquiry.source),
+                  twice.source if twice else None, *(r.source for r in refunds), *(c.source for c in corrections),
+                  p.region.enquiry.source),
     ))
 
 

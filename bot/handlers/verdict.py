@@ -42,7 +42,7 @@ def fee_category(query: Query, pay: Payable, tiers: list[Tier], people: int | No
     amount is right, as for no group at all."""
     if not query.checked:
         return None
-    if pay.ambiguous or (pay.category is not None and any(c.unsaid for c in pay.considered
+    if pay.ambiguous or (pay.category is not None and any(c.unsaid or c.unclear for c in pay.considered
                                                           if c.category is pay.category)):
         return {"ok": None, "said": list(query.checked), "truth": []}
     if _SUBSIDY.search(query.text):

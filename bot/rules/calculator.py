@@ -210,6 +210,11 @@ class CategoryAmount:
     amount: int | None
     base: Tier | None = None
     unsaid: Tier | None = None
+    # Reckoned on a group's own standard (a student who is also 低保): `tier` is that standard as a tier;
+    # `printed` when the notice prints the figures; `unclear` when it leaves them open (amount None).
+    group: GroupStandard | None = None
+    printed: bool = False
+    unclear: bool = False
 
 
 @dataclass(frozen=True)
@@ -260,23 +265,52 @@ def category_amount(policy: Policy, category: Category, tier_key: str | None = N
     return CategoryAmount(category, chosen, subsidy, amount, base if chosen.key != base.key else None)
 
 
+def group_tier(group: GroupStandard) -> Tier:
+    """A group's own standard seen as the one tier its members pay."""
+    return Tier(key=group.key, name=group.name, amount=group.amount, source=group.source)
+
+
+def group_category_amount(policy: Policy, category: Category, group: GroupStandard) -> CategoryAmount:
+    """The subsidy and personal amount of a category member who pays a group's own standard (see Category)."""
+    as_tier = group_tier(group)
+    printed = category.group_figure(group.key)
+    if printed is not None:
+        subsidy = printed.subsidy if printed.subsidy is not None else group.amount - printed.personal_amount
+        return CategoryAmount(category, as_tier, subsidy, printed.personal_amount, group=group, printed=True)
+    s = category.subsidy
+    basis = policy.contribution.subsidy_basis
+    base = None
+    subsidy: int | None
+    if s.kind == "full":
+        subsidy = group.amount
+    elif basis is not None and s.kind != "unspecified":
+        base = policy.contribution.tier(s.tier or basis.base_tier)
+        subsidy = _subsidy_on(base, category)
+    elif s.kind == "fixed":
+        subsidy = s.amount
+    elif s.kind == "rate" and s.tier is None:
+        subsidy = group.amount * (s.rate_percent or 0) // 100
+    else:  # a percentage of one named tier, or no figure: the notice does not say what the group pays
+        return CategoryAmount(category, as_tier, None, None, group=group, unclear=s.kind != "unspecified")
+    assert subsidy is not None
+    subsidy = min(subsidy, group.amount)
+    return CategoryAmount(category, as_tier, subsidy, group.amount - subsidy, base=base, group=group)
+
+
 def payable_amount(policy: Policy, categories: Iterable[str] = (), tier: str | None = None) -> Payable:
     """The personal amount for a resident in `categories` (keys) at `tier` (None: the first tier).
 
-    A group standard among the keys (大学生) replaces the tier choice and the subsidies: the group pays
-    its own standard.
+    A group standard among the keys (大学生) replaces the tier choice: the group pays its own standard, less
+    the subsidy of any subsidised group also among the keys, reckoned on that standard.
     """
-    for key in categories:
-        group = policy.group_standard(key)
-        if group is not None:
-            as_tier = Tier(key=group.key, name=group.name, amount=group.amount, source=group.source)
-            return Payable(amount=group.amount, standard=group.amount, subsidy=0, category=None, tier=as_tier,
-                           group=group)
-    base_tier = policy.contribution.tier(tier)
+    group = next((g for g in map(policy.group_standard, categories) if g is not None), None)
+    base_tier = policy.contribution.tier(tier) if group is None else group_tier(group)
     found: list[Category] = []
     unknown: list[str] = []
     for key in dict.fromkeys(categories):
         cat = policy.category(key)
+        if group is not None and key == group.key:
+            continue
         if cat is None:
             unknown.append(key)
         elif cat not in found:
@@ -289,8 +323,9 @@ def payable_amount(policy: Policy, categories: Iterable[str] = (), tier: str | N
     ]
     dropped = {d.key for d, _ in excluded}
     kept = [c for c in found if c.key not in dropped]
-    considered = [category_amount(policy, c, tier) for c in kept]
-    common = dict(considered=considered, unknown_categories=unknown, excluded=excluded)
+    considered = [category_amount(policy, c, tier) if group is None else group_category_amount(policy, c, group)
+                  for c in kept]
+    common = dict(considered=considered, unknown_categories=unknown, excluded=excluded, group=group)
     if not considered:
         return Payable(amount=base_tier.amount, standard=base_tier.amount, subsidy=0, category=None,
                        tier=base_tier, **common)
@@ -453,7 +488,7 @@ def newborn_start(policy: Policy, born: dt.date, paid_on: dt.date) -> BenefitSta
     if baby is None:
         return BenefitStart("unspecified", None)
     age = (paid_on - born).days
-    if age <= baby.days:
+    if paid_on <= baby.last_day(born):
         if baby.coverage_from == "birth":
             return BenefitStart("birth", born, sources=(baby.source,))
         return BenefitStart("unspecified", None, sources=(baby.source,))

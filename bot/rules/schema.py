@@ -159,8 +159,24 @@ class Subsidy(Strict):
         return self
 
 
+class GroupFigure(Strict):
+    """A category's figures as the notice prints them for residents who pay a group's own standard (城乡低保对象：
+    未成年人和在校学生每人资助252元、个人缴纳108元). `source` defaults to the category's."""
+
+    groups: list[str] = Field(min_length=1)  # group standard keys (minor, university_student)
+    subsidy: int | None = Field(default=None, ge=0)
+    personal_amount: int = Field(ge=0)
+    source: Source | None = None
+
+
 class Category(Sourced):
-    """A subsidised group (资助参保对象) as the notice names it."""
+    """A subsidised group (资助参保对象) as the notice names it.
+
+    A resident who also pays a group's own standard (a minor, a student) is reckoned from `group_figures` when
+    the notice prints them; else a full subsidy leaves 0, a subsidy on the notice's base tier (资助以一档为基数) or a
+    fixed sum is taken off the group's standard (capped at it), a percentage of the 个人缴费标准 is taken of the
+    group's standard; a percentage tied to one tier (按成年居民缴费标准的50%, `subsidy.tier` set) leaves the group's
+    figure unclear, and the answer says so."""
 
     key: str
     name: str  # the notice's own words
@@ -170,6 +186,10 @@ class Category(Sourced):
     excluded_if: list[str] = []  # keys that take precedence (不含已纳入城乡低保对象、特困人员范围人员)
     subsidy: Subsidy
     personal_amount: int | None = Field(default=None, ge=0)  # as printed (or tier - subsidy); validator checks
+    group_figures: list[GroupFigure] = []  # its figures for a group standard, as printed
+
+    def group_figure(self, group: str) -> GroupFigure | None:
+        return next((f for f in self.group_figures if group in f.groups), None)
 
 
 class Period(Sourced):
@@ -276,13 +296,20 @@ class NewbornWindow(Sourced):
 
 
 class Newborn(Sourced):
-    days: int = Field(gt=0)  # 出生90天内完成参保缴费
+    """The newborn window, in days (出生90天内) or in months (出生后3个月内（含出生当月）), and what follows it."""
+
+    days: int | None = Field(default=None, gt=0)  # 出生90天内完成参保缴费
+    months: int | None = Field(default=None, gt=0)  # 出生后3个月内
+    birth_month_counts: bool = False  # 含出生当月: the months end with the (months)th calendar month from birth's
     coverage_from: Literal["birth"] | None = None  # 自出生之日起享受待遇
-    later: list[NewbornWindow] = []  # what applies after `days`, window by window
+    fee: SourcedText | None = None  # what a newborn pays: 按未成年人标准缴纳当年度个人缴费
+    later: list[NewbornWindow] = []  # what applies after the window, window by window (until_days: age in days)
 
     @model_validator(mode="after")
     def _increasing(self) -> Newborn:
-        last = self.days
+        if (self.days is None) == (self.months is None):
+            raise RuleError("newborn_days_or_months")
+        last = self.days or 0
         for i, window in enumerate(self.later):
             if window.until_days is None:
                 if i != len(self.later) - 1:
@@ -292,6 +319,19 @@ class Newborn(Sourced):
             else:
                 last = window.until_days
         return self
+
+    def last_day(self, born: dt.date) -> dt.date:
+        """The last day a baby born on `born` is inside the window."""
+        if self.days is not None:
+            return born + dt.timedelta(days=self.days)
+        assert self.months is not None
+        if self.birth_month_counts:  # 含出生当月: to the end of the (months)th month, the birth month the first
+            index = born.year * 12 + born.month - 1 + self.months
+            return dt.date(index // 12, index % 12 + 1, 1) - dt.timedelta(days=1)
+        index = born.year * 12 + born.month - 1 + self.months
+        year, month = divmod(index, 12)
+        last = (dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)).day
+        return dt.date(year, month + 1, min(born.day, last))
 
 
 class Months(Sourced):
@@ -464,6 +504,10 @@ class Policy(Strict):
     # What the notice says of refunds (已缴费用不予退还; 因参军、死亡、重复参保的可申请退费), each line as printed;
     # empty: the notice is silent, and 交了能退吗 / 交重复了 are told so.
     refunds: list[SourcedText] = []
+    # What the notice says of correcting a wrong payment (缴费信息有误的，可到原缴费地点申请更正), each line as printed;
+    # empty: the notice is silent (or only forbids changing the tier, said from the payment rule), and 交错了怎么改 is
+    # told so.
+    corrections: list[SourcedText] = []
     registration: list[SourcedText] = []  # 参保登记: where and how
     moving: list[SourcedText] = []  # 参保地变更, 暂停原参保地
     channels: list[Channel] = []
@@ -503,6 +547,12 @@ class Policy(Strict):
             if group.key in keys:
                 raise RuleError("group_is_category", key=group.key)
             keys.add(group.key)
+        groups = {g.key for g in self.group_standards}
+        for cat in self.categories:
+            for figure in cat.group_figures:
+                unknown = set(figure.groups) - groups
+                if unknown:
+                    raise RuleError("group_figure_unknown", category=cat.key, groups="、".join(sorted(unknown)))
         waits = [e.name for e in self.collection.extensions if e.benefit_start == "waiting_period"]
         if self.newborn is not None:
             waits += ["newborn" for w in self.newborn.later if w.benefit_start == "waiting_period"]

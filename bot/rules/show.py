@@ -36,6 +36,7 @@ def render_policy(policy: Policy) -> str:
         ("registration", _texts(policy, policy.registration)),
         ("moving", _texts(policy, policy.moving)),
         ("refunds", _texts(policy, policy.refunds)),
+        ("corrections", _texts(policy, policy.corrections)),
         ("channels", _channels(policy)),
         ("payment_check", _texts(policy, policy.payment_check)),
         ("family_account", _texts(policy, [policy.family_account] if policy.family_account else [])),
@@ -228,12 +229,18 @@ def _calendar(policy: Policy) -> list[str]:
         lines.append(_say("newborn_none"))
     else:
         cover = _say("newborn_from_birth") if baby.coverage_from == "birth" else ""
-        lines.append(_say("newborn", days=baby.days, cover=cover))
+        within = (_say("newborn_days", days=baby.days) if baby.days is not None else
+                  _say("newborn_months", months=baby.months,
+                       birth_month=_say("newborn_birth_month") if baby.birth_month_counts else ""))
+        lines.append(_say("newborn", within=within, cover=cover))
         lines.extend(_cite(policy, baby.source))
-        last = baby.days
+        if baby.fee is not None:
+            lines.append(INDENT + _say("newborn_fee", text=baby.fee.text))
+        last = baby.days or 0
         for window in baby.later:
             span = (_say("newborn_until", first=last + 1, until=window.until_days) if window.until_days
-                    else _say("newborn_after", days=last))
+                    else _say("newborn_after", days=last) if last
+                    else _say("newborn_after_months", months=baby.months))
             lines.append(INDENT + _say("newborn_window", span=span, benefit=_say(f"benefits.{window.benefit_start}")))
             lines.extend(INDENT + line for line in _cite(policy, window.source))
             last = window.until_days or last

@@ -309,7 +309,7 @@ def _check_dates(policy: Policy) -> Iterator[tuple[str, Level, str]]:
                 "warning",
                 say("validate.incentive_far", day=incentive.deadline, start=col.start, end=_last_day(policy)),
             )
-    if policy.newborn is not None and policy.newborn.days > 366:
+    if policy.newborn is not None and policy.newborn.days is not None and policy.newborn.days > 366:
         yield "newborn.days", "warning", say("validate.newborn_days", days=policy.newborn.days)
 
 

@@ -524,3 +524,13 @@ async def test_tiers_compared_say_one_standard_or_each_tier_and_what_the_notice_
     assert len(text.splitlines()) <= 6
     text = await ask("乐至县", "2024-11-20", "高档低档有什么区别")
     assert "高档次540元、低档次400元" in text and "通知没有写各档次的待遇" in text
+
+
+async def test_student_in_a_subsidised_group_gets_the_subsidy() -> None:
+    # 青禾县 二（四）: 大学生统一按一档400元; 三: 资助以一档缴费标准为基数; 三（二）: 低保资助320元、个人缴费80元.
+    text = await ask("青禾县", "2026-11-20", "大学生是低保户交多少")
+    assert "资助320元" in text and "您个人缴纳80元" in text, text
+    assert "您个人缴纳400元" not in text, text
+    assert "三（二）" in text and "二（四）" in text, text
+    text = await ask("青禾县", "2026-11-20", "大学生是特困户交多少")
+    assert "您个人缴纳0元" in text, text

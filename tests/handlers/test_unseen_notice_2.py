@@ -42,6 +42,27 @@ QUESTIONS: list[tuple[str, str, list[str], list[str]]] = [
     (SEASON, "精减退职职工要交钱吗", ["精减退职职工", "由区财政全额资助，您个人缴纳0元", "三（六）"], []),
     (SEASON, "我是低保户也是监测户交多少", ["就高不就低", "您个人缴纳126元"], ["270元"]),
     (SEASON, "财政补助多少", ["不低于720元", "二"], []),
+    # a minor or student who is also in a subsidised group: the figures printed for that standard (三（二）—（四）),
+    # a full subsidy on it, and what the notice leaves unclear (计生特扶 按成年居民缴费标准的50%) said so
+    (SEASON, "孩子是低保户交多少", ["资助252元", "您个人缴纳108元", "三（二）"], ["您个人缴纳360元", "126元"]),
+    (SEASON, "大学生是低保户交多少", ["您个人缴纳108元", "三（二）"], ["您个人缴纳360元"]),
+    (SEASON, "学生是监测户交多少", ["定额资助150元", "您个人缴纳210元", "三（三）"], ["您个人缴纳360元"]),
+    (SEASON, "孩子是低收入人口交多少", ["您个人缴纳260元", "三（四）"], ["您个人缴纳360元"]),
+    (SEASON, "孩子是孤儿交多少", ["全额资助", "您个人缴纳0元", "三（一）"], ["您个人缴纳360元"]),
+    (SEASON, "学生是计生特扶交多少", ["通知未写明", ENQUIRY], ["您个人缴纳360元", "您个人缴纳150元"]),
+    # the two standards wherever the fee is asked without a group
+    (SEASON, "交多少", ["420元", "未成年人（2009年1月1日以后出生）", "360元", "二（二）"], []),
+    (SEASON, "有几个档次", ["420元", "360元"], []),
+    (SEASON, "一家4口交多少", ["420元", "360元"], []),
+    # 七（三）: a wrong payment is corrected at the place of payment
+    (SEASON, "交错了怎么改", ["缴费信息有误的，可持本人身份证件到原缴费地点申请更正", "七（三）"], ["通知没有写"]),
+    # 五: the newborn window in the notice's words, its fee rule, and no lapsed-years rule for a baby
+    (SEASON, "新生儿怎么参保", ["出生后3个月内（含出生当月）", "按未成年人标准缴纳", "五"], ["90天"]),
+    (SEASON, "孩子出生4个月了还能参保吗", ["出生3个月后参保的", "设待遇等待期3个月，等待期满后享受待遇"],
+     ["90天", "断保"]),
+    # a covered alias: the name already lists its sub-groups, once
+    (SEASON, "低保边缘户交多少", ["低收入人口（低保边缘家庭成员、刚性支出困难家庭成员）", "您个人缴纳320元"],
+     ["）（含"]),
     (SEASON, "残疾人交多少", ["通知没有提到", "420元", ENQUIRY], ["400元"]),
     # the calendar: before, in, on the last day, the closed fortnight before the 补缴期, in it, after it
     ("2026-10-01", "什么时候开始交",
