@@ -111,7 +111,7 @@ async def send(sessions: async_sessionmaker, client: WeChatClient, settings: Set
             msg_id = await _call(client=client, openids=openids, content=content,
                                  clientmsgid=clientmsgid, broadcast_id=broadcast_id)
         except WeChatAPIError as exc:
-            error = t("broadcast.batch_failed", seq=seq, code=exc.errcode, message=exc.errmsg).strip()
+            error = t("broadcast.batch_failed", seq=seq, why=exc.for_staff()).strip()
             async with sessions.begin() as session:
                 batch = await session.get(store.BroadcastBatch, batch_id)
                 batch.last_error = error

@@ -210,7 +210,7 @@ async def preview_command(settings: Settings, args: argparse.Namespace, out: Tex
                 try:
                     await client.mass_preview_text(args.openid, b.content)
                 except WeChatAPIError as exc:
-                    raise CommandError(t("broadcast.preview_failed", code=exc.errcode, message=exc.errmsg)) from None
+                    raise CommandError(t("broadcast.preview_failed", why=exc.for_staff())) from None
             async with sessions.begin() as session:
                 await store.audit(session, _actor(args), "broadcast.preview", broadcast=b.id, openid=args.openid)
             print("\n" + t("broadcast.preview_sent", openid=args.openid), file=out)

@@ -113,7 +113,7 @@ async def qrcode_command(settings: Settings, args: argparse.Namespace, out: Text
             code = await make_qrcode(sessions, client, settings, region, args.township, args.role,
                                      args.by or getpass.getuser(), config.now())
         except WeChatAPIError as exc:
-            raise CommandError(t("qrcode.failed", code=exc.errcode, message=exc.errmsg)) from None
+            raise CommandError(t("qrcode.failed", why=exc.for_staff())) from None
     print(describe(code), file=out)
     return 0
 

@@ -42,7 +42,8 @@ async def outreach_demo(stack: Stack, registry: PolicyRegistry, region: str) -> 
                               base=settings.wechat_api_base, sessions=sessions)
         code = await make_qrcode(sessions, client, settings, region, township, "leader", "demo", config.now())
     return "\n".join([
-        t("demo.broadcast_title"), render_preview(settings, draft, reach), t("demo.broadcast_send", id=draft.id),
+        t("demo.broadcast_title"), render_preview(settings, draft, reach), t("demo.broadcast_send", id=draft.id, env=(
+            f"YIBAO_WECHAT_API_BASE={settings.wechat_api_base} {config.TODAY_SETTING}={config.now():%Y-%m-%d}")),
         "", t("demo.qrcode_title"), describe(code),
         t("demo.qrcode_scan", fake=stack.fake_base, ticket=code.ticket, url=stack.webhook_url),
     ])

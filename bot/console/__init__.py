@@ -101,9 +101,10 @@ def setup_console(app: web.Application, *, clock: Callable | None = None) -> Non
         yield
 
     sub.cleanup_ctx.append(deps)
-    app.add_subapp("/console", sub)
 
     async def bare(request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound("/console/")
 
+    # Before the sub-app: its prefix resource also matches "/console" itself and would answer 404.
     app.router.add_get("/console", bare)
+    app.add_subapp("/console", sub)

@@ -137,7 +137,6 @@ async def send_broadcast(request: web.Request) -> web.StreamResponse:
     except BroadcastError as exc:
         return await broadcast(request, error=str(exc), status=409)
     except WeChatAPIError as exc:
-        return await broadcast(request, error=t("broadcast.batch_failed", seq=1, code=exc.errcode,
-                                                message=exc.errmsg), status=502)
+        return await broadcast(request, error=t("broadcast.batch_failed", seq=1, why=exc.for_staff()), status=502)
     done = "sent" if result.status == "sent" else "incomplete"
     raise web.HTTPSeeOther(request.app.router["broadcast"].url_for(id=str(b.id)).with_query(done=done))

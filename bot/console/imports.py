@@ -28,6 +28,7 @@ from sqlalchemy import select
 from bot.catalogue import section, t
 from bot.console.admin import action_label
 from bot.console.context import BUREAU, Console, account, allow, console
+from bot.console.dashboard import busiest_region
 from bot.store.db import make_engine
 from bot.store.imports import KINDS, ImportRefused, headers, import_file
 from bot.store.models import AuditLog
@@ -106,13 +107,22 @@ def _run(c: Console, folder: Path, state: dict[str, Any]) -> None:
 @routes.get("/imports", name="imports")
 @allow(*BUREAU)
 async def import_form(request: web.Request) -> web.Response:
+    return await _form(request)
+
+
+async def _form(request: web.Request, *, error: str | None = None, chosen: str | None = None,
+                status: int = 200) -> web.Response:
+    """The upload form, its region the one chosen, else the one the progress page opens on (never merely the
+    first of the list: a roster uploaded as the form opened went to whichever county sorted first)."""
     c = console(request)
     async with c.sessions() as session:
         recent = (await session.scalars(select(AuditLog).where(AuditLog.action.startswith("import."))
                                         .order_by(AuditLog.id.desc()).limit(20))).all()
+        region = chosen or c.settings.default_region or await busiest_region(session)
     return aiohttp_jinja2.render_template("imports.html", request, {
-        "kinds": KIND_NAMES, "regions": c.registry.regions(), "recent": recent, "error": None,
-        "headers": {k: headers(k) for k in KIND_NAMES}, "action_label": action_label})
+        "kinds": KIND_NAMES, "regions": c.registry.regions(), "recent": recent, "error": error,
+        "region": c.registry.region_name(region or "") or "",
+        "headers": {k: headers(k) for k in KIND_NAMES}, "action_label": action_label}, status=status)
 
 
 @routes.post("/imports")
@@ -133,12 +143,7 @@ async def start_import(request: web.Request) -> web.StreamResponse:
     elif raw_year and not re.fullmatch(r"20\d\d", raw_year):
         error = t("console.import_bad_year")
     if error:
-        async with c.sessions() as session:
-            recent = (await session.scalars(select(AuditLog).where(AuditLog.action.startswith("import."))
-                                            .order_by(AuditLog.id.desc()).limit(20))).all()
-        return aiohttp_jinja2.render_template("imports.html", request, {
-            "kinds": KIND_NAMES, "regions": c.registry.regions(), "recent": recent, "error": error,
-            "headers": {k: headers(k) for k in KIND_NAMES}, "action_label": action_label}, status=422)
+        return await _form(request, error=error, chosen=region, status=422)
     assert isinstance(upload, web.FileField)
     forget_old_imports()
     token = secrets.token_urlsafe(18)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from wechatpy.constants import WeChatErrorCode as Code
 
+from bot.catalogue import t
+
 
 class WeChatAPIError(Exception):
     """An error answer from the WeChat API (or the HTTP layer in front of it)."""
@@ -20,6 +22,13 @@ class WeChatAPIError(Exception):
         self.endpoint = endpoint
         where = f" from {endpoint}" if endpoint else ""
         super().__init__(f"WeChat error {errcode}{where}: {errmsg}")
+
+    def for_staff(self) -> str:
+        """What staff read: WeChat's code and message, or, when WeChat was never reached (errcode 0: no
+        connection, a timeout, an unreadable answer), that it was not, with what to check."""
+        if self.errcode == 0:
+            return t("wechat_api.unreachable", message=self.errmsg)
+        return t("wechat_api.returned", code=self.errcode, message=self.errmsg)
 
 
 class BusyError(WeChatAPIError):

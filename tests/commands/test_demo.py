@@ -162,6 +162,22 @@ def test_make_run_shows_a_broadcast_preview_and_a_township_qr_code(demo) -> None
     assert f"yibao chat --url http://127.0.0.1:{port}/wechat" in shown and "--openid demo-official" in shown
 
 
+def test_the_broadcast_send_the_demo_prints_reaches_its_fake_wechat(demo, env: dict[str, str], tmp_path: Path) -> None:
+    """Run as printed, in another terminal: it went to api.weixin.qq.com (the demo's fake was only in the demo's
+    own environment) and failed with an English DNS error."""
+    proc, _port, fake_port, _started = demo
+    read_banner(proc)
+    assert proc.stdout is not None
+    line = next(line for line in proc.stdout if ".venv/bin/yibao broadcast send" in line)
+    command = line.split("：", 1)[1].split("（", 1)[0].split()
+    assert command[0] == f"YIBAO_WECHAT_API_BASE=http://127.0.0.1:{fake_port}" and command[1].startswith("YIBAO_TODAY=")
+    settings = dict(part.split("=", 1) for part in command[:2])
+    sent = subprocess.run([sys.executable, "-m", "bot.cli", *command[3:]], cwd=tmp_path, env={**env, **settings},
+                          input="yes\n", capture_output=True, text=True, timeout=60)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert any(call["endpoint"] == "message/mass/send" for call in fake_calls(fake_port))
+
+
 def test_the_digest_a_demo_official_receives_links_to_a_page_the_demo_serves(env: dict[str, str],
                                                                             tmp_path: Path) -> None:
     """Started just before the 11月22日 09:00 township digest, the demo sends it with a link to the township

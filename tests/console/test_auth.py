@@ -102,6 +102,15 @@ async def test_disabled_account_and_changed_password_end_sessions(console: Conso
     assert await console.login("staff", "new-password-2") == 401
 
 
+async def test_the_address_make_run_prints_opens_the_console(console: Console) -> None:
+    """The banner and the README give /console without a slash: it leads to the login, then the console."""
+    bare = await console.client.get("/console", allow_redirects=False)
+    assert bare.status == 302 and bare.headers["Location"] == "/console/"
+    assert await console.login("admin") == 303
+    page = await console.client.get("/console")
+    assert page.status == 200 and "征缴进度" in await page.text()
+
+
 async def test_every_page_needs_login(console: Console) -> None:
     paths = [r.canonical for r in console.app.router.resources()]  # the parent app: /console is a sub-app
     sub = next(r.get_info()["app"] for r in console.app.router.resources() if "app" in r.get_info())

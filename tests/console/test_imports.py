@@ -106,3 +106,30 @@ async def test_old_imports_are_forgotten(console: Console) -> None:
     resp = await upload(console, ROSTER)
     assert resp.status == 303 and not old.exists()
     await finished(console, resp.headers["Location"])
+
+
+async def test_the_form_opens_on_the_county_the_progress_page_shows(console: Console) -> None:
+    """A region chosen by the list's order (乐至县 first) took a 陵川县 roster uploaded as it opened into 乐至县."""
+    assert await console.login("staff") == 303
+    html = await (await console.client.get("/console/imports")).text()
+    assert re.search(r'<option[^>]*selected[^>]*>陵川县</option>', html)
+    assert not re.search(r'<option[^>]*selected[^>]*>乐至县</option>', html)
+    form = FormData()
+    form.add_field("csrf_token", await console.token("/console/imports"))
+    form.add_field("kind", "residents")
+    form.add_field("region", "罗山县")
+    form.add_field("file", b"x", filename="名册.txt", content_type="text/plain")
+    refused = await console.client.post("/console/imports", data=form, allow_redirects=False)
+    assert refused.status == 422  # the form shown again keeps the county chosen
+    assert re.search(r'<option[^>]*selected[^>]*>罗山县</option>', await refused.text())
+
+
+async def test_the_summary_counts_problems_not_rows(console: Console) -> None:
+    """One row with two bad cells is one row and two problems: the page said 共2行，其中3行有错误."""
+    assert await console.login("staff") == 303
+    data = ("姓名,身份证号,乡镇,村（社区）,身份类别\n"
+            f"张三,{BAD_ID},礼义镇,东村,低保\n李四,12345,没有这个镇,东村,\n")
+    resp = await upload(console, data.encode())
+    html = await finished(console, resp.headers["Location"])
+    summary = re.search(r'id="import-errors-summary">([^<]*)<', html)[1]
+    assert "共2行" in summary and "3处" in summary and "3行" not in summary

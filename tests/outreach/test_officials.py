@@ -16,11 +16,14 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import SESSIONS
+from bot.catalogue import t
 from bot.commands.officials import contacts_command, make_qrcode, unlink_command
 from bot.commands.text import CommandError
 from bot.store import officials
 from bot.store.models import AuditLog, Contact
 from bot.store.signing import scene
+from bot.wechat.client import WeChatClient
+from bot.wechat.errors import WeChatAPIError
 from bot.wechat.fake import FAKE
 from bot.wechat.simulate import event_xml, text_xml
 from tests.outreach.helpers import run_job, wechat, wire
@@ -319,3 +322,22 @@ async def test_the_fake_scan_answers_readable_json(bot, fake):
     assert b"\\u" not in raw
     text = raw.decode("utf-8")
     assert "您正在登记为陵川县礼义镇分管领导" in text
+
+
+async def test_a_wechat_api_never_reached_is_said_so_in_chinese(bot):
+    """`yibao qrcode` in a terminal without the demo's YIBAO_WECHAT_API_BASE: it said 微信返回 0
+    ClientConnectorDNSError…, as if WeChat had answered; it now says WeChat was not reached and what to check."""
+    from tests.commands.processes import free_port
+
+    sessions = bot.app[SESSIONS]
+    async with aiohttp.ClientSession() as http:
+        s = bot.settings
+        client = WeChatClient(http, appid=s.wechat_appid, secret=s.wechat_secret,
+                              base=f"http://127.0.0.1:{free_port()}", sessions=sessions, backoff_s=0.01)
+        with pytest.raises(WeChatAPIError) as failed:
+            await make_qrcode(sessions, client, bot.settings, "陵川县", "礼义镇", "leader", "张敏", TODAY)
+    message = t("qrcode.failed", why=failed.value.for_staff())  # as `yibao qrcode` says it
+    assert message.startswith("生成二维码失败：没有连上微信接口（") and "YIBAO_WECHAT_API_BASE" in message
+    assert "微信返回 0" not in message
+    assert WeChatAPIError(45009, "reach max api daily quota limit").for_staff() == (
+        "微信返回 45009 reach max api daily quota limit")
