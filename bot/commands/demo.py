@@ -164,7 +164,7 @@ def banner(stack: Stack, summary: DemoSummary, registry: PolicyRegistry, start: 
     if any(r.canonical == "/console" for r in stack.app.router.resources()):
         lines.append(t("demo.console", url=f"{base}/console"))
         lines += [t("demo.console_login", username=name, password=password, role=t(f"user.role_{role}"),
-                    township=township or "") for name, role, township, password in DEMO_ACCOUNTS]
+                    township=f"（{township}）" if township else "") for name, role, township, password in DEMO_ACCOUNTS]
     lines += [
         t("demo.database", database=database),
         t("demo.data", region=summary.region, year=summary.year, scale=f"{DEMO_SCALE:g}",
