@@ -70,7 +70,7 @@ def test_scheduler_once_never_sends_a_reminder_after_its_cutoff(county, capsys) 
 
 def test_jobs_from_the_policies_and_from_the_store(county, capsys) -> None:
     out = run(capsys, "jobs", "--region", "罗山县", "--after", "2024-11-26")
-    assert "2024-11-26 09:00  一周一通报 · 罗山县 11月26日" in out
+    assert "2024-11-26 09:00  征缴进度通报 · 罗山县 11月26日" in out
     assert "2024-11-27 09:00  以奖代补提醒 · 罗山县 11月30日" in out
     assert "任务库中的任务（0个）" in run(capsys, "jobs", "--store")
 
