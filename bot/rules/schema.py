@@ -447,6 +447,8 @@ class TargetTable(Sourced):
     key: str
     title: str
     level: Literal["township", "village"]
+    # A village table's town, where the notice is a county's (南塘镇各村（社区）任务表); a town's notice needs none
+    township: str | None = None
     target_column: str  # key of the column that is the year's target
     columns: list[TableColumn]
     rows: list[TableRow]

@@ -42,7 +42,7 @@ def target_rows(policy: Policy) -> list[tuple[str, str, int, dict[str, int | Non
                 continue
             extra = {k: v for k, v in row.values.items() if k != table.target_column}
             if table.level == "village":
-                out.append((town or "", row.name, target, extra))
+                out.append((table.township or town or "", row.name, target, extra))
             else:
                 out.append((row.name, "", target, extra))
     return out

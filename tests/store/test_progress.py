@@ -79,3 +79,20 @@ async def test_village_table_of_a_town(store: Store) -> None:
     assert len(rows) == 21 and {r.township for r in rows} == {"周集镇"}
     assert next(r for r in rows if r.village == "班台村").target == 2229
     assert units.town == "周集镇" and "班台村" in units.villages["周集镇"]
+
+
+async def test_a_county_notices_village_table_names_its_town(store: Store) -> None:
+    # 澄湾区 附件2 is 南塘镇's villages inside a district's notice: each village row is 南塘镇's, not a township
+    # with no name (`yibao status` showed a blank row), beside the district's township table (附件1).
+    from bot.rules.loader import load_registry
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "policies"
+    registry = load_registry([fixtures])
+    async with store.sessions() as s, s.begin():
+        await load_targets(s, registry, "澄湾区")
+    async with store.sessions() as s:
+        rows = await township_progress(s, "澄湾区", 2027, dt.date(2026, 11, 20), registry)
+    villages = {r.village: r.township for r in rows if r.village}
+    assert villages == dict.fromkeys(["南塘社区", "荷叶村", "石埠村", "柳港村", "新桥村"], "南塘镇")
+    assert {r.township for r in rows if not r.village} == {"滨江街道", "澄西镇", "南塘镇", "芦湾镇"}
+    assert all(r.township for r in rows)
