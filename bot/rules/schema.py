@@ -19,6 +19,7 @@ every file.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from typing import Literal
 
@@ -325,13 +326,11 @@ class Newborn(Sourced):
         if self.days is not None:
             return born + dt.timedelta(days=self.days)
         assert self.months is not None
+        year, month = divmod(born.year * 12 + born.month - 1 + self.months, 12)
+        month += 1  # the month `months` after the birth month
         if self.birth_month_counts:  # 含出生当月: to the end of the (months)th month, the birth month the first
-            index = born.year * 12 + born.month - 1 + self.months
-            return dt.date(index // 12, index % 12 + 1, 1) - dt.timedelta(days=1)
-        index = born.year * 12 + born.month - 1 + self.months
-        year, month = divmod(index, 12)
-        last = (dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1) - dt.timedelta(days=1)).day
-        return dt.date(year, month + 1, min(born.day, last))
+            return dt.date(year, month, 1) - dt.timedelta(days=1)
+        return dt.date(year, month, min(born.day, calendar.monthrange(year, month)[1]))
 
 
 class Months(Sourced):
