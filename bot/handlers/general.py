@@ -56,10 +56,10 @@ async def notice_silent(query: Query, ctx: Context, sit: Situation) -> Answer:
     rule, for a correction where it forbids changing the tier, its standard and the groups it subsidises, its
     rule against being insured twice), or that it does not say, and whom to ask."""
     p = sit.policy
-    rule = p.contribution.payment_rule if query.topic in (INSTALMENT, PAY_LESS) else None
     payment_rule = p.contribution.payment_rule
-    if query.topic == CORRECTION and payment_rule and _NO_CHANGE.search(payment_rule.text):
-        rule = payment_rule
+    forbids_change = payment_rule is not None and _NO_CHANGE.search(payment_rule.text) is not None
+    told_rule = query.topic in (INSTALMENT, PAY_LESS) or (query.topic == CORRECTION and forbids_change)
+    rule = payment_rule if told_rule else None
     tiers = p.contribution.tiers if query.topic == PAY_LESS else []
     subsidised = [c for c in p.categories if c.subsidy.kind != "unspecified"][:3] if tiers else []
     twice = next((r for r in p.employee_insured if _NOT_TWICE in r.text), None) if query.topic == PAID_TWICE else None
